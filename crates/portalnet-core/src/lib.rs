@@ -1,0 +1,17 @@
+//! portalnet domain: the portal's people, workgroups and tasks, and the rules of who
+//! may do what. Pure data and functions: no IO, no async, no clock reads (time is
+//! passed in), so every rule is unit-testable as a table.
+
+pub mod error;
+pub mod group;
+pub mod limits;
+pub mod permissions;
+pub mod report;
+pub mod settings;
+pub mod task;
+pub mod time;
+pub mod user;
+pub mod validate;
+
+pub use error::{Error, Result};
+pub use time::{Clock, Timestamp};

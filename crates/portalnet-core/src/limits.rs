@@ -1,0 +1,30 @@
+//! Size limits on what people send. They keep one request from filling memory or disk
+//! and are reported in error messages so the sender knows what to change.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    pub max_title_chars: usize,
+    pub max_description_bytes: usize,
+    pub max_comment_bytes: usize,
+    pub max_file_bytes: u64,
+    pub max_file_name_chars: usize,
+    pub max_participants: usize,
+    pub max_files_per_task: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_title_chars: 255,
+            max_description_bytes: 64 * 1024,
+            max_comment_bytes: 16 * 1024,
+            max_file_bytes: 8 * 1024 * 1024,
+            max_file_name_chars: 255,
+            max_participants: 100,
+            max_files_per_task: 100,
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The engine façade: a database of named trees and serialised, atomic writes.
+
+use crate::error::StoreError;
+use sled::Transactional;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// An open database: one folder on disk.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sled: sled::Db,
+    /// One writer at a time: a write closure sees a stable state and its commit
+    /// cannot conflict, so it never has to run twice.
+    write_lock: Mutex<()>,
+}
+
+/// A named keyspace with ordered byte keys. Reads go straight to the engine;
+/// writes go through [`Db::write`].
+#[derive(Clone)]
+pub struct Tree {
+    name: Arc<str>,
+    inner: sled::Tree,
+}
+
+type Pending = BTreeMap<(Arc<str>, Vec<u8>), Option<Vec<u8>>>;
+
+/// The view of one write: reads see the committed state plus this write's own
+/// changes; nothing is visible to others until the closure returns `Ok`.
+pub struct WriteTx<'db> {
+    db: &'db Db,
+    trees: BTreeMap<Arc<str>, sled::Tree>,
+    pending: Pending,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database in `path`.
+    pub fn open(path: &Path) -> Result<Db, StoreError> {
+        let sled = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open()?;
+        Ok(Db { inner: Arc::new(Inner { sled, write_lock: Mutex::new(()) }) })
+    }
+
+    pub fn tree(&self, name: &str) -> Result<Tree, StoreError> {
+        Ok(Tree { name: Arc::from(name), inner: self.inner.sled.open_tree(name)? })
+    }
+
+    /// Runs `f` as the only writer and commits what it wrote atomically, or nothing
+    /// if it returns an error.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let _guard = self.lock();
+        let mut tx = WriteTx { db: self, trees: BTreeMap::new(), pending: BTreeMap::new() };
+        let out = f(&mut tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Makes every committed write survive a killed process.
+    pub async fn flush_async(&self) -> Result<(), StoreError> {
+        self.inner.sled.flush_async().await?;
+        Ok(())
+    }
+
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.sled.flush()?;
+        Ok(())
+    }
+
+    /// Bytes the database takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.sled.size_on_disk()?)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ()> {
+        // A writer that panicked left no partial commit behind (commit is atomic),
+        // so the lock is safe to take over.
+        self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Tree {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.inner.get(key)?.map(|v| v.to_vec()))
+    }
+
+    /// Every entry whose key starts with `prefix`, in key order.
+    pub fn scan_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
+        self.inner
+            .scan_prefix(prefix)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))
+    }
+
+    /// Entries with `from <= key`, in key order.
+    pub fn scan_from(
+        &self,
+        from: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
+        self.inner
+            .range(from.to_vec()..)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+}
+
+impl WriteTx<'_> {
+    pub fn get(&self, tree: &Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.pending.get(&(tree.name.clone(), key.to_vec())) {
+            Some(v) => Ok(v.clone()),
+            None => tree.get(key),
+        }
+    }
+
+    pub fn insert(&mut self, tree: &Tree, key: &[u8], value: Vec<u8>) {
+        self.touch(tree);
+        self.pending.insert((tree.name.clone(), key.to_vec()), Some(value));
+    }
+
+    pub fn remove(&mut self, tree: &Tree, key: &[u8]) {
+        self.touch(tree);
+        self.pending.insert((tree.name.clone(), key.to_vec()), None);
+    }
+
+    /// Entries under `prefix` as this write sees them, in key order.
+    pub fn scan_prefix(&self, tree: &Tree, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        for kv in tree.scan_prefix(prefix) {
+            let (k, v) = kv?;
+            merged.insert(k, v);
+        }
+        let start = (tree.name.clone(), prefix.to_vec());
+        for ((name, k), v) in self.pending.range(start..) {
+            if *name != tree.name || !k.starts_with(prefix) {
+                break;
+            }
+            match v {
+                Some(v) => merged.insert(k.clone(), v.clone()),
+                None => merged.remove(k),
+            };
+        }
+        Ok(merged.into_iter().collect())
+    }
+
+    /// The next value of a named counter (1, 2, 3, …), kept in the `meta` tree.
+    pub fn next_id(&mut self, counter: &str) -> Result<u64, StoreError> {
+        let meta = self.db.tree("meta")?;
+        let key = format!("seq/{counter}");
+        let cur = match self.get(&meta, key.as_bytes())? {
+            Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| StoreError::Corrupt {
+                what: format!("counter {counter}"),
+                reason: format!("{} bytes instead of 8", b.len()),
+            })?),
+            None => 0,
+        };
+        let next = cur + 1;
+        self.insert(&meta, key.as_bytes(), next.to_be_bytes().to_vec());
+        Ok(next)
+    }
+
+    fn touch(&mut self, tree: &Tree) {
+        self.trees.entry(tree.name.clone()).or_insert_with(|| tree.inner.clone());
+    }
+
+    fn commit(self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<Arc<str>> = self.trees.keys().cloned().collect();
+        let trees: Vec<sled::Tree> = self.trees.into_values().collect();
+        let mut batches: Vec<sled::Batch> = names.iter().map(|_| sled::Batch::default()).collect();
+        for ((name, key), value) in self.pending {
+            // `names` is sorted like the pending keys' tree names.
+            let Ok(i) = names.binary_search(&name) else { continue };
+            match value {
+                Some(v) => batches[i].insert(key, v),
+                None => batches[i].remove(key),
+            }
+        }
+        if trees.len() == 1 {
+            trees[0].apply_batch(batches.remove(0))?;
+            return Ok(());
+        }
+        // Several trees: one sled transaction. We hold the write lock, so it cannot
+        // conflict with another writer of ours.
+        trees
+            .as_slice()
+            .transaction(|txs| {
+                for (t, b) in txs.iter().zip(&batches) {
+                    t.apply_batch(b)?;
+                }
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Storage(e) => StoreError::Engine(e),
+                sled::transaction::TransactionError::Abort(()) => {
+                    StoreError::Corrupt { what: "transaction".into(), reason: "aborted".into() }
+                }
+            })?;
+        Ok(())
+    }
+}

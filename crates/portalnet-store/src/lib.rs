@@ -1,0 +1,22 @@
+//! Embedded storage for a portalnet node.
+//!
+//! A small façade — [`Db`], [`Tree`], [`WriteTx`] — over sled, so the rest of the
+//! code never names the engine; typed [`Table`]s on top whose values carry a format
+//! version ([`Record`]); and [`schema`], the tables of a portal.
+//!
+//! Writes are serialised: [`Db::write`] runs one closure at a time under a lock,
+//! reads its own writes, and commits everything it wrote, across trees, atomically.
+//! A commit reaches sled's log in memory; [`Db::flush_async`] makes it survive a
+//! killed process (sled's flush syncs the file range, not the disk: a power cut may
+//! still lose the last writes — sled issue #1452).
+
+mod codec;
+mod db;
+mod error;
+pub mod schema;
+mod table;
+
+pub use codec::{Record, decode, encode};
+pub use db::{Db, Tree, WriteTx};
+pub use error::StoreError;
+pub use table::{Key, Table};

@@ -1,0 +1,83 @@
+//! The tables of a portal node, and the format version of each record.
+
+use crate::codec::Record;
+use crate::db::{Db, Tree};
+use crate::error::StoreError;
+use crate::table::Table;
+use portalnet_core::group::Group;
+use portalnet_core::settings::PortalSettings;
+use portalnet_core::task::{Comment, HistoryEntry, Task};
+use portalnet_core::time::Timestamp;
+use portalnet_core::user::User;
+use serde::{Deserialize, Serialize};
+
+/// An API token, stored under the SHA-256 of its secret (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub login: String,
+    pub created_at: Timestamp,
+}
+
+macro_rules! record {
+    ($t:ty, $name:literal, $v:literal) => {
+        impl Record for $t {
+            const NAME: &'static str = $name;
+            const VERSION: u16 = $v;
+        }
+    };
+}
+
+record!(PortalSettings, "portal settings", 1);
+record!(User, "user", 1);
+record!(TokenRecord, "token", 1);
+record!(Group, "group", 1);
+record!(Task, "task", 1);
+record!(HistoryEntry, "history entry", 1);
+record!(Comment, "comment", 1);
+
+pub const SETTINGS_KEY: &str = "portal";
+
+/// Every table of a portal. Cheap to clone.
+#[derive(Clone)]
+pub struct Tables {
+    pub db: Db,
+    pub settings: Table<String, PortalSettings>,
+    pub users: Table<String, User>,
+    /// SHA-256 (hex) of a token → whose it is.
+    pub tokens: Table<String, TokenRecord>,
+    pub groups: Table<u64, Group>,
+    pub tasks: Table<u64, Task>,
+    /// (task, version) → history entry.
+    pub history: Table<(u64, u64), HistoryEntry>,
+    /// (task, comment id) → comment.
+    pub comments: Table<(u64, u64), Comment>,
+    /// (task, file id) → the file's bytes, raw (metadata lives on the task).
+    pub file_blobs: Tree,
+}
+
+impl Tables {
+    pub fn open(db: &Db) -> Result<Self, StoreError> {
+        Ok(Self {
+            db: db.clone(),
+            settings: Table::open(db, "settings")?,
+            users: Table::open(db, "users")?,
+            tokens: Table::open(db, "tokens")?,
+            groups: Table::open(db, "groups")?,
+            tasks: Table::open(db, "tasks")?,
+            history: Table::open(db, "history")?,
+            comments: Table::open(db, "comments")?,
+            file_blobs: db.tree("file_blobs")?,
+        })
+    }
+
+    pub fn portal_settings(&self) -> Result<Option<PortalSettings>, StoreError> {
+        self.settings.get(&SETTINGS_KEY.to_string())
+    }
+}
+
+/// The key of a file's bytes in [`Tables::file_blobs`].
+pub fn blob_key(task: u64, file: u64) -> Vec<u8> {
+    let mut k = task.to_be_bytes().to_vec();
+    k.extend_from_slice(&file.to_be_bytes());
+    k
+}

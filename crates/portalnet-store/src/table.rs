@@ -1,0 +1,109 @@
+//! Typed tables: keys with an order-preserving byte encoding, values that are
+//! versioned [`Record`]s.
+
+use crate::codec::{Record, decode, encode};
+use crate::db::{Db, Tree, WriteTx};
+use crate::error::StoreError;
+use std::marker::PhantomData;
+
+/// A key whose byte form sorts like the key itself.
+pub trait Key: Sized {
+    fn to_bytes(&self) -> Vec<u8>;
+    fn from_bytes(b: &[u8]) -> Option<Self>;
+}
+
+impl Key for u64 {
+    fn to_bytes(&self) -> Vec<u8> {
+        self.to_be_bytes().to_vec()
+    }
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        Some(u64::from_be_bytes(b.try_into().ok()?))
+    }
+}
+
+impl Key for String {
+    fn to_bytes(&self) -> Vec<u8> {
+        self.as_bytes().to_vec()
+    }
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        String::from_utf8(b.to_vec()).ok()
+    }
+}
+
+impl Key for (u64, u64) {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut v = self.0.to_be_bytes().to_vec();
+        v.extend_from_slice(&self.1.to_be_bytes());
+        v
+    }
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        if b.len() != 16 {
+            return None;
+        }
+        Some((u64::from_bytes(&b[..8])?, u64::from_bytes(&b[8..])?))
+    }
+}
+
+pub struct Table<K, V> {
+    tree: Tree,
+    _types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V> Clone for Table<K, V> {
+    fn clone(&self) -> Self {
+        Self { tree: self.tree.clone(), _types: PhantomData }
+    }
+}
+
+impl<K: Key, V: Record> Table<K, V> {
+    pub fn open(db: &Db, name: &str) -> Result<Self, StoreError> {
+        Ok(Self { tree: db.tree(name)?, _types: PhantomData })
+    }
+
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    pub fn get(&self, key: &K) -> Result<Option<V>, StoreError> {
+        self.tree.get(&key.to_bytes())?.map(|b| decode(&b)).transpose()
+    }
+
+    /// Every entry, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = Result<(K, V), StoreError>> + '_ {
+        self.scan_raw(&[])
+    }
+
+    /// Entries whose key bytes start with `prefix` (for `(u64, u64)` keys: the
+    /// first element's bytes), in key order.
+    pub fn scan_raw(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(K, V), StoreError>> + '_ {
+        self.tree.scan_prefix(prefix).map(|kv| {
+            let (k, v) = kv?;
+            let key = K::from_bytes(&k).ok_or_else(|| StoreError::Corrupt {
+                what: format!("key in {}", self.tree.name()),
+                reason: format!("{} bytes do not form a key", k.len()),
+            })?;
+            Ok((key, decode(&v)?))
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.tree.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
+    }
+
+    pub fn tx_get(&self, tx: &WriteTx<'_>, key: &K) -> Result<Option<V>, StoreError> {
+        tx.get(&self.tree, &key.to_bytes())?.map(|b| decode(&b)).transpose()
+    }
+
+    pub fn tx_put(&self, tx: &mut WriteTx<'_>, key: &K, value: &V) -> Result<(), StoreError> {
+        tx.insert(&self.tree, &key.to_bytes(), encode(value)?);
+        Ok(())
+    }
+
+    pub fn tx_remove(&self, tx: &mut WriteTx<'_>, key: &K) {
+        tx.remove(&self.tree, &key.to_bytes());
+    }
+}

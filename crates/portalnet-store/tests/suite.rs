@@ -1,0 +1,226 @@
+//! The storage suite: what any engine behind the `Db`/`Tree`/`WriteTx` façade must do.
+//! Every test opens real files in a temporary folder; `open` is the one place that
+//! names how a database is opened, so another engine runs the same suite.
+
+use portalnet_store::{Db, Key, Record, StoreError, Table, decode, encode};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+
+fn open(dir: &Path) -> Db {
+    Db::open(dir).expect("open database")
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Note {
+    text: String,
+    #[serde(default)]
+    stars: u32,
+}
+
+impl Record for Note {
+    const NAME: &'static str = "note";
+    const VERSION: u16 = 2;
+    /// v1 stored `{ "body": … }`.
+    fn migrate(from: u16, mut v: serde_json::Value) -> Result<serde_json::Value, String> {
+        match from {
+            1 => {
+                let body = v.get_mut("body").map(serde_json::Value::take).ok_or("v1 note without body")?;
+                Ok(serde_json::json!({ "text": body }))
+            }
+            _ => Err(format!("no migration from {from}")),
+        }
+    }
+}
+
+fn note(t: &str) -> Note {
+    Note { text: t.into(), stars: 0 }
+}
+
+#[test]
+fn values_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = open(dir.path());
+        let notes: Table<u64, Note> = Table::open(&db, "notes").unwrap();
+        db.write(|tx| {
+            notes.tx_put(tx, &1, &note("one"))?;
+            notes.tx_put(tx, &2, &note("two"))?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+        db.flush().unwrap();
+    }
+    let db = open(dir.path());
+    let notes: Table<u64, Note> = Table::open(&db, "notes").unwrap();
+    assert_eq!(notes.get(&1).unwrap(), Some(note("one")));
+    assert_eq!(notes.len(), 2);
+}
+
+#[derive(Debug)]
+enum AppError {
+    Store,
+    Refused,
+}
+impl From<StoreError> for AppError {
+    fn from(_: StoreError) -> Self {
+        AppError::Store
+    }
+}
+
+#[test]
+fn failed_write_leaves_nothing_in_any_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let a: Table<u64, Note> = Table::open(&db, "a").unwrap();
+    let b: Table<u64, Note> = Table::open(&db, "b").unwrap();
+    let r = db.write(|tx| {
+        a.tx_put(tx, &1, &note("a"))?;
+        b.tx_put(tx, &1, &note("b"))?;
+        Err::<(), _>(AppError::Refused)
+    });
+    assert!(matches!(r, Err(AppError::Refused)));
+    assert!(a.is_empty() && b.is_empty());
+    assert!(db.write(|tx| tx.next_id("x")).is_ok());
+}
+
+#[test]
+fn write_spanning_trees_commits_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let a: Table<u64, Note> = Table::open(&db, "a").unwrap();
+    let b: Table<String, Note> = Table::open(&db, "b").unwrap();
+    db.write(|tx| {
+        a.tx_put(tx, &7, &note("a"))?;
+        b.tx_put(tx, &"k".to_string(), &note("b"))?;
+        a.tx_remove(tx, &8);
+        Ok::<_, AppError>(())
+    })
+    .unwrap();
+    assert_eq!(a.get(&7).unwrap(), Some(note("a")));
+    assert_eq!(b.get(&"k".into()).unwrap(), Some(note("b")));
+}
+
+#[test]
+fn write_reads_its_own_changes_and_scans_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let t: Table<(u64, u64), Note> = Table::open(&db, "t").unwrap();
+    db.write(|tx| {
+        for i in 1..=3 {
+            t.tx_put(tx, &(1, i), &note(&format!("c{i}")))?;
+        }
+        t.tx_put(tx, &(2, 1), &note("other"))?;
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    db.write(|tx| {
+        t.tx_remove(tx, &(1, 2));
+        t.tx_put(tx, &(1, 4), &note("c4"))?;
+        assert_eq!(t.tx_get(tx, &(1, 2))?, None);
+        assert_eq!(t.tx_get(tx, &(1, 4))?, Some(note("c4")));
+        let seen: Vec<Vec<u8>> =
+            tx.scan_prefix(t.tree(), &1u64.to_bytes())?.into_iter().map(|(k, _)| k).collect();
+        assert_eq!(seen, vec![(1u64, 1u64).to_bytes(), (1, 3).to_bytes(), (1, 4).to_bytes()]);
+        // Others see nothing yet.
+        assert_eq!(t.get(&(1, 4))?, None);
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    let keys: Vec<(u64, u64)> = t.scan_raw(&1u64.to_bytes()).map(|r| r.unwrap().0).collect();
+    assert_eq!(keys, vec![(1, 1), (1, 3), (1, 4)]);
+}
+
+#[test]
+fn integer_keys_iterate_in_numeric_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let t: Table<u64, Note> = Table::open(&db, "t").unwrap();
+    db.write(|tx| {
+        for i in [300u64, 2, 1_000_000, 10] {
+            t.tx_put(tx, &i, &note("x"))?;
+        }
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    let keys: Vec<u64> = t.iter().map(|r| r.unwrap().0).collect();
+    assert_eq!(keys, vec![2, 10, 300, 1_000_000]);
+}
+
+#[test]
+fn counters_are_gapless_and_persist() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = open(dir.path());
+        for want in 1..=3 {
+            assert_eq!(db.write(|tx| tx.next_id("task")).unwrap(), want);
+        }
+        // A failed write does not use up an id.
+        let _ = db.write(|tx| {
+            tx.next_id("task")?;
+            Err::<(), _>(AppError::Refused)
+        });
+        assert_eq!(db.write(|tx| tx.next_id("group")).unwrap(), 1);
+        db.flush().unwrap();
+    }
+    let db = open(dir.path());
+    assert_eq!(db.write(|tx| tx.next_id("task")).unwrap(), 4);
+}
+
+#[test]
+fn concurrent_writers_are_serialised() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let t: Arc<Table<String, Note>> = Arc::new(Table::open(&db, "t").unwrap());
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (db, t) = (db.clone(), t.clone());
+            std::thread::spawn(move || {
+                for _ in 0..250 {
+                    db.write(|tx| {
+                        let mut n = t.tx_get(tx, &"n".into())?.unwrap_or(note("counter"));
+                        n.stars += 1;
+                        t.tx_put(tx, &"n".into(), &n)
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for th in threads {
+        th.join().unwrap();
+    }
+    assert_eq!(t.get(&"n".into()).unwrap().unwrap().stars, 1000);
+}
+
+#[test]
+fn values_carry_a_version_and_old_ones_migrate() {
+    let enc = encode(&note("hi")).unwrap();
+    assert_eq!(&enc[..3], &[0xB1, 0, 2]);
+    assert_eq!(decode::<Note>(&enc).unwrap(), note("hi"));
+    let mut v1 = vec![0xB1, 0, 1];
+    v1.extend_from_slice(br#"{"body":"old"}"#);
+    assert_eq!(decode::<Note>(&v1).unwrap(), note("old"));
+    let mut v9 = vec![0xB1, 0, 9];
+    v9.extend_from_slice(b"{}");
+    assert!(matches!(decode::<Note>(&v9), Err(StoreError::TooNew { found: 9, supported: 2, .. })));
+}
+
+#[test]
+fn damaged_values_are_errors_not_panics() {
+    for bad in [&b""[..], b"\xB1", b"\x00\x00\x02{}", b"\xB1\x00\x02{not json", b"\xB1\x00\x02\xff\xfe"] {
+        assert!(matches!(decode::<Note>(bad), Err(StoreError::Corrupt { .. })), "{bad:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let raw = db.tree("t").unwrap();
+    db.write(|tx| {
+        tx.insert(&raw, &5u64.to_bytes(), b"garbage".to_vec());
+        tx.insert(&raw, b"short", encode(&note("x"))?);
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    let t: Table<u64, Note> = Table::open(&db, "t").unwrap();
+    assert!(t.get(&5).is_err());
+    assert!(t.iter().all(|r| r.is_err()));
+}
