@@ -1,1 +1,308 @@
+//! Test support: real portal nodes over TLS — in-process on `127.0.0.1:0`, or as
+//! separate `portald` processes — plus authenticated gRPC clients and a way to run
+//! `portalctl`. Every wait has a deadline; nothing sleeps for luck.
 
+use anyhow::{Context, Result, anyhow, bail};
+use portalnet_proto::v1 as pb;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+pub use pb::group_service_client::GroupServiceClient;
+pub use pb::portal_service_client::PortalServiceClient;
+pub use pb::report_service_client::ReportServiceClient;
+pub use pb::task_service_client::TaskServiceClient;
+pub use pb::user_service_client::UserServiceClient;
+
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Path of a binary of this workspace, built by `cargo test --workspace`.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` (or cargo test --workspace)", path.display());
+    path
+}
+
+/// Polls `f` until it returns `Some`, or fails after `DEADLINE`.
+pub async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return Ok(v);
+        }
+        if start.elapsed() > DEADLINE {
+            bail!("timed out after {DEADLINE:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[derive(Clone)]
+pub struct Auth(MetadataValue<Ascii>);
+
+impl Interceptor for Auth {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+pub type Authed = InterceptedService<Channel, Auth>;
+
+/// Authenticated clients of every portal service.
+#[derive(Clone)]
+pub struct Clients {
+    pub users: UserServiceClient<Authed>,
+    pub groups: GroupServiceClient<Authed>,
+    pub tasks: TaskServiceClient<Authed>,
+    pub portal: PortalServiceClient<Authed>,
+    pub reports: ReportServiceClient<Authed>,
+}
+
+/// A TLS channel to `endpoint`, trusting the node's certificate `ca`.
+pub async fn channel(endpoint: &str, ca: &Path) -> Result<Channel> {
+    let pem = std::fs::read_to_string(ca)?;
+    let ep = Endpoint::from_shared(endpoint.to_string())?
+        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))?
+        .connect_timeout(Duration::from_secs(5));
+    Ok(ep.connect().await?)
+}
+
+pub fn clients(ch: Channel, token: &str) -> Clients {
+    let auth = Auth(format!("Bearer {token}").parse().expect("ascii token"));
+    let max = 64 * 1024 * 1024;
+    Clients {
+        users: UserServiceClient::with_interceptor(ch.clone(), auth.clone()),
+        groups: GroupServiceClient::with_interceptor(ch.clone(), auth.clone()),
+        tasks: TaskServiceClient::with_interceptor(ch.clone(), auth.clone()).max_encoding_message_size(max),
+        portal: PortalServiceClient::with_interceptor(ch.clone(), auth.clone()),
+        reports: ReportServiceClient::with_interceptor(ch, auth),
+    }
+}
+
+/// What every kind of test node offers.
+pub trait Node {
+    fn endpoint(&self) -> &str;
+    fn dir(&self) -> &Path;
+    fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.dir().join("admin.token")).expect("admin.token").trim().to_string()
+    }
+    fn ca(&self) -> PathBuf {
+        self.dir().join("tls/cert.pem")
+    }
+}
+
+/// A node running inside the test process.
+pub struct InProcess {
+    pub tmp: Option<tempfile::TempDir>,
+    pub dir: PathBuf,
+    pub handle: Option<portalnet_node::NodeHandle>,
+    pub endpoint: String,
+}
+
+impl InProcess {
+    /// Initialises a fresh portal in a temporary folder and starts it.
+    pub async fn start(portal: &str) -> Result<Self> {
+        let tmp = tempfile::tempdir()?;
+        let dir = tmp.path().join(portal);
+        portalnet_node::init::init(&dir, portal, "127.0.0.1:0".parse()?, &portalnet_node::clock::SystemClock)?;
+        let mut n = Self { tmp: Some(tmp), dir, handle: None, endpoint: String::new() };
+        n.restart().await?;
+        Ok(n)
+    }
+
+    /// Stops the node (if running) and starts it again on the same data folder.
+    pub async fn restart(&mut self) -> Result<()> {
+        if let Some(h) = self.handle.take() {
+            h.stop().await?;
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let h = portalnet_node::start(
+            &self.dir,
+            Arc::new(portalnet_node::clock::SystemClock),
+            Some(listener),
+            tokio_util::sync::CancellationToken::new(),
+        )
+        .await?;
+        self.endpoint = h.endpoint.clone();
+        self.handle = Some(h);
+        Ok(())
+    }
+
+    pub async fn clients(&self, token: &str) -> Result<Clients> {
+        Ok(clients(channel(&self.endpoint, &self.ca()).await?, token))
+    }
+
+    pub async fn admin(&self) -> Result<Clients> {
+        self.clients(&self.admin_token()).await
+    }
+}
+
+impl Node for InProcess {
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// A `portald run` child process.
+pub struct Process {
+    pub dir: PathBuf,
+    pub child: Option<Child>,
+    pub endpoint: String,
+    pub log: PathBuf,
+}
+
+impl Process {
+    /// `portald init` in `dir` (listening on an ephemeral port), then `run`.
+    pub async fn init_and_run(dir: &Path, portal: &str) -> Result<Self> {
+        let out = Command::new(bin("portald"))
+            .args(["init", "--dir"])
+            .arg(dir)
+            .args(["--portal", portal, "--listen", "127.0.0.1:0"])
+            .output()?;
+        if !out.status.success() {
+            bail!("portald init failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let mut p = Self { dir: dir.to_path_buf(), child: None, endpoint: String::new(), log: dir.join("portald.log") };
+        p.run().await?;
+        Ok(p)
+    }
+
+    /// Starts `portald run` and waits until it answers health checks over TLS.
+    pub async fn run(&mut self) -> Result<()> {
+        let _ = std::fs::remove_file(self.dir.join("endpoint"));
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
+        let child = Command::new(bin("portald"))
+            .args(["run", "--dir"])
+            .arg(&self.dir)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        self.child = Some(child);
+        let dir = self.dir.clone();
+        let endpoint = wait_for("the node's endpoint file", || {
+            let dir = dir.clone();
+            async move { std::fs::read_to_string(dir.join("endpoint")).ok().filter(|s| !s.is_empty()) }
+        })
+        .await
+        .with_context(|| format!("node log:\n{}", std::fs::read_to_string(&self.log).unwrap_or_default()))?;
+        let ca = self.ca();
+        wait_for("a healthy node", || {
+            let (endpoint, ca) = (endpoint.clone(), ca.clone());
+            async move { healthy(&endpoint, &ca).await.then_some(()) }
+        })
+        .await?;
+        self.endpoint = endpoint;
+        Ok(())
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    pub fn kill(&mut self) -> Result<()> {
+        if let Some(mut c) = self.child.take() {
+            c.kill()?;
+            c.wait()?;
+        }
+        Ok(())
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn terminate(&mut self) -> Result<std::process::ExitStatus> {
+        let mut c = self.child.take().ok_or_else(|| anyhow!("not running"))?;
+        let pid = c.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status()?;
+        let start = Instant::now();
+        loop {
+            if let Some(st) = c.try_wait()? {
+                return Ok(st);
+            }
+            if start.elapsed() > DEADLINE {
+                c.kill()?;
+                bail!("portald did not stop within {DEADLINE:?} of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub async fn clients(&self, token: &str) -> Result<Clients> {
+        Ok(clients(channel(&self.endpoint, &self.ca()).await?, token))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+impl Node for Process {
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// Whether the standard gRPC health service answers SERVING.
+pub async fn healthy(endpoint: &str, ca: &Path) -> bool {
+    let Ok(ch) = channel(endpoint, ca).await else { return false };
+    let mut h = tonic_health::pb::health_client::HealthClient::new(ch);
+    matches!(
+        h.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await,
+        Ok(r) if r.get_ref().status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    )
+}
+
+/// Runs `portalctl` against `node` with `token`; returns its output.
+pub fn ctl(node: &dyn Node, token: &str, args: &[&str]) -> Output {
+    Command::new(bin("portalctl"))
+        .args(args)
+        .env("PORTALCTL_ENDPOINT", node.endpoint())
+        .env("PORTALCTL_TOKEN", token)
+        .env("PORTALCTL_CA", node.ca())
+        .output()
+        .expect("run portalctl")
+}
+
+/// Runs `portalctl --json …`, asserts success, and parses stdout.
+pub fn ctl_json(node: &dyn Node, token: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = ctl(node, token, &all);
+    assert!(
+        out.status.success(),
+        "portalctl {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("portalctl {args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+/// Helper for readable requests.
+pub fn new_user(login: &str, name: &str) -> pb::AddUserRequest {
+    pb::AddUserRequest {
+        login: login.into(),
+        display_name: name.into(),
+        email: format!("{login}@example.test"),
+        position: String::new(),
+        admin: false,
+    }
+}

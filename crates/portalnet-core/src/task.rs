@@ -422,13 +422,9 @@ pub fn check_file(name: &str, content_type: &str, size: u64, limits: &Limits) ->
 }
 
 fn title(t: &str, limits: &Limits) -> Result<String> {
-    let t = validate::name("title", t)?;
-    let n = t.chars().count();
-    if n > limits.max_title_chars {
-        return Err(Error::invalid(format!(
-            "title is {n} characters; the limit is {}",
-            limits.max_title_chars
-        )));
+    let t = validate::optional_line("title", t, limits.max_title_chars)?;
+    if t.is_empty() {
+        return Err(Error::invalid("title is required"));
     }
     Ok(t)
 }

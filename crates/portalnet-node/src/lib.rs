@@ -1,1 +1,18 @@
+//! The portal node: configuration, the data folder, and the gRPC server that wires
+//! `core` and `store` to the network. `portald` (src/main.rs) is a thin CLI over it.
 
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod convert;
+pub mod devnet;
+pub mod error;
+mod fsutil;
+pub mod grpc;
+pub mod identity;
+pub mod init;
+pub mod server;
+pub mod tls;
+
+pub use error::{NodeError, NodeResult};
+pub use server::{NodeHandle, start};

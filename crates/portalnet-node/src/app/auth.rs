@@ -1,0 +1,100 @@
+//! API tokens: `pn_` + 256 random bits (base64url). Only their SHA-256 is stored;
+//! a token names exactly one user, and a dismissed user's tokens stop working.
+
+use super::Portal;
+use crate::error::{NodeError, NodeResult};
+use base64::Engine;
+use portalnet_core::permissions::Actor;
+use portalnet_core::user::{NewUser, User};
+use portalnet_core::{Error, Timestamp};
+use portalnet_store::schema::{SETTINGS_KEY, Tables, TokenRecord};
+use portalnet_store::StoreError;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    format!("pn_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Writes a new portal: its settings, the `admin` user and the admin's token.
+/// Returns the token. Refuses a folder that already holds a portal.
+pub fn init_portal(
+    tables: &Tables,
+    settings: portalnet_core::settings::PortalSettings,
+    now: Timestamp,
+) -> NodeResult<String> {
+    let admin = NewUser::new(
+        "admin",
+        "Portal administrator",
+        &format!("admin@{}", settings.portal_id),
+        "administrator",
+        true,
+    )?
+    .into_user(now);
+    let token = new_token();
+    tables.db.write(|tx| {
+        if tables.settings.tx_get(tx, &SETTINGS_KEY.to_string())?.is_some() {
+            return Err(NodeError::Domain(Error::exists("this data folder already holds a portal")));
+        }
+        tables.settings.tx_put(tx, &SETTINGS_KEY.to_string(), &settings)?;
+        tables.users.tx_put(tx, &admin.login, &admin)?;
+        tables.tokens.tx_put(tx, &hash_token(&token), &TokenRecord { login: admin.login.clone(), created_at: now })?;
+        Ok::<_, NodeError>(())
+    })?;
+    tables.db.flush()?;
+    Ok(token)
+}
+
+impl Portal {
+    /// The user a bearer token acts as.
+    pub fn authenticate(&self, token: Option<&str>) -> NodeResult<Actor> {
+        let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Err(NodeError::Unauthenticated(
+                "missing API token: send `authorization: Bearer <token>` (portalctl: --token or PORTALCTL_TOKEN)"
+                    .into(),
+            ));
+        };
+        let rec = self.tables.tokens.get(&hash_token(token))?.ok_or_else(|| {
+            NodeError::Unauthenticated(
+                "API token not recognised on this portal: ask an administrator for one (`portalctl token issue LOGIN`)"
+                    .into(),
+            )
+        })?;
+        let user = self.tables.users.get(&rec.login)?.ok_or_else(|| {
+            NodeError::Store(StoreError::Corrupt { what: "token".into(), reason: "names a missing user".into() })
+        })?;
+        if !user.is_active() {
+            return Err(NodeError::Unauthenticated(format!(
+                "user `{}` is dismissed; their tokens no longer work",
+                user.login
+            )));
+        }
+        Ok(actor_of(&user))
+    }
+
+    /// Issues a new token for an active user (admins only). Returned once.
+    pub fn issue_token(&self, actor: &Actor, login: &str) -> NodeResult<String> {
+        super::require_admin(actor, "issue API tokens")?;
+        let login = portalnet_core::validate::login("login", login)?;
+        let user = self.user(&login)?;
+        if !user.is_active() {
+            return Err(NodeError::Domain(Error::precondition(format!(
+                "user `{login}` is dismissed; a token would not work"
+            ))));
+        }
+        let token = new_token();
+        let rec = TokenRecord { login, created_at: self.now() };
+        self.tables.db.write(|tx| self.tables.tokens.tx_put(tx, &hash_token(&token), &rec))?;
+        Ok(token)
+    }
+}
+
+pub fn actor_of(user: &User) -> Actor {
+    Actor { login: user.login.clone(), admin: user.admin, kind: user.kind }
+}

@@ -1,0 +1,218 @@
+use super::Portal;
+use crate::error::{NodeError, NodeResult};
+use portalnet_core::permissions::{Action, Actor, authorize};
+use portalnet_core::task::{
+    self, Change, Comment, FileMeta, HistoryEntry, NewTask, Task, TaskPatch, TaskStatus, check_file,
+};
+use portalnet_core::{Error, Timestamp};
+use portalnet_store::WriteTx;
+use portalnet_store::schema::blob_key;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub status: Option<TaskStatus>,
+    pub responsible: Option<String>,
+    pub group: Option<u64>,
+}
+
+impl Portal {
+    pub fn create_task(&self, actor: &Actor, new: NewTask) -> NodeResult<Task> {
+        let new = new.validate(self.limits())?;
+        for l in new.responsible.iter().chain(&new.accomplices).chain(&new.observers) {
+            self.check_participant(l)?;
+        }
+        if let Some(g) = new.group {
+            self.check_group_for_task(actor, g)?;
+        }
+        let now = self.now();
+        let t = &self.tables;
+        t.db.write(|tx| {
+            let id = tx.next_id("task")?;
+            let (task, change) = new.into_task(id, &actor.login, now);
+            self.record(tx, &task, &actor.login, change, now)?;
+            Ok(task)
+        })
+    }
+
+    pub fn get_task(&self, actor: &Actor, id: u64) -> NodeResult<Task> {
+        let task = self.task(id)?;
+        authorize(self.relation(actor, &task)?, Action::View, id, task.status)?;
+        Ok(task)
+    }
+
+    /// Tasks the actor may see, filtered, by id.
+    pub fn list_tasks(&self, actor: &Actor, filter: &TaskFilter) -> NodeResult<Vec<Task>> {
+        let my_groups: Vec<u64> = self
+            .tables
+            .groups
+            .iter()
+            .filter_map(|kv| match kv {
+                Ok((id, g)) if g.is_member(&actor.login) => Some(Ok(id)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::new();
+        for kv in self.tables.tasks.iter() {
+            let (_, task) = kv?;
+            let in_group = task.group.is_some_and(|g| my_groups.contains(&g));
+            let rel = portalnet_core::permissions::Relation::of(actor, &task, in_group);
+            if authorize(rel, Action::View, task.id, task.status).is_err() {
+                continue;
+            }
+            if filter.status.is_some_and(|s| s != task.status)
+                || filter.responsible.as_ref().is_some_and(|r| *r != task.responsible)
+                || filter.group.is_some_and(|g| Some(g) != task.group)
+            {
+                continue;
+            }
+            out.push(task);
+        }
+        Ok(out)
+    }
+
+    pub fn update_task(&self, actor: &Actor, id: u64, patch: TaskPatch) -> NodeResult<Task> {
+        let patch = patch.validate(self.limits())?;
+        for l in patch.responsible.iter().chain(patch.accomplices.iter().flatten()).chain(patch.observers.iter().flatten())
+        {
+            self.check_participant(l)?;
+        }
+        if let Some(Some(g)) = patch.group {
+            self.check_group_for_task(actor, g)?;
+        }
+        self.mutate(actor, id, |task, rel, now| patch.apply(task, rel, self.limits(), now))
+    }
+
+    pub fn set_status(&self, actor: &Actor, id: u64, to: TaskStatus) -> NodeResult<Task> {
+        self.mutate(actor, id, |task, rel, now| task::set_status(task, rel, to, now).map(Some))
+    }
+
+    pub fn add_comment(&self, actor: &Actor, id: u64, text: &str) -> NodeResult<Comment> {
+        let t = &self.tables;
+        let now = self.now();
+        t.db.write(|tx| {
+            let mut task = self.tx_task(tx, id)?;
+            let rel = self.relation(actor, &task)?;
+            let comment_id = tx.next_id("comment")?;
+            let (comment, change) =
+                task::add_comment(&mut task, rel, &actor.login, text, comment_id, self.limits(), now)?;
+            t.comments.tx_put(tx, &(id, comment_id), &comment)?;
+            self.record(tx, &task, &actor.login, change, now)?;
+            Ok(comment)
+        })
+    }
+
+    pub fn list_comments(&self, actor: &Actor, id: u64) -> NodeResult<Vec<Comment>> {
+        self.get_task(actor, id)?;
+        Ok(self.tables.comments.scan_raw(&id.to_be_bytes()).map(|kv| kv.map(|(_, c)| c)).collect::<Result<_, _>>()?)
+    }
+
+    /// Stores a file's bytes and records it on the task, in one write. The caller
+    /// has already refused anything over the limit before reading it whole.
+    pub fn attach_file(
+        &self,
+        actor: &Actor,
+        id: u64,
+        name: &str,
+        content_type: &str,
+        content: Vec<u8>,
+    ) -> NodeResult<FileMeta> {
+        let content_type = if content_type.trim().is_empty() { "application/octet-stream" } else { content_type.trim() };
+        check_file(name, content_type, content.len() as u64, self.limits())?;
+        let sha = hex::encode(Sha256::digest(&content));
+        let size = content.len() as u64;
+        let t = &self.tables;
+        let now = self.now();
+        t.db.write(|tx| {
+            let mut task = self.tx_task(tx, id)?;
+            let rel = self.relation(actor, &task)?;
+            let file_id = tx.next_id("file")?;
+            let meta = FileMeta {
+                id: file_id,
+                name: name.trim().to_string(),
+                content_type: content_type.to_string(),
+                size,
+                sha256: sha.clone(),
+                uploaded_by: actor.login.clone(),
+                uploaded_at: now,
+            };
+            let change = task::attach_file(&mut task, rel, meta.clone(), self.limits(), now)?;
+            tx.insert(&t.file_blobs, &blob_key(id, file_id), content);
+            self.record(tx, &task, &actor.login, change, now)?;
+            Ok(meta)
+        })
+    }
+
+    pub fn get_file(&self, actor: &Actor, id: u64, file_id: u64) -> NodeResult<(FileMeta, Vec<u8>)> {
+        let task = self.get_task(actor, id)?;
+        let not_found = || NodeError::Domain(Error::not_found(format!("file {file_id} not found on task {id}")));
+        let meta = task.files.into_iter().find(|f| f.id == file_id).ok_or_else(not_found)?;
+        let bytes = self.tables.file_blobs.get(&blob_key(id, file_id))?.ok_or_else(not_found)?;
+        Ok((meta, bytes))
+    }
+
+    pub fn history(&self, actor: &Actor, id: u64) -> NodeResult<Vec<HistoryEntry>> {
+        self.get_task(actor, id)?;
+        Ok(self.tables.history.scan_raw(&id.to_be_bytes()).map(|kv| kv.map(|(_, h)| h)).collect::<Result<_, _>>()?)
+    }
+
+    fn task(&self, id: u64) -> NodeResult<Task> {
+        self.tables.tasks.get(&id)?.ok_or_else(|| task_not_found(id))
+    }
+
+    fn tx_task(&self, tx: &WriteTx<'_>, id: u64) -> NodeResult<Task> {
+        self.tables.tasks.tx_get(tx, &id)?.ok_or_else(|| task_not_found(id))
+    }
+
+    /// Loads, changes and records a task in one write. `f` returns `None` when
+    /// nothing changed (nothing is written then).
+    fn mutate(
+        &self,
+        actor: &Actor,
+        id: u64,
+        f: impl FnOnce(&mut Task, portalnet_core::permissions::Relation, Timestamp) -> portalnet_core::Result<Option<Change>>,
+    ) -> NodeResult<Task> {
+        let now = self.now();
+        self.tables.db.write(|tx| {
+            let mut task = self.tx_task(tx, id)?;
+            let rel = self.relation(actor, &task)?;
+            if let Some(change) = f(&mut task, rel, now)? {
+                self.record(tx, &task, &actor.login, change, now)?;
+            }
+            Ok(task)
+        })
+    }
+
+    /// Writes the task and appends its history entry (version = task.version).
+    fn record(&self, tx: &mut WriteTx<'_>, task: &Task, actor: &str, change: Change, now: Timestamp) -> NodeResult<()> {
+        let entry = HistoryEntry { task_id: task.id, version: task.version, at: now, actor: actor.to_string(), change };
+        self.tables.tasks.tx_put(tx, &task.id, task)?;
+        self.tables.history.tx_put(tx, &(task.id, task.version), &entry)?;
+        Ok(())
+    }
+
+    fn check_participant(&self, login: &str) -> NodeResult<()> {
+        let user = self.user(login)?;
+        if !user.is_active() {
+            return Err(NodeError::Domain(Error::precondition(format!(
+                "user `{login}` is dismissed and cannot take part in tasks"
+            ))));
+        }
+        Ok(())
+    }
+
+    fn check_group_for_task(&self, actor: &Actor, id: u64) -> NodeResult<()> {
+        let g = self.group(id)?;
+        if !actor.admin && !g.is_member(&actor.login) {
+            return Err(NodeError::Domain(Error::denied(format!(
+                "you are not a member of group {id}; only members put tasks in it"
+            ))));
+        }
+        Ok(())
+    }
+}
+
+fn task_not_found(id: u64) -> NodeError {
+    NodeError::Domain(Error::not_found(format!("task {id} not found")))
+}

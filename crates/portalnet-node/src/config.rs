@@ -1,0 +1,58 @@
+//! `portald.toml` in the data folder: what `portald init` decided and an operator
+//! may edit. Every path is relative to the data folder unless absolute.
+
+use anyhow::{Context, Result};
+use portalnet_core::limits::Limits;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "portald.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeConfig {
+    /// DNS-like id of the portal, e.g. `alpha.test`.
+    pub portal_id: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// Address of the gRPC listener (TLS).
+    pub listen: SocketAddr,
+    #[serde(default)]
+    pub tls: TlsConfig,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TlsConfig {
+    /// PEM certificate chain. Created self-signed at first start if missing.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self { cert: "tls/cert.pem".into(), key: "tls/key.pem".into() }
+    }
+}
+
+impl NodeConfig {
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}: run `portald init --dir {}` first", path.display(), dir.display()))?;
+        toml::from_str(&text).with_context(|| format!("{} is not a valid portald config", path.display()))
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(CONFIG_FILE);
+        let text = toml::to_string_pretty(self)?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// A path from the config, resolved against the data folder.
+pub fn resolve(dir: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() { p.to_path_buf() } else { dir.join(p) }
+}

@@ -1,0 +1,262 @@
+//! Proto ↔ domain, at the boundary. Requests become validated domain values through
+//! `TryFrom` (on [`Checked`], since both sides are foreign types here); structural
+//! checks (required fields, enum values) happen here, length limits in `core`.
+
+use crate::error::NodeError;
+use portalnet_core::Timestamp;
+use portalnet_core::group::{Group, GroupRole};
+use portalnet_core::report::{ReportBy, ReportRow};
+use portalnet_core::task::{Comment, FileMeta, HistoryEntry, NewTask, Task, TaskPatch, TaskStatus};
+use portalnet_core::user::{NewUser, User, UserKind, UserState};
+use portalnet_proto::v1 as pb;
+
+/// A request that passed the boundary's checks.
+pub struct Checked<T>(pub T);
+
+fn required_id(field: &str, id: u64) -> Result<u64, NodeError> {
+    if id == 0 { Err(NodeError::invalid(format!("{field} is required (a number from 1)"))) } else { Ok(id) }
+}
+
+pub fn task_id(id: u64) -> Result<u64, NodeError> {
+    required_id("task id", id)
+}
+
+pub fn group_id(id: u64) -> Result<u64, NodeError> {
+    required_id("group id", id)
+}
+
+pub fn status(v: i32) -> Result<TaskStatus, NodeError> {
+    let s = match pb::TaskStatus::try_from(v) {
+        Ok(pb::TaskStatus::New) => TaskStatus::New,
+        Ok(pb::TaskStatus::InProgress) => TaskStatus::InProgress,
+        Ok(pb::TaskStatus::AwaitingControl) => TaskStatus::AwaitingControl,
+        Ok(pb::TaskStatus::Completed) => TaskStatus::Completed,
+        Ok(pb::TaskStatus::Deferred) => TaskStatus::Deferred,
+        _ => {
+            return Err(NodeError::invalid(
+                "status is required: one of new, in_progress, awaiting_control, completed, deferred",
+            ));
+        }
+    };
+    Ok(s)
+}
+
+pub fn optional_status(v: i32) -> Result<Option<TaskStatus>, NodeError> {
+    if v == 0 { Ok(None) } else { status(v).map(Some) }
+}
+
+pub fn role(v: i32) -> Result<GroupRole, NodeError> {
+    match pb::GroupRole::try_from(v) {
+        Ok(pb::GroupRole::Unspecified) | Ok(pb::GroupRole::Member) => Ok(GroupRole::Member),
+        Ok(pb::GroupRole::Moderator) => Ok(GroupRole::Moderator),
+        Ok(pb::GroupRole::Owner) => Ok(GroupRole::Owner),
+        Err(_) => Err(NodeError::invalid("role must be member or moderator")),
+    }
+}
+
+pub fn report_by(v: i32) -> Result<ReportBy, NodeError> {
+    match pb::ReportBy::try_from(v) {
+        Ok(pb::ReportBy::Unspecified) | Ok(pb::ReportBy::Responsible) => Ok(ReportBy::Responsible),
+        Ok(pb::ReportBy::Status) => Ok(ReportBy::Status),
+        Ok(pb::ReportBy::Group) => Ok(ReportBy::Group),
+        Err(_) => Err(NodeError::invalid("report `by` must be responsible, status or group")),
+    }
+}
+
+fn deadline(ms: i64) -> Result<Option<Timestamp>, NodeError> {
+    match ms {
+        0 => Ok(None),
+        ms if ms > 0 => Ok(Some(Timestamp(ms))),
+        _ => Err(NodeError::invalid("deadline must be a positive time in epoch milliseconds (0 for none)")),
+    }
+}
+
+impl TryFrom<pb::AddUserRequest> for Checked<NewUser> {
+    type Error = NodeError;
+    fn try_from(r: pb::AddUserRequest) -> Result<Self, NodeError> {
+        Ok(Checked(NewUser::new(&r.login, &r.display_name, &r.email, &r.position, r.admin)?))
+    }
+}
+
+impl TryFrom<pb::CreateTaskRequest> for Checked<NewTask> {
+    type Error = NodeError;
+    fn try_from(r: pb::CreateTaskRequest) -> Result<Self, NodeError> {
+        Ok(Checked(NewTask {
+            title: r.title,
+            description: r.description,
+            responsible: Some(r.responsible).filter(|s| !s.trim().is_empty()),
+            accomplices: r.accomplices,
+            observers: r.observers,
+            deadline: deadline(r.deadline)?,
+            group: (r.group_id != 0).then_some(r.group_id),
+        }))
+    }
+}
+
+impl TryFrom<pb::UpdateTaskRequest> for Checked<(u64, TaskPatch)> {
+    type Error = NodeError;
+    fn try_from(r: pb::UpdateTaskRequest) -> Result<Self, NodeError> {
+        let id = task_id(r.id)?;
+        let dl = match r.deadline {
+            0 => None,
+            -1 => Some(None),
+            ms => Some(deadline(ms)?),
+        };
+        if r.clear_group && r.group_id != 0 {
+            return Err(NodeError::invalid("give either group_id or clear_group, not both"));
+        }
+        let group = if r.clear_group { Some(None) } else { (r.group_id != 0).then_some(Some(r.group_id)) };
+        let patch = TaskPatch {
+            title: r.title,
+            description: r.description,
+            responsible: r.responsible,
+            accomplices: r.accomplices.map(|l| l.logins),
+            observers: r.observers.map(|l| l.logins),
+            deadline: dl,
+            group,
+        };
+        Ok(Checked((id, patch)))
+    }
+}
+
+/// Domain → proto.
+pub trait ToProto {
+    type Proto;
+    fn to_proto(&self) -> Self::Proto;
+}
+
+impl ToProto for User {
+    type Proto = pb::User;
+    fn to_proto(&self) -> pb::User {
+        pb::User {
+            login: self.login.clone(),
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            position: self.position.clone(),
+            kind: match self.kind {
+                UserKind::Employee => pb::UserKind::Employee,
+                UserKind::Extranet => pb::UserKind::Extranet,
+            } as i32,
+            state: match self.state {
+                UserState::Active => pb::UserState::Active,
+                UserState::Dismissed => pb::UserState::Dismissed,
+            } as i32,
+            admin: self.admin,
+            created_at: self.created_at.0,
+        }
+    }
+}
+
+impl ToProto for Group {
+    type Proto = pb::Group;
+    fn to_proto(&self) -> pb::Group {
+        pb::Group {
+            id: self.id,
+            name: self.name.clone(),
+            description: self.description.clone(),
+            owner: self.owner().to_string(),
+            members: self
+                .members
+                .iter()
+                .map(|(login, r)| pb::GroupMember {
+                    login: login.clone(),
+                    role: match r {
+                        GroupRole::Owner => pb::GroupRole::Owner,
+                        GroupRole::Moderator => pb::GroupRole::Moderator,
+                        GroupRole::Member => pb::GroupRole::Member,
+                    } as i32,
+                })
+                .collect(),
+            created_at: self.created_at.0,
+        }
+    }
+}
+
+pub fn status_to_proto(s: TaskStatus) -> pb::TaskStatus {
+    match s {
+        TaskStatus::New => pb::TaskStatus::New,
+        TaskStatus::InProgress => pb::TaskStatus::InProgress,
+        TaskStatus::AwaitingControl => pb::TaskStatus::AwaitingControl,
+        TaskStatus::Completed => pb::TaskStatus::Completed,
+        TaskStatus::Deferred => pb::TaskStatus::Deferred,
+    }
+}
+
+impl ToProto for FileMeta {
+    type Proto = pb::FileInfo;
+    fn to_proto(&self) -> pb::FileInfo {
+        pb::FileInfo {
+            id: self.id,
+            name: self.name.clone(),
+            content_type: self.content_type.clone(),
+            size: self.size,
+            sha256: self.sha256.clone(),
+            uploaded_by: self.uploaded_by.clone(),
+            uploaded_at: self.uploaded_at.0,
+        }
+    }
+}
+
+/// A task as of `now` (the overdue flag depends on it).
+pub fn task_to_proto(t: &Task, now: Timestamp) -> pb::Task {
+    pb::Task {
+        id: t.id,
+        title: t.title.clone(),
+        description: t.description.clone(),
+        creator: t.creator.clone(),
+        responsible: t.responsible.clone(),
+        accomplices: t.accomplices.clone(),
+        observers: t.observers.clone(),
+        status: status_to_proto(t.status) as i32,
+        deadline: t.deadline.map_or(0, |d| d.0),
+        group_id: t.group.unwrap_or(0),
+        created_at: t.created_at.0,
+        updated_at: t.updated_at.0,
+        version: t.version,
+        files: t.files.iter().map(ToProto::to_proto).collect(),
+        comment_count: t.comment_count,
+        overdue: t.is_overdue(now),
+    }
+}
+
+impl ToProto for Comment {
+    type Proto = pb::Comment;
+    fn to_proto(&self) -> pb::Comment {
+        pb::Comment {
+            task_id: self.task_id,
+            id: self.id,
+            author: self.author.clone(),
+            text: self.text.clone(),
+            created_at: self.created_at.0,
+        }
+    }
+}
+
+impl ToProto for HistoryEntry {
+    type Proto = pb::HistoryEntry;
+    fn to_proto(&self) -> pb::HistoryEntry {
+        pb::HistoryEntry {
+            version: self.version,
+            at: self.at.0,
+            actor: self.actor.clone(),
+            kind: self.change.kind().to_string(),
+            summary: self.change.summary(),
+        }
+    }
+}
+
+impl ToProto for ReportRow {
+    type Proto = pb::TaskReportRow;
+    fn to_proto(&self) -> pb::TaskReportRow {
+        pb::TaskReportRow {
+            key: self.key.clone(),
+            total: self.total,
+            new: self.new,
+            in_progress: self.in_progress,
+            awaiting_control: self.awaiting_control,
+            completed: self.completed,
+            deferred: self.deferred,
+            overdue: self.overdue,
+        }
+    }
+}

@@ -1,0 +1,44 @@
+use super::State;
+use crate::convert::{ToProto, group_id, role};
+use portalnet_core::group::NewGroup;
+use portalnet_proto::v1::{self as pb, group_service_server::GroupService};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+pub struct GroupSvc(pub Arc<State>);
+
+#[tonic::async_trait]
+impl GroupService for GroupSvc {
+    async fn create_group(&self, req: Request<pb::CreateGroupRequest>) -> Result<Response<pb::Group>, Status> {
+        let actor = self.0.actor(&req)?;
+        let r = req.into_inner();
+        let new = NewGroup::new(&r.name, &r.description, self.0.portal.limits()).map_err(crate::NodeError::from)?;
+        let group = self.0.portal.create_group(&actor, new)?;
+        self.0.durable().await?;
+        Ok(Response::new(group.to_proto()))
+    }
+
+    async fn get_group(&self, req: Request<pb::GetGroupRequest>) -> Result<Response<pb::Group>, Status> {
+        let actor = self.0.actor(&req)?;
+        let id = group_id(req.get_ref().id)?;
+        Ok(Response::new(self.0.portal.get_group(&actor, id)?.to_proto()))
+    }
+
+    async fn list_groups(
+        &self,
+        req: Request<pb::ListGroupsRequest>,
+    ) -> Result<Response<pb::ListGroupsResponse>, Status> {
+        let actor = self.0.actor(&req)?;
+        let groups = self.0.portal.list_groups(&actor)?;
+        Ok(Response::new(pb::ListGroupsResponse { groups: groups.iter().map(ToProto::to_proto).collect() }))
+    }
+
+    async fn add_member(&self, req: Request<pb::AddMemberRequest>) -> Result<Response<pb::Group>, Status> {
+        let actor = self.0.actor(&req)?;
+        let r = req.into_inner();
+        let (id, role) = (group_id(r.group_id)?, role(r.role)?);
+        let group = self.0.portal.add_member(&actor, id, &r.login, role)?;
+        self.0.durable().await?;
+        Ok(Response::new(group.to_proto()))
+    }
+}

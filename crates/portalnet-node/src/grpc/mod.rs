@@ -1,0 +1,43 @@
+//! gRPC services, one per concern. Each method authenticates the caller, converts
+//! the request at the boundary, calls the portal, waits for durability when it
+//! wrote, and converts the answer.
+
+mod echo;
+mod groups;
+mod portal;
+mod tasks;
+mod users;
+
+pub use echo::EchoSvc;
+pub use groups::GroupSvc;
+pub use portal::{PortalSvc, ReportSvc};
+pub use tasks::TaskSvc;
+pub use users::UserSvc;
+
+use crate::app::Portal;
+use portalnet_core::permissions::Actor;
+use tonic::{Request, Status};
+
+/// What every service shares.
+pub struct State {
+    pub portal: Portal,
+    pub endpoints: Vec<String>,
+    pub public_key: String,
+    pub fingerprint: String,
+}
+
+impl State {
+    pub fn actor<T>(&self, req: &Request<T>) -> Result<Actor, Status> {
+        let token = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.strip_prefix("Bearer ").unwrap_or(v));
+        Ok(self.portal.authenticate(token)?)
+    }
+
+    /// Waits until what was just committed survives a killed process.
+    pub async fn durable(&self) -> Result<(), Status> {
+        Ok(self.portal.durable().await?)
+    }
+}

@@ -1,0 +1,45 @@
+use super::State;
+use crate::convert::{ToProto, report_by};
+use portalnet_proto::v1::{self as pb, portal_service_server::PortalService, report_service_server::ReportService};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+pub struct PortalSvc(pub Arc<State>);
+
+#[tonic::async_trait]
+impl PortalService for PortalSvc {
+    async fn info(&self, req: Request<pb::InfoRequest>) -> Result<Response<pb::PortalInfo>, Status> {
+        self.0.actor(&req)?;
+        let s = &self.0.portal.settings;
+        Ok(Response::new(pb::PortalInfo {
+            portal_id: s.portal_id.clone(),
+            display_name: s.display_name.clone(),
+            endpoints: self.0.endpoints.clone(),
+            key_fingerprint: self.0.fingerprint.clone(),
+            public_key: self.0.public_key.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            user_count: u32::try_from(self.0.portal.tables.users.len()).unwrap_or(u32::MAX),
+            max_file_bytes: s.limits.max_file_bytes,
+        }))
+    }
+}
+
+pub struct ReportSvc(pub Arc<State>);
+
+#[tonic::async_trait]
+impl ReportService for ReportSvc {
+    async fn task_report(
+        &self,
+        req: Request<pb::TaskReportRequest>,
+    ) -> Result<Response<pb::TaskReportResponse>, Status> {
+        let actor = self.0.actor(&req)?;
+        let by_raw = req.get_ref().by;
+        let by = report_by(by_raw)?;
+        let (rows, totals) = self.0.portal.task_report(&actor, by)?;
+        Ok(Response::new(pb::TaskReportResponse {
+            by: if by_raw == 0 { pb::ReportBy::Responsible as i32 } else { by_raw },
+            rows: rows.iter().map(ToProto::to_proto).collect(),
+            totals: Some(totals.to_proto()),
+        }))
+    }
+}

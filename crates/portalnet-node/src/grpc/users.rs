@@ -1,0 +1,55 @@
+use super::State;
+use crate::convert::{Checked, ToProto};
+use portalnet_proto::v1::{self as pb, user_service_server::UserService};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+pub struct UserSvc(pub Arc<State>);
+
+#[tonic::async_trait]
+impl UserService for UserSvc {
+    async fn add_user(&self, req: Request<pb::AddUserRequest>) -> Result<Response<pb::User>, Status> {
+        let actor = self.0.actor(&req)?;
+        let Checked(new) = req.into_inner().try_into()?;
+        let user = self.0.portal.add_user(&actor, new)?;
+        self.0.durable().await?;
+        Ok(Response::new(user.to_proto()))
+    }
+
+    async fn list_users(
+        &self,
+        req: Request<pb::ListUsersRequest>,
+    ) -> Result<Response<pb::ListUsersResponse>, Status> {
+        let actor = self.0.actor(&req)?;
+        let users = self.0.portal.list_users(&actor, req.get_ref().include_dismissed)?;
+        Ok(Response::new(pb::ListUsersResponse { users: users.iter().map(ToProto::to_proto).collect() }))
+    }
+
+    async fn get_user(&self, req: Request<pb::GetUserRequest>) -> Result<Response<pb::User>, Status> {
+        let actor = self.0.actor(&req)?;
+        Ok(Response::new(self.0.portal.get_user(&actor, &req.get_ref().login)?.to_proto()))
+    }
+
+    async fn dismiss_user(&self, req: Request<pb::DismissUserRequest>) -> Result<Response<pb::User>, Status> {
+        let actor = self.0.actor(&req)?;
+        let user = self.0.portal.dismiss_user(&actor, &req.get_ref().login)?;
+        self.0.durable().await?;
+        Ok(Response::new(user.to_proto()))
+    }
+
+    async fn who_am_i(&self, req: Request<pb::WhoAmIRequest>) -> Result<Response<pb::User>, Status> {
+        let actor = self.0.actor(&req)?;
+        Ok(Response::new(self.0.portal.get_user(&actor, &actor.login)?.to_proto()))
+    }
+
+    async fn issue_token(
+        &self,
+        req: Request<pb::IssueTokenRequest>,
+    ) -> Result<Response<pb::IssueTokenResponse>, Status> {
+        let actor = self.0.actor(&req)?;
+        let login = req.into_inner().login;
+        let token = self.0.portal.issue_token(&actor, &login)?;
+        self.0.durable().await?;
+        Ok(Response::new(pb::IssueTokenResponse { login, token }))
+    }
+}

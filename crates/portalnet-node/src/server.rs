@@ -1,0 +1,131 @@
+//! Starting and stopping a node. A node takes a bound listener (or binds its
+//! configured address) and a shutdown token, so tests run nodes on ephemeral ports.
+
+use crate::app::Portal;
+use crate::config::NodeConfig;
+use crate::grpc::{self, State};
+use crate::identity::Identity;
+use crate::init::DB_DIR;
+use anyhow::{Context, Result};
+use portalnet_core::Clock;
+use portalnet_proto::v1::{
+    echo_server::EchoServer, group_service_server::GroupServiceServer, portal_service_server::PortalServiceServer,
+    report_service_server::ReportServiceServer, task_service_server::TaskServiceServer,
+    user_service_server::UserServiceServer,
+};
+use portalnet_store::Db;
+use portalnet_store::schema::Tables;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::{Identity as TlsIdentity, Server, ServerTlsConfig};
+
+/// Messages other than file uploads stay small.
+const MAX_MESSAGE: usize = 1024 * 1024;
+
+/// Written in the data folder while the node runs: its `https://` endpoint.
+pub const ENDPOINT_FILE: &str = "endpoint";
+
+pub struct NodeHandle {
+    pub addr: SocketAddr,
+    pub endpoint: String,
+    pub dir: PathBuf,
+    pub state: Arc<State>,
+    shutdown: CancellationToken,
+    server: JoinHandle<Result<()>>,
+}
+
+impl NodeHandle {
+    /// Stops accepting, lets calls in progress finish, and flushes storage.
+    pub async fn stop(self) -> Result<()> {
+        self.shutdown.cancel();
+        self.server.await.context("server task failed")??;
+        self.state.portal.tables.db.flush_async().await?;
+        let _ = std::fs::remove_file(self.dir.join(ENDPOINT_FILE));
+        Ok(())
+    }
+
+    /// Runs until the shutdown token fires, then stops.
+    pub async fn wait(self) -> Result<()> {
+        self.shutdown.cancelled().await;
+        self.stop().await
+    }
+}
+
+/// Starts the node in `dir`. Binds `listener` if given, else the configured address.
+pub async fn start(
+    dir: &Path,
+    clock: Arc<dyn Clock>,
+    listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> Result<NodeHandle> {
+    let config = NodeConfig::load(dir)?;
+    let identity = Identity::load(dir)?;
+    let tls = crate::tls::ensure(dir, &config)?;
+    let db = Db::open(&dir.join(DB_DIR)).with_context(|| format!("cannot open storage in {}", dir.display()))?;
+    let portal = Portal::open(Tables::open(&db)?, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let listener = match listener {
+        Some(l) => l,
+        None => TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (is another node using it?)", config.listen))?,
+    };
+    let addr = listener.local_addr()?;
+    let endpoint = format!("https://{addr}");
+    let state = Arc::new(State {
+        portal,
+        endpoints: vec![endpoint.clone()],
+        public_key: identity.public_hex(),
+        fingerprint: identity.fingerprint(),
+    });
+    let server = spawn_server(state.clone(), &config, tls, listener, shutdown.clone())?;
+    std::fs::write(dir.join(ENDPOINT_FILE), &endpoint)?;
+    tracing::info!(portal = %config.portal_id, %endpoint, "portal node serving");
+    Ok(NodeHandle { addr, endpoint, dir: dir.to_path_buf(), state, shutdown, server })
+}
+
+fn spawn_server(
+    state: Arc<State>,
+    config: &NodeConfig,
+    tls: crate::tls::TlsFiles,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<JoinHandle<Result<()>>> {
+    // Uploads carry a whole file: allow the file limit plus room for the rest of the
+    // message. Anything larger is refused by its length prefix, before it is read.
+    let max_upload = usize::try_from(config.limits.max_file_bytes).unwrap_or(usize::MAX).saturating_add(MAX_MESSAGE);
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(portalnet_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("cannot build the reflection service")?;
+    let (health, health_svc) = tonic_health::server::health_reporter();
+    let identity = TlsIdentity::from_pem(tls.cert_pem, tls.key_pem);
+    let mut builder = Server::builder()
+        .tls_config(ServerTlsConfig::new().identity(identity))
+        .context("TLS certificate or key is not usable")?
+        .concurrency_limit_per_connection(256)
+        .timeout(std::time::Duration::from_secs(60));
+    let router = builder
+        .add_service(health_svc)
+        .add_service(reflection)
+        .add_service(UserServiceServer::new(grpc::UserSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE))
+        .add_service(GroupServiceServer::new(grpc::GroupSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE))
+        .add_service(TaskServiceServer::new(grpc::TaskSvc(state.clone())).max_decoding_message_size(max_upload))
+        .add_service(PortalServiceServer::new(grpc::PortalSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE))
+        .add_service(ReportServiceServer::new(grpc::ReportSvc(state)).max_decoding_message_size(MAX_MESSAGE))
+        .add_service(EchoServer::new(grpc::EchoSvc).max_decoding_message_size(MAX_MESSAGE));
+    Ok(tokio::spawn(async move {
+        for svc in ["portalnet.v1.UserService", "portalnet.v1.GroupService", "portalnet.v1.TaskService"] {
+            health.set_service_status(svc, tonic_health::ServingStatus::Serving).await;
+        }
+        router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
+            .await
+            .context("gRPC server failed")
+    }))
+}
