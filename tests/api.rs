@@ -22,7 +22,13 @@ async fn world() -> World {
         let mut admin = admin.clone();
         async move {
             admin.users.add_user(new_user(login, name)).await.unwrap();
-            admin.users.issue_token(pb::IssueTokenRequest { login: login.into() }).await.unwrap().into_inner().token
+            admin
+                .users
+                .issue_token(pb::IssueTokenRequest { login: login.into() })
+                .await
+                .unwrap()
+                .into_inner()
+                .token
         }
     };
     let (a, b, c, d) = (
@@ -59,11 +65,23 @@ fn code<T: std::fmt::Debug>(r: Result<tonic::Response<T>, tonic::Status>) -> (Co
 async fn single_portal_story_and_rights() {
     let mut w = world().await;
     // A group with anna as owner and bob as member.
-    let g = w.anna.groups.create_group(pb::CreateGroupRequest { name: "Roof".into(), description: String::new() }).await.unwrap().into_inner();
+    let g = w
+        .anna
+        .groups
+        .create_group(pb::CreateGroupRequest { name: "Roof".into(), description: String::new() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(g.owner, "anna");
-    w.anna.groups.add_member(pb::AddMemberRequest { group_id: g.id, login: "bob".into(), role: 0 }).await.unwrap();
+    w.anna
+        .groups
+        .add_member(pb::AddMemberRequest { group_id: g.id, login: "bob".into(), role: 0 })
+        .await
+        .unwrap();
     // bob (a plain member) may not add members.
-    let (c, m) = code(w.bob.groups.add_member(pb::AddMemberRequest { group_id: g.id, login: "dave".into(), role: 0 }).await);
+    let (c, m) = code(
+        w.bob.groups.add_member(pb::AddMemberRequest { group_id: g.id, login: "dave".into(), role: 0 }).await,
+    );
     assert_eq!(c, Code::PermissionDenied, "{m}");
 
     // anna creates a task for bob, observed by carol.
@@ -76,27 +94,94 @@ async fn single_portal_story_and_rights() {
     assert!(t.overdue);
 
     // bob starts it; carol (observer) may not; bob may not complete it (creator accepts).
-    let t2 = w.bob.tasks.set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::InProgress as i32 }).await.unwrap().into_inner();
+    let t2 = w
+        .bob
+        .tasks
+        .set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::InProgress as i32 })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(t2.status, pb::TaskStatus::InProgress as i32);
-    let (c, _) = code(w.carol.tasks.set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::Deferred as i32 }).await);
+    let (c, _) = code(
+        w.carol
+            .tasks
+            .set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::Deferred as i32 })
+            .await,
+    );
     assert_eq!(c, Code::PermissionDenied);
-    let (c, m) = code(w.bob.tasks.set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::Completed as i32 }).await);
+    let (c, m) = code(
+        w.bob
+            .tasks
+            .set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::Completed as i32 })
+            .await,
+    );
     assert_eq!(c, Code::PermissionDenied);
     assert!(m.contains("creator"), "{m}");
 
     // carol comments; bob attaches a file; carol (observer) may not attach.
-    w.carol.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "Looks <b>urgent</b>".into() }).await.unwrap();
-    let f = w.bob.tasks.attach_file(pb::AttachFileRequest { task_id: t.id, name: "plan.txt".into(), content_type: "text/plain".into(), content: b"step 1".to_vec() }).await.unwrap().into_inner();
+    w.carol
+        .tasks
+        .add_comment(pb::AddCommentRequest { task_id: t.id, text: "Looks <b>urgent</b>".into() })
+        .await
+        .unwrap();
+    let f = w
+        .bob
+        .tasks
+        .attach_file(pb::AttachFileRequest {
+            task_id: t.id,
+            name: "plan.txt".into(),
+            content_type: "text/plain".into(),
+            content: b"step 1".to_vec(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(f.size, 6);
-    let (c, _) = code(w.carol.tasks.attach_file(pb::AttachFileRequest { task_id: t.id, name: "x".into(), content_type: String::new(), content: vec![1] }).await);
+    let (c, _) = code(
+        w.carol
+            .tasks
+            .attach_file(pb::AttachFileRequest {
+                task_id: t.id,
+                name: "x".into(),
+                content_type: String::new(),
+                content: vec![1],
+            })
+            .await,
+    );
     assert_eq!(c, Code::PermissionDenied);
-    let got = w.carol.tasks.get_file(pb::GetFileRequest { task_id: t.id, file_id: f.id }).await.unwrap().into_inner();
+    let got = w
+        .carol
+        .tasks
+        .get_file(pb::GetFileRequest { task_id: t.id, file_id: f.id })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(got.content, b"step 1");
 
     // Only the creator edits.
-    let (c, _) = code(w.bob.tasks.update_task(pb::UpdateTaskRequest { id: t.id, title: Some("Mine now".into()), ..Default::default() }).await);
+    let (c, _) = code(
+        w.bob
+            .tasks
+            .update_task(pb::UpdateTaskRequest {
+                id: t.id,
+                title: Some("Mine now".into()),
+                ..Default::default()
+            })
+            .await,
+    );
     assert_eq!(c, Code::PermissionDenied);
-    let t3 = w.anna.tasks.update_task(pb::UpdateTaskRequest { id: t.id, title: Some("Fix the whole roof".into()), deadline: -1, ..Default::default() }).await.unwrap().into_inner();
+    let t3 = w
+        .anna
+        .tasks
+        .update_task(pb::UpdateTaskRequest {
+            id: t.id,
+            title: Some("Fix the whole roof".into()),
+            deadline: -1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!((t3.title.as_str(), t3.deadline, t3.overdue), ("Fix the whole roof", 0, false));
 
     // The history has every change, in order.
@@ -109,21 +194,45 @@ async fn single_portal_story_and_rights() {
     // dave takes no part: sees nothing, and cannot tell the task exists.
     let (c, m) = code(w.dave.tasks.get_task(pb::GetTaskRequest { id: t.id }).await);
     assert_eq!((c, m.as_str()), (Code::NotFound, format!("task {} not found", t.id).as_str()));
-    let (c, _) = code(w.dave.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "hi".into() }).await);
+    let (c, _) =
+        code(w.dave.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "hi".into() }).await);
     assert_eq!(c, Code::NotFound);
-    assert!(w.dave.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks.is_empty());
+    assert!(
+        w.dave.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks.is_empty()
+    );
     let (c, _) = code(w.dave.tasks.history(pb::HistoryRequest { task_id: t.id }).await);
     assert_eq!(c, Code::NotFound);
     // The admin sees everything.
-    assert_eq!(w.admin.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks.len(), 1);
+    assert_eq!(
+        w.admin.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks.len(),
+        1
+    );
 
     // Reports count per responsible person, with overdue.
     w.bob.tasks.create_task(create("Buy nails", "bob", &[])).await.unwrap();
-    let r = w.admin.reports.task_report(pb::TaskReportRequest { by: pb::ReportBy::Responsible as i32 }).await.unwrap().into_inner();
+    let r = w
+        .admin
+        .reports
+        .task_report(pb::TaskReportRequest { by: pb::ReportBy::Responsible as i32 })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(r.rows.len(), 1);
-    assert_eq!((r.rows[0].key.as_str(), r.rows[0].total, r.rows[0].new, r.rows[0].in_progress), ("bob", 2, 1, 1));
-    let r = w.admin.reports.task_report(pb::TaskReportRequest { by: pb::ReportBy::Group as i32 }).await.unwrap().into_inner();
-    assert_eq!(r.rows.iter().map(|r| (r.key.as_str(), r.total)).collect::<Vec<_>>(), [("(no group)", 1), ("Roof", 1)]);
+    assert_eq!(
+        (r.rows[0].key.as_str(), r.rows[0].total, r.rows[0].new, r.rows[0].in_progress),
+        ("bob", 2, 1, 1)
+    );
+    let r = w
+        .admin
+        .reports
+        .task_report(pb::TaskReportRequest { by: pb::ReportBy::Group as i32 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        r.rows.iter().map(|r| (r.key.as_str(), r.total)).collect::<Vec<_>>(),
+        [("(no group)", 1), ("Roof", 1)]
+    );
 }
 
 #[tokio::test]
@@ -143,7 +252,9 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
     assert_eq!(c, Code::Unauthenticated);
     assert!(m.contains("token issue"), "{m}");
     let ch = portalnet_tests::channel(&w.node.endpoint, &portalnet_tests::Node::ca(&w.node)).await.unwrap();
-    let (c, m) = code(pb::task_service_client::TaskServiceClient::new(ch).list_tasks(pb::ListTasksRequest::default()).await);
+    let (c, m) = code(
+        pb::task_service_client::TaskServiceClient::new(ch).list_tasks(pb::ListTasksRequest::default()).await,
+    );
     assert_eq!(c, Code::Unauthenticated);
     assert!(m.contains("missing API token"), "{m}");
 
@@ -165,9 +276,11 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
     assert_eq!(c, Code::InvalidArgument);
     let (c, _) = code(w.anna.tasks.get_task(pb::GetTaskRequest { id: 0 }).await);
     assert_eq!(c, Code::InvalidArgument);
-    let (c, _) = code(w.anna.tasks.update_task(pb::UpdateTaskRequest { id: t.id, ..Default::default() }).await);
+    let (c, _) =
+        code(w.anna.tasks.update_task(pb::UpdateTaskRequest { id: t.id, ..Default::default() }).await);
     assert_eq!(c, Code::InvalidArgument);
-    let (c, _) = code(w.admin.users.add_user(pb::AddUserRequest { login: "eve".into(), ..Default::default() }).await);
+    let (c, _) =
+        code(w.admin.users.add_user(pb::AddUserRequest { login: "eve".into(), ..Default::default() }).await);
     assert_eq!(c, Code::InvalidArgument);
 
     // Unknown ids.
@@ -184,7 +297,12 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
     // Oversized files: just over the limit (a clear message), and far over it
     // (refused by its length prefix before the message is read).
     let limit = w.anna.portal.info(pb::InfoRequest {}).await.unwrap().into_inner().max_file_bytes as usize;
-    let attach = |n: usize| pb::AttachFileRequest { task_id: t.id, name: "big.bin".into(), content_type: String::new(), content: vec![7u8; n] };
+    let attach = |n: usize| pb::AttachFileRequest {
+        task_id: t.id,
+        name: "big.bin".into(),
+        content_type: String::new(),
+        content: vec![7u8; n],
+    };
     let (c, m) = code(w.anna.tasks.attach_file(attach(limit + 1)).await);
     assert_eq!(c, Code::InvalidArgument);
     assert!(m.contains(&format!("limit is {limit} bytes")), "{m}");
@@ -196,9 +314,16 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
     assert_eq!(c, Code::PermissionDenied);
     let (c, _) = code(w.bob.users.issue_token(pb::IssueTokenRequest { login: "anna".into() }).await);
     assert_eq!(c, Code::PermissionDenied);
-    let (c, _) = code(w.bob.tasks.update_task(pb::UpdateTaskRequest { id: t.id, title: Some("mine".into()), ..Default::default() }).await);
+    let (c, _) = code(
+        w.bob
+            .tasks
+            .update_task(pb::UpdateTaskRequest { id: t.id, title: Some("mine".into()), ..Default::default() })
+            .await,
+    );
     assert_eq!(c, Code::PermissionDenied);
-    let (c, _) = code(w.anna.tasks.set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::New as i32 }).await);
+    let (c, _) = code(
+        w.anna.tasks.set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::New as i32 }).await,
+    );
     assert_eq!(c, Code::FailedPrecondition);
     let (c, m) = code(w.admin.users.add_user(new_user("anna", "Another Anna")).await);
     assert_eq!(c, Code::AlreadyExists, "{m}");
@@ -210,7 +335,17 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
 
     // Nothing of the above changed the task.
     assert_eq!(snapshot(w.anna.clone(), t.id).await, before);
-    assert_eq!(w.admin.users.list_users(pb::ListUsersRequest { include_dismissed: true }).await.unwrap().into_inner().users.len(), 5);
+    assert_eq!(
+        w.admin
+            .users
+            .list_users(pb::ListUsersRequest { include_dismissed: true })
+            .await
+            .unwrap()
+            .into_inner()
+            .users
+            .len(),
+        5
+    );
 
     // A dismissed user's token stops working, and they cannot be given tasks.
     w.admin.users.dismiss_user(pb::DismissUserRequest { login: "carol".into() }).await.unwrap();
@@ -228,10 +363,25 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
 #[tokio::test]
 async fn everything_is_there_after_a_restart() {
     let mut w = world().await;
-    let g = w.anna.groups.create_group(pb::CreateGroupRequest { name: "Ops".into(), description: "d".into() }).await.unwrap().into_inner();
+    let g = w
+        .anna
+        .groups
+        .create_group(pb::CreateGroupRequest { name: "Ops".into(), description: "d".into() })
+        .await
+        .unwrap()
+        .into_inner();
     let t = w.anna.tasks.create_task(create("Keep me", "bob", &["carol"])).await.unwrap().into_inner();
     w.bob.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "noted".into() }).await.unwrap();
-    w.bob.tasks.attach_file(pb::AttachFileRequest { task_id: t.id, name: "a.bin".into(), content_type: String::new(), content: vec![1, 2, 3] }).await.unwrap();
+    w.bob
+        .tasks
+        .attach_file(pb::AttachFileRequest {
+            task_id: t.id,
+            name: "a.bin".into(),
+            content_type: String::new(),
+            content: vec![1, 2, 3],
+        })
+        .await
+        .unwrap();
     let anna_token = {
         let r = w.admin.users.issue_token(pb::IssueTokenRequest { login: "anna".into() }).await.unwrap();
         r.into_inner().token
@@ -243,7 +393,12 @@ async fn everything_is_there_after_a_restart() {
     assert_eq!((t2.title.as_str(), t2.version, t2.comment_count, t2.files.len()), ("Keep me", 3, 1, 1));
     let g2 = anna.groups.get_group(pb::GetGroupRequest { id: g.id }).await.unwrap().into_inner();
     assert_eq!(g2.name, "Ops");
-    let f = anna.tasks.get_file(pb::GetFileRequest { task_id: t.id, file_id: t2.files[0].id }).await.unwrap().into_inner();
+    let f = anna
+        .tasks
+        .get_file(pb::GetFileRequest { task_id: t.id, file_id: t2.files[0].id })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(f.content, [1, 2, 3]);
     // Ids continue after the restart instead of starting over.
     let t3 = anna.tasks.create_task(create("Next", "anna", &[])).await.unwrap().into_inner();
@@ -260,7 +415,10 @@ async fn health_and_reflection_answer_over_tls() {
     assert!(portalnet_tests::healthy(&node.endpoint, &portalnet_tests::Node::ca(&node)).await);
     let ch = portalnet_tests::channel(&node.endpoint, &portalnet_tests::Node::ca(&node)).await.unwrap();
     let mut refl = ServerReflectionClient::new(ch);
-    let req = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
     let mut stream = refl.server_reflection_info(tokio_stream::iter([req])).await.unwrap().into_inner();
     let resp = stream.message().await.unwrap().unwrap();
     let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else { panic!("{resp:?}") };
@@ -271,7 +429,9 @@ async fn health_and_reflection_answer_over_tls() {
     // And a plain-text (non-TLS) client is refused.
     let plain = tonic::transport::Endpoint::from_shared(node.endpoint.replace("https", "http")).unwrap();
     let ok = match plain.connect().await {
-        Ok(ch) => pb::portal_service_client::PortalServiceClient::new(ch).info(pb::InfoRequest {}).await.is_ok(),
+        Ok(ch) => {
+            pb::portal_service_client::PortalServiceClient::new(ch).info(pb::InfoRequest {}).await.is_ok()
+        }
         Err(_) => false,
     };
     assert!(!ok, "a plaintext call must not succeed");

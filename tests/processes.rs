@@ -1,0 +1,208 @@
+//! `portald` as separate processes: init and run, graceful SIGTERM, restart, SIGKILL
+//! after acknowledged writes (nothing acknowledged is lost), and `portald devnet`.
+
+use portalnet_proto::v1 as pb;
+use portalnet_tests::{Node, Process, bin, channel, clients, ctl_json, new_user, wait_for};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_cleanly_and_data_survives_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut node = Process::init_and_run(&tmp.path().join("alpha"), "alpha.test").await.unwrap();
+    let mut admin = node.clients(&node.admin_token()).await.unwrap();
+    admin.users.add_user(new_user("anna", "Anna")).await.unwrap();
+    let t = admin
+        .tasks
+        .create_task(pb::CreateTaskRequest {
+            title: "Survive".into(),
+            responsible: "anna".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    let status = node.terminate().unwrap();
+    assert!(status.success(), "portald exited with {status}");
+    let log = std::fs::read_to_string(&node.log).unwrap();
+    assert!(log.contains("shutting down"), "{log}");
+
+    node.run().await.unwrap();
+    let mut admin = node.clients(&node.admin_token()).await.unwrap();
+    let t2 = admin.tasks.get_task(pb::GetTaskRequest { id: t.id }).await.unwrap().into_inner();
+    assert_eq!(t2.title, "Survive");
+    assert_eq!(
+        admin
+            .users
+            .get_user(pb::GetUserRequest { login: "anna".into() })
+            .await
+            .unwrap()
+            .into_inner()
+            .display_name,
+        "Anna"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_nothing_that_was_acknowledged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut node = Process::init_and_run(&tmp.path().join("alpha"), "alpha.test").await.unwrap();
+    let admin = node.clients(&node.admin_token()).await.unwrap();
+    // 8 writers; every acknowledged task must be there after SIGKILL.
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let mut c = admin.clone();
+        writers.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..40 {
+                let req = pb::CreateTaskRequest { title: format!("w{w} #{i}"), ..Default::default() };
+                match c.tasks.create_task(req).await {
+                    Ok(r) => acked.push(r.into_inner().id),
+                    Err(_) => break,
+                }
+            }
+            acked
+        }));
+    }
+    // Kill while the writers are still going.
+    let mut probe = admin.clone();
+    wait_for("some acknowledged writes", || {
+        let mut p = probe.clone();
+        async move {
+            let n = p.tasks.list_tasks(pb::ListTasksRequest::default()).await.ok()?.into_inner().tasks.len();
+            (n >= 50).then_some(())
+        }
+    })
+    .await
+    .unwrap();
+    node.kill().unwrap();
+    let mut acked = Vec::new();
+    for w in writers {
+        acked.extend(w.await.unwrap());
+    }
+    assert!(acked.len() >= 50, "only {} writes acknowledged", acked.len());
+
+    node.run().await.unwrap();
+    probe = node.clients(&node.admin_token()).await.unwrap();
+    let have: std::collections::HashSet<u64> = probe
+        .tasks
+        .list_tasks(pb::ListTasksRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .tasks
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    let lost: Vec<_> = acked.iter().filter(|id| !have.contains(id)).collect();
+    assert!(lost.is_empty(), "acknowledged but lost after SIGKILL: {lost:?}");
+    // Each surviving task is whole: its history has its creation.
+    for id in acked.iter().take(5) {
+        let h = probe.tasks.history(pb::HistoryRequest { task_id: *id }).await.unwrap().into_inner();
+        assert_eq!(h.entries.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn init_refuses_an_existing_portal_and_bad_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("a");
+    let run = |portal: &str| {
+        Command::new(bin("portald"))
+            .args(["init", "--dir"])
+            .arg(&dir)
+            .args(["--portal", portal, "--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap()
+    };
+    let bad = run("not a portal");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("alpha.test"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    assert!(run("alpha.test").status.success());
+    let again = run("alpha.test");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a portal"));
+    let missing =
+        Command::new(bin("portald")).args(["run", "--dir"]).arg(tmp.path().join("nothing")).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("portald init"));
+}
+
+/// `portald devnet` as a user runs it: wait for "devnet ready", take the printed
+/// export lines, and use them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devnet_starts_seeded_portals_and_prints_exports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin("portald"))
+        .args(["devnet", "--portals", "3", "--base-port", "0", "--dir"])
+        .arg(tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("devnet ready");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    });
+    let lines =
+        tokio::time::timeout(portalnet_tests::DEADLINE, lines).await.expect("devnet ready in time").unwrap();
+    let exports: Vec<&String> = lines.iter().filter(|l| l.trim_start().starts_with("export ")).collect();
+    assert_eq!(exports.len(), 3, "{lines:?}");
+    assert!(lines.last().unwrap().contains("3 portals"));
+    for (name, export) in ["alpha.test", "beta.test", "gamma.test"].iter().zip(&exports) {
+        let var = |k: &str| {
+            export.split_whitespace().find_map(|kv| kv.strip_prefix(&format!("{k}="))).unwrap().to_string()
+        };
+        let (endpoint, token, ca) = (var("PORTALCTL_ENDPOINT"), var("PORTALCTL_TOKEN"), var("PORTALCTL_CA"));
+        let mut c = clients(channel(&endpoint, ca.as_ref()).await.unwrap(), &token);
+        let info = c.portal.info(pb::InfoRequest {}).await.unwrap().into_inner();
+        assert_eq!(&info.portal_id, name);
+        // Seeded: three people besides the admin, a group, three tasks.
+        assert_eq!(
+            c.users.list_users(pb::ListUsersRequest::default()).await.unwrap().into_inner().users.len(),
+            4
+        );
+        assert_eq!(
+            c.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks.len(),
+            3
+        );
+        // The seeded people's tokens work too, and they see their own work.
+        let first = if *name == "beta.test" { "anton" } else { "anna" };
+        let tok =
+            std::fs::read_to_string(tmp.path().join(name).join(format!("tokens/{first}.token"))).unwrap();
+        let node = DevNode { endpoint: endpoint.clone(), dir: tmp.path().join(name) };
+        let mine = ctl_json(&node, tok.trim(), &["task", "list"]);
+        assert!(!mine.as_array().map(Vec::is_empty).unwrap_or(true), "{mine}");
+    }
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let st = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    assert!(st.success(), "devnet exited with {st}");
+}
+
+struct DevNode {
+    endpoint: String,
+    dir: std::path::PathBuf,
+}
+
+impl Node for DevNode {
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+    fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+}

@@ -27,7 +27,11 @@ pub fn bin(name: &str) -> PathBuf {
     // target/<profile>/deps/<test> → target/<profile>/<name>
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let path = dir.join(name);
-    assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` (or cargo test --workspace)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` (or cargo test --workspace)",
+        path.display()
+    );
     path
 }
 
@@ -117,7 +121,12 @@ impl InProcess {
     pub async fn start(portal: &str) -> Result<Self> {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().join(portal);
-        portalnet_node::init::init(&dir, portal, "127.0.0.1:0".parse()?, &portalnet_node::clock::SystemClock)?;
+        portalnet_node::init::init(
+            &dir,
+            portal,
+            "127.0.0.1:0".parse()?,
+            &portalnet_node::clock::SystemClock,
+        )?;
         let mut n = Self { tmp: Some(tmp), dir, handle: None, endpoint: String::new() };
         n.restart().await?;
         Ok(n)
@@ -178,7 +187,12 @@ impl Process {
         if !out.status.success() {
             bail!("portald init failed: {}", String::from_utf8_lossy(&out.stderr));
         }
-        let mut p = Self { dir: dir.to_path_buf(), child: None, endpoint: String::new(), log: dir.join("portald.log") };
+        let mut p = Self {
+            dir: dir.to_path_buf(),
+            child: None,
+            endpoint: String::new(),
+            log: dir.join("portald.log"),
+        };
         p.run().await?;
         Ok(p)
     }

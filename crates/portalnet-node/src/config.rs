@@ -40,8 +40,9 @@ impl Default for TlsConfig {
 impl NodeConfig {
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}: run `portald init --dir {}` first", path.display(), dir.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("cannot read {}: run `portald init --dir {}` first", path.display(), dir.display())
+        })?;
         toml::from_str(&text).with_context(|| format!("{} is not a valid portald config", path.display()))
     }
 

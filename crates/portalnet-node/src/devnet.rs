@@ -13,8 +13,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-pub const PORTAL_NAMES: [&str; 8] =
-    ["alpha.test", "beta.test", "gamma.test", "delta.test", "epsilon.test", "zeta.test", "eta.test", "theta.test"];
+pub const PORTAL_NAMES: [&str; 8] = [
+    "alpha.test",
+    "beta.test",
+    "gamma.test",
+    "delta.test",
+    "epsilon.test",
+    "zeta.test",
+    "eta.test",
+    "theta.test",
+];
 
 /// One portal of a running devnet.
 pub struct DevPortal {
@@ -47,7 +55,8 @@ pub async fn start_devnet(
             crate::init::init(&pdir, id, listen, clock.as_ref())?;
         }
         let handle = start(&pdir, clock.clone(), None, shutdown.child_token()).await?;
-        let admin_token = std::fs::read_to_string(pdir.join(crate::init::ADMIN_TOKEN_FILE))?.trim().to_string();
+        let admin_token =
+            std::fs::read_to_string(pdir.join(crate::init::ADMIN_TOKEN_FILE))?.trim().to_string();
         if fresh {
             seed(&handle.state.portal, i, &pdir).map_err(|e| anyhow!("seeding {id}: {e}"))?;
             handle.state.portal.durable().await.map_err(|e| anyhow!("{e}"))?;
@@ -62,10 +71,7 @@ pub async fn start_devnet(
 pub fn exports(endpoint: &str, token: &str, dir: &Path) -> String {
     let ca = dir.join("tls/cert.pem");
     let ca = std::fs::canonicalize(&ca).unwrap_or(ca);
-    format!(
-        "export PORTALCTL_ENDPOINT={endpoint} PORTALCTL_TOKEN={token} PORTALCTL_CA={}",
-        ca.display()
-    )
+    format!("export PORTALCTL_ENDPOINT={endpoint} PORTALCTL_TOKEN={token} PORTALCTL_CA={}", ca.display())
 }
 
 /// Demo people per portal: Polish names on even portals, Russian on odd ones.
@@ -83,23 +89,29 @@ const PEOPLE: [[(&str, &str, &str); 3]; 2] = [
 ];
 
 fn seed(portal: &Portal, index: usize, dir: &Path) -> Result<(), crate::NodeError> {
-    let admin = actor_of(&portal.tables.users.get(&"admin".to_string())?.ok_or_else(|| {
-        crate::NodeError::invalid("the admin user is missing")
-    })?);
+    let admin = actor_of(
+        &portal
+            .tables
+            .users
+            .get(&"admin".to_string())?
+            .ok_or_else(|| crate::NodeError::invalid("the admin user is missing"))?,
+    );
     let domain = portal.settings.portal_id.clone();
     let people = PEOPLE[index % 2];
     let tokens = dir.join("tokens");
     std::fs::create_dir_all(&tokens).map_err(|e| crate::NodeError::invalid(e.to_string()))?;
     let mut actors = Vec::new();
     for (login, name, position) in people {
-        let u = portal.add_user(&admin, NewUser::new(login, name, &format!("{login}@{domain}"), position, false)?)?;
+        let u = portal
+            .add_user(&admin, NewUser::new(login, name, &format!("{login}@{domain}"), position, false)?)?;
         let token = portal.issue_token(&admin, login)?;
         std::fs::write(tokens.join(format!("{login}.token")), token)
             .map_err(|e| crate::NodeError::invalid(e.to_string()))?;
         actors.push(actor_of(&u));
     }
     let (lead, dev, third) = (&actors[0], &actors[1], &actors[2]);
-    let group = portal.create_group(lead, NewGroup::new("Launch", "Everything for the launch", portal.limits())?)?;
+    let group =
+        portal.create_group(lead, NewGroup::new("Launch", "Everything for the launch", portal.limits())?)?;
     portal.add_member(lead, group.id, &dev.login, GroupRole::Moderator)?;
     portal.add_member(lead, group.id, &third.login, GroupRole::Member)?;
     let task = |title: &str, responsible: &str, observers: Vec<String>| NewTask {
@@ -111,7 +123,8 @@ fn seed(portal: &Portal, index: usize, dir: &Path) -> Result<(), crate::NodeErro
         deadline: Some(portal.now().plus_millis(7 * 24 * 3600 * 1000)),
         group: Some(group.id),
     };
-    let t1 = portal.create_task(lead, task("Prepare the launch plan", &dev.login, vec![third.login.clone()]))?;
+    let t1 =
+        portal.create_task(lead, task("Prepare the launch plan", &dev.login, vec![third.login.clone()]))?;
     portal.set_status(dev, t1.id, TaskStatus::InProgress)?;
     portal.add_comment(dev, t1.id, "Started; first draft by Friday.")?;
     let t2 = portal.create_task(lead, task("Design the landing page", &third.login, vec![]))?;

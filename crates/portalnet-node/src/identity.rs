@@ -19,7 +19,8 @@ impl Identity {
 
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(KEY_FILE);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let bytes = hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
         let Ok(secret) = <[u8; 32]>::try_from(bytes.as_slice()) else {
             bail!("{} must hold 32 bytes, found {}", path.display(), bytes.len());

@@ -9,6 +9,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+/// Prints a line to stdout, ignoring a closed pipe: whoever read our output may
+/// have gone, and that is no reason to fail a shutdown.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(name = "portald", version, about = "portalnet portal node")]
 struct Args {
@@ -64,34 +73,34 @@ async fn run(args: Args) -> Result<()> {
     match args.cmd {
         Cmd::Init { dir, portal, listen } => {
             let done = portalnet_node::init::init(&dir, &portal, listen, clock.as_ref())?;
-            println!("initialised portal {} in {}", done.config.portal_id, dir.display());
-            println!("admin token (also in {}): {}", dir.join("admin.token").display(), done.admin_token);
-            println!("start it with: portald run --dir {}", dir.display());
+            say!("initialised portal {} in {}", done.config.portal_id, dir.display());
+            say!("admin token (also in {}): {}", dir.join("admin.token").display(), done.admin_token);
+            say!("start it with: portald run --dir {}", dir.display());
             Ok(())
         }
         Cmd::Run { dir } => {
             let shutdown = CancellationToken::new();
             let node = portalnet_node::start(&dir, clock, None, shutdown.clone()).await?;
-            println!("portald: {} serving on {}", node.state.portal.settings.portal_id, node.endpoint);
+            say!("portald: {} serving on {}", node.state.portal.settings.portal_id, node.endpoint);
             tokio::spawn(on_signal(shutdown));
             node.wait().await?;
-            println!("portald: stopped");
+            say!("portald: stopped");
             Ok(())
         }
         Cmd::Devnet { portals, dir, base_port } => {
             let shutdown = CancellationToken::new();
             let net = start_devnet(&dir, portals, base_port, clock, shutdown.clone()).await?;
             for p in &net {
-                println!("{}  {}", p.id, p.handle.endpoint);
-                println!("  {}", exports(&p.handle.endpoint, &p.admin_token, &p.dir));
+                say!("{}  {}", p.id, p.handle.endpoint);
+                say!("  {}", exports(&p.handle.endpoint, &p.admin_token, &p.dir));
             }
-            println!("devnet ready: {} portals; Ctrl-C stops them", net.len());
+            say!("devnet ready: {} portals; Ctrl-C stops them", net.len());
             tokio::spawn(on_signal(shutdown.clone()));
             shutdown.cancelled().await;
             for p in net {
                 p.handle.stop().await?;
             }
-            println!("devnet: stopped");
+            say!("devnet: stopped");
             Ok(())
         }
     }

@@ -9,9 +9,9 @@ use crate::init::DB_DIR;
 use anyhow::{Context, Result};
 use portalnet_core::Clock;
 use portalnet_proto::v1::{
-    echo_server::EchoServer, group_service_server::GroupServiceServer, portal_service_server::PortalServiceServer,
-    report_service_server::ReportServiceServer, task_service_server::TaskServiceServer,
-    user_service_server::UserServiceServer,
+    echo_server::EchoServer, group_service_server::GroupServiceServer,
+    portal_service_server::PortalServiceServer, report_service_server::ReportServiceServer,
+    task_service_server::TaskServiceServer, user_service_server::UserServiceServer,
 };
 use portalnet_store::Db;
 use portalnet_store::schema::Tables;
@@ -27,6 +27,9 @@ use tonic::transport::{Identity as TlsIdentity, Server, ServerTlsConfig};
 /// Messages other than file uploads stay small.
 const MAX_MESSAGE: usize = 1024 * 1024;
 
+/// How long a stopping node waits for open calls and connections.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Written in the data folder while the node runs: its `https://` endpoint.
 pub const ENDPOINT_FILE: &str = "endpoint";
 
@@ -41,9 +44,17 @@ pub struct NodeHandle {
 
 impl NodeHandle {
     /// Stops accepting, lets calls in progress finish, and flushes storage.
-    pub async fn stop(self) -> Result<()> {
+    /// Calls still open after [`SHUTDOWN_GRACE`] are cut off, so a client that keeps
+    /// its connection open cannot hold a stopping node forever.
+    pub async fn stop(mut self) -> Result<()> {
         self.shutdown.cancel();
-        self.server.await.context("server task failed")??;
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.server).await {
+            Ok(joined) => joined.context("server task failed")??,
+            Err(_) => {
+                tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; closing them");
+                self.server.abort();
+            }
+        }
         self.state.portal.tables.db.flush_async().await?;
         let _ = std::fs::remove_file(self.dir.join(ENDPOINT_FILE));
         Ok(())
@@ -66,7 +77,8 @@ pub async fn start(
     let config = NodeConfig::load(dir)?;
     let identity = Identity::load(dir)?;
     let tls = crate::tls::ensure(dir, &config)?;
-    let db = Db::open(&dir.join(DB_DIR)).with_context(|| format!("cannot open storage in {}", dir.display()))?;
+    let db =
+        Db::open(&dir.join(DB_DIR)).with_context(|| format!("cannot open storage in {}", dir.display()))?;
     let portal = Portal::open(Tables::open(&db)?, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = match listener {
         Some(l) => l,
@@ -97,7 +109,8 @@ fn spawn_server(
 ) -> Result<JoinHandle<Result<()>>> {
     // Uploads carry a whole file: allow the file limit plus room for the rest of the
     // message. Anything larger is refused by its length prefix, before it is read.
-    let max_upload = usize::try_from(config.limits.max_file_bytes).unwrap_or(usize::MAX).saturating_add(MAX_MESSAGE);
+    let max_upload =
+        usize::try_from(config.limits.max_file_bytes).unwrap_or(usize::MAX).saturating_add(MAX_MESSAGE);
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(portalnet_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -113,10 +126,18 @@ fn spawn_server(
     let router = builder
         .add_service(health_svc)
         .add_service(reflection)
-        .add_service(UserServiceServer::new(grpc::UserSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE))
-        .add_service(GroupServiceServer::new(grpc::GroupSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE))
-        .add_service(TaskServiceServer::new(grpc::TaskSvc(state.clone())).max_decoding_message_size(max_upload))
-        .add_service(PortalServiceServer::new(grpc::PortalSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE))
+        .add_service(
+            UserServiceServer::new(grpc::UserSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            GroupServiceServer::new(grpc::GroupSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            TaskServiceServer::new(grpc::TaskSvc(state.clone())).max_decoding_message_size(max_upload),
+        )
+        .add_service(
+            PortalServiceServer::new(grpc::PortalSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
+        )
         .add_service(ReportServiceServer::new(grpc::ReportSvc(state)).max_decoding_message_size(MAX_MESSAGE))
         .add_service(EchoServer::new(grpc::EchoSvc).max_decoding_message_size(MAX_MESSAGE));
     Ok(tokio::spawn(async move {

@@ -16,7 +16,8 @@ pub fn ensure(dir: &Path, cfg: &NodeConfig) -> Result<TlsFiles> {
     let key = resolve(dir, &cfg.tls.key);
     if !cert.exists() && !key.exists() {
         let names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into(), cfg.portal_id.clone()];
-        let ck = rcgen::generate_simple_self_signed(names).context("cannot create a self-signed certificate")?;
+        let ck =
+            rcgen::generate_simple_self_signed(names).context("cannot create a self-signed certificate")?;
         if let Some(parent) = cert.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -28,7 +29,8 @@ pub fn ensure(dir: &Path, cfg: &NodeConfig) -> Result<TlsFiles> {
         tracing::info!(cert = %cert.display(), "created a self-signed TLS certificate");
     }
     Ok(TlsFiles {
-        cert_pem: std::fs::read_to_string(&cert).with_context(|| format!("cannot read {}", cert.display()))?,
+        cert_pem: std::fs::read_to_string(&cert)
+            .with_context(|| format!("cannot read {}", cert.display()))?,
         key_pem: std::fs::read_to_string(&key).with_context(|| format!("cannot read {}", key.display()))?,
     })
 }

@@ -7,8 +7,8 @@ use base64::Engine;
 use portalnet_core::permissions::Actor;
 use portalnet_core::user::{NewUser, User};
 use portalnet_core::{Error, Timestamp};
-use portalnet_store::schema::{SETTINGS_KEY, Tables, TokenRecord};
 use portalnet_store::StoreError;
+use portalnet_store::schema::{SETTINGS_KEY, Tables, TokenRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -44,7 +44,11 @@ pub fn init_portal(
         }
         tables.settings.tx_put(tx, &SETTINGS_KEY.to_string(), &settings)?;
         tables.users.tx_put(tx, &admin.login, &admin)?;
-        tables.tokens.tx_put(tx, &hash_token(&token), &TokenRecord { login: admin.login.clone(), created_at: now })?;
+        tables.tokens.tx_put(
+            tx,
+            &hash_token(&token),
+            &TokenRecord { login: admin.login.clone(), created_at: now },
+        )?;
         Ok::<_, NodeError>(())
     })?;
     tables.db.flush()?;
@@ -67,7 +71,10 @@ impl Portal {
             )
         })?;
         let user = self.tables.users.get(&rec.login)?.ok_or_else(|| {
-            NodeError::Store(StoreError::Corrupt { what: "token".into(), reason: "names a missing user".into() })
+            NodeError::Store(StoreError::Corrupt {
+                what: "token".into(),
+                reason: "names a missing user".into(),
+            })
         })?;
         if !user.is_active() {
             return Err(NodeError::Unauthenticated(format!(

@@ -31,7 +31,9 @@ impl Portal {
     /// Opens a portal whose storage `portald init` has prepared.
     pub fn open(tables: Tables, clock: Arc<dyn Clock>) -> NodeResult<Self> {
         let settings = tables.portal_settings()?.ok_or_else(|| {
-            NodeError::Domain(Error::precondition("this data folder holds no portal: run `portald init` first"))
+            NodeError::Domain(Error::precondition(
+                "this data folder holds no portal: run `portald init` first",
+            ))
         })?;
         Ok(Self { tables, clock, settings })
     }
@@ -51,14 +53,16 @@ impl Portal {
     }
 
     fn user(&self, login: &str) -> NodeResult<User> {
-        self.tables
-            .users
-            .get(&login.to_string())?
-            .ok_or_else(|| NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal"))))
+        self.tables.users.get(&login.to_string())?.ok_or_else(|| {
+            NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal")))
+        })
     }
 
     fn group(&self, id: u64) -> NodeResult<Group> {
-        self.tables.groups.get(&id)?.ok_or_else(|| NodeError::Domain(Error::not_found(format!("group {id} not found"))))
+        self.tables
+            .groups
+            .get(&id)?
+            .ok_or_else(|| NodeError::Domain(Error::not_found(format!("group {id} not found"))))
     }
 
     /// How `actor` relates to `task` (group membership is looked up here).

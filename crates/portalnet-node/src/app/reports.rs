@@ -8,7 +8,13 @@ impl Portal {
     pub fn task_report(&self, actor: &Actor, by: ReportBy) -> NodeResult<(Vec<ReportRow>, ReportRow)> {
         let tasks = self.list_tasks(actor, &TaskFilter::default())?;
         let groups = self.list_groups(actor)?;
-        let name = |id: u64| groups.iter().find(|g| g.id == id).map(|g| g.name.clone()).unwrap_or_else(|| format!("group {id}"));
+        let name = |id: u64| {
+            groups
+                .iter()
+                .find(|g| g.id == id)
+                .map(|g| g.name.clone())
+                .unwrap_or_else(|| format!("group {id}"))
+        };
         Ok(task_report(&tasks, by, self.now(), name))
     }
 }

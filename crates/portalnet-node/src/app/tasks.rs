@@ -74,7 +74,11 @@ impl Portal {
 
     pub fn update_task(&self, actor: &Actor, id: u64, patch: TaskPatch) -> NodeResult<Task> {
         let patch = patch.validate(self.limits())?;
-        for l in patch.responsible.iter().chain(patch.accomplices.iter().flatten()).chain(patch.observers.iter().flatten())
+        for l in patch
+            .responsible
+            .iter()
+            .chain(patch.accomplices.iter().flatten())
+            .chain(patch.observers.iter().flatten())
         {
             self.check_participant(l)?;
         }
@@ -105,7 +109,12 @@ impl Portal {
 
     pub fn list_comments(&self, actor: &Actor, id: u64) -> NodeResult<Vec<Comment>> {
         self.get_task(actor, id)?;
-        Ok(self.tables.comments.scan_raw(&id.to_be_bytes()).map(|kv| kv.map(|(_, c)| c)).collect::<Result<_, _>>()?)
+        Ok(self
+            .tables
+            .comments
+            .scan_raw(&id.to_be_bytes())
+            .map(|kv| kv.map(|(_, c)| c))
+            .collect::<Result<_, _>>()?)
     }
 
     /// Stores a file's bytes and records it on the task, in one write. The caller
@@ -118,7 +127,8 @@ impl Portal {
         content_type: &str,
         content: Vec<u8>,
     ) -> NodeResult<FileMeta> {
-        let content_type = if content_type.trim().is_empty() { "application/octet-stream" } else { content_type.trim() };
+        let content_type =
+            if content_type.trim().is_empty() { "application/octet-stream" } else { content_type.trim() };
         check_file(name, content_type, content.len() as u64, self.limits())?;
         let sha = hex::encode(Sha256::digest(&content));
         let size = content.len() as u64;
@@ -146,7 +156,8 @@ impl Portal {
 
     pub fn get_file(&self, actor: &Actor, id: u64, file_id: u64) -> NodeResult<(FileMeta, Vec<u8>)> {
         let task = self.get_task(actor, id)?;
-        let not_found = || NodeError::Domain(Error::not_found(format!("file {file_id} not found on task {id}")));
+        let not_found =
+            || NodeError::Domain(Error::not_found(format!("file {file_id} not found on task {id}")));
         let meta = task.files.into_iter().find(|f| f.id == file_id).ok_or_else(not_found)?;
         let bytes = self.tables.file_blobs.get(&blob_key(id, file_id))?.ok_or_else(not_found)?;
         Ok((meta, bytes))
@@ -154,7 +165,12 @@ impl Portal {
 
     pub fn history(&self, actor: &Actor, id: u64) -> NodeResult<Vec<HistoryEntry>> {
         self.get_task(actor, id)?;
-        Ok(self.tables.history.scan_raw(&id.to_be_bytes()).map(|kv| kv.map(|(_, h)| h)).collect::<Result<_, _>>()?)
+        Ok(self
+            .tables
+            .history
+            .scan_raw(&id.to_be_bytes())
+            .map(|kv| kv.map(|(_, h)| h))
+            .collect::<Result<_, _>>()?)
     }
 
     fn task(&self, id: u64) -> NodeResult<Task> {
@@ -171,7 +187,11 @@ impl Portal {
         &self,
         actor: &Actor,
         id: u64,
-        f: impl FnOnce(&mut Task, portalnet_core::permissions::Relation, Timestamp) -> portalnet_core::Result<Option<Change>>,
+        f: impl FnOnce(
+            &mut Task,
+            portalnet_core::permissions::Relation,
+            Timestamp,
+        ) -> portalnet_core::Result<Option<Change>>,
     ) -> NodeResult<Task> {
         let now = self.now();
         self.tables.db.write(|tx| {
@@ -185,8 +205,21 @@ impl Portal {
     }
 
     /// Writes the task and appends its history entry (version = task.version).
-    fn record(&self, tx: &mut WriteTx<'_>, task: &Task, actor: &str, change: Change, now: Timestamp) -> NodeResult<()> {
-        let entry = HistoryEntry { task_id: task.id, version: task.version, at: now, actor: actor.to_string(), change };
+    fn record(
+        &self,
+        tx: &mut WriteTx<'_>,
+        task: &Task,
+        actor: &str,
+        change: Change,
+        now: Timestamp,
+    ) -> NodeResult<()> {
+        let entry = HistoryEntry {
+            task_id: task.id,
+            version: task.version,
+            at: now,
+            actor: actor.to_string(),
+            change,
+        };
         self.tables.tasks.tx_put(tx, &task.id, task)?;
         self.tables.history.tx_put(tx, &(task.id, task.version), &entry)?;
         Ok(())

@@ -1,9 +1,9 @@
 use super::{Portal, require_admin};
 use crate::error::{NodeError, NodeResult};
+use portalnet_core::Error;
 use portalnet_core::permissions::Actor;
 use portalnet_core::user::{NewUser, User, UserState};
 use portalnet_core::validate::{self, email_key};
-use portalnet_core::Error;
 
 impl Portal {
     pub fn add_user(&self, actor: &Actor, new: NewUser) -> NodeResult<User> {
@@ -12,7 +12,10 @@ impl Portal {
         let t = &self.tables;
         t.db.write(|tx| {
             if t.users.tx_get(tx, &user.login)?.is_some() {
-                return Err(NodeError::Domain(Error::exists(format!("user `{}` already exists", user.login))));
+                return Err(NodeError::Domain(Error::exists(format!(
+                    "user `{}` already exists",
+                    user.login
+                ))));
             }
             // E-mail addresses are unique on a portal, compared case-insensitively.
             let key = email_key(&user.email);
@@ -60,7 +63,9 @@ impl Portal {
                 NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal")))
             })?;
             if user.state == UserState::Dismissed {
-                return Err(NodeError::Domain(Error::precondition(format!("user `{login}` is already dismissed"))));
+                return Err(NodeError::Domain(Error::precondition(format!(
+                    "user `{login}` is already dismissed"
+                ))));
             }
             user.state = UserState::Dismissed;
             t.users.tx_put(tx, &login, &user)?;

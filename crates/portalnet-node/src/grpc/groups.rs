@@ -9,10 +9,14 @@ pub struct GroupSvc(pub Arc<State>);
 
 #[tonic::async_trait]
 impl GroupService for GroupSvc {
-    async fn create_group(&self, req: Request<pb::CreateGroupRequest>) -> Result<Response<pb::Group>, Status> {
+    async fn create_group(
+        &self,
+        req: Request<pb::CreateGroupRequest>,
+    ) -> Result<Response<pb::Group>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
-        let new = NewGroup::new(&r.name, &r.description, self.0.portal.limits()).map_err(crate::NodeError::from)?;
+        let new =
+            NewGroup::new(&r.name, &r.description, self.0.portal.limits()).map_err(crate::NodeError::from)?;
         let group = self.0.portal.create_group(&actor, new)?;
         self.0.durable().await?;
         Ok(Response::new(group.to_proto()))

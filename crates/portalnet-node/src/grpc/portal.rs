@@ -1,6 +1,8 @@
 use super::State;
 use crate::convert::{ToProto, report_by};
-use portalnet_proto::v1::{self as pb, portal_service_server::PortalService, report_service_server::ReportService};
+use portalnet_proto::v1::{
+    self as pb, portal_service_server::PortalService, report_service_server::ReportService,
+};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 

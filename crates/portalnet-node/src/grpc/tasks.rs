@@ -30,7 +30,10 @@ impl TaskService for TaskSvc {
         Ok(self.reply(&task))
     }
 
-    async fn list_tasks(&self, req: Request<pb::ListTasksRequest>) -> Result<Response<pb::ListTasksResponse>, Status> {
+    async fn list_tasks(
+        &self,
+        req: Request<pb::ListTasksRequest>,
+    ) -> Result<Response<pb::ListTasksResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
         let filter = TaskFilter {
@@ -44,7 +47,9 @@ impl TaskService for TaskSvc {
         };
         let tasks = self.0.portal.list_tasks(&actor, &filter)?;
         let now = self.0.portal.now();
-        Ok(Response::new(pb::ListTasksResponse { tasks: tasks.iter().map(|t| task_to_proto(t, now)).collect() }))
+        Ok(Response::new(pb::ListTasksResponse {
+            tasks: tasks.iter().map(|t| task_to_proto(t, now)).collect(),
+        }))
     }
 
     async fn update_task(&self, req: Request<pb::UpdateTaskRequest>) -> Result<Response<pb::Task>, Status> {
@@ -63,7 +68,10 @@ impl TaskService for TaskSvc {
         Ok(self.reply(&task))
     }
 
-    async fn add_comment(&self, req: Request<pb::AddCommentRequest>) -> Result<Response<pb::Comment>, Status> {
+    async fn add_comment(
+        &self,
+        req: Request<pb::AddCommentRequest>,
+    ) -> Result<Response<pb::Comment>, Status> {
         let actor = self.0.actor(&req)?;
         let id = task_id(req.get_ref().task_id)?;
         let comment = self.0.portal.add_comment(&actor, id, &req.get_ref().text)?;
@@ -77,10 +85,15 @@ impl TaskService for TaskSvc {
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let comments = self.0.portal.list_comments(&actor, task_id(req.get_ref().task_id)?)?;
-        Ok(Response::new(pb::ListCommentsResponse { comments: comments.iter().map(ToProto::to_proto).collect() }))
+        Ok(Response::new(pb::ListCommentsResponse {
+            comments: comments.iter().map(ToProto::to_proto).collect(),
+        }))
     }
 
-    async fn attach_file(&self, req: Request<pb::AttachFileRequest>) -> Result<Response<pb::FileInfo>, Status> {
+    async fn attach_file(
+        &self,
+        req: Request<pb::AttachFileRequest>,
+    ) -> Result<Response<pb::FileInfo>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
         let id = task_id(r.task_id)?;
@@ -89,7 +102,10 @@ impl TaskService for TaskSvc {
         Ok(Response::new(meta.to_proto()))
     }
 
-    async fn get_file(&self, req: Request<pb::GetFileRequest>) -> Result<Response<pb::GetFileResponse>, Status> {
+    async fn get_file(
+        &self,
+        req: Request<pb::GetFileRequest>,
+    ) -> Result<Response<pb::GetFileResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.get_ref();
         let id = task_id(r.task_id)?;
@@ -100,7 +116,10 @@ impl TaskService for TaskSvc {
         Ok(Response::new(pb::GetFileResponse { info: Some(meta.to_proto()), content }))
     }
 
-    async fn history(&self, req: Request<pb::HistoryRequest>) -> Result<Response<pb::HistoryResponse>, Status> {
+    async fn history(
+        &self,
+        req: Request<pb::HistoryRequest>,
+    ) -> Result<Response<pb::HistoryResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let entries = self.0.portal.history(&actor, task_id(req.get_ref().task_id)?)?;
         Ok(Response::new(pb::HistoryResponse { entries: entries.iter().map(ToProto::to_proto).collect() }))

@@ -1,0 +1,365 @@
+//! `task ...`: tasks, comments, attachments and history.
+
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use portalnet_proto::v1::{
+    AddCommentRequest, AttachFileRequest, CreateTaskRequest, GetFileRequest, GetTaskRequest, HistoryRequest,
+    InfoRequest, ListCommentsRequest, ListTasksRequest, LoginList, SetStatusRequest, UpdateTaskRequest,
+};
+use sha2::{Digest, Sha256};
+
+use crate::args::{TaskCmd, split_logins};
+use crate::client::Conn;
+use crate::commands::portal::human_bytes;
+use crate::mime;
+use crate::output::Output;
+use crate::table::{Table, clean, clean_multiline, key_values};
+use crate::views::{CommentView, DownloadView, FileView, HistoryView, TaskDetailView, TaskView};
+
+/// Room for the protobuf framing around a file's bytes in one message.
+const MESSAGE_OVERHEAD: usize = 64 * 1024;
+
+pub async fn run(conn: &Conn, cmd: TaskCmd, out: &Output) -> Result<()> {
+    match cmd {
+        TaskCmd::Create { title, description, responsible, accomplices, observers, deadline, group } => {
+            let req = CreateTaskRequest {
+                title,
+                description,
+                responsible: responsible.unwrap_or_default(),
+                accomplices,
+                observers,
+                deadline: deadline.unwrap_or(0),
+                group_id: group.unwrap_or(0),
+            };
+            let task = conn.tasks().create_task(req).await?.into_inner();
+            out.show(&TaskView::from(task), task_block)
+        }
+        TaskCmd::List { status, responsible, group } => {
+            let req = ListTasksRequest {
+                status: status.map_or(0, |s| s as i32),
+                responsible: responsible.unwrap_or_default(),
+                group_id: group.unwrap_or(0),
+            };
+            let list = conn.tasks().list_tasks(req).await?.into_inner();
+            let views: Vec<TaskView> = list.tasks.into_iter().map(TaskView::from).collect();
+            out.show(&views, |v| task_table(v))
+        }
+        TaskCmd::Show { id } => {
+            let mut tasks = conn.tasks();
+            let task = tasks.get_task(GetTaskRequest { id }).await?.into_inner();
+            let comments = tasks.list_comments(ListCommentsRequest { task_id: id }).await?.into_inner();
+            let view = TaskDetailView {
+                task: TaskView::from(task),
+                comments: comments.comments.into_iter().map(CommentView::from).collect(),
+            };
+            out.show(&view, task_detail)
+        }
+        TaskCmd::Update {
+            id,
+            title,
+            description,
+            responsible,
+            accomplices,
+            observers,
+            deadline,
+            clear_deadline,
+            group,
+            no_group,
+        } => {
+            let req = UpdateTaskRequest {
+                id,
+                title,
+                description,
+                responsible,
+                accomplices: accomplices.map(|s| LoginList { logins: split_logins(&s) }),
+                observers: observers.map(|s| LoginList { logins: split_logins(&s) }),
+                deadline: if clear_deadline { -1 } else { deadline.unwrap_or(0) },
+                group_id: group.unwrap_or(0),
+                clear_group: no_group,
+            };
+            let task = conn.tasks().update_task(req).await?.into_inner();
+            out.show(&TaskView::from(task), task_block)
+        }
+        TaskCmd::Status { id, status } => {
+            let req = SetStatusRequest { id, status: status as i32 };
+            let task = conn.tasks().set_status(req).await?.into_inner();
+            out.show(&TaskView::from(task), |t| format!("task {} is now {}\n", t.id, t.status))
+        }
+        TaskCmd::Comment { id, text } => {
+            let comment =
+                conn.tasks().add_comment(AddCommentRequest { task_id: id, text }).await?.into_inner();
+            out.show(&CommentView::from(comment), |c| {
+                format!("comment {} added to task {}\n", c.id, c.task_id)
+            })
+        }
+        TaskCmd::Attach { id, path, name, content_type } => {
+            attach(conn, id, &path, name, content_type, out).await
+        }
+        TaskCmd::Download { id, file_id, out: path, force } => {
+            download(conn, id, file_id, path, force, out).await
+        }
+        TaskCmd::History { id } => {
+            let history = conn.tasks().history(HistoryRequest { task_id: id }).await?.into_inner();
+            let views: Vec<HistoryView> = history.entries.into_iter().map(HistoryView::from).collect();
+            out.show(&views, |v| history_table(v))
+        }
+    }
+}
+
+async fn max_file_bytes(conn: &Conn) -> Result<u64> {
+    Ok(conn.portal().info(InfoRequest {}).await?.into_inner().max_file_bytes)
+}
+
+async fn attach(
+    conn: &Conn,
+    task_id: u64,
+    path: &Path,
+    name: Option<String>,
+    content_type: Option<String>,
+    out: &Output,
+) -> Result<()> {
+    let name = match name {
+        Some(n) => n,
+        None => path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(String::from)
+            .ok_or_else(|| anyhow!("cannot take a file name from {}; pass --name", path.display()))?,
+    };
+    let content_type = content_type.unwrap_or_else(|| mime::guess(&name).to_string());
+    // Open before asking the portal, so a typo in the path fails without a round trip;
+    // the size comes from the open handle, so it is the file we will read.
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let meta = file.metadata().with_context(|| format!("cannot inspect {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{} is not a regular file", path.display());
+    }
+    let size = meta.len();
+    let limit = max_file_bytes(conn).await?;
+    if limit > 0 && size > limit {
+        bail!(
+            "{} is {} but the portal accepts files up to {}",
+            path.display(),
+            human_bytes(size),
+            human_bytes(limit)
+        );
+    }
+    // Read at most one byte past the limit: a file growing after the check must
+    // not be read without bound.
+    let cap = if limit > 0 { limit } else { size };
+    let mut content = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut content)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if limit > 0 && content.len() as u64 > limit {
+        bail!("{} grew past the portal's limit of {} while being read", path.display(), human_bytes(limit));
+    }
+    let req = AttachFileRequest { task_id, name, content_type, content };
+    let info = conn.tasks().attach_file(req).await?.into_inner();
+    out.show(&FileView::from(info), |f| {
+        format!("attached file {} '{}' ({}) to task {task_id}\n", f.id, f.name, human_bytes(f.size))
+    })
+}
+
+async fn download(
+    conn: &Conn,
+    task_id: u64,
+    file_id: u64,
+    path: Option<PathBuf>,
+    force: bool,
+    out: &Output,
+) -> Result<()> {
+    // An --out that is a directory receives the file under its own name.
+    let (dir, explicit) = match path {
+        Some(p) if p.is_dir() => (p, None),
+        Some(p) => (PathBuf::new(), Some(p)),
+        None => (PathBuf::new(), None),
+    };
+    if let Some(p) = &explicit
+        && !force
+        && p.exists()
+    {
+        bail!("{} already exists; pass --force to overwrite it", p.display());
+    }
+    // tonic refuses replies over 4 MiB by default; allow the portal's own file limit.
+    let limit = max_file_bytes(conn).await?;
+    let max_msg = usize::try_from(limit).unwrap_or(usize::MAX).saturating_add(MESSAGE_OVERHEAD).max(4 << 20);
+    let mut tasks = conn.tasks().max_decoding_message_size(max_msg);
+    let resp = tasks.get_file(GetFileRequest { task_id, file_id }).await?.into_inner();
+    let info = resp.info.ok_or_else(|| anyhow!("the portal sent file {file_id} without its metadata"))?;
+    let content = resp.content;
+    if content.len() as u64 != info.size {
+        bail!("file {file_id} arrived with {} bytes, expected {}", content.len(), info.size);
+    }
+    if !info.sha256.is_empty() && !hex(&Sha256::digest(&content)).eq_ignore_ascii_case(&info.sha256) {
+        bail!("file {file_id} arrived damaged: its SHA-256 does not match the portal's");
+    }
+    let path =
+        match explicit {
+            Some(p) => p,
+            None => dir.join(safe_file_name(&info.name).ok_or_else(|| {
+                anyhow!("the file's name '{}' is not usable here; pass --out PATH", info.name)
+            })?),
+        };
+    write_file(&path, &content, force)?;
+    let view = DownloadView {
+        file: FileView::from(info),
+        path: path.display().to_string(),
+        bytes: content.len() as u64,
+    };
+    out.show(&view, |d| format!("saved '{}' ({}) to {}\n", d.file.name, human_bytes(d.bytes), d.path))
+}
+
+/// The last path component of a name chosen by someone else, so a file called
+/// `../../.bashrc` lands in the current directory as `.bashrc`, never above it.
+fn safe_file_name(name: &str) -> Option<String> {
+    let last = name.rsplit(['/', '\\']).next()?.trim();
+    if last.is_empty() || last == "." || last == ".." || last.chars().any(char::is_control) {
+        return None;
+    }
+    Some(last.to_string())
+}
+
+fn write_file(path: &Path, content: &[u8], force: bool) -> Result<()> {
+    let mut opts = OpenOptions::new();
+    opts.write(true);
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        // create_new: no window between an existence check and the write.
+        opts.create_new(true);
+    }
+    let mut file = opts.open(path).map_err(|e| match e.kind() {
+        ErrorKind::AlreadyExists => {
+            anyhow!("{} already exists; pass --force to overwrite it", path.display())
+        }
+        _ => anyhow!("cannot create {}: {e}", path.display()),
+    })?;
+    file.write_all(content)
+        .and_then(|()| file.flush())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn deadline_text(t: &TaskView) -> String {
+    let d = t.deadline.table();
+    if t.overdue { format!("{d} (overdue)") } else { d }
+}
+
+fn group_text(t: &TaskView) -> String {
+    t.group_id.map_or("-".into(), |g| g.to_string())
+}
+
+fn list_text(l: &[String]) -> String {
+    if l.is_empty() { "-".into() } else { l.join(", ") }
+}
+
+fn task_block(t: &TaskView) -> String {
+    key_values(&[
+        ("id", t.id.to_string()),
+        ("title", t.title.clone()),
+        ("status", t.status.into()),
+        ("creator", t.creator.clone()),
+        ("responsible", t.responsible.clone()),
+        ("accomplices", list_text(&t.accomplices)),
+        ("observers", list_text(&t.observers)),
+        ("deadline", deadline_text(t)),
+        ("group", group_text(t)),
+        ("created", t.created_at.table()),
+        ("updated", t.updated_at.table()),
+        ("version", t.version.to_string()),
+        ("files", t.files.len().to_string()),
+        ("comments", t.comment_count.to_string()),
+        ("description", t.description.clone()),
+    ])
+}
+
+fn task_detail(d: &TaskDetailView) -> String {
+    let mut text = task_block(&d.task);
+    if !d.task.files.is_empty() {
+        let mut files = Table::new(&["FILE", "NAME", "TYPE", "SIZE", "BY", "UPLOADED"]).right(&[0, 3]);
+        for f in &d.task.files {
+            files.row(vec![
+                f.id.to_string(),
+                f.name.clone(),
+                f.content_type.clone(),
+                f.size.to_string(),
+                f.uploaded_by.clone(),
+                f.uploaded_at.table(),
+            ]);
+        }
+        text.push('\n');
+        text.push_str(&files.render());
+    }
+    for c in &d.comments {
+        text.push('\n');
+        text.push_str(&format!("comment {} by {} at {}\n", c.id, clean(&c.author), c.created_at.table()));
+        for line in clean_multiline(&c.text).lines() {
+            text.push_str(format!("  {line}").trim_end());
+            text.push('\n');
+        }
+    }
+    text
+}
+
+fn task_table(tasks: &[TaskView]) -> String {
+    let mut t = Table::new(&["ID", "STATUS", "RESPONSIBLE", "DEADLINE", "GROUP", "TITLE"]).right(&[0]);
+    for task in tasks {
+        t.row(vec![
+            task.id.to_string(),
+            task.status.into(),
+            task.responsible.clone(),
+            deadline_text(task),
+            group_text(task),
+            task.title.clone(),
+        ]);
+    }
+    if t.is_empty() { "no tasks\n".into() } else { t.render() }
+}
+
+fn history_table(entries: &[HistoryView]) -> String {
+    let mut t = Table::new(&["VERSION", "AT", "ACTOR", "KIND", "SUMMARY"]).right(&[0]);
+    for e in entries {
+        t.row(vec![e.version.to_string(), e.at.table(), e.actor.clone(), e.kind.clone(), e.summary.clone()]);
+    }
+    if t.is_empty() { "no history\n".into() } else { t.render() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downloaded_names_stay_in_the_directory() {
+        assert_eq!(safe_file_name("report.pdf").as_deref(), Some("report.pdf"));
+        assert_eq!(safe_file_name("../../.bashrc").as_deref(), Some(".bashrc"));
+        assert_eq!(safe_file_name("C:\\Users\\x\\a.txt").as_deref(), Some("a.txt"));
+        assert_eq!(safe_file_name("dir/"), None);
+        assert_eq!(safe_file_name(".."), None);
+        assert_eq!(safe_file_name("a\u{1b}b"), None);
+    }
+
+    #[test]
+    fn hex_is_lowercase() {
+        assert_eq!(hex(&[0, 0xab, 0x10]), "00ab10");
+    }
+
+    #[test]
+    fn existing_files_are_not_overwritten_without_force() {
+        let dir = std::env::temp_dir().join(format!("portalctl-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("f.txt");
+        let _ = std::fs::remove_file(&p);
+        write_file(&p, b"one", false).unwrap();
+        assert!(write_file(&p, b"two", false).unwrap_err().to_string().contains("--force"));
+        write_file(&p, b"three", true).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"three");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
