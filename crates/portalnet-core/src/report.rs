@@ -77,7 +77,7 @@ mod tests {
             accomplices: vec![],
             observers: vec![],
             deadline: deadline.map(Timestamp),
-            group: (id % 2 == 0).then_some(9),
+            group: id.is_multiple_of(2).then_some(9),
         };
         let mut t = nt.validate(&Limits::default()).unwrap().into_task(id, "boss", Timestamp(0)).0;
         t.status = status;

@@ -13,6 +13,8 @@ pub enum NodeError {
     Unauthenticated(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
 }
 
 pub type NodeResult<T> = Result<T, NodeError>;
@@ -40,6 +42,10 @@ impl From<NodeError> for Status {
             NodeError::Store(e) => {
                 tracing::error!(error = %e, "storage error");
                 Status::internal("internal storage error; the portal operator can find it in the node's log")
+            }
+            NodeError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                Status::internal("internal error; the portal operator can find it in the node's log")
             }
         }
     }

@@ -55,7 +55,7 @@ impl NodeHandle {
                 self.server.abort();
             }
         }
-        self.state.portal.tables.db.flush_async().await?;
+        self.state.portal.durable().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let _ = std::fs::remove_file(self.dir.join(ENDPOINT_FILE));
         Ok(())
     }

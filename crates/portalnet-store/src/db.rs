@@ -4,6 +4,7 @@ use crate::error::StoreError;
 use sled::Transactional;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// An open database: one folder on disk.
@@ -17,6 +18,10 @@ struct Inner {
     /// One writer at a time: a write closure sees a stable state and its commit
     /// cannot conflict, so it never has to run twice.
     write_lock: Mutex<()>,
+    /// Number of commits so far.
+    commits: AtomicU64,
+    /// Held while flushing; holds how many commits the last flush covered.
+    flushed: Mutex<u64>,
 }
 
 /// A named keyspace with ordered byte keys. Reads go straight to the engine;
@@ -28,6 +33,9 @@ pub struct Tree {
 }
 
 type Pending = BTreeMap<(Arc<str>, Vec<u8>), Option<Vec<u8>>>;
+
+/// A key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
 
 /// The view of one write: reads see the committed state plus this write's own
 /// changes; nothing is visible to others until the closure returns `Ok`.
@@ -41,7 +49,14 @@ impl Db {
     /// Opens (creating if needed) the database in `path`.
     pub fn open(path: &Path) -> Result<Db, StoreError> {
         let sled = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open()?;
-        Ok(Db { inner: Arc::new(Inner { sled, write_lock: Mutex::new(()) }) })
+        Ok(Db {
+            inner: Arc::new(Inner {
+                sled,
+                write_lock: Mutex::new(()),
+                commits: AtomicU64::new(0),
+                flushed: Mutex::new(0),
+            }),
+        })
     }
 
     pub fn tree(&self, name: &str) -> Result<Tree, StoreError> {
@@ -61,14 +76,20 @@ impl Db {
         Ok(out)
     }
 
-    /// Makes every committed write survive a killed process.
-    pub async fn flush_async(&self) -> Result<(), StoreError> {
-        self.inner.sled.flush_async().await?;
-        Ok(())
-    }
-
-    pub fn flush(&self) -> Result<(), StoreError> {
+    /// Makes every write committed before this call survive a killed process.
+    /// Blocking. Concurrent callers share flushes (group commit): one flushes
+    /// while the others wait, and whoever finds their commits already covered
+    /// returns at once. (One flusher at a time also avoids sled's deadlock under
+    /// many concurrent `flush_async` calls.)
+    pub fn sync(&self) -> Result<(), StoreError> {
+        let target = self.inner.commits.load(Ordering::SeqCst);
+        let mut flushed = self.inner.flushed.lock().unwrap_or_else(|p| p.into_inner());
+        if *flushed >= target {
+            return Ok(());
+        }
+        let covered = self.inner.commits.load(Ordering::SeqCst);
         self.inner.sled.flush()?;
+        *flushed = covered;
         Ok(())
     }
 
@@ -94,20 +115,14 @@ impl Tree {
     }
 
     /// Every entry whose key starts with `prefix`, in key order.
-    pub fn scan_prefix(
-        &self,
-        prefix: &[u8],
-    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
+    pub fn scan_prefix(&self, prefix: &[u8]) -> impl Iterator<Item = Result<Entry, StoreError>> + '_ {
         self.inner
             .scan_prefix(prefix)
             .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))
     }
 
     /// Entries with `from <= key`, in key order.
-    pub fn scan_from(
-        &self,
-        from: &[u8],
-    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
+    pub fn scan_from(&self, from: &[u8]) -> impl Iterator<Item = Result<Entry, StoreError>> + '_ {
         self.inner
             .range(from.to_vec()..)
             .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))
@@ -141,7 +156,7 @@ impl WriteTx<'_> {
     }
 
     /// Entries under `prefix` as this write sees them, in key order.
-    pub fn scan_prefix(&self, tree: &Tree, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn scan_prefix(&self, tree: &Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         for kv in tree.scan_prefix(prefix) {
             let (k, v) = kv?;
@@ -184,6 +199,7 @@ impl WriteTx<'_> {
         if self.pending.is_empty() {
             return Ok(());
         }
+        let commits = &self.db.inner.commits;
         let names: Vec<Arc<str>> = self.trees.keys().cloned().collect();
         let trees: Vec<sled::Tree> = self.trees.into_values().collect();
         let mut batches: Vec<sled::Batch> = names.iter().map(|_| sled::Batch::default()).collect();
@@ -197,6 +213,7 @@ impl WriteTx<'_> {
         }
         if trees.len() == 1 {
             trees[0].apply_batch(batches.remove(0))?;
+            commits.fetch_add(1, Ordering::SeqCst);
             return Ok(());
         }
         // Several trees: one sled transaction. We hold the write lock, so it cannot

@@ -6,7 +6,7 @@
 //!
 //! Writes are serialised: [`Db::write`] runs one closure at a time under a lock,
 //! reads its own writes, and commits everything it wrote, across trees, atomically.
-//! A commit reaches sled's log in memory; [`Db::flush_async`] makes it survive a
+//! A commit reaches sled's log in memory; [`Db::sync`] makes it survive a
 //! killed process (sled's flush syncs the file range, not the disk: a power cut may
 //! still lose the last writes — sled issue #1452).
 

@@ -49,7 +49,7 @@ fn values_survive_reopen() {
             Ok::<_, StoreError>(())
         })
         .unwrap();
-        db.flush().unwrap();
+        db.sync().unwrap();
     }
     let db = open(dir.path());
     let notes: Table<u64, Note> = Table::open(&db, "notes").unwrap();
@@ -161,7 +161,7 @@ fn counters_are_gapless_and_persist() {
             Err::<(), _>(AppError::Refused)
         });
         assert_eq!(db.write(|tx| tx.next_id("group")).unwrap(), 1);
-        db.flush().unwrap();
+        db.sync().unwrap();
     }
     let db = open(dir.path());
     assert_eq!(db.write(|tx| tx.next_id("task")).unwrap(), 4);
@@ -223,4 +223,30 @@ fn damaged_values_are_errors_not_panics() {
     let t: Table<u64, Note> = Table::open(&db, "t").unwrap();
     assert!(t.get(&5).is_err());
     assert!(t.iter().all(|r| r.is_err()));
+}
+
+#[test]
+fn many_concurrent_syncs_share_flushes_and_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let t: Arc<Table<u64, Note>> = Arc::new(Table::open(&db, "t").unwrap());
+    let threads: Vec<_> = (0..64u64)
+        .map(|i| {
+            let (db, t) = (db.clone(), t.clone());
+            std::thread::spawn(move || {
+                for j in 0..20u64 {
+                    db.write(|tx| t.tx_put(tx, &(i * 100 + j), &note("x"))).unwrap();
+                    db.sync().unwrap();
+                }
+            })
+        })
+        .collect();
+    for th in threads {
+        th.join().unwrap();
+    }
+    drop(t);
+    drop(db);
+    let db = open(dir.path());
+    let t: Table<u64, Note> = Table::open(&db, "t").unwrap();
+    assert_eq!(t.len(), 64 * 20);
 }

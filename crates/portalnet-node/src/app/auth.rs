@@ -51,7 +51,7 @@ pub fn init_portal(
         )?;
         Ok::<_, NodeError>(())
     })?;
-    tables.db.flush()?;
+    tables.db.sync()?;
     Ok(token)
 }
 

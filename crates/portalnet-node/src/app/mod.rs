@@ -48,8 +48,11 @@ impl Portal {
 
     /// Makes committed writes survive a killed process; called before answering.
     pub async fn durable(&self) -> NodeResult<()> {
-        self.tables.db.flush_async().await?;
-        Ok(())
+        let db = self.tables.db.clone();
+        match tokio::task::spawn_blocking(move || db.sync()).await {
+            Ok(r) => Ok(r?),
+            Err(e) => Err(NodeError::Internal(format!("flush task failed: {e}"))),
+        }
     }
 
     fn user(&self, login: &str) -> NodeResult<User> {
