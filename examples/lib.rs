@@ -1,0 +1,1 @@
+//! Examples live in this package as `cargo run -p portalnet-examples --example NAME`.
