@@ -68,10 +68,12 @@ async fn single_portal_story_and_rights() {
     let g = w
         .anna
         .groups
-        .create_group(pb::CreateGroupRequest { name: "Roof".into(), description: String::new() })
+        .create_group(pb::CreateGroupRequest { name: "Roof".into(), ..Default::default() })
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .group
+        .unwrap();
     assert_eq!(g.owner, "anna");
     w.anna
         .groups
@@ -366,10 +368,12 @@ async fn everything_is_there_after_a_restart() {
     let g = w
         .anna
         .groups
-        .create_group(pb::CreateGroupRequest { name: "Ops".into(), description: "d".into() })
+        .create_group(pb::CreateGroupRequest { name: "Ops".into(), description: "d".into(), ..Default::default() })
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .group
+        .unwrap();
     let t = w.anna.tasks.create_task(create("Keep me", "bob", &["carol"])).await.unwrap().into_inner();
     w.bob.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "noted".into() }).await.unwrap();
     w.bob

@@ -6,7 +6,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use portalnet_proto::v1 as pb;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use portalnet_core::{Clock, Timestamp};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
@@ -14,12 +16,38 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 pub use pb::group_service_client::GroupServiceClient;
+pub use pb::invitation_service_client::InvitationServiceClient;
 pub use pb::portal_service_client::PortalServiceClient;
 pub use pb::report_service_client::ReportServiceClient;
 pub use pb::task_service_client::TaskServiceClient;
 pub use pb::user_service_client::UserServiceClient;
 
 pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A clock the test moves by hand (starts at the real time).
+#[derive(Clone)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    pub fn new() -> Self {
+        Self(Arc::new(AtomicI64::new(portalnet_node::clock::SystemClock.now().0)))
+    }
+    pub fn advance(&self, d: Duration) {
+        self.0.fetch_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX), Ordering::SeqCst);
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
 
 /// Path of a binary of this workspace, built by `cargo test --workspace`.
 pub fn bin(name: &str) -> PathBuf {
@@ -73,6 +101,7 @@ pub struct Clients {
     pub tasks: TaskServiceClient<Authed>,
     pub portal: PortalServiceClient<Authed>,
     pub reports: ReportServiceClient<Authed>,
+    pub invites: InvitationServiceClient<Authed>,
 }
 
 /// A TLS channel to `endpoint`, trusting the node's certificate `ca`.
@@ -92,7 +121,8 @@ pub fn clients(ch: Channel, token: &str) -> Clients {
         groups: GroupServiceClient::with_interceptor(ch.clone(), auth.clone()),
         tasks: TaskServiceClient::with_interceptor(ch.clone(), auth.clone()).max_encoding_message_size(max),
         portal: PortalServiceClient::with_interceptor(ch.clone(), auth.clone()),
-        reports: ReportServiceClient::with_interceptor(ch, auth),
+        reports: ReportServiceClient::with_interceptor(ch.clone(), auth.clone()),
+        invites: InvitationServiceClient::with_interceptor(ch, auth),
     }
 }
 
@@ -114,20 +144,21 @@ pub struct InProcess {
     pub dir: PathBuf,
     pub handle: Option<portalnet_node::NodeHandle>,
     pub endpoint: String,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl InProcess {
     /// Initialises a fresh portal in a temporary folder and starts it.
     pub async fn start(portal: &str) -> Result<Self> {
+        Self::start_with_clock(portal, Arc::new(portalnet_node::clock::SystemClock)).await
+    }
+
+    /// The same, reading time from `clock` (for expiry and other time rules).
+    pub async fn start_with_clock(portal: &str, clock: Arc<dyn Clock>) -> Result<Self> {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().join(portal);
-        portalnet_node::init::init(
-            &dir,
-            portal,
-            "127.0.0.1:0".parse()?,
-            &portalnet_node::clock::SystemClock,
-        )?;
-        let mut n = Self { tmp: Some(tmp), dir, handle: None, endpoint: String::new() };
+        portalnet_node::init::init(&dir, portal, "127.0.0.1:0".parse()?, clock.as_ref())?;
+        let mut n = Self { tmp: Some(tmp), dir, handle: None, endpoint: String::new(), clock };
         n.restart().await?;
         Ok(n)
     }
@@ -140,7 +171,7 @@ impl InProcess {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let h = portalnet_node::start(
             &self.dir,
-            Arc::new(portalnet_node::clock::SystemClock),
+            self.clock.clone(),
             Some(listener),
             tokio_util::sync::CancellationToken::new(),
         )

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod group;
+pub mod invitation;
 pub mod limits;
 pub mod permissions;
 pub mod report;

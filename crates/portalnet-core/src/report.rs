@@ -16,6 +16,8 @@ pub enum ReportBy {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ReportRow {
     pub key: String,
+    /// By responsible: "employee" or "extranet" (filled in by the caller).
+    pub kind: String,
     pub total: u32,
     pub new: u32,
     pub in_progress: u32,

@@ -12,4 +12,8 @@ pub struct PortalSettings {
     pub created_at: Timestamp,
     #[serde(default)]
     pub limits: Limits,
+    /// Business users the plan allows (R8): employees and extranet users together;
+    /// 0 means no limit.
+    #[serde(default)]
+    pub seats: u32,
 }

@@ -21,6 +21,47 @@ pub struct NodeConfig {
     pub tls: TlsConfig,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub web: WebConfig,
+    #[serde(default)]
+    pub mail: MailConfig,
+    #[serde(default)]
+    pub invitations: InvitationConfig,
+}
+
+/// The portal's small web server (invitation pages). Plain HTTP: put a TLS proxy
+/// in front for the public, and set `public_url` to its address.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WebConfig {
+    /// Where to listen; none: no web pages (links in e-mail then point nowhere).
+    pub listen: Option<SocketAddr>,
+    /// Base URL used in links; default `http://<listen address>`.
+    pub public_url: Option<String>,
+}
+
+/// Outbound e-mail.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MailConfig {
+    /// Sender address; default `portal@<portal id>`.
+    pub from: Option<String>,
+    /// `host:port` of a plain-SMTP relay. Without it, messages are written as
+    /// `.eml` files into `dir`.
+    pub smtp_relay: Option<String>,
+    /// Folder for `.eml` files (default `mail/outbox`).
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvitationConfig {
+    /// How long an invitation can be accepted.
+    pub ttl_hours: u32,
+}
+
+impl Default for InvitationConfig {
+    fn default() -> Self {
+        Self { ttl_hours: 14 * 24 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,8 @@
 
 use crate::error::NodeError;
 use portalnet_core::Timestamp;
-use portalnet_core::group::{Group, GroupRole};
+use portalnet_core::group::{Group, GroupRole, InvitePolicy};
+use portalnet_core::invitation::{Invitation, InvitationState};
 use portalnet_core::report::{ReportBy, ReportRow};
 use portalnet_core::task::{Comment, FileMeta, HistoryEntry, NewTask, Task, TaskPatch, TaskStatus};
 use portalnet_core::user::{NewUser, User, UserKind, UserState};
@@ -52,6 +53,41 @@ pub fn role(v: i32) -> Result<GroupRole, NodeError> {
         Ok(pb::GroupRole::Owner) => Ok(GroupRole::Owner),
         Err(_) => Err(NodeError::invalid("role must be member or moderator")),
     }
+}
+
+/// `None` for unspecified (callers choose the default or "unchanged").
+pub fn invite_policy(v: i32) -> Result<Option<InvitePolicy>, NodeError> {
+    match pb::InvitePolicy::try_from(v) {
+        Ok(pb::InvitePolicy::Unspecified) => Ok(None),
+        Ok(pb::InvitePolicy::Owner) => Ok(Some(InvitePolicy::Owner)),
+        Ok(pb::InvitePolicy::Moderators) => Ok(Some(InvitePolicy::Moderators)),
+        Ok(pb::InvitePolicy::Members) => Ok(Some(InvitePolicy::Members)),
+        Err(_) => Err(NodeError::invalid("invite policy must be owner, moderators or members")),
+    }
+}
+
+pub fn invitation_to_proto(i: &Invitation, group_name: &str, now: Timestamp) -> pb::Invitation {
+    pb::Invitation {
+        id: i.id,
+        email: i.email.clone(),
+        group_id: i.group,
+        group_name: group_name.to_string(),
+        inviter: i.inviter.clone(),
+        state: match i.state_at(now) {
+            InvitationState::Pending => pb::InvitationState::Pending,
+            InvitationState::Accepted => pb::InvitationState::Accepted,
+            InvitationState::Expired => pb::InvitationState::Expired,
+            InvitationState::Revoked => pb::InvitationState::Revoked,
+        } as i32,
+        created_at: i.created_at.0,
+        expires_at: i.expires_at.0,
+        admits_to_group: i.admits_to_group,
+        accepted_login: i.accepted_login.clone().unwrap_or_default(),
+    }
+}
+
+pub fn invite_response(i: &crate::app::Invited, group_name: &str, now: Timestamp) -> pb::InviteResponse {
+    pb::InviteResponse { invitation: Some(invitation_to_proto(&i.invitation, group_name, now)), notice: i.notice.clone() }
 }
 
 pub fn report_by(v: i32) -> Result<ReportBy, NodeError> {
@@ -168,6 +204,12 @@ impl ToProto for Group {
                 })
                 .collect(),
             created_at: self.created_at.0,
+            extranet: self.settings.extranet,
+            invite_policy: match self.settings.invite_policy {
+                InvitePolicy::Owner => pb::InvitePolicy::Owner,
+                InvitePolicy::Moderators => pb::InvitePolicy::Moderators,
+                InvitePolicy::Members => pb::InvitePolicy::Members,
+            } as i32,
         }
     }
 }
@@ -250,6 +292,7 @@ impl ToProto for ReportRow {
     fn to_proto(&self) -> pb::TaskReportRow {
         pb::TaskReportRow {
             key: self.key.clone(),
+            kind: self.kind.clone(),
             total: self.total,
             new: self.new,
             in_progress: self.in_progress,

@@ -32,6 +32,9 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
         listen,
         tls: Default::default(),
         limits: Default::default(),
+        web: crate::config::WebConfig { listen: Some(web_listen(listen)), public_url: None },
+        mail: Default::default(),
+        invitations: Default::default(),
     };
     Identity::generate().save(dir)?;
     crate::tls::ensure(dir, &config)?;
@@ -42,10 +45,18 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
         display_name: config.display_name.clone(),
         created_at: clock.now(),
         limits: config.limits.clone(),
+        seats: 0,
     };
     let admin_token = init_portal(&tables, settings, clock.now()).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::fsutil::write_private(&dir.join(ADMIN_TOKEN_FILE), admin_token.as_bytes())?;
     // Written last: its presence means the folder is complete.
     config.save(dir)?;
     Ok(Initialised { config, admin_token })
+}
+
+/// The web listener sits beside the gRPC one: same address, port + 100 (or a free
+/// port when the gRPC port is chosen by the system).
+pub fn web_listen(grpc: SocketAddr) -> SocketAddr {
+    let port = if grpc.port() == 0 { 0 } else { grpc.port().saturating_add(100) };
+    SocketAddr::new(grpc.ip(), port)
 }

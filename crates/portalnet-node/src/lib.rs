@@ -11,8 +11,10 @@ mod fsutil;
 pub mod grpc;
 pub mod identity;
 pub mod init;
+pub mod mailer;
 pub mod server;
 pub mod tls;
+pub mod web;
 
 pub use error::{NodeError, NodeResult};
 pub use server::{NodeHandle, start};

@@ -1,7 +1,7 @@
 //! Starting and stopping a node. A node takes a bound listener (or binds its
 //! configured address) and a shutdown token, so tests run nodes on ephemeral ports.
 
-use crate::app::Portal;
+use crate::app::{Portal, PortalOptions};
 use crate::config::NodeConfig;
 use crate::grpc::{self, State};
 use crate::identity::Identity;
@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use portalnet_core::Clock;
 use portalnet_proto::v1::{
     echo_server::EchoServer, group_service_server::GroupServiceServer,
+    invitation_service_server::InvitationServiceServer,
     portal_service_server::PortalServiceServer, report_service_server::ReportServiceServer,
     task_service_server::TaskServiceServer, user_service_server::UserServiceServer,
 };
@@ -36,10 +37,14 @@ pub const ENDPOINT_FILE: &str = "endpoint";
 pub struct NodeHandle {
     pub addr: SocketAddr,
     pub endpoint: String,
+    /// Base URL of the web pages, when they are served.
+    pub web_url: Option<String>,
     pub dir: PathBuf,
     pub state: Arc<State>,
     shutdown: CancellationToken,
     server: JoinHandle<Result<()>>,
+    /// The mailer and the web server: stopped by the same token.
+    workers: Vec<JoinHandle<()>>,
 }
 
 impl NodeHandle {
@@ -48,6 +53,11 @@ impl NodeHandle {
     /// its connection open cannot hold a stopping node forever.
     pub async fn stop(mut self) -> Result<()> {
         self.shutdown.cancel();
+        for w in self.workers.drain(..) {
+            if tokio::time::timeout(SHUTDOWN_GRACE, w).await.is_err() {
+                tracing::warn!("a background task did not stop within {SHUTDOWN_GRACE:?}");
+            }
+        }
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.server).await {
             Ok(joined) => joined.context("server task failed")??,
             Err(_) => {
@@ -79,7 +89,6 @@ pub async fn start(
     let tls = crate::tls::ensure(dir, &config)?;
     let db =
         Db::open(&dir.join(DB_DIR)).with_context(|| format!("cannot open storage in {}", dir.display()))?;
-    let portal = Portal::open(Tables::open(&db)?, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = match listener {
         Some(l) => l,
         None => TcpListener::bind(config.listen)
@@ -88,16 +97,40 @@ pub async fn start(
     };
     let addr = listener.local_addr()?;
     let endpoint = format!("https://{addr}");
+    let web_listener = match config.web.listen {
+        Some(a) => Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen for web pages on {a}"))?),
+        None => None,
+    };
+    let web_url = match (&config.web.public_url, &web_listener) {
+        (Some(u), _) => Some(u.trim_end_matches('/').to_string()),
+        (None, Some(l)) => Some(format!("http://{}", l.local_addr()?)),
+        (None, None) => None,
+    };
+    let options = PortalOptions {
+        invite_ttl_ms: i64::from(config.invitations.ttl_hours) * 3600 * 1000,
+        web_url: web_url.clone().unwrap_or_default(),
+        mail_from: config.mail.from.clone().unwrap_or_else(|| format!("portal@{}", config.portal_id)),
+    };
+    let portal = Arc::new(Portal::open(Tables::open(&db)?, clock, options).map_err(|e| anyhow::anyhow!("{e}"))?);
     let state = Arc::new(State {
-        portal,
+        portal: portal.clone(),
         endpoints: vec![endpoint.clone()],
         public_key: identity.public_hex(),
         fingerprint: identity.fingerprint(),
     });
     let server = spawn_server(state.clone(), &config, tls, listener, shutdown.clone())?;
+    let mut workers = vec![tokio::spawn(crate::mailer::run(portal, mail_transport(dir, &config)?, shutdown.clone()))];
+    if let Some(l) = web_listener {
+        let (state, shutdown) = (state.clone(), shutdown.clone());
+        workers.push(tokio::spawn(async move {
+            if let Err(e) = crate::web::serve(l, state, shutdown).await {
+                tracing::error!(error = %e, "web server failed");
+            }
+        }));
+    }
     std::fs::write(dir.join(ENDPOINT_FILE), &endpoint)?;
-    tracing::info!(portal = %config.portal_id, %endpoint, "portal node serving");
-    Ok(NodeHandle { addr, endpoint, dir: dir.to_path_buf(), state, shutdown, server })
+    tracing::info!(portal = %config.portal_id, %endpoint, web = web_url.as_deref().unwrap_or("off"), "portal node serving");
+    Ok(NodeHandle { addr, endpoint, web_url, dir: dir.to_path_buf(), state, shutdown, server, workers })
 }
 
 fn spawn_server(
@@ -138,7 +171,10 @@ fn spawn_server(
         .add_service(
             PortalServiceServer::new(grpc::PortalSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
         )
-        .add_service(ReportServiceServer::new(grpc::ReportSvc(state)).max_decoding_message_size(MAX_MESSAGE))
+        .add_service(ReportServiceServer::new(grpc::ReportSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE))
+        .add_service(
+            InvitationServiceServer::new(grpc::InvitationSvc(state)).max_decoding_message_size(MAX_MESSAGE),
+        )
         .add_service(EchoServer::new(grpc::EchoSvc).max_decoding_message_size(MAX_MESSAGE));
     Ok(tokio::spawn(async move {
         for svc in ["portalnet.v1.UserService", "portalnet.v1.GroupService", "portalnet.v1.TaskService"] {
@@ -149,4 +185,19 @@ fn spawn_server(
             .await
             .context("gRPC server failed")
     }))
+}
+
+fn mail_transport(dir: &Path, config: &NodeConfig) -> Result<portalnet_mail::Transport> {
+    Ok(match &config.mail.smtp_relay {
+        Some(relay) => {
+            let (host, port) = relay
+                .rsplit_once(':')
+                .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+                .with_context(|| format!("mail.smtp_relay `{relay}` must be HOST:PORT"))?;
+            portalnet_mail::Transport::Smtp { host, port }
+        }
+        None => portalnet_mail::Transport::Files {
+            dir: crate::config::resolve(dir, config.mail.dir.as_deref().unwrap_or(Path::new("mail/outbox"))),
+        },
+    })
 }

@@ -5,6 +5,7 @@ use crate::db::{Db, Tree};
 use crate::error::StoreError;
 use crate::table::Table;
 use portalnet_core::group::Group;
+use portalnet_core::invitation::Invitation;
 use portalnet_core::settings::PortalSettings;
 use portalnet_core::task::{Comment, HistoryEntry, Task};
 use portalnet_core::time::Timestamp;
@@ -34,6 +35,29 @@ record!(Group, "group", 1);
 record!(Task, "task", 1);
 record!(HistoryEntry, "history entry", 1);
 record!(Comment, "comment", 1);
+record!(Invitation, "invitation", 1);
+record!(OutboxMail, "outgoing e-mail", 1);
+
+/// An e-mail waiting to be delivered. Written in the same write as the change it
+/// tells about; removed once the transport has taken it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMail {
+    pub id: u64,
+    pub from: String,
+    pub to: String,
+    /// The rendered RFC 5322 message, base64.
+    pub message_b64: String,
+    pub created_at: Timestamp,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub next_attempt_at: Timestamp,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// Set after a permanent refusal: kept for the operator, not retried.
+    #[serde(default)]
+    pub failed: bool,
+}
 
 pub const SETTINGS_KEY: &str = "portal";
 
@@ -53,6 +77,15 @@ pub struct Tables {
     pub comments: Table<(u64, u64), Comment>,
     /// (task, file id) → the file's bytes, raw (metadata lives on the task).
     pub file_blobs: Tree,
+    pub invitations: Table<u64, Invitation>,
+    /// SHA-256 (hex) of an invitation's current token → the invitation id.
+    pub invitation_tokens: Table<String, u64>,
+    pub mail_outbox: Table<u64, OutboxMail>,
+}
+
+impl Record for u64 {
+    const NAME: &'static str = "id";
+    const VERSION: u16 = 1;
 }
 
 impl Tables {
@@ -67,6 +100,9 @@ impl Tables {
             history: Table::open(db, "history")?,
             comments: Table::open(db, "comments")?,
             file_blobs: db.tree("file_blobs")?,
+            invitations: Table::open(db, "invitations")?,
+            invitation_tokens: Table::open(db, "invitation_tokens")?,
+            mail_outbox: Table::open(db, "mail_outbox")?,
         })
     }
 

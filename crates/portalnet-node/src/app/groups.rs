@@ -1,33 +1,81 @@
-use super::Portal;
+use super::{Invited, Portal};
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::Error;
-use portalnet_core::group::{Group, GroupRole, NewGroup};
+use portalnet_core::group::{Group, GroupPatch, GroupRole, NewGroup};
 use portalnet_core::permissions::Actor;
+use portalnet_core::user::UserKind;
 use portalnet_core::validate;
 
 impl Portal {
-    /// Any active user may create a group and becomes its owner.
-    pub fn create_group(&self, actor: &Actor, new: NewGroup) -> NodeResult<Group> {
+    /// Any employee may create a group and becomes its owner; `invite` are e-mail
+    /// addresses invited in the same write (R1).
+    pub fn create_group(&self, actor: &Actor, new: NewGroup, invite: &[String]) -> NodeResult<(Group, Vec<Invited>)> {
+        if actor.kind == UserKind::Extranet {
+            return Err(NodeError::Domain(Error::denied("extranet users cannot create groups")));
+        }
+        let emails: Vec<String> =
+            invite.iter().map(|e| validate::email("invited e-mail", e)).collect::<Result<_, _>>()?;
         let t = &self.tables;
         let now = self.now();
-        t.db.write(|tx| {
+        let out = t.db.write(|tx| {
             let id = tx.next_id("group")?;
             let group = new.into_group(id, &actor.login, now);
             t.groups.tx_put(tx, &id, &group)?;
-            Ok::<_, NodeError>(group)
+            let mut invited = Vec::with_capacity(emails.len());
+            for e in &emails {
+                invited.push(self.invite_in(tx, actor, &group, e)?);
+            }
+            Ok::<_, NodeError>((group, invited))
+        })?;
+        if !out.1.is_empty() {
+            self.mail_wake.notify_one();
+        }
+        Ok(out)
+    }
+
+    pub fn update_group(&self, actor: &Actor, id: u64, patch: GroupPatch) -> NodeResult<Group> {
+        let t = &self.tables;
+        t.db.write(|tx| {
+            let mut g = t.groups.tx_get(tx, &id)?.ok_or_else(|| group_not_found(id))?;
+            if actor.kind == UserKind::Extranet && !g.is_member(&actor.login) {
+                return Err(group_not_found(id));
+            }
+            g.update(actor, patch)?;
+            t.groups.tx_put(tx, &id, &g)?;
+            Ok(g)
         })
     }
 
-    pub fn get_group(&self, _actor: &Actor, id: u64) -> NodeResult<Group> {
-        self.group(id)
+    /// Extranet users see only their own groups (R12).
+    pub fn get_group(&self, actor: &Actor, id: u64) -> NodeResult<Group> {
+        let g = self.group(id)?;
+        if actor.kind == UserKind::Extranet && !g.is_member(&actor.login) {
+            return Err(group_not_found(id));
+        }
+        Ok(g)
     }
 
-    pub fn list_groups(&self, _actor: &Actor) -> NodeResult<Vec<Group>> {
-        Ok(self.tables.groups.iter().map(|kv| kv.map(|(_, g)| g)).collect::<Result<_, _>>()?)
+    pub fn list_groups(&self, actor: &Actor) -> NodeResult<Vec<Group>> {
+        let mut out = Vec::new();
+        for kv in self.tables.groups.iter() {
+            let (_, g) = kv?;
+            if actor.kind != UserKind::Extranet || g.is_member(&actor.login) {
+                out.push(g);
+            }
+        }
+        Ok(out)
     }
 
     pub fn add_member(&self, actor: &Actor, id: u64, login: &str, role: GroupRole) -> NodeResult<Group> {
         let login = validate::login("login", login)?;
+        // R7: an extranet user cannot pick from the portal's employees.
+        if let Some(visible) = self.visible_logins(actor)?
+            && !visible.contains(&login)
+        {
+            return Err(NodeError::Domain(Error::denied(
+                "extranet users can add only people they share a group with; ask an employee to add others",
+            )));
+        }
         let user = self.user(&login)?;
         if !user.is_active() {
             return Err(NodeError::Domain(Error::precondition(format!(
@@ -36,14 +84,24 @@ impl Portal {
         }
         let t = &self.tables;
         t.db.write(|tx| {
-            let mut group = t
-                .groups
-                .tx_get(tx, &id)?
-                .ok_or_else(|| NodeError::Domain(Error::not_found(format!("group {id} not found"))))?;
+            let mut group = t.groups.tx_get(tx, &id)?.ok_or_else(|| group_not_found(id))?;
+            if actor.kind == UserKind::Extranet && !group.is_member(&actor.login) {
+                return Err(group_not_found(id));
+            }
+            if user.kind == UserKind::Extranet && !group.settings.extranet {
+                return Err(NodeError::Domain(Error::precondition(format!(
+                    "`{login}` is an extranet user and group {id} is not available in extranet (R2); \
+                     its owner can enable it with `portalctl group update {id} --extranet`"
+                ))));
+            }
             if group.add_member(actor, &login, role)? {
                 t.groups.tx_put(tx, &id, &group)?;
             }
             Ok(group)
         })
     }
+}
+
+fn group_not_found(id: u64) -> NodeError {
+    NodeError::Domain(Error::not_found(format!("group {id} not found")))
 }

@@ -4,11 +4,13 @@
 
 mod auth;
 mod groups;
+mod invites;
 mod reports;
 mod tasks;
 mod users;
 
 pub use auth::{actor_of, hash_token, init_portal, new_token};
+pub use invites::{Accepted, Invited};
 pub use tasks::TaskFilter;
 
 use crate::error::{NodeError, NodeResult};
@@ -19,23 +21,38 @@ use portalnet_core::task::Task;
 use portalnet_core::user::User;
 use portalnet_core::{Clock, Error, Timestamp};
 use portalnet_store::schema::Tables;
+use portalnet_core::user::UserKind;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 pub struct Portal {
     pub tables: Tables,
     pub clock: Arc<dyn Clock>,
+    /// As stored at start; the plan's seat count is read from storage when needed.
     pub settings: PortalSettings,
+    pub options: PortalOptions,
+    /// Woken after a write that queued e-mail.
+    pub mail_wake: Arc<tokio::sync::Notify>,
+}
+
+/// Run-time settings from the node's configuration.
+#[derive(Debug, Clone)]
+pub struct PortalOptions {
+    /// How long an invitation stays valid.
+    pub invite_ttl_ms: i64,
+    /// Base URL of the portal's web pages, for links in e-mail.
+    pub web_url: String,
+    /// The address portal e-mail comes from.
+    pub mail_from: String,
 }
 
 impl Portal {
     /// Opens a portal whose storage `portald init` has prepared.
-    pub fn open(tables: Tables, clock: Arc<dyn Clock>) -> NodeResult<Self> {
+    pub fn open(tables: Tables, clock: Arc<dyn Clock>, options: PortalOptions) -> NodeResult<Self> {
         let settings = tables.portal_settings()?.ok_or_else(|| {
-            NodeError::Domain(Error::precondition(
-                "this data folder holds no portal: run `portald init` first",
-            ))
+            NodeError::Domain(Error::precondition("this data folder holds no portal: run `portald init` first"))
         })?;
-        Ok(Self { tables, clock, settings })
+        Ok(Self { tables, clock, settings, options, mail_wake: Arc::new(tokio::sync::Notify::new()) })
     }
 
     pub fn now(&self) -> Timestamp {
@@ -75,6 +92,33 @@ impl Portal {
             None => false,
         };
         Ok(Relation::of(actor, task, in_group))
+    }
+}
+
+impl Portal {
+    /// The plan's seat limit as stored now (it changes at run time).
+    pub(crate) fn seats(&self, tx: &portalnet_store::WriteTx<'_>) -> NodeResult<u32> {
+        Ok(self
+            .tables
+            .settings
+            .tx_get(tx, &portalnet_store::schema::SETTINGS_KEY.to_string())?
+            .map_or(0, |s| s.seats))
+    }
+
+    /// Logins an extranet user may see: the members of their groups (R7, R12).
+    /// `None` for employees, who see everyone.
+    pub(crate) fn visible_logins(&self, actor: &Actor) -> NodeResult<Option<BTreeSet<String>>> {
+        if actor.kind != UserKind::Extranet {
+            return Ok(None);
+        }
+        let mut out = BTreeSet::from([actor.login.clone()]);
+        for kv in self.tables.groups.iter() {
+            let (_, g) = kv?;
+            if g.is_member(&actor.login) {
+                out.extend(g.members.keys().cloned());
+            }
+        }
+        Ok(Some(out))
     }
 }
 

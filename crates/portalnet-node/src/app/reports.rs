@@ -15,6 +15,16 @@ impl Portal {
                 .map(|g| g.name.clone())
                 .unwrap_or_else(|| format!("group {id}"))
         };
-        Ok(task_report(&tasks, by, self.now(), name))
+        let (mut rows, totals) = task_report(&tasks, by, self.now(), name);
+        if by == ReportBy::Responsible {
+            for r in &mut rows {
+                r.kind = match self.tables.users.get(&r.key)?.map(|u| u.kind) {
+                    Some(portalnet_core::user::UserKind::Extranet) => "extranet".into(),
+                    Some(portalnet_core::user::UserKind::Employee) => "employee".into(),
+                    None => String::new(),
+                };
+            }
+        }
+        Ok((rows, totals))
     }
 }

@@ -4,6 +4,7 @@ use portalnet_core::permissions::{Action, Actor, authorize};
 use portalnet_core::task::{
     self, Change, Comment, FileMeta, HistoryEntry, NewTask, Task, TaskPatch, TaskStatus, check_file,
 };
+use portalnet_core::user::UserKind;
 use portalnet_core::{Error, Timestamp};
 use portalnet_store::WriteTx;
 use portalnet_store::schema::blob_key;
@@ -19,9 +20,6 @@ pub struct TaskFilter {
 impl Portal {
     pub fn create_task(&self, actor: &Actor, new: NewTask) -> NodeResult<Task> {
         let new = new.validate(self.limits())?;
-        for l in new.responsible.iter().chain(&new.accomplices).chain(&new.observers) {
-            self.check_participant(l)?;
-        }
         if let Some(g) = new.group {
             self.check_group_for_task(actor, g)?;
         }
@@ -30,6 +28,7 @@ impl Portal {
         t.db.write(|tx| {
             let id = tx.next_id("task")?;
             let (task, change) = new.into_task(id, &actor.login, now);
+            self.check_task_people(actor, &task)?;
             self.record(tx, &task, &actor.login, change, now)?;
             Ok(task)
         })
@@ -74,22 +73,20 @@ impl Portal {
 
     pub fn update_task(&self, actor: &Actor, id: u64, patch: TaskPatch) -> NodeResult<Task> {
         let patch = patch.validate(self.limits())?;
-        for l in patch
-            .responsible
-            .iter()
-            .chain(patch.accomplices.iter().flatten())
-            .chain(patch.observers.iter().flatten())
-        {
-            self.check_participant(l)?;
-        }
         if let Some(Some(g)) = patch.group {
             self.check_group_for_task(actor, g)?;
         }
-        self.mutate(actor, id, |task, rel, now| patch.apply(task, rel, self.limits(), now))
+        self.mutate(actor, id, |task, rel, now| {
+            let change = patch.apply(task, rel, self.limits(), now)?;
+            if change.is_some() {
+                self.check_task_people(actor, task)?;
+            }
+            Ok(change)
+        })
     }
 
     pub fn set_status(&self, actor: &Actor, id: u64, to: TaskStatus) -> NodeResult<Task> {
-        self.mutate(actor, id, |task, rel, now| task::set_status(task, rel, to, now).map(Some))
+        self.mutate(actor, id, |task, rel, now| Ok(Some(task::set_status(task, rel, to, now)?)))
     }
 
     pub fn add_comment(&self, actor: &Actor, id: u64, text: &str) -> NodeResult<Comment> {
@@ -191,7 +188,7 @@ impl Portal {
             &mut Task,
             portalnet_core::permissions::Relation,
             Timestamp,
-        ) -> portalnet_core::Result<Option<Change>>,
+        ) -> NodeResult<Option<Change>>,
     ) -> NodeResult<Task> {
         let now = self.now();
         self.tables.db.write(|tx| {
@@ -225,12 +222,30 @@ impl Portal {
         Ok(())
     }
 
-    fn check_participant(&self, login: &str) -> NodeResult<()> {
-        let user = self.user(login)?;
-        if !user.is_active() {
-            return Err(NodeError::Domain(Error::precondition(format!(
-                "user `{login}` is dismissed and cannot take part in tasks"
-            ))));
+    /// Every participant exists and is active; an extranet actor names only people
+    /// they share a group with (R7); extranet users take part only in tasks of
+    /// their own groups (R12).
+    fn check_task_people(&self, actor: &Actor, task: &Task) -> NodeResult<()> {
+        let visible = self.visible_logins(actor)?;
+        let group = task.group.map(|g| self.group(g)).transpose()?;
+        for login in task.participants() {
+            if visible.as_ref().is_some_and(|v| !v.contains(login)) {
+                return Err(NodeError::Domain(Error::denied(format!(
+                    "extranet users can pick only members of their groups; `{login}` is not one"
+                ))));
+            }
+            let user = self.user(login)?;
+            if !user.is_active() {
+                return Err(NodeError::Domain(Error::precondition(format!(
+                    "user `{login}` is dismissed and cannot take part in tasks"
+                ))));
+            }
+            if user.kind == UserKind::Extranet && !group.as_ref().is_some_and(|g| g.is_member(login)) {
+                return Err(NodeError::Domain(Error::precondition(format!(
+                    "`{login}` is an extranet user: they take part only in tasks of their groups; put the task in \
+                     one of them (--group)"
+                ))));
+            }
         }
         Ok(())
     }

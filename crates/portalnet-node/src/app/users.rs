@@ -1,9 +1,12 @@
 use super::{Portal, require_admin};
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::Error;
+use portalnet_core::invitation::check_seat;
 use portalnet_core::permissions::Actor;
-use portalnet_core::user::{NewUser, User, UserState};
+use portalnet_core::user::{NewUser, User, UserKind, UserState};
 use portalnet_core::validate::{self, email_key};
+use portalnet_store::WriteTx;
+use portalnet_store::schema::SETTINGS_KEY;
 
 impl Portal {
     pub fn add_user(&self, actor: &Actor, new: NewUser) -> NodeResult<User> {
@@ -12,29 +15,24 @@ impl Portal {
         let t = &self.tables;
         t.db.write(|tx| {
             if t.users.tx_get(tx, &user.login)?.is_some() {
-                return Err(NodeError::Domain(Error::exists(format!(
-                    "user `{}` already exists",
-                    user.login
-                ))));
+                return Err(NodeError::Domain(Error::exists(format!("user `{}` already exists", user.login))));
             }
-            // E-mail addresses are unique on a portal, compared case-insensitively.
-            let key = email_key(&user.email);
-            for kv in t.users.iter() {
-                let (_, other) = kv?;
-                if email_key(&other.email) == key {
-                    return Err(NodeError::Domain(Error::exists(format!(
-                        "e-mail {} is already used by `{}`",
-                        user.email, other.login
-                    ))));
-                }
-            }
+            self.check_email_unused(tx, &user.email, None)?;
+            check_seat(self.seats(tx)?, self.active_users(tx)?)?;
             t.users.tx_put(tx, &user.login, &user)?;
             Ok(())
         })?;
         Ok(user)
     }
 
-    pub fn list_users(&self, _actor: &Actor, include_dismissed: bool) -> NodeResult<Vec<User>> {
+    /// Employees list everyone; extranet users may not browse employees (R7).
+    pub fn list_users(&self, actor: &Actor, include_dismissed: bool) -> NodeResult<Vec<User>> {
+        if actor.kind == UserKind::Extranet {
+            return Err(NodeError::Domain(Error::denied(
+                "extranet users cannot browse the portal's employees; see the members of your groups with \
+                 `portalctl group show ID`",
+            )));
+        }
         let mut out = Vec::new();
         for kv in self.tables.users.iter() {
             let (_, u) = kv?;
@@ -45,8 +43,15 @@ impl Portal {
         Ok(out)
     }
 
-    pub fn get_user(&self, _actor: &Actor, login: &str) -> NodeResult<User> {
-        self.user(&validate::login("login", login)?)
+    /// Extranet users see only the members of their groups (R12).
+    pub fn get_user(&self, actor: &Actor, login: &str) -> NodeResult<User> {
+        let login = validate::login("login", login)?;
+        if let Some(visible) = self.visible_logins(actor)?
+            && !visible.contains(&login)
+        {
+            return Err(NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal"))));
+        }
+        self.user(&login)
     }
 
     pub fn dismiss_user(&self, actor: &Actor, login: &str) -> NodeResult<User> {
@@ -57,19 +62,113 @@ impl Portal {
                 "you cannot dismiss yourself; ask another administrator",
             )));
         }
-        let t = &self.tables;
-        t.db.write(|tx| {
-            let mut user = t.users.tx_get(tx, &login)?.ok_or_else(|| {
-                NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal")))
-            })?;
+        self.change_user(&login, |user| {
             if user.state == UserState::Dismissed {
-                return Err(NodeError::Domain(Error::precondition(format!(
-                    "user `{login}` is already dismissed"
-                ))));
+                return Err(Error::precondition(format!("user `{login}` is already dismissed")));
             }
             user.state = UserState::Dismissed;
+            Ok(())
+        })
+    }
+
+    /// R9: an extranet user becomes an employee, keeping groups and tasks.
+    pub fn move_to_intranet(&self, actor: &Actor, login: &str) -> NodeResult<User> {
+        require_admin(actor, "move users to the intranet")?;
+        let login = validate::login("login", login)?;
+        self.change_user(&login, |user| {
+            if user.kind == UserKind::Employee {
+                return Err(Error::precondition(format!("`{login}` is already an employee (intranet user)")));
+            }
+            if !user.is_active() {
+                return Err(Error::precondition(format!("`{login}` is dismissed")));
+            }
+            user.kind = UserKind::Employee;
+            Ok(())
+        })
+    }
+
+    /// R10: never allowed; the error says what to do instead.
+    pub fn move_to_extranet(&self, actor: &Actor, login: &str) -> NodeResult<User> {
+        require_admin(actor, "change users")?;
+        let login = validate::login("login", login)?;
+        let user = self.user(&login)?;
+        if user.kind == UserKind::Extranet {
+            return Err(NodeError::Domain(Error::precondition(format!("`{login}` is already an extranet user"))));
+        }
+        Err(NodeError::Domain(Error::precondition(format!(
+            "an intranet user cannot be moved to the extranet. Instead: dismiss `{login}` \
+             (`portalctl user dismiss {login}`) and invite the person again as an external user under another \
+             e-mail address — or first give the dismissed account another address \
+             (`portalctl user set-email {login} NEW-ADDRESS`) to reuse this one"
+        ))))
+    }
+
+    /// Changes a user's address (admins only); frees the old one (R11).
+    pub fn set_email(&self, actor: &Actor, login: &str, email: &str) -> NodeResult<User> {
+        require_admin(actor, "change e-mail addresses")?;
+        let login = validate::login("login", login)?;
+        let email = validate::email("email", email)?;
+        let t = &self.tables;
+        t.db.write(|tx| {
+            let mut user = t
+                .users
+                .tx_get(tx, &login)?
+                .ok_or_else(|| NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal"))))?;
+            self.check_email_unused(tx, &email, Some(&login))?;
+            user.email = email.clone();
             t.users.tx_put(tx, &login, &user)?;
             Ok(user)
         })
+    }
+
+    /// The plan: seat limit and seats taken (R8).
+    pub fn plan(&self) -> NodeResult<(u32, Vec<User>)> {
+        let seats = self.tables.portal_settings()?.map_or(0, |s| s.seats);
+        let active = self.tables.users.iter().filter_map(|kv| match kv {
+            Ok((_, u)) if u.is_active() => Some(Ok(u)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        });
+        Ok((seats, active.collect::<Result<_, _>>()?))
+    }
+
+    pub fn set_seats(&self, actor: &Actor, seats: u32) -> NodeResult<()> {
+        require_admin(actor, "change the plan")?;
+        let t = &self.tables;
+        t.db.write(|tx| {
+            let key = SETTINGS_KEY.to_string();
+            let mut s = t.settings.tx_get(tx, &key)?.ok_or_else(|| NodeError::invalid("portal settings missing"))?;
+            s.seats = seats;
+            t.settings.tx_put(tx, &key, &s)?;
+            Ok(())
+        })
+    }
+
+    fn change_user(&self, login: &str, f: impl FnOnce(&mut User) -> portalnet_core::Result<()>) -> NodeResult<User> {
+        let t = &self.tables;
+        t.db.write(|tx| {
+            let mut user = t
+                .users
+                .tx_get(tx, &login.to_string())?
+                .ok_or_else(|| NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal"))))?;
+            f(&mut user)?;
+            t.users.tx_put(tx, &user.login, &user)?;
+            Ok(user)
+        })
+    }
+
+    /// E-mail addresses are unique on a portal, compared case-insensitively.
+    fn check_email_unused(&self, tx: &WriteTx<'_>, email: &str, except: Option<&str>) -> NodeResult<()> {
+        let key = email_key(email);
+        for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
+            let other: User = portalnet_store::decode(&bytes)?;
+            if Some(other.login.as_str()) != except && email_key(&other.email) == key {
+                return Err(NodeError::Domain(Error::exists(format!(
+                    "e-mail {email} is already used by `{}`",
+                    other.login
+                ))));
+            }
+        }
+        Ok(())
     }
 }

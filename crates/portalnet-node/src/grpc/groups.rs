@@ -1,6 +1,6 @@
 use super::State;
-use crate::convert::{ToProto, group_id, role};
-use portalnet_core::group::NewGroup;
+use crate::convert::{ToProto, group_id, invite_policy, invite_response, role};
+use portalnet_core::group::{GroupPatch, NewGroup};
 use portalnet_proto::v1::{self as pb, group_service_server::GroupService};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -12,12 +12,33 @@ impl GroupService for GroupSvc {
     async fn create_group(
         &self,
         req: Request<pb::CreateGroupRequest>,
-    ) -> Result<Response<pb::Group>, Status> {
+    ) -> Result<Response<pb::CreateGroupResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
-        let new =
+        let mut new =
             NewGroup::new(&r.name, &r.description, self.0.portal.limits()).map_err(crate::NodeError::from)?;
-        let group = self.0.portal.create_group(&actor, new)?;
+        new.settings.extranet = r.extranet;
+        new.settings.invite_policy = invite_policy(r.invite_policy)?.unwrap_or_default();
+        let (group, invited) = self.0.portal.create_group(&actor, new, &r.invite_emails)?;
+        self.0.durable().await?;
+        let now = self.0.portal.now();
+        Ok(Response::new(pb::CreateGroupResponse {
+            group: Some(group.to_proto()),
+            invitations: invited.iter().map(|i| invite_response(i, &group.name, now)).collect(),
+        }))
+    }
+
+    async fn update_group(&self, req: Request<pb::UpdateGroupRequest>) -> Result<Response<pb::Group>, Status> {
+        let actor = self.0.actor(&req)?;
+        let r = req.into_inner();
+        let id = group_id(r.id)?;
+        let patch = GroupPatch {
+            name: r.name,
+            description: r.description,
+            extranet: r.extranet,
+            invite_policy: invite_policy(r.invite_policy)?,
+        };
+        let group = self.0.portal.update_group(&actor, id, patch)?;
         self.0.durable().await?;
         Ok(Response::new(group.to_proto()))
     }

@@ -4,12 +4,14 @@
 
 mod echo;
 mod groups;
+mod invites;
 mod portal;
 mod tasks;
 mod users;
 
 pub use echo::EchoSvc;
 pub use groups::GroupSvc;
+pub use invites::InvitationSvc;
 pub use portal::{PortalSvc, ReportSvc};
 pub use tasks::TaskSvc;
 pub use users::UserSvc;
@@ -20,7 +22,7 @@ use tonic::{Request, Status};
 
 /// What every service shares.
 pub struct State {
-    pub portal: Portal,
+    pub portal: std::sync::Arc<Portal>,
     pub endpoints: Vec<String>,
     pub public_key: String,
     pub fingerprint: String,

@@ -22,7 +22,29 @@ impl PortalService for PortalSvc {
             version: env!("CARGO_PKG_VERSION").to_string(),
             user_count: u32::try_from(self.0.portal.tables.users.len()).unwrap_or(u32::MAX),
             max_file_bytes: s.limits.max_file_bytes,
+            web_url: self.0.portal.options.web_url.clone(),
         }))
+    }
+
+    async fn get_plan(&self, req: Request<pb::GetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
+        self.0.actor(&req)?;
+        Ok(Response::new(self.plan()?))
+    }
+
+    async fn set_plan(&self, req: Request<pb::SetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
+        let actor = self.0.actor(&req)?;
+        self.0.portal.set_seats(&actor, req.get_ref().seats)?;
+        self.0.durable().await?;
+        Ok(Response::new(self.plan()?))
+    }
+}
+
+impl PortalSvc {
+    fn plan(&self) -> Result<pb::Plan, crate::NodeError> {
+        let (seats, active) = self.0.portal.plan()?;
+        let extranet = active.iter().filter(|u| u.kind == portalnet_core::user::UserKind::Extranet).count();
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        Ok(pb::Plan { seats, used: n(active.len()), employees: n(active.len() - extranet), extranet: n(extranet) })
     }
 }
 

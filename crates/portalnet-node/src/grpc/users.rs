@@ -52,4 +52,24 @@ impl UserService for UserSvc {
         self.0.durable().await?;
         Ok(Response::new(pb::IssueTokenResponse { login, token }))
     }
+
+    async fn move_to_intranet(&self, req: Request<pb::MoveUserRequest>) -> Result<Response<pb::User>, Status> {
+        let actor = self.0.actor(&req)?;
+        let user = self.0.portal.move_to_intranet(&actor, &req.get_ref().login)?;
+        self.0.durable().await?;
+        Ok(Response::new(user.to_proto()))
+    }
+
+    async fn move_to_extranet(&self, req: Request<pb::MoveUserRequest>) -> Result<Response<pb::User>, Status> {
+        let actor = self.0.actor(&req)?;
+        Ok(Response::new(self.0.portal.move_to_extranet(&actor, &req.get_ref().login)?.to_proto()))
+    }
+
+    async fn set_email(&self, req: Request<pb::SetEmailRequest>) -> Result<Response<pb::User>, Status> {
+        let actor = self.0.actor(&req)?;
+        let r = req.get_ref();
+        let user = self.0.portal.set_email(&actor, &r.login, &r.email)?;
+        self.0.durable().await?;
+        Ok(Response::new(user.to_proto()))
+    }
 }

@@ -1,0 +1,305 @@
+//! Invitations of external users (R1–R6, R8, R11). The invitation, its token index
+//! and the e-mail that carries the token are committed in one write; the mailer
+//! delivers the e-mail afterwards.
+
+use super::{Portal, hash_token, new_token};
+use crate::error::{NodeError, NodeResult};
+use portalnet_core::Error;
+use portalnet_core::group::{Group, GroupRole, InviteRight};
+use portalnet_core::invitation::{Invitation, InvitationState, check_seat, login_from_email};
+use portalnet_core::permissions::Actor;
+use portalnet_core::user::{User, UserKind, UserState};
+use portalnet_core::validate::{self, email_key};
+use portalnet_store::WriteTx;
+use portalnet_store::schema::TokenRecord;
+
+/// The result of an invitation, with what the inviter should know (R6).
+pub struct Invited {
+    pub invitation: Invitation,
+    pub notice: String,
+}
+
+/// What accepting an invitation produced.
+pub struct Accepted {
+    pub user: User,
+    pub api_token: String,
+    pub groups: Vec<u64>,
+}
+
+impl Portal {
+    pub fn invite(&self, actor: &Actor, email: &str, group_id: u64) -> NodeResult<Invited> {
+        let email = validate::email("email", email)?;
+        let out = self.tables.db.write(|tx| {
+            let group = self.visible_group(tx, actor, group_id)?;
+            self.invite_in(tx, actor, &group, &email)
+        })?;
+        self.mail_wake.notify_one();
+        Ok(out)
+    }
+
+    /// Invites `email` into `group` inside the caller's write (also used when a
+    /// group is created with invitations, R1).
+    pub(super) fn invite_in(
+        &self,
+        tx: &mut WriteTx<'_>,
+        actor: &Actor,
+        group: &Group,
+        email: &str,
+    ) -> NodeResult<Invited> {
+        let t = &self.tables;
+        let now = self.now();
+        let right = group.invite_right(actor)?;
+        self.check_address_free(tx, email, None)?;
+        check_seat(self.seats(tx)?, self.active_users(tx)?)?;
+        let token = new_token();
+        let id = tx.next_id("invitation")?;
+        let invitation = Invitation {
+            id,
+            email: email.to_string(),
+            group: group.id,
+            inviter: actor.login.clone(),
+            token_hash: hash_token(&token),
+            state: InvitationState::Pending,
+            created_at: now,
+            expires_at: now.plus_millis(self.options.invite_ttl_ms),
+            admits_to_group: right == InviteRight::Full,
+            accepted_login: None,
+        };
+        t.invitations.tx_put(tx, &id, &invitation)?;
+        t.invitation_tokens.tx_put(tx, &invitation.token_hash, &id)?;
+        self.enqueue_invitation_mail(tx, &invitation, group, &token)?;
+        let notice = match right {
+            InviteRight::Full => String::new(),
+            InviteRight::PortalOnly => format!(
+                "in group {} ({}) only the owner and moderators add members: {email} will join the portal as an \
+                 extranet user but not the group; ask the owner or a moderator to add them",
+                group.id, group.name
+            ),
+        };
+        Ok(Invited { invitation, notice })
+    }
+
+    pub fn list_invitations(&self, actor: &Actor, group: Option<u64>, all: bool) -> NodeResult<Vec<Invitation>> {
+        let now = self.now();
+        let mut out = Vec::new();
+        for kv in self.tables.invitations.iter() {
+            let (_, inv) = kv?;
+            if group.is_some_and(|g| g != inv.group) || (!all && inv.state_at(now) != InvitationState::Pending) {
+                continue;
+            }
+            if self.may_manage(actor, &inv)? {
+                out.push(inv);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A new token and expiry, and the e-mail again; the old token stops working.
+    pub fn resend_invitation(&self, actor: &Actor, id: u64) -> NodeResult<Invitation> {
+        let t = &self.tables;
+        let now = self.now();
+        let token = new_token();
+        let inv = t.db.write(|tx| {
+            let mut inv = self.managed_invitation(tx, actor, id)?;
+            let old = inv.token_hash.clone();
+            inv.renew(hash_token(&token), now, self.options.invite_ttl_ms)?;
+            let group = t.groups.tx_get(tx, &inv.group)?.ok_or_else(|| group_gone(inv.group))?;
+            t.invitation_tokens.tx_remove(tx, &old);
+            t.invitation_tokens.tx_put(tx, &inv.token_hash, &id)?;
+            t.invitations.tx_put(tx, &id, &inv)?;
+            self.enqueue_invitation_mail(tx, &inv, &group, &token)?;
+            Ok::<_, NodeError>(inv)
+        })?;
+        self.mail_wake.notify_one();
+        Ok(inv)
+    }
+
+    pub fn revoke_invitation(&self, actor: &Actor, id: u64) -> NodeResult<Invitation> {
+        let t = &self.tables;
+        let now = self.now();
+        t.db.write(|tx| {
+            let mut inv = self.managed_invitation(tx, actor, id)?;
+            // The token stays indexed so that using it says "withdrawn", not "unknown".
+            inv.revoke(now)?;
+            t.invitations.tx_put(tx, &id, &inv)?;
+            Ok(inv)
+        })
+    }
+
+    /// The pending invitation a token belongs to, with its group (for the web page).
+    pub fn invitation_by_token(&self, token: &str) -> NodeResult<(Invitation, Option<Group>)> {
+        let t = &self.tables;
+        let id = t.invitation_tokens.get(&hash_token(token.trim()))?.ok_or_else(unknown_token)?;
+        let inv = t.invitations.get(&id)?.ok_or_else(unknown_token)?;
+        inv.check_acceptable(self.now())?;
+        let group = t.groups.get(&inv.group)?;
+        Ok((inv, group))
+    }
+
+    /// R4: the invitee becomes an extranet user of the portal (and a member of the
+    /// group unless R6 applied), with a first API token. The seat check and the new
+    /// user commit together, so two acceptances cannot both take the last seat.
+    pub fn accept_invitation(&self, token: &str, display_name: &str, login: &str) -> NodeResult<Accepted> {
+        let display_name = validate::name("display name", display_name)?;
+        let wanted = if login.trim().is_empty() { None } else { Some(validate::login("login", login)?) };
+        let t = &self.tables;
+        let now = self.now();
+        let api_token = new_token();
+        t.db.write(|tx| {
+            let id = t.invitation_tokens.tx_get(tx, &hash_token(token.trim()))?.ok_or_else(unknown_token)?;
+            let mut inv = t.invitations.tx_get(tx, &id)?.ok_or_else(unknown_token)?;
+            inv.check_acceptable(now)?;
+            // The address may have been taken since the invitation was sent.
+            self.check_address_free(tx, &inv.email, Some(inv.id))?;
+            check_seat(self.seats(tx)?, self.active_users(tx)?)?;
+            let login = match wanted {
+                Some(l) => {
+                    if t.users.tx_get(tx, &l)?.is_some() {
+                        return Err(NodeError::Domain(Error::exists(format!(
+                            "login `{l}` is taken on this portal; choose another or leave it empty"
+                        ))));
+                    }
+                    l
+                }
+                None => {
+                    let existing: Vec<String> = t.users.iter().map(|kv| kv.map(|(k, _)| k)).collect::<Result<_, _>>()?;
+                    login_from_email(&inv.email, |l| existing.iter().any(|e| e == l))
+                }
+            };
+            let user = User {
+                login: login.clone(),
+                display_name: display_name.clone(),
+                email: inv.email.clone(),
+                position: String::new(),
+                kind: UserKind::Extranet,
+                state: UserState::Active,
+                admin: false,
+                created_at: now,
+            };
+            t.users.tx_put(tx, &login, &user)?;
+            let mut groups = Vec::new();
+            if inv.admits_to_group {
+                let mut g = t.groups.tx_get(tx, &inv.group)?.ok_or_else(|| group_gone(inv.group))?;
+                if !g.settings.extranet {
+                    return Err(NodeError::Domain(Error::precondition(format!(
+                        "group {} is no longer available in extranet; ask the person who invited you",
+                        g.id
+                    ))));
+                }
+                g.members.insert(login.clone(), GroupRole::Member);
+                t.groups.tx_put(tx, &g.id, &g)?;
+                groups.push(g.id);
+            }
+            t.tokens.tx_put(tx, &hash_token(&api_token), &TokenRecord { login: login.clone(), created_at: now })?;
+            inv.state = InvitationState::Accepted;
+            inv.accepted_login = Some(login);
+            // The token stays indexed so that reusing it says "already used".
+            t.invitations.tx_put(tx, &id, &inv)?;
+            Ok(Accepted { user, api_token: api_token.clone(), groups })
+        })
+    }
+
+    /// R11: an address that belongs to a user of this portal (active or dismissed)
+    /// or to a pending invitation cannot be invited.
+    fn check_address_free(&self, tx: &WriteTx<'_>, email: &str, except: Option<u64>) -> NodeResult<()> {
+        let key = email_key(email);
+        for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
+            let u: User = portalnet_store::decode(&bytes)?;
+            if email_key(&u.email) == key {
+                let state = if u.is_active() { "" } else { " (dismissed)" };
+                return Err(NodeError::Domain(Error::exists(format!(
+                    "{email} already belongs to `{}`{state} on this portal, so it cannot be invited; to free the \
+                     address, the person changes the e-mail of their Network account, or an administrator changes \
+                     the account's e-mail (`portalctl user set-email {} NEW-ADDRESS`)",
+                    u.login, u.login
+                ))));
+            }
+        }
+        let now = self.now();
+        for (_, bytes) in tx.scan_prefix(self.tables.invitations.tree(), &[])? {
+            let inv: Invitation = portalnet_store::decode(&bytes)?;
+            if Some(inv.id) != except && email_key(&inv.email) == key && inv.state_at(now) == InvitationState::Pending {
+                return Err(NodeError::Domain(Error::exists(format!(
+                    "{email} already has a pending invitation ({}); resend or revoke it (`portalctl invite resend {}`)",
+                    inv.id, inv.id
+                ))));
+            }
+        }
+        Ok(())
+    }
+
+    /// Active users: each takes a seat (R8).
+    pub(super) fn active_users(&self, tx: &WriteTx<'_>) -> NodeResult<usize> {
+        let mut n = 0;
+        for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
+            let u: User = portalnet_store::decode(&bytes)?;
+            n += usize::from(u.is_active());
+        }
+        Ok(n)
+    }
+
+    fn visible_group(&self, tx: &WriteTx<'_>, actor: &Actor, id: u64) -> NodeResult<Group> {
+        let g = self.tables.groups.tx_get(tx, &id)?.ok_or_else(|| group_gone(id))?;
+        if actor.kind == UserKind::Extranet && !g.is_member(&actor.login) {
+            return Err(group_gone(id));
+        }
+        Ok(g)
+    }
+
+    /// The inviter, an admin, and the group's owner and moderators manage an invitation.
+    fn may_manage(&self, actor: &Actor, inv: &Invitation) -> NodeResult<bool> {
+        if actor.admin || inv.inviter == actor.login {
+            return Ok(true);
+        }
+        let g = self.tables.groups.get(&inv.group)?;
+        Ok(g.is_some_and(|g| matches!(g.role_of(&actor.login), Some(GroupRole::Owner | GroupRole::Moderator))))
+    }
+
+    fn managed_invitation(&self, tx: &WriteTx<'_>, actor: &Actor, id: u64) -> NodeResult<Invitation> {
+        let not_found = || NodeError::Domain(Error::not_found(format!("invitation {id} not found")));
+        let inv = self.tables.invitations.tx_get(tx, &id)?.ok_or_else(not_found)?;
+        if !self.may_manage(actor, &inv)? {
+            return Err(not_found());
+        }
+        Ok(inv)
+    }
+
+    fn enqueue_invitation_mail(
+        &self,
+        tx: &mut WriteTx<'_>,
+        inv: &Invitation,
+        group: &Group,
+        token: &str,
+    ) -> NodeResult<()> {
+        let inviter = self
+            .tables
+            .users
+            .tx_get(tx, &inv.inviter)?
+            .map(|u| u.display_name)
+            .unwrap_or_else(|| inv.inviter.clone());
+        let link = format!("{}/invite/{token}", self.options.web_url.trim_end_matches('/'));
+        let expires = inv.expires_at.to_utc_string();
+        let mail = portalnet_mail::invitation(&portalnet_mail::Invitation {
+            portal_name: &self.settings.display_name,
+            from: &self.options.mail_from,
+            to: &inv.email,
+            inviter_name: &inviter,
+            group_name: inv.admits_to_group.then_some(group.name.as_str()),
+            accept_link: &link,
+            token,
+            expires: &expires,
+        });
+        self.enqueue_mail(tx, &mail)
+    }
+}
+
+
+fn unknown_token() -> NodeError {
+    NodeError::Domain(Error::not_found(
+        "invitation not found: the link may be mistyped, already used, or replaced by a newer invitation",
+    ))
+}
+
+fn group_gone(id: u64) -> NodeError {
+    NodeError::Domain(Error::not_found(format!("group {id} not found")))
+}

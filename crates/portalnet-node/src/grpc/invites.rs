@@ -1,0 +1,72 @@
+use super::State;
+use crate::convert::{ToProto, group_id, invitation_to_proto, invite_response};
+use portalnet_proto::v1::{self as pb, invitation_service_server::InvitationService};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+pub struct InvitationSvc(pub Arc<State>);
+
+impl InvitationSvc {
+    fn group_name(&self, id: u64) -> String {
+        self.0.portal.tables.groups.get(&id).ok().flatten().map(|g| g.name).unwrap_or_default()
+    }
+}
+
+#[tonic::async_trait]
+impl InvitationService for InvitationSvc {
+    async fn invite(&self, req: Request<pb::InviteRequest>) -> Result<Response<pb::InviteResponse>, Status> {
+        let actor = self.0.actor(&req)?;
+        let r = req.into_inner();
+        let invited = self.0.portal.invite(&actor, &r.email, group_id(r.group_id)?)?;
+        self.0.durable().await?;
+        let name = self.group_name(invited.invitation.group);
+        Ok(Response::new(invite_response(&invited, &name, self.0.portal.now())))
+    }
+
+    async fn list_invitations(
+        &self,
+        req: Request<pb::ListInvitationsRequest>,
+    ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
+        let actor = self.0.actor(&req)?;
+        let r = req.get_ref();
+        let list = self.0.portal.list_invitations(&actor, (r.group_id != 0).then_some(r.group_id), r.all)?;
+        let now = self.0.portal.now();
+        Ok(Response::new(pb::ListInvitationsResponse {
+            invitations: list.iter().map(|i| invitation_to_proto(i, &self.group_name(i.group), now)).collect(),
+        }))
+    }
+
+    async fn resend(&self, req: Request<pb::InvitationRef>) -> Result<Response<pb::Invitation>, Status> {
+        let actor = self.0.actor(&req)?;
+        let inv = self.0.portal.resend_invitation(&actor, invitation_id(req.get_ref().id)?)?;
+        self.0.durable().await?;
+        Ok(Response::new(invitation_to_proto(&inv, &self.group_name(inv.group), self.0.portal.now())))
+    }
+
+    async fn revoke(&self, req: Request<pb::InvitationRef>) -> Result<Response<pb::Invitation>, Status> {
+        let actor = self.0.actor(&req)?;
+        let inv = self.0.portal.revoke_invitation(&actor, invitation_id(req.get_ref().id)?)?;
+        self.0.durable().await?;
+        Ok(Response::new(invitation_to_proto(&inv, &self.group_name(inv.group), self.0.portal.now())))
+    }
+
+    /// No API token: the invitation token is the credential.
+    async fn accept(&self, req: Request<pb::AcceptRequest>) -> Result<Response<pb::AcceptResponse>, Status> {
+        let r = req.into_inner();
+        if r.token.trim().is_empty() {
+            return Err(Status::invalid_argument("token is required: the one from the invitation e-mail"));
+        }
+        let accepted = self.0.portal.accept_invitation(&r.token, &r.display_name, &r.login)?;
+        self.0.durable().await?;
+        Ok(Response::new(pb::AcceptResponse {
+            user: Some(accepted.user.to_proto()),
+            api_token: accepted.api_token,
+            group_ids: accepted.groups,
+            portal_id: self.0.portal.settings.portal_id.clone(),
+        }))
+    }
+}
+
+fn invitation_id(id: u64) -> Result<u64, Status> {
+    if id == 0 { Err(Status::invalid_argument("invitation id is required (a number from 1)")) } else { Ok(id) }
+}

@@ -1,0 +1,130 @@
+//! Delivers queued e-mail from the portal's durable outbox. A message is removed
+//! from the outbox only after the transport took it; a temporary failure is retried
+//! with capped exponential backoff (1 s doubling up to 10 min, with jitter), a
+//! permanent refusal is kept, marked failed, for the operator.
+
+use crate::app::Portal;
+use crate::error::{NodeError, NodeResult};
+use base64::Engine;
+use portalnet_mail::{Outgoing, Transport};
+use portalnet_store::WriteTx;
+use portalnet_store::schema::OutboxMail;
+use rand::Rng;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const MAX_BACKOFF_MS: i64 = 10 * 60 * 1000;
+/// Even with nothing due, look again this often (clock changes, missed wakes).
+const IDLE_POLL: Duration = Duration::from_secs(30);
+
+impl Portal {
+    /// Queues `mail` in the caller's write; the mailer sends it after the commit.
+    pub fn enqueue_mail(&self, tx: &mut WriteTx<'_>, mail: &Outgoing) -> NodeResult<()> {
+        let rendered =
+            portalnet_mail::render(mail).map_err(|e| NodeError::invalid(format!("cannot compose e-mail: {e}")))?;
+        let id = tx.next_id("mail")?;
+        let entry = OutboxMail {
+            id,
+            from: mail.from.address.clone(),
+            to: mail.to.clone(),
+            message_b64: base64::engine::general_purpose::STANDARD.encode(rendered),
+            created_at: self.now(),
+            attempts: 0,
+            next_attempt_at: self.now(),
+            last_error: None,
+            failed: false,
+        };
+        self.tables.mail_outbox.tx_put(tx, &id, &entry)?;
+        Ok(())
+    }
+}
+
+/// Runs until `shutdown`, delivering whatever is due.
+pub async fn run(portal: Arc<Portal>, transport: Transport, shutdown: CancellationToken) {
+    loop {
+        let next = match deliver_due(&portal, &transport, &shutdown).await {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::error!(error = %e, "mail outbox");
+                Some(Duration::from_secs(5))
+            }
+        };
+        let wait = next.unwrap_or(IDLE_POLL).min(IDLE_POLL);
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = portal.mail_wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Sends every due message; returns how long until the next one is due.
+async fn deliver_due(portal: &Portal, transport: &Transport, shutdown: &CancellationToken) -> NodeResult<Option<Duration>> {
+    let mut next_due: Option<i64> = None;
+    let entries: Vec<OutboxMail> =
+        portal.tables.mail_outbox.iter().map(|kv| kv.map(|(_, m)| m)).collect::<Result<_, _>>()?;
+    for mail in entries {
+        if mail.failed {
+            continue;
+        }
+        let now = portal.now();
+        if mail.next_attempt_at > now {
+            let wait = mail.next_attempt_at.0 - now.0;
+            next_due = Some(next_due.map_or(wait, |n| n.min(wait)));
+            continue;
+        }
+        if shutdown.is_cancelled() {
+            return Ok(None);
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&mail.message_b64)
+            .map_err(|e| NodeError::Internal(format!("outbox entry {} is damaged: {e}", mail.id)))?;
+        let result = transport.deliver(&mail.from, &mail.to, &bytes, &format!("mail-{:08}", mail.id)).await;
+        let t = &portal.tables;
+        match result {
+            Ok(()) => {
+                t.db.write(|tx| {
+                    t.mail_outbox.tx_remove(tx, &mail.id);
+                    Ok::<_, NodeError>(())
+                })?;
+                tracing::info!(id = mail.id, to = %mail.to, "e-mail delivered");
+            }
+            Err(e) => {
+                let mut m = mail.clone();
+                m.attempts += 1;
+                m.last_error = Some(e.to_string());
+                if e.is_permanent() {
+                    m.failed = true;
+                    tracing::error!(id = m.id, to = %m.to, error = %e, "e-mail refused for good");
+                } else {
+                    let backoff = backoff_ms(m.attempts);
+                    m.next_attempt_at = portal.now().plus_millis(backoff);
+                    next_due = Some(next_due.map_or(backoff, |n| n.min(backoff)));
+                    tracing::warn!(id = m.id, to = %m.to, error = %e, attempt = m.attempts, "e-mail delivery failed; will retry");
+                }
+                t.db.write(|tx| t.mail_outbox.tx_put(tx, &m.id, &m))?;
+            }
+        }
+        portal.durable().await?;
+    }
+    Ok(next_due.map(|ms| Duration::from_millis(ms.max(0) as u64)))
+}
+
+/// 1 s, 2 s, 4 s … capped at 10 minutes, with ±20 % jitter.
+fn backoff_ms(attempts: u32) -> i64 {
+    let base = 1000i64.saturating_mul(1i64 << attempts.saturating_sub(1).min(20)).min(MAX_BACKOFF_MS);
+    let jitter = rand::thread_rng().gen_range(-(base / 5)..=base / 5);
+    (base + jitter).max(100)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for (attempt, lo, hi) in [(1, 800, 1200), (2, 1600, 2400), (5, 12_800, 19_200), (40, 480_000, 720_000)] {
+            let b = super::backoff_ms(attempt);
+            assert!((lo..=hi).contains(&b), "attempt {attempt}: {b}");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The portal's web pages: for now the invitation page an invitee opens from the
+//! e-mail (R4). Server-rendered; every value from people is HTML-escaped.
+
+use crate::error::NodeError;
+use crate::grpc::State;
+use axum::extract::{Form, Path, State as Ax};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use portalnet_mail::escape_html as esc;
+use serde::Deserialize;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/invite/{token}", get(show_invitation).post(accept_invitation))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
+}
+
+pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: CancellationToken) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
+         <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}label{{display:block;margin:.5em 0}}\
+         code{{background:#eee;padding:.1em .3em}}</style></head><body><h1>{t}</h1>{body}</body></html>",
+        t = esc(title)
+    );
+    (status, Html(html)).into_response()
+}
+
+fn error_page(e: NodeError) -> Response {
+    let status = match &e {
+        NodeError::Domain(portalnet_core::Error::NotFound(_)) => StatusCode::NOT_FOUND,
+        NodeError::Domain(portalnet_core::Error::InvalidArgument(_)) => StatusCode::BAD_REQUEST,
+        NodeError::Domain(_) => StatusCode::CONFLICT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let msg = match e {
+        NodeError::Domain(d) => d.to_string(),
+        other => {
+            tracing::error!(error = %other, "web page");
+            "internal error; the portal operator can find it in the node's log".into()
+        }
+    };
+    page(status, "Invitation", &format!("<p class=\"error\">{}</p>", esc(&msg)))
+}
+
+async fn show_invitation(Ax(state): Ax<Arc<State>>, Path(token): Path<String>) -> Response {
+    let portal = &state.portal;
+    match portal.invitation_by_token(&token) {
+        Ok((inv, group)) => {
+            let into = match (&group, inv.admits_to_group) {
+                (Some(g), true) => format!("the group <b>{}</b> on ", esc(&g.name)),
+                _ => String::new(),
+            };
+            let body = format!(
+                "<p>You are invited to {into}<b>{portal_name}</b> as an external (extranet) user, as {email}. \
+                 The invitation is valid until {expires}.</p>\
+                 <form method=\"post\"><label>Your name <input name=\"name\" required maxlength=\"200\"></label>\
+                 <label>Login (optional) <input name=\"login\" maxlength=\"32\" pattern=\"[a-z][a-z0-9._-]{{1,31}}\"></label>\
+                 <button type=\"submit\">Accept the invitation</button></form>",
+                portal_name = esc(&portal.settings.display_name),
+                email = esc(&inv.email),
+                expires = esc(&inv.expires_at.to_utc_string()),
+            );
+            page(StatusCode::OK, "Invitation", &body)
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct AcceptForm {
+    name: String,
+    #[serde(default)]
+    login: String,
+}
+
+async fn accept_invitation(
+    Ax(state): Ax<Arc<State>>,
+    Path(token): Path<String>,
+    Form(form): Form<AcceptForm>,
+) -> Response {
+    let portal = &state.portal;
+    let accepted = match portal.accept_invitation(&token, &form.name, &form.login) {
+        Ok(a) => a,
+        Err(e) => return error_page(e),
+    };
+    if let Err(e) = portal.durable().await {
+        return error_page(e);
+    }
+    let endpoint = state.endpoints.first().cloned().unwrap_or_default();
+    let body = format!(
+        "<p>Welcome, {name}. You are now an extranet user of <b>{portal_name}</b> with the login <code>{login}</code>.</p>\
+         <p>Your API token (shown once; keep it secret):</p><p><code id=\"token\">{token}</code></p>\
+         <p>Use it with portalctl:</p><pre>export PORTALCTL_ENDPOINT={endpoint}\nexport PORTALCTL_TOKEN={token}\n\
+         portalctl group list</pre>",
+        name = esc(&accepted.user.display_name),
+        portal_name = esc(&portal.settings.display_name),
+        login = esc(&accepted.user.login),
+        token = esc(&accepted.api_token),
+        endpoint = esc(&endpoint),
+    );
+    page(StatusCode::OK, "Invitation accepted", &body)
+}
