@@ -368,7 +368,11 @@ async fn everything_is_there_after_a_restart() {
     let g = w
         .anna
         .groups
-        .create_group(pb::CreateGroupRequest { name: "Ops".into(), description: "d".into(), ..Default::default() })
+        .create_group(pb::CreateGroupRequest {
+            name: "Ops".into(),
+            description: "d".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()

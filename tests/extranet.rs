@@ -26,11 +26,21 @@ async fn world(policy: pb::InvitePolicy) -> World {
     let node = InProcess::start_with_clock("alpha.test", Arc::new(clock.clone())).await.unwrap();
     let mut admin = node.admin().await.unwrap();
     let mut tokens = Vec::new();
-    for (login, name) in [("olga", "Olga Owner"), ("mike", "Mike Moderator"), ("mem", "Mem Member"), ("emp", "Emp Loyee")] {
+    for (login, name) in
+        [("olga", "Olga Owner"), ("mike", "Mike Moderator"), ("mem", "Mem Member"), ("emp", "Emp Loyee")]
+    {
         let mut u = new_user(login, name);
         u.email = format!("{login}@Example.test");
         admin.users.add_user(u).await.unwrap();
-        tokens.push(admin.users.issue_token(pb::IssueTokenRequest { login: login.into() }).await.unwrap().into_inner().token);
+        tokens.push(
+            admin
+                .users
+                .issue_token(pb::IssueTokenRequest { login: login.into() })
+                .await
+                .unwrap()
+                .into_inner()
+                .token,
+        );
     }
     let mut olga = node.clients(&tokens[0]).await.unwrap();
     let g = olga
@@ -47,7 +57,10 @@ async fn world(policy: pb::InvitePolicy) -> World {
         .group
         .unwrap();
     for (login, role) in [("mike", pb::GroupRole::Moderator), ("mem", pb::GroupRole::Member)] {
-        olga.groups.add_member(pb::AddMemberRequest { group_id: g.id, login: login.into(), role: role as i32 }).await.unwrap();
+        olga.groups
+            .add_member(pb::AddMemberRequest { group_id: g.id, login: login.into(), role: role as i32 })
+            .await
+            .unwrap();
     }
     World {
         mike: node.clients(&tokens[1]).await.unwrap(),
@@ -83,7 +96,8 @@ async fn mail_for(node: &InProcess, to: &str) -> (String, String) {
                 let path = e.ok()?.path();
                 let raw = std::fs::read(&path).ok()?;
                 let msg = mail_parser::MessageParser::default().parse(&raw)?;
-                let addressed = msg.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some(to.as_str());
+                let addressed =
+                    msg.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some(to.as_str());
                 if addressed {
                     // The decoded text part, then the raw message for header checks.
                     let body = msg.body_text(0)?.into_owned();
@@ -182,52 +196,93 @@ async fn the_whole_story() {
         .await
         .unwrap()
         .into_inner();
-    jan.tasks.set_status(pb::SetStatusRequest { id: task.id, status: pb::TaskStatus::InProgress as i32 }).await.unwrap();
-    jan.tasks.add_comment(pb::AddCommentRequest { task_id: task.id, text: "Truck booked".into() }).await.unwrap();
+    jan.tasks
+        .set_status(pb::SetStatusRequest { id: task.id, status: pb::TaskStatus::InProgress as i32 })
+        .await
+        .unwrap();
+    jan.tasks
+        .add_comment(pb::AddCommentRequest { task_id: task.id, text: "Truck booked".into() })
+        .await
+        .unwrap();
     let mine = jan.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks;
     assert_eq!(mine.iter().map(|t| t.id).collect::<Vec<_>>(), [task.id]);
 
     // And nothing outside it.
-    let outside = w.emp.tasks.create_task(pb::CreateTaskRequest { title: "Payroll".into(), ..Default::default() }).await.unwrap().into_inner();
+    let outside = w
+        .emp
+        .tasks
+        .create_task(pb::CreateTaskRequest { title: "Payroll".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(err(jan.tasks.get_task(pb::GetTaskRequest { id: outside.id }).await).0, Code::NotFound);
     let (c, m) = err(jan.users.list_users(pb::ListUsersRequest::default()).await);
     assert_eq!(c, Code::PermissionDenied, "R7: {m}");
     assert_eq!(err(jan.users.get_user(pb::GetUserRequest { login: "emp".into() }).await).0, Code::NotFound);
-    assert_eq!(jan.users.get_user(pb::GetUserRequest { login: "olga".into() }).await.unwrap().into_inner().login, "olga");
+    assert_eq!(
+        jan.users.get_user(pb::GetUserRequest { login: "olga".into() }).await.unwrap().into_inner().login,
+        "olga"
+    );
     let groups = jan.groups.list_groups(pb::ListGroupsRequest {}).await.unwrap().into_inner().groups;
     assert_eq!(groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["Suppliers"]);
     assert_eq!(err(jan.groups.get_group(pb::GetGroupRequest { id: w.group }).await).0, Code::NotFound);
     // R7: the "Employees" picker is not there for jan: he cannot hand work to emp.
-    let (c, _) = err(
-        jan.tasks
-            .create_task(pb::CreateTaskRequest {
-                title: "x".into(),
-                responsible: "emp".into(),
-                group_id: suppliers.id,
-                ..Default::default()
-            })
-            .await,
-    );
+    let (c, _) = err(jan
+        .tasks
+        .create_task(pb::CreateTaskRequest {
+            title: "x".into(),
+            responsible: "emp".into(),
+            group_id: suppliers.id,
+            ..Default::default()
+        })
+        .await);
     assert_eq!(c, Code::PermissionDenied);
     // An extranet user takes part only in tasks of their groups.
-    let (c, m) = err(w.olga.tasks.create_task(pb::CreateTaskRequest { title: "x".into(), responsible: "jan.kowalski".into(), ..Default::default() }).await);
+    let (c, m) = err(w
+        .olga
+        .tasks
+        .create_task(pb::CreateTaskRequest {
+            title: "x".into(),
+            responsible: "jan.kowalski".into(),
+            ..Default::default()
+        })
+        .await);
     assert_eq!(c, Code::FailedPrecondition, "{m}");
 
     // R24: the report counts jan's task and says he is extranet.
-    let report = w.admin.reports.task_report(pb::TaskReportRequest { by: pb::ReportBy::Responsible as i32 }).await.unwrap().into_inner();
+    let report = w
+        .admin
+        .reports
+        .task_report(pb::TaskReportRequest { by: pb::ReportBy::Responsible as i32 })
+        .await
+        .unwrap()
+        .into_inner();
     let row = report.rows.iter().find(|r| r.key == "jan.kowalski").expect("jan in the report");
     assert_eq!((row.kind.as_str(), row.total, row.in_progress), ("extranet", 1, 1));
     let jan_report = jan.reports.task_report(pb::TaskReportRequest::default()).await.unwrap().into_inner();
     assert_eq!(jan_report.totals.unwrap().total, 1, "jan's report covers only what he sees");
 
     // R9: move to the intranet keeps groups and tasks; R10: never back.
-    let moved = w.admin.users.move_to_intranet(pb::MoveUserRequest { login: "jan.kowalski".into() }).await.unwrap().into_inner();
+    let moved = w
+        .admin
+        .users
+        .move_to_intranet(pb::MoveUserRequest { login: "jan.kowalski".into() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(moved.kind, pb::UserKind::Employee as i32);
-    assert_eq!(jan.tasks.get_task(pb::GetTaskRequest { id: task.id }).await.unwrap().into_inner().responsible, "jan.kowalski");
+    assert_eq!(
+        jan.tasks.get_task(pb::GetTaskRequest { id: task.id }).await.unwrap().into_inner().responsible,
+        "jan.kowalski"
+    );
     let g = w.olga.groups.get_group(pb::GetGroupRequest { id: suppliers.id }).await.unwrap().into_inner();
     assert!(g.members.iter().any(|m| m.login == "jan.kowalski"));
-    assert_eq!(jan.users.list_users(pb::ListUsersRequest::default()).await.unwrap().into_inner().users.len(), 7);
-    let (c, m) = err(w.admin.users.move_to_extranet(pb::MoveUserRequest { login: "jan.kowalski".into() }).await);
+    assert_eq!(
+        jan.users.list_users(pb::ListUsersRequest::default()).await.unwrap().into_inner().users.len(),
+        7
+    );
+    let (c, m) =
+        err(w.admin.users.move_to_extranet(pb::MoveUserRequest { login: "jan.kowalski".into() }).await);
     assert_eq!(c, Code::FailedPrecondition);
     assert!(m.contains("dismiss") && m.contains("invite the person again"), "{m}");
     let report = w.admin.reports.task_report(pb::TaskReportRequest::default()).await.unwrap().into_inner();
@@ -247,17 +302,49 @@ async fn policy_refusals() {
     w.olga.invites.invite(invite("x@y.test", w.group)).await.unwrap();
 
     // R2: no invitations into a group without the extranet flag — until it is set.
-    let plain = w.olga.groups.create_group(pb::CreateGroupRequest { name: "Internal".into(), ..Default::default() }).await.unwrap().into_inner().group.unwrap();
+    let plain = w
+        .olga
+        .groups
+        .create_group(pb::CreateGroupRequest { name: "Internal".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .group
+        .unwrap();
     let (c, m) = err(w.olga.invites.invite(invite("z@y.test", plain.id)).await);
     assert_eq!(c, Code::FailedPrecondition);
     assert!(m.contains("not available in extranet") && m.contains("--extranet"), "{m}");
-    let (c, _) = err(w.olga.groups.create_group(pb::CreateGroupRequest { name: "Bad".into(), invite_emails: vec!["q@y.test".into()], ..Default::default() }).await);
+    let (c, _) = err(w
+        .olga
+        .groups
+        .create_group(pb::CreateGroupRequest {
+            name: "Bad".into(),
+            invite_emails: vec!["q@y.test".into()],
+            ..Default::default()
+        })
+        .await);
     assert_eq!(c, Code::FailedPrecondition, "R1 at creation follows R2 too");
     assert_eq!(
-        err(w.mike.groups.update_group(pb::UpdateGroupRequest { id: plain.id, extranet: Some(true), ..Default::default() }).await).0,
+        err(w
+            .mike
+            .groups
+            .update_group(pb::UpdateGroupRequest { id: plain.id, extranet: Some(true), ..Default::default() })
+            .await)
+        .0,
         Code::PermissionDenied
     );
-    let g = w.olga.groups.update_group(pb::UpdateGroupRequest { id: plain.id, extranet: Some(true), invite_policy: pb::InvitePolicy::Members as i32, ..Default::default() }).await.unwrap().into_inner();
+    let g = w
+        .olga
+        .groups
+        .update_group(pb::UpdateGroupRequest {
+            id: plain.id,
+            extranet: Some(true),
+            invite_policy: pb::InvitePolicy::Members as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
     assert!(g.extranet);
     assert_eq!(g.invite_policy, pb::InvitePolicy::Members as i32);
     w.olga.invites.invite(invite("z@y.test", plain.id)).await.unwrap();
@@ -265,8 +352,20 @@ async fn policy_refusals() {
     // An extranet user cannot join a non-extranet group.
     let (_, t) = mail_for(&w.node, "x@y.test").await;
     let x = accept(&w.node, &t, "Xavier").await.unwrap();
-    let other = w.olga.groups.create_group(pb::CreateGroupRequest { name: "Closed".into(), ..Default::default() }).await.unwrap().into_inner().group.unwrap();
-    let (c, m) = err(w.olga.groups.add_member(pb::AddMemberRequest { group_id: other.id, login: x.user.unwrap().login, role: 0 }).await);
+    let other = w
+        .olga
+        .groups
+        .create_group(pb::CreateGroupRequest { name: "Closed".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .group
+        .unwrap();
+    let (c, m) = err(w
+        .olga
+        .groups
+        .add_member(pb::AddMemberRequest { group_id: other.id, login: x.user.unwrap().login, role: 0 })
+        .await);
     assert_eq!(c, Code::FailedPrecondition, "{m}");
 }
 
@@ -278,7 +377,9 @@ async fn addresses_in_use_are_refused_until_freed() {
     let mut u = new_user("lukasz", "Łukasz Ślązak");
     u.email = "łukasz.ślązak@przykład.pl".into();
     w.admin.users.add_user(u).await.unwrap();
-    for variant in ["OLGA@example.TEST", "Olga@Example.test", "ŁUKASZ.ŚLĄZAK@PRZYKŁAD.PL", " łukasz.ślązak@przykład.pl "] {
+    for variant in
+        ["OLGA@example.TEST", "Olga@Example.test", "ŁUKASZ.ŚLĄZAK@PRZYKŁAD.PL", " łukasz.ślązak@przykład.pl "]
+    {
         let (c, m) = err(w.olga.invites.invite(invite(variant, w.group)).await);
         assert_eq!(c, Code::AlreadyExists, "{variant}: {m}");
         assert!(m.contains("set-email") && m.contains("Network account"), "{m}");
@@ -288,7 +389,11 @@ async fn addresses_in_use_are_refused_until_freed() {
     let (_, m) = err(w.olga.invites.invite(invite("Łukasz.Ślązak@przykład.pl", w.group)).await);
     assert!(m.contains("(dismissed)"), "{m}");
     // The admin frees the address; the invitation goes through.
-    w.admin.users.set_email(pb::SetEmailRequest { login: "lukasz".into(), email: "old.lukasz@przykład.pl".into() }).await.unwrap();
+    w.admin
+        .users
+        .set_email(pb::SetEmailRequest { login: "lukasz".into(), email: "old.lukasz@przykład.pl".into() })
+        .await
+        .unwrap();
     let r = w.olga.invites.invite(invite("Łukasz.Ślązak@przykład.pl", w.group)).await.unwrap().into_inner();
     assert_eq!(r.invitation.unwrap().email, "Łukasz.Ślązak@przykład.pl");
     // A second pending invitation to the same person (any case) is refused.
@@ -297,7 +402,12 @@ async fn addresses_in_use_are_refused_until_freed() {
     assert!(m.contains("pending invitation"), "{m}");
     // set-email itself keeps addresses unique.
     assert_eq!(
-        err(w.admin.users.set_email(pb::SetEmailRequest { login: "emp".into(), email: "MIKE@example.test".into() }).await).0,
+        err(w
+            .admin
+            .users
+            .set_email(pb::SetEmailRequest { login: "emp".into(), email: "MIKE@example.test".into() })
+            .await)
+        .0,
         Code::AlreadyExists
     );
 }
@@ -305,7 +415,8 @@ async fn addresses_in_use_are_refused_until_freed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_expire_are_single_use_and_can_be_revoked_or_replaced() {
     let mut w = world(pb::InvitePolicy::Members).await;
-    let a = w.olga.invites.invite(invite("a@ext.test", w.group)).await.unwrap().into_inner().invitation.unwrap();
+    let a =
+        w.olga.invites.invite(invite("a@ext.test", w.group)).await.unwrap().into_inner().invitation.unwrap();
     let (_, ta) = mail_for(&w.node, "a@ext.test").await;
 
     // Expiry (14 days by default), with the node's clock moved forward.
@@ -313,7 +424,13 @@ async fn tokens_expire_are_single_use_and_can_be_revoked_or_replaced() {
     let (c, m) = err_of(accept(&w.node, &ta, "A").await);
     assert_eq!(c, Code::FailedPrecondition);
     assert!(m.contains("expired"), "{m}");
-    let listed = w.olga.invites.list_invitations(pb::ListInvitationsRequest { group_id: w.group, all: true }).await.unwrap().into_inner();
+    let listed = w
+        .olga
+        .invites
+        .list_invitations(pb::ListInvitationsRequest { group_id: w.group, all: true })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(listed.invitations[0].state, pb::InvitationState::Expired as i32);
 
     // Resend: a new token; the old one is dead.
@@ -340,9 +457,14 @@ async fn tokens_expire_are_single_use_and_can_be_revoked_or_replaced() {
     assert_eq!(err(w.olga.invites.resend(pb::InvitationRef { id: a.id }).await).0, Code::FailedPrecondition);
 
     // Revoke.
-    let b = w.olga.invites.invite(invite("b@ext.test", w.group)).await.unwrap().into_inner().invitation.unwrap();
+    let b =
+        w.olga.invites.invite(invite("b@ext.test", w.group)).await.unwrap().into_inner().invitation.unwrap();
     let (_, tb) = mail_for(&w.node, "b@ext.test").await;
-    assert_eq!(err(w.emp.invites.revoke(pb::InvitationRef { id: b.id }).await).0, Code::NotFound, "not his to revoke");
+    assert_eq!(
+        err(w.emp.invites.revoke(pb::InvitationRef { id: b.id }).await).0,
+        Code::NotFound,
+        "not his to revoke"
+    );
     w.mike.invites.revoke(pb::InvitationRef { id: b.id }).await.unwrap();
     let (c, m) = err_of(accept(&w.node, &tb, "B").await);
     assert_eq!(c, Code::FailedPrecondition);
@@ -367,7 +489,10 @@ async fn seats_are_counted_and_the_last_one_is_taken_once() {
     // admin + 4 employees active; allow one more.
     let plan = w.admin.portal.set_plan(pb::SetPlanRequest { seats: 6 }).await.unwrap().into_inner();
     assert_eq!((plan.seats, plan.used, plan.employees, plan.extranet), (6, 5, 5, 0));
-    assert_eq!(err(w.olga.portal.set_plan(pb::SetPlanRequest { seats: 100 }).await).0, Code::PermissionDenied);
+    assert_eq!(
+        err(w.olga.portal.set_plan(pb::SetPlanRequest { seats: 100 }).await).0,
+        Code::PermissionDenied
+    );
     let mut tokens = Vec::new();
     for who in ["r1@ext.test", "r2@ext.test", "r3@ext.test"] {
         w.olga.invites.invite(invite(who, w.group)).await.unwrap();
@@ -380,7 +505,8 @@ async fn seats_are_counted_and_the_last_one_is_taken_once() {
         racers.push(tokio::spawn(async move {
             let ch = portalnet_tests::channel(&endpoint, &ca).await.unwrap();
             let mut c = pb::invitation_service_client::InvitationServiceClient::new(ch);
-            c.accept(pb::AcceptRequest { token: t, display_name: format!("Racer {i}"), login: String::new() }).await
+            c.accept(pb::AcceptRequest { token: t, display_name: format!("Racer {i}"), login: String::new() })
+                .await
         }));
     }
     let mut won = 0;
@@ -389,7 +515,11 @@ async fn seats_are_counted_and_the_last_one_is_taken_once() {
             Ok(_) => won += 1,
             Err(e) => {
                 assert_eq!(e.code(), Code::FailedPrecondition);
-                assert!(e.message().contains("allows 6 business users") && e.message().contains("6 are active"), "{}", e.message());
+                assert!(
+                    e.message().contains("allows 6 business users") && e.message().contains("6 are active"),
+                    "{}",
+                    e.message()
+                );
             }
         }
     }
@@ -419,7 +549,15 @@ async fn seats_are_counted_and_the_last_one_is_taken_once() {
 async fn isolation_matrix() {
     let mut w = world(pb::InvitePolicy::Members).await;
     // Two extranet users: one in Contractors, one in another extranet group.
-    let other = w.olga.groups.create_group(pb::CreateGroupRequest { name: "Other".into(), extranet: true, ..Default::default() }).await.unwrap().into_inner().group.unwrap();
+    let other = w
+        .olga
+        .groups
+        .create_group(pb::CreateGroupRequest { name: "Other".into(), extranet: true, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .group
+        .unwrap();
     w.olga.invites.invite(invite("in@ext.test", w.group)).await.unwrap();
     w.olga.invites.invite(invite("out@ext.test", other.id)).await.unwrap();
     let ext_in = accept(&w.node, &mail_for(&w.node, "in@ext.test").await.1, "Ext In").await.unwrap();
@@ -427,14 +565,46 @@ async fn isolation_matrix() {
     let mut ext_in_c = w.node.clients(&ext_in.api_token).await.unwrap();
     let mut ext_out_c = w.node.clients(&ext_out.api_token).await.unwrap();
     // A group task (with a comment and a file) and a task outside any group.
-    let gt = w.olga.tasks.create_task(pb::CreateTaskRequest { title: "Group work".into(), responsible: "mem".into(), group_id: w.group, ..Default::default() }).await.unwrap().into_inner();
+    let gt = w
+        .olga
+        .tasks
+        .create_task(pb::CreateTaskRequest {
+            title: "Group work".into(),
+            responsible: "mem".into(),
+            group_id: w.group,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
     w.olga.tasks.add_comment(pb::AddCommentRequest { task_id: gt.id, text: "c".into() }).await.unwrap();
-    let f = w.olga.tasks.attach_file(pb::AttachFileRequest { task_id: gt.id, name: "f.txt".into(), content_type: String::new(), content: b"x".to_vec() }).await.unwrap().into_inner();
-    let pt = w.olga.tasks.create_task(pb::CreateTaskRequest { title: "Private".into(), ..Default::default() }).await.unwrap().into_inner();
+    let f = w
+        .olga
+        .tasks
+        .attach_file(pb::AttachFileRequest {
+            task_id: gt.id,
+            name: "f.txt".into(),
+            content_type: String::new(),
+            content: b"x".to_vec(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let pt = w
+        .olga
+        .tasks
+        .create_task(pb::CreateTaskRequest { title: "Private".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
 
     // who → expected outcome per API ('Y' allowed/sees, 'N' not found or not listed, 'D' denied).
-    let viewers: Vec<(&str, &mut Clients)> =
-        vec![("employee outside", &mut w.emp), ("group member", &mut w.mem), ("extranet member", &mut ext_in_c), ("extranet outsider", &mut ext_out_c)];
+    let viewers: Vec<(&str, &mut Clients)> = vec![
+        ("employee outside", &mut w.emp),
+        ("group member", &mut w.mem),
+        ("extranet member", &mut ext_in_c),
+        ("extranet outsider", &mut ext_out_c),
+    ];
     let expect: &[(&str, [char; 4])] = &[
         ("list users", ['Y', 'Y', 'D', 'D']),
         ("get group member mike", ['Y', 'Y', 'Y', 'N']),
@@ -453,24 +623,37 @@ async fn isolation_matrix() {
         for (api, want) in expect {
             let got = match *api {
                 "list users" => outcome(c.users.list_users(pb::ListUsersRequest::default()).await),
-                "get group member mike" => outcome(c.users.get_user(pb::GetUserRequest { login: "mike".into() }).await),
-                "get employee emp" => outcome(c.users.get_user(pb::GetUserRequest { login: "emp".into() }).await),
+                "get group member mike" => {
+                    outcome(c.users.get_user(pb::GetUserRequest { login: "mike".into() }).await)
+                }
+                "get employee emp" => {
+                    outcome(c.users.get_user(pb::GetUserRequest { login: "emp".into() }).await)
+                }
                 "list groups has Contractors" => {
-                    let gs = c.groups.list_groups(pb::ListGroupsRequest {}).await.unwrap().into_inner().groups;
+                    let gs =
+                        c.groups.list_groups(pb::ListGroupsRequest {}).await.unwrap().into_inner().groups;
                     if gs.iter().any(|g| g.id == w.group) { 'Y' } else { 'N' }
                 }
                 "get group" => outcome(c.groups.get_group(pb::GetGroupRequest { id: w.group }).await),
                 "get group task" => outcome(c.tasks.get_task(pb::GetTaskRequest { id: gt.id }).await),
                 "list tasks has group task" => {
-                    let ts = c.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks;
+                    let ts =
+                        c.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks;
                     if ts.iter().any(|t| t.id == gt.id) { 'Y' } else { 'N' }
                 }
-                "comments of group task" => outcome(c.tasks.list_comments(pb::ListCommentsRequest { task_id: gt.id }).await),
-                "file of group task" => outcome(c.tasks.get_file(pb::GetFileRequest { task_id: gt.id, file_id: f.id }).await),
-                "history of group task" => outcome(c.tasks.history(pb::HistoryRequest { task_id: gt.id }).await),
+                "comments of group task" => {
+                    outcome(c.tasks.list_comments(pb::ListCommentsRequest { task_id: gt.id }).await)
+                }
+                "file of group task" => {
+                    outcome(c.tasks.get_file(pb::GetFileRequest { task_id: gt.id, file_id: f.id }).await)
+                }
+                "history of group task" => {
+                    outcome(c.tasks.history(pb::HistoryRequest { task_id: gt.id }).await)
+                }
                 "get private task" => outcome(c.tasks.get_task(pb::GetTaskRequest { id: pt.id }).await),
                 "report counts group task" => {
-                    let r = c.reports.task_report(pb::TaskReportRequest::default()).await.unwrap().into_inner();
+                    let r =
+                        c.reports.task_report(pb::TaskReportRequest::default()).await.unwrap().into_inner();
                     if r.totals.map(|t| t.total).unwrap_or(0) >= 1 { 'Y' } else { 'N' }
                 }
                 other => panic!("unknown api {other}"),
@@ -499,7 +682,8 @@ async fn the_link_opens_an_accept_page() {
     let web = w.node.handle.as_ref().unwrap().web_url.clone().expect("web pages served");
     assert!(mail.contains(&format!("{web}/invite/{token}")), "{mail}");
     let addr = web.trim_start_matches("http://").to_string();
-    let page = http(&addr, &format!("GET /invite/{token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await;
+    let page =
+        http(&addr, &format!("GET /invite/{token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await;
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     assert!(page.contains("Contractors") && page.contains("<form method=\"post\""), "{page}");
     let body = "name=%3Cscript%3Ealert(1)%3C%2Fscript%3E+Web&login=webby";
@@ -510,11 +694,13 @@ async fn the_link_opens_an_accept_page() {
     let done = http(&addr, &req).await;
     assert!(done.starts_with("HTTP/1.1 200"), "{done}");
     assert!(done.contains("&lt;script&gt;") && !done.contains("<script>"), "{done}");
-    let api_token = done.split("<code id=\"token\">").nth(1).and_then(|s| s.split('<').next()).unwrap().to_string();
+    let api_token =
+        done.split("<code id=\"token\">").nth(1).and_then(|s| s.split('<').next()).unwrap().to_string();
     let mut me = w.node.clients(&api_token).await.unwrap();
     assert_eq!(me.users.who_am_i(pb::WhoAmIRequest {}).await.unwrap().into_inner().login, "webby");
     // The link is single-use; an unknown one is a 404.
-    let again = http(&addr, &format!("GET /invite/{token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await;
+    let again =
+        http(&addr, &format!("GET /invite/{token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await;
     assert!(again.starts_with("HTTP/1.1 409") && again.contains("already been used"), "{again}");
     let unknown = http(&addr, "GET /invite/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
     assert!(unknown.starts_with("HTTP/1.1 404"), "{unknown}");

@@ -2,11 +2,13 @@
 //! separate `portald` processes — plus authenticated gRPC clients and a way to run
 //! `portalctl`. Every wait has a deadline; nothing sleeps for luck.
 
+pub mod smtp;
+
 use anyhow::{Context, Result, anyhow, bail};
+use portalnet_core::{Clock, Timestamp};
 use portalnet_proto::v1 as pb;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use portalnet_core::{Clock, Timestamp};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -161,6 +163,20 @@ impl InProcess {
         let mut n = Self { tmp: Some(tmp), dir, handle: None, endpoint: String::new(), clock };
         n.restart().await?;
         Ok(n)
+    }
+
+    /// Stops the node, lets `edit` change its `portald.toml`, and starts it again.
+    pub async fn reconfigure(
+        &mut self,
+        edit: impl FnOnce(&mut portalnet_node::config::NodeConfig),
+    ) -> Result<()> {
+        if let Some(h) = self.handle.take() {
+            h.stop().await?;
+        }
+        let mut cfg = portalnet_node::config::NodeConfig::load(&self.dir)?;
+        edit(&mut cfg);
+        cfg.save(&self.dir)?;
+        self.restart().await
     }
 
     /// Stops the node (if running) and starts it again on the same data folder.

@@ -45,6 +45,9 @@ pub enum Command {
     /// Workgroups and projects
     #[command(subcommand)]
     Group(GroupCmd),
+    /// Invitations of external (extranet) users into groups
+    #[command(subcommand)]
+    Invite(InviteCmd),
     /// Tasks, their comments and files
     #[command(subcommand)]
     Task(TaskCmd),
@@ -83,6 +86,12 @@ pub enum UserCmd {
     Dismiss { login: String },
     /// Show the user the token belongs to
     Whoami,
+    /// Make an extranet user an employee, keeping their groups and tasks
+    MoveToIntranet { login: String },
+    /// Make an employee an extranet user (the portal refuses this and says what to do instead)
+    MoveToExtranet { login: String },
+    /// Change a user's e-mail address, freeing the old one (admins only)
+    SetEmail { login: String, email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,13 +106,69 @@ pub enum RoleArg {
     Moderator,
 }
 
+/// Who may invite new people into a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InvitePolicyArg {
+    /// The owner only
+    #[value(alias = "owners")]
+    Owner,
+    /// The owner and the moderators
+    #[value(alias = "moderator")]
+    Moderators,
+    /// Every member
+    #[value(alias = "member")]
+    Members,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum GroupCmd {
-    /// Create a workgroup owned by the caller
+    /// Create a workgroup owned by the caller, optionally inviting external users
     Create {
         name: String,
         #[arg(long, default_value = "")]
         description: String,
+        /// Make the group available in extranet (external users may be invited)
+        #[arg(long)]
+        extranet: bool,
+        /// Who may invite new members (the portal's default: owner)
+        #[arg(long, value_enum, value_name = "POLICY")]
+        invite_policy: Option<InvitePolicyArg>,
+        /// Invite this e-mail address as an extranet user (repeatable; needs --extranet)
+        #[arg(long = "invite", value_name = "EMAIL", requires = "extranet")]
+        invites: Vec<String>,
+    },
+    /// Change a group's name, description, extranet availability or invite policy
+    #[command(override_usage = "portalctl group update <ID> [--name N] [--description D] \
+        [--extranet | --no-extranet] [--invite-policy owner|moderators|members]")]
+    #[command(group(
+        ArgGroup::new("change")
+            .required(true)
+            .multiple(true)
+            .args(["name", "description", "extranet", "no_extranet", "invite_policy"])
+    ))]
+    Update {
+        id: u64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Make the group available in extranet
+        #[arg(long, conflicts_with = "no_extranet")]
+        extranet: bool,
+        /// Make the group unavailable in extranet
+        #[arg(long)]
+        no_extranet: bool,
+        /// Who may invite new members
+        #[arg(long, value_enum, value_name = "POLICY")]
+        invite_policy: Option<InvitePolicyArg>,
+    },
+    /// Invite an external user into an extranet group by e-mail
+    Invite {
+        /// The group's id
+        #[arg(value_name = "GROUP_ID")]
+        id: u64,
+        #[arg(long)]
+        email: String,
     },
     /// Show a group and its members
     Show { id: u64 },
@@ -115,6 +180,43 @@ pub enum GroupCmd {
         login: String,
         #[arg(long, value_enum, default_value_t = RoleArg::Member)]
         role: RoleArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteCmd {
+    /// Invite an external user by e-mail into an extranet group
+    Send {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..))]
+        group: u64,
+    },
+    /// List invitations (pending only unless --all)
+    List {
+        /// Only this group's invitations
+        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..))]
+        group: Option<u64>,
+        /// Include accepted, expired and revoked invitations
+        #[arg(long)]
+        all: bool,
+    },
+    /// Send an invitation again with a new link (the old one stops working)
+    Resend { id: u64 },
+    /// Revoke a pending invitation
+    Revoke { id: u64 },
+    /// Accept an invitation and join the portal (needs no API token)
+    Accept {
+        /// The invitation token from the invitation e-mail
+        // Not named `token`: that id belongs to the global --token.
+        #[arg(value_name = "TOKEN")]
+        invitation_token: String,
+        /// Your display name
+        #[arg(long)]
+        name: String,
+        /// Desired login (default: derived from the e-mail address)
+        #[arg(long)]
+        login: Option<String>,
     },
 }
 
@@ -233,6 +335,21 @@ pub enum TaskCmd {
 pub enum PortalCmd {
     /// Portal identity, version and limits
     Info,
+    /// The plan's seats (employees and extranet users count alike)
+    #[command(subcommand)]
+    Plan(PlanCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCmd {
+    /// Show the seat limit and how many seats are taken
+    Show,
+    /// Set the seat limit (admins only)
+    Set {
+        /// Business users allowed; 0 = unlimited
+        #[arg(long, value_name = "N")]
+        seats: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -252,6 +369,14 @@ pub enum ReportCmd {
         #[arg(long, conflicts_with = "json")]
         csv: bool,
     },
+}
+
+impl Command {
+    /// Whether the command acts as the user an API token names. `invite accept` does
+    /// not: the invitation token is its credential, so no API token is sent with it.
+    pub fn needs_token(&self) -> bool {
+        !matches!(self, Command::Invite(InviteCmd::Accept { .. }))
+    }
 }
 
 /// Splits `a,b, c` into logins; an empty string is an empty list.
@@ -373,6 +498,184 @@ mod tests {
             Command::Group(GroupCmd::AddMember { id: 2, role: RoleArg::Moderator, .. })
         ));
         assert!(parse(&["group", "add-member", "2", "eve", "--role", "owner"]).is_err());
+    }
+
+    #[test]
+    fn group_create_with_extranet_invites() {
+        let a = parse(&[
+            "group",
+            "create",
+            "Contractors",
+            "--extranet",
+            "--invite-policy",
+            "moderators",
+            "--invite",
+            "a@x.test",
+            "--invite",
+            "b@x.test",
+        ])
+        .unwrap();
+        let Command::Group(GroupCmd::Create { name, description, extranet, invite_policy, invites }) =
+            a.command
+        else {
+            panic!("wrong command");
+        };
+        assert_eq!(name, "Contractors");
+        assert_eq!(description, "");
+        assert!(extranet);
+        assert_eq!(invite_policy, Some(InvitePolicyArg::Moderators));
+        assert_eq!(invites, ["a@x.test", "b@x.test"]);
+
+        let a = parse(&["group", "create", "Plain"]).unwrap();
+        let Command::Group(GroupCmd::Create { extranet, invite_policy, invites, .. }) = a.command else {
+            panic!("wrong command");
+        };
+        assert!(!extranet);
+        assert_eq!(invite_policy, None);
+        assert!(invites.is_empty());
+
+        // Invitations need an extranet group (R2).
+        let err = parse(&["group", "create", "G", "--invite", "a@x.test"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument);
+        let err = parse(&["group", "create", "G", "--invite-policy", "everyone"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidValue);
+    }
+
+    #[test]
+    fn invite_policies_parse() {
+        for (word, want) in [
+            ("owner", InvitePolicyArg::Owner),
+            ("moderators", InvitePolicyArg::Moderators),
+            ("moderator", InvitePolicyArg::Moderators),
+            ("members", InvitePolicyArg::Members),
+            ("member", InvitePolicyArg::Members),
+        ] {
+            let a = parse(&["group", "update", "3", "--invite-policy", word]).unwrap();
+            let Command::Group(GroupCmd::Update { id, invite_policy, extranet, no_extranet, .. }) = a.command
+            else {
+                panic!("wrong command");
+            };
+            assert_eq!((id, invite_policy), (3, Some(want)), "{word}");
+            assert!(!extranet && !no_extranet);
+        }
+    }
+
+    #[test]
+    fn group_update_needs_a_change_and_refuses_conflicts() {
+        let err = parse(&["group", "update", "3"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument);
+        let err = parse(&["group", "update", "3", "--extranet", "--no-extranet"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ArgumentConflict);
+        let a = parse(&["group", "update", "3", "--no-extranet"]).unwrap();
+        assert!(matches!(
+            a.command,
+            Command::Group(GroupCmd::Update {
+                id: 3,
+                extranet: false,
+                no_extranet: true,
+                name: None,
+                description: None,
+                invite_policy: None
+            })
+        ));
+        let a = parse(&["group", "update", "3", "--name", "New", "--description", "", "--extranet"]).unwrap();
+        let Command::Group(GroupCmd::Update { name, description, extranet, .. }) = a.command else {
+            panic!("wrong command");
+        };
+        assert_eq!(name.as_deref(), Some("New"));
+        assert_eq!(description.as_deref(), Some(""));
+        assert!(extranet);
+    }
+
+    #[test]
+    fn group_invite_and_invite_send() {
+        let a = parse(&["group", "invite", "5", "--email", "c@x.test"]).unwrap();
+        let Command::Group(GroupCmd::Invite { id, email }) = a.command else {
+            panic!("wrong command");
+        };
+        assert_eq!((id, email.as_str()), (5, "c@x.test"));
+        assert_eq!(parse(&["group", "invite", "5"]).unwrap_err().kind(), ErrorKind::MissingRequiredArgument);
+
+        let a = parse(&["invite", "send", "--email", "c@x.test", "--group", "5"]).unwrap();
+        let Command::Invite(InviteCmd::Send { email, group }) = a.command else {
+            panic!("wrong command");
+        };
+        assert_eq!((email.as_str(), group), ("c@x.test", 5));
+        assert_eq!(
+            parse(&["invite", "send", "--email", "c@x.test"]).unwrap_err().kind(),
+            ErrorKind::MissingRequiredArgument
+        );
+        assert!(parse(&["invite", "send", "--email", "c@x.test", "--group", "0"]).is_err());
+    }
+
+    #[test]
+    fn invite_list_resend_revoke() {
+        let a = parse(&["invite", "list"]).unwrap();
+        assert!(matches!(a.command, Command::Invite(InviteCmd::List { group: None, all: false })));
+        let a = parse(&["invite", "list", "--group", "4", "--all"]).unwrap();
+        assert!(matches!(a.command, Command::Invite(InviteCmd::List { group: Some(4), all: true })));
+        let a = parse(&["invite", "resend", "9"]).unwrap();
+        assert!(matches!(a.command, Command::Invite(InviteCmd::Resend { id: 9 })));
+        let a = parse(&["invite", "revoke", "9"]).unwrap();
+        assert!(matches!(a.command, Command::Invite(InviteCmd::Revoke { id: 9 })));
+        assert!(parse(&["invite", "revoke", "nine"]).is_err());
+    }
+
+    #[test]
+    fn invite_accept_needs_no_api_token() {
+        let a = parse(&["invite", "accept", "inv_abc", "--name", "Jan Nowak", "--login", "jan"]).unwrap();
+        assert!(!a.command.needs_token());
+        let Command::Invite(InviteCmd::Accept { invitation_token, name, login }) = a.command else {
+            panic!("wrong command");
+        };
+        assert_eq!(
+            (invitation_token.as_str(), name.as_str(), login.as_deref()),
+            ("inv_abc", "Jan Nowak", Some("jan"))
+        );
+        // The invitation token and a global --token do not get mixed up.
+        let a = parse(&["--token", "pn_api", "invite", "accept", "inv_abc", "--name", "J"]).unwrap();
+        assert_eq!(a.global.token.as_deref(), Some("pn_api"));
+        assert!(matches!(
+            a.command,
+            Command::Invite(InviteCmd::Accept { invitation_token, .. }) if invitation_token == "inv_abc"
+        ));
+        let a = parse(&["invite", "accept", "inv_abc", "--name", "Jan"]).unwrap();
+        assert!(matches!(a.command, Command::Invite(InviteCmd::Accept { login: None, .. })));
+        assert_eq!(
+            parse(&["invite", "accept", "inv_abc"]).unwrap_err().kind(),
+            ErrorKind::MissingRequiredArgument
+        );
+        assert!(parse(&["invite", "list"]).unwrap().command.needs_token());
+        assert!(parse(&["user", "whoami"]).unwrap().command.needs_token());
+    }
+
+    #[test]
+    fn user_moves_and_email() {
+        let a = parse(&["user", "move-to-intranet", "jan"]).unwrap();
+        assert!(matches!(a.command, Command::User(UserCmd::MoveToIntranet { login }) if login == "jan"));
+        let a = parse(&["user", "move-to-extranet", "anna"]).unwrap();
+        assert!(matches!(a.command, Command::User(UserCmd::MoveToExtranet { login }) if login == "anna"));
+        let a = parse(&["user", "set-email", "anna", "anna@new.test"]).unwrap();
+        let Command::User(UserCmd::SetEmail { login, email }) = a.command else {
+            panic!("wrong command");
+        };
+        assert_eq!((login.as_str(), email.as_str()), ("anna", "anna@new.test"));
+        assert!(parse(&["user", "set-email", "anna"]).is_err());
+    }
+
+    #[test]
+    fn portal_plan() {
+        assert!(matches!(parse(&["portal", "info"]).unwrap().command, Command::Portal(PortalCmd::Info)));
+        let a = parse(&["portal", "plan", "show"]).unwrap();
+        assert!(matches!(a.command, Command::Portal(PortalCmd::Plan(PlanCmd::Show))));
+        let a = parse(&["portal", "plan", "set", "--seats", "0"]).unwrap();
+        assert!(matches!(a.command, Command::Portal(PortalCmd::Plan(PlanCmd::Set { seats: 0 }))));
+        let a = parse(&["portal", "plan", "set", "--seats", "25", "--json"]).unwrap();
+        assert!(a.global.json);
+        assert!(matches!(a.command, Command::Portal(PortalCmd::Plan(PlanCmd::Set { seats: 25 }))));
+        assert_eq!(parse(&["portal", "plan", "set"]).unwrap_err().kind(), ErrorKind::MissingRequiredArgument);
+        assert!(parse(&["portal", "plan", "set", "--seats", "-1"]).is_err());
+        assert!(parse(&["portal", "plan", "set", "--seats", "lots"]).is_err());
     }
 
     #[test]

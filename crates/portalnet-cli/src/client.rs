@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use portalnet_proto::v1::{
-    group_service_client::GroupServiceClient, portal_service_client::PortalServiceClient,
-    report_service_client::ReportServiceClient, task_service_client::TaskServiceClient,
-    user_service_client::UserServiceClient,
+    group_service_client::GroupServiceClient, invitation_service_client::InvitationServiceClient,
+    portal_service_client::PortalServiceClient, report_service_client::ReportServiceClient,
+    task_service_client::TaskServiceClient, user_service_client::UserServiceClient,
 };
 use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::service::Interceptor;
@@ -81,6 +81,10 @@ impl Conn {
 
     pub fn groups(&self) -> GroupServiceClient<Svc> {
         GroupServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
+    }
+
+    pub fn invitations(&self) -> InvitationServiceClient<Svc> {
+        InvitationServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
     }
 
     pub fn tasks(&self) -> TaskServiceClient<Svc> {

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tonic::{Code, Status};
 
-use crate::args::{Args, Command, PortalCmd};
+use crate::args::{Args, Command};
 use crate::client::{Conn, Unreachable, error_chain};
 use crate::output::Output;
 
@@ -28,7 +28,9 @@ use crate::output::Output;
 async fn main() -> ExitCode {
     let args = Args::parse();
     let endpoint = args.global.endpoint.clone();
-    let has_token = args.global.token.as_deref().is_some_and(|t| !t.trim().is_empty());
+    // A command that needs no API token gets no "pass --token" hint either.
+    let has_token =
+        args.global.token.as_deref().is_some_and(|t| !t.trim().is_empty()) || !args.command.needs_token();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -40,13 +42,19 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let out = Output { json: args.global.json };
-    let conn = Conn::connect(&args.global).await?;
+    let mut global = args.global;
+    if !args.command.needs_token() {
+        // Not even a stale token from the environment goes out with such a call.
+        global.token = None;
+    }
+    let conn = Conn::connect(&global).await?;
     match args.command {
         Command::User(cmd) => commands::users::run(&conn, cmd, &out).await,
         Command::Token(cmd) => commands::users::run_token(&conn, cmd, &out).await,
         Command::Group(cmd) => commands::groups::run(&conn, cmd, &out).await,
+        Command::Invite(cmd) => commands::invites::run(&conn, cmd, &out).await,
         Command::Task(cmd) => commands::tasks::run(&conn, cmd, &out).await,
-        Command::Portal(PortalCmd::Info) => commands::portal::info(&conn, &out).await,
+        Command::Portal(cmd) => commands::portal::run(&conn, cmd, &out).await,
         Command::Report(cmd) => commands::reports::run(&conn, cmd, &out).await,
     }
 }

@@ -3,7 +3,9 @@
 //! Proto enums arrive as raw `i32`; a value this client does not know (a newer
 //! server) is shown as "unknown" rather than rejected.
 
-use portalnet_proto::v1::{GroupRole, ReportBy, TaskStatus, UserKind, UserState};
+use portalnet_proto::v1::{
+    GroupRole, InvitationState, InvitePolicy, ReportBy, TaskStatus, UserKind, UserState,
+};
 
 pub fn status_name(v: i32) -> &'static str {
     match TaskStatus::try_from(v) {
@@ -41,6 +43,27 @@ pub fn role_name(v: i32) -> &'static str {
         Ok(GroupRole::Moderator) => "moderator",
         Ok(GroupRole::Member) => "member",
         Ok(GroupRole::Unspecified) => "unspecified",
+        Err(_) => "unknown",
+    }
+}
+
+pub fn invite_policy_name(v: i32) -> &'static str {
+    match InvitePolicy::try_from(v) {
+        Ok(InvitePolicy::Owner) => "owner",
+        Ok(InvitePolicy::Moderators) => "moderators",
+        Ok(InvitePolicy::Members) => "members",
+        Ok(InvitePolicy::Unspecified) => "unspecified",
+        Err(_) => "unknown",
+    }
+}
+
+pub fn invitation_state_name(v: i32) -> &'static str {
+    match InvitationState::try_from(v) {
+        Ok(InvitationState::Pending) => "pending",
+        Ok(InvitationState::Accepted) => "accepted",
+        Ok(InvitationState::Expired) => "expired",
+        Ok(InvitationState::Revoked) => "revoked",
+        Ok(InvitationState::Unspecified) => "unspecified",
         Err(_) => "unknown",
     }
 }
@@ -110,5 +133,20 @@ mod tests {
         assert_eq!(role_name(GroupRole::Moderator as i32), "moderator");
         assert_eq!(kind_name(UserKind::Employee as i32), "employee");
         assert_eq!(state_name(UserState::Active as i32), "active");
+    }
+
+    #[test]
+    fn extranet_enum_names() {
+        assert_eq!(invite_policy_name(InvitePolicy::Owner as i32), "owner");
+        assert_eq!(invite_policy_name(InvitePolicy::Moderators as i32), "moderators");
+        assert_eq!(invite_policy_name(InvitePolicy::Members as i32), "members");
+        assert_eq!(invite_policy_name(0), "unspecified");
+        assert_eq!(invite_policy_name(42), "unknown");
+        assert_eq!(invitation_state_name(InvitationState::Pending as i32), "pending");
+        assert_eq!(invitation_state_name(InvitationState::Accepted as i32), "accepted");
+        assert_eq!(invitation_state_name(InvitationState::Expired as i32), "expired");
+        assert_eq!(invitation_state_name(InvitationState::Revoked as i32), "revoked");
+        assert_eq!(invitation_state_name(9), "unknown");
+        assert_eq!(kind_name(UserKind::Extranet as i32), "extranet");
     }
 }

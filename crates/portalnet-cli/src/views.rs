@@ -1,10 +1,13 @@
 //! JSON shapes of what the CLI prints, decoupled from the generated proto types so
 //! enums read as lowercase words and times as RFC 3339 (null when unset).
 
+use anyhow::anyhow;
 use portalnet_proto::v1 as pb;
 use serde::Serialize;
 
-use crate::names::{kind_name, report_by_name, role_name, state_name, status_name};
+use crate::names::{
+    invitation_state_name, invite_policy_name, kind_name, report_by_name, role_name, state_name, status_name,
+};
 use crate::time::Millis;
 
 #[derive(Debug, Serialize)]
@@ -54,6 +57,10 @@ pub struct GroupView {
     pub owner: String,
     pub members: Vec<MemberView>,
     pub created_at: Millis,
+    /// Available in extranet: external users may be invited (R2).
+    pub extranet: bool,
+    /// Who may invite: owner, moderators or members (R5).
+    pub invite_policy: &'static str,
 }
 
 impl From<pb::Group> for GroupView {
@@ -69,7 +76,120 @@ impl From<pb::Group> for GroupView {
                 .map(|m| MemberView { login: m.login, role: role_name(m.role) })
                 .collect(),
             created_at: Millis(g.created_at),
+            extranet: g.extranet,
+            invite_policy: invite_policy_name(g.invite_policy),
         }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct InvitationView {
+    pub id: u64,
+    pub email: String,
+    pub group_id: u64,
+    pub group_name: String,
+    pub inviter: String,
+    pub state: &'static str,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    /// False when the person joins the portal but not the group (R6).
+    pub admits_to_group: bool,
+    /// The login the invitation created once accepted, else "".
+    pub accepted_login: String,
+}
+
+impl From<pb::Invitation> for InvitationView {
+    fn from(i: pb::Invitation) -> Self {
+        Self {
+            id: i.id,
+            email: i.email,
+            group_id: i.group_id,
+            group_name: i.group_name,
+            inviter: i.inviter,
+            state: invitation_state_name(i.state),
+            created_at: Millis(i.created_at),
+            expires_at: Millis(i.expires_at),
+            admits_to_group: i.admits_to_group,
+            accepted_login: i.accepted_login,
+        }
+    }
+}
+
+/// A new invitation plus what the inviter should know ("" when nothing).
+#[derive(Debug, Serialize)]
+pub struct InviteView {
+    #[serde(flatten)]
+    pub invitation: InvitationView,
+    pub notice: String,
+}
+
+impl TryFrom<pb::InviteResponse> for InviteView {
+    type Error = anyhow::Error;
+
+    fn try_from(r: pb::InviteResponse) -> anyhow::Result<Self> {
+        let invitation =
+            r.invitation.ok_or_else(|| anyhow!("the portal sent an invite reply without the invitation"))?;
+        Ok(Self { invitation: InvitationView::from(invitation), notice: r.notice })
+    }
+}
+
+/// `group create`: the group and the invitations sent with it.
+#[derive(Debug, Serialize)]
+pub struct CreateGroupView {
+    pub group: GroupView,
+    pub invitations: Vec<InviteView>,
+}
+
+impl TryFrom<pb::CreateGroupResponse> for CreateGroupView {
+    type Error = anyhow::Error;
+
+    fn try_from(r: pb::CreateGroupResponse) -> anyhow::Result<Self> {
+        let group =
+            r.group.ok_or_else(|| anyhow!("the portal created the group but did not send it back"))?;
+        Ok(Self {
+            group: GroupView::from(group),
+            invitations: r
+                .invitations
+                .into_iter()
+                .map(InviteView::try_from)
+                .collect::<anyhow::Result<_>>()?,
+        })
+    }
+}
+
+/// `invite accept`: the new user, their first API token and where they landed.
+#[derive(Debug, Serialize)]
+pub struct AcceptView {
+    /// null should the portal leave it out; the token is still worth showing.
+    pub user: Option<UserView>,
+    pub api_token: String,
+    pub group_ids: Vec<u64>,
+    pub portal_id: String,
+}
+
+impl From<pb::AcceptResponse> for AcceptView {
+    fn from(a: pb::AcceptResponse) -> Self {
+        Self {
+            user: a.user.map(UserView::from),
+            api_token: a.api_token,
+            group_ids: a.group_ids,
+            portal_id: a.portal_id,
+        }
+    }
+}
+
+/// The plan's seats (R8); `seats` 0 means unlimited.
+#[derive(Debug, Serialize)]
+pub struct PlanView {
+    pub seats: u32,
+    pub used: u32,
+    pub employees: u32,
+    pub extranet: u32,
+}
+
+impl From<pb::Plan> for PlanView {
+    fn from(p: pb::Plan) -> Self {
+        Self { seats: p.seats, used: p.used, employees: p.employees, extranet: p.extranet }
     }
 }
 
@@ -203,6 +323,8 @@ pub struct PortalView {
     pub version: String,
     pub user_count: u32,
     pub max_file_bytes: u64,
+    /// Base URL of the portal's web pages; "" when it serves none.
+    pub web_url: String,
 }
 
 impl From<pb::PortalInfo> for PortalView {
@@ -216,6 +338,7 @@ impl From<pb::PortalInfo> for PortalView {
             version: p.version,
             user_count: p.user_count,
             max_file_bytes: p.max_file_bytes,
+            web_url: p.web_url,
         }
     }
 }
@@ -223,6 +346,9 @@ impl From<pb::PortalInfo> for PortalView {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportRowView {
     pub key: String,
+    /// By responsible only: "employee" or "extranet" ("" in the totals); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     pub total: u32,
     pub new: u32,
     pub in_progress: u32,
@@ -236,6 +362,7 @@ impl From<pb::TaskReportRow> for ReportRowView {
     fn from(r: pb::TaskReportRow) -> Self {
         Self {
             key: r.key,
+            kind: Some(r.kind),
             total: r.total,
             new: r.new,
             in_progress: r.in_progress,
@@ -269,15 +396,22 @@ pub struct ReportView {
     pub totals: ReportRowView,
 }
 
-impl From<pb::TaskReportResponse> for ReportView {
-    fn from(r: pb::TaskReportResponse) -> Self {
-        let rows: Vec<ReportRowView> = r.rows.into_iter().map(ReportRowView::from).collect();
+impl ReportView {
+    /// `requested` names the grouping asked for, used when the reply leaves `by` unset.
+    /// Rows carry a kind only when keyed by responsible person.
+    pub fn from_reply(r: pb::TaskReportResponse, requested: &'static str) -> Self {
+        let by = match report_by_name(r.by) {
+            "unspecified" => requested,
+            by => by,
+        };
+        let mut rows: Vec<ReportRowView> = r.rows.into_iter().map(ReportRowView::from).collect();
         // Should the portal omit the totals, sum the rows rather than print zeros.
-        let totals = match r.totals {
+        let mut totals = match r.totals {
             Some(t) => ReportRowView::from(t),
             None => rows.iter().fold(
                 ReportRowView {
                     key: "total".into(),
+                    kind: None,
                     total: 0,
                     new: 0,
                     in_progress: 0,
@@ -298,7 +432,15 @@ impl From<pb::TaskReportResponse> for ReportView {
                 },
             ),
         };
-        Self { by: report_by_name(r.by), rows, totals }
+        if by == "responsible" {
+            totals.kind = Some(String::new());
+        } else {
+            totals.kind = None;
+            for row in &mut rows {
+                row.kind = None;
+            }
+        }
+        Self { by, rows, totals }
     }
 }
 
@@ -325,12 +467,149 @@ mod tests {
     #[test]
     fn missing_report_totals_are_summed() {
         let row = |k: &str, n| pb::TaskReportRow { key: k.into(), total: n, new: n, ..Default::default() };
-        let r = ReportView::from(pb::TaskReportResponse {
-            by: pb::ReportBy::Status as i32,
-            rows: vec![row("a", 2), row("b", 3)],
-            totals: None,
-        });
+        let r = ReportView::from_reply(
+            pb::TaskReportResponse {
+                by: pb::ReportBy::Status as i32,
+                rows: vec![row("a", 2), row("b", 3)],
+                totals: None,
+            },
+            "status",
+        );
         assert_eq!(r.by, "status");
         assert_eq!((r.totals.total, r.totals.new), (5, 5));
+    }
+
+    #[test]
+    fn report_kinds_only_by_responsible() {
+        let row = |k: &str, kind: &str| pb::TaskReportRow {
+            key: k.into(),
+            kind: kind.into(),
+            total: 1,
+            ..Default::default()
+        };
+        let reply = |by: pb::ReportBy| pb::TaskReportResponse {
+            by: by as i32,
+            rows: vec![row("anna", "employee"), row("jan", "extranet")],
+            totals: Some(row("total", "employee")),
+        };
+        let v = serde_json::to_value(ReportView::from_reply(reply(pb::ReportBy::Responsible), "responsible"))
+            .unwrap();
+        assert_eq!(v["by"], "responsible");
+        assert_eq!(v["rows"][0]["kind"], "employee");
+        assert_eq!(v["rows"][1]["kind"], "extranet");
+        assert_eq!(v["totals"]["kind"], "");
+        // The reply's own `by` wins; unset, the requested one is used.
+        let v = serde_json::to_value(ReportView::from_reply(reply(pb::ReportBy::Unspecified), "responsible"))
+            .unwrap();
+        assert_eq!(
+            (v["by"].as_str(), v["rows"][1]["kind"].as_str()),
+            (Some("responsible"), Some("extranet"))
+        );
+        let v = serde_json::to_value(ReportView::from_reply(reply(pb::ReportBy::Group), "group")).unwrap();
+        assert_eq!(v["by"], "group");
+        assert!(v["rows"][0].get("kind").is_none(), "{v}");
+        assert!(v["totals"].get("kind").is_none(), "{v}");
+    }
+
+    #[test]
+    fn group_json_has_extranet_and_invite_policy() {
+        let g = pb::Group {
+            id: 3,
+            name: "Contractors".into(),
+            extranet: true,
+            invite_policy: pb::InvitePolicy::Moderators as i32,
+            ..Default::default()
+        };
+        let v = serde_json::to_value(GroupView::from(g)).unwrap();
+        assert_eq!(v["extranet"], true);
+        assert_eq!(v["invite_policy"], "moderators");
+        let v = serde_json::to_value(GroupView::from(pb::Group::default())).unwrap();
+        assert_eq!(v["extranet"], false);
+        assert_eq!(v["invite_policy"], "unspecified");
+    }
+
+    fn invitation() -> pb::Invitation {
+        pb::Invitation {
+            id: 11,
+            email: "jan@ext.test".into(),
+            group_id: 3,
+            group_name: "Contractors".into(),
+            inviter: "anna".into(),
+            state: pb::InvitationState::Pending as i32,
+            created_at: 1000,
+            expires_at: 1_796_169_599_000,
+            admits_to_group: false,
+            accepted_login: String::new(),
+        }
+    }
+
+    #[test]
+    fn invite_json_is_the_invitation_plus_notice() {
+        let r =
+            pb::InviteResponse { invitation: Some(invitation()), notice: "not added to the group".into() };
+        let v = serde_json::to_value(InviteView::try_from(r).unwrap()).unwrap();
+        assert_eq!(v["id"], 11);
+        assert_eq!(v["email"], "jan@ext.test");
+        assert_eq!(v["group_id"], 3);
+        assert_eq!(v["state"], "pending");
+        assert_eq!(v["expires_at"], "2026-12-01T23:59:59Z");
+        assert_eq!(v["admits_to_group"], false);
+        assert_eq!(v["accepted_login"], "");
+        assert_eq!(v["notice"], "not added to the group");
+        let err = InviteView::try_from(pb::InviteResponse { invitation: None, notice: String::new() });
+        assert!(err.unwrap_err().to_string().contains("without the invitation"));
+    }
+
+    #[test]
+    fn create_group_json_has_group_and_invitations() {
+        let r = pb::CreateGroupResponse {
+            group: Some(pb::Group { id: 3, extranet: true, ..Default::default() }),
+            invitations: vec![pb::InviteResponse { invitation: Some(invitation()), notice: String::new() }],
+        };
+        let v = serde_json::to_value(CreateGroupView::try_from(r).unwrap()).unwrap();
+        assert_eq!(v["group"]["id"], 3);
+        assert_eq!(v["group"]["extranet"], true);
+        assert_eq!(v["invitations"][0]["id"], 11);
+        assert_eq!(v["invitations"][0]["notice"], "");
+        let r = pb::CreateGroupResponse { group: None, invitations: vec![] };
+        assert!(CreateGroupView::try_from(r).is_err());
+    }
+
+    #[test]
+    fn accept_json_shape() {
+        let a = pb::AcceptResponse {
+            user: Some(pb::User {
+                login: "jan".into(),
+                kind: pb::UserKind::Extranet as i32,
+                state: pb::UserState::Active as i32,
+                ..Default::default()
+            }),
+            api_token: "pn_secret".into(),
+            group_ids: vec![3],
+            portal_id: "alpha.test".into(),
+        };
+        let v = serde_json::to_value(AcceptView::from(a)).unwrap();
+        assert_eq!(v["user"]["login"], "jan");
+        assert_eq!(v["user"]["kind"], "extranet");
+        assert_eq!(v["api_token"], "pn_secret");
+        assert_eq!(v["group_ids"], serde_json::json!([3]));
+        assert_eq!(v["portal_id"], "alpha.test");
+        let v = serde_json::to_value(AcceptView::from(pb::AcceptResponse::default())).unwrap();
+        assert_eq!(v["user"], serde_json::Value::Null);
+        assert_eq!(v["group_ids"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn plan_and_portal_json() {
+        let p = pb::Plan { seats: 0, used: 5, employees: 3, extranet: 2 };
+        assert_eq!(
+            serde_json::to_value(PlanView::from(p)).unwrap(),
+            serde_json::json!({"seats": 0, "used": 5, "employees": 3, "extranet": 2})
+        );
+        let info = pb::PortalInfo { web_url: "https://alpha.test:8443".into(), ..Default::default() };
+        assert_eq!(
+            serde_json::to_value(PortalView::from(info)).unwrap()["web_url"],
+            "https://alpha.test:8443"
+        );
     }
 }

@@ -40,6 +40,41 @@ impl Portal {
         tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
     }
 
+    /// Runs portalctl with no API token at all (as an invitee does).
+    async fn anonymous(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_portalctl"));
+        cmd.args(args)
+            .env_remove("PORTALCTL_TOKEN")
+            .env("PORTALCTL_ENDPOINT", &self.endpoint)
+            .env("PORTALCTL_CA", self.dir.join("tls/cert.pem"));
+        tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+    }
+
+    /// The token in the invitation e-mail written for `to`.
+    async fn invitation_token(&self, to: &str) -> String {
+        let dir = self.dir.join("mail/outbox");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let raw = std::fs::read(e.path()).unwrap_or_default();
+                let Some(msg) = mail_parser::MessageParser::default().parse(&raw) else { continue };
+                if msg.to().and_then(|a| a.first()).and_then(|a| a.address()) != Some(to) {
+                    continue;
+                }
+                let body = msg.body_text(0).unwrap_or_default().into_owned();
+                if let Some(rest) = body.split("portalctl invite accept ").nth(1) {
+                    return rest.split_whitespace().next().unwrap().to_string();
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no invitation e-mail to {to} in {}",
+                dir.display()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     async fn ok(&self, token: &str, args: &[&str]) -> String {
         let out = self.run(token, args).await;
         assert!(out.status.success(), "portalctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -82,7 +117,7 @@ async fn walkthrough() {
     assert_eq!(p.json(&anna, &["user", "whoami"]).await["login"], "anna");
 
     let g = p.json(&anna, &["group", "create", "Roof", "--description", "Our roof"]).await;
-    let gid = g["id"].as_u64().unwrap().to_string();
+    let gid = g["group"]["id"].as_u64().unwrap().to_string();
     p.ok(&anna, &["group", "add-member", &gid, "bob", "--role", "moderator"]).await;
     let g = p.json(&anna, &["group", "show", &gid]).await;
     assert!(g.to_string().contains("moderator"), "{g}");
@@ -215,4 +250,95 @@ async fn errors_are_one_clear_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The extranet story (R1–R4, R6–R10, R24) through portalctl, with the token read
+/// from the `.eml` the portal wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extranet_story() {
+    let p = portal().await;
+    let admin = p.admin.as_str();
+    p.ok(admin, &["user", "add", "olga", "--name", "Olga Owner", "--email", "olga@alpha.test"]).await;
+    p.ok(admin, &["user", "add", "mem", "--name", "Mem Member", "--email", "mem@alpha.test"]).await;
+    let olga = p.ok(admin, &["token", "issue", "olga"]).await.trim().to_string();
+    let mem = p.ok(admin, &["token", "issue", "mem"]).await.trim().to_string();
+
+    let created = p
+        .json(
+            &olga,
+            &[
+                "group",
+                "create",
+                "Contractors",
+                "--extranet",
+                "--invite-policy",
+                "moderators",
+                "--invite",
+                "jan@firma.pl",
+            ],
+        )
+        .await;
+    assert_eq!(created["group"]["extranet"], true);
+    assert_eq!(created["group"]["invite_policy"], "moderators");
+    assert_eq!(created["invitations"][0]["state"], "pending");
+    let gid = created["group"]["id"].as_u64().unwrap().to_string();
+    p.ok(&olga, &["group", "add-member", &gid, "mem"]).await;
+
+    // R6 up front: a plain member's invitation says the person will not join the group.
+    let out = p.ok(&mem, &["group", "invite", &gid, "--email", "piotr@firma.pl"]).await;
+    assert!(out.contains("note:") && out.contains("not the group"), "{out}");
+    // R2: a group without the flag refuses.
+    let plain = p.json(&olga, &["group", "create", "Internal"]).await;
+    let err = p
+        .fails(
+            &olga,
+            &["invite", "send", "--email", "x@firma.pl", "--group", &plain["group"]["id"].to_string()],
+        )
+        .await;
+    assert!(err.contains("not available in extranet") && err.contains("FailedPrecondition"), "{err}");
+
+    // R4: accept with the token from the e-mail, with no API token.
+    let token = p.invitation_token("jan@firma.pl").await;
+    let out = p.anonymous(&["--json", "invite", "accept", &token, "--name", "Jan Kowalski"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let acc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(acc["user"]["kind"], "extranet");
+    let jan = acc["api_token"].as_str().unwrap().to_string();
+    let again = p.anonymous(&["invite", "accept", &token, "--name", "Jan"]).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already been used"));
+
+    // Work inside the group; nothing outside (R7, R12).
+    let t =
+        p.json(&olga, &["task", "create", "Deliver bricks", "--responsible", "jan", "--group", &gid]).await;
+    let id = t["id"].to_string();
+    p.ok(&jan, &["task", "status", &id, "in_progress"]).await;
+    let groups = p.json(&jan, &["group", "list"]).await;
+    assert_eq!(groups.as_array().unwrap().len(), 1, "{groups}");
+    let err = p.fails(&jan, &["user", "list"]).await;
+    assert!(err.contains("PermissionDenied"), "{err}");
+    let csv = p.ok(admin, &["report", "tasks", "--by", "responsible", "--csv"]).await;
+    assert!(csv.lines().any(|l| l.starts_with("jan,extranet,1")), "{csv}");
+
+    // Invitations: list, resend, revoke.
+    let pending = p.json(&olga, &["invite", "list"]).await;
+    let piotr = pending.as_array().unwrap().iter().find(|i| i["email"] == "piotr@firma.pl").unwrap()["id"]
+        .to_string();
+    assert_eq!(p.json(&olga, &["invite", "resend", &piotr]).await["state"], "pending");
+    assert_eq!(p.json(&olga, &["invite", "revoke", &piotr]).await["state"], "revoked");
+
+    // Seats (R8) and the moves (R9, R10).
+    p.ok(admin, &["portal", "plan", "set", "--seats", "4"]).await;
+    let plan = p.json(admin, &["portal", "plan", "show"]).await;
+    assert_eq!(
+        (plan["seats"].as_u64(), plan["used"].as_u64(), plan["extranet"].as_u64()),
+        (Some(4), Some(4), Some(1))
+    );
+    let err = p.fails(&olga, &["group", "invite", &gid, "--email", "full@firma.pl"]).await;
+    assert!(err.contains("allows 4 business users"), "{err}");
+    let err = p.fails(admin, &["user", "move-to-extranet", "olga"]).await;
+    assert!(err.contains("dismiss") && err.contains("another"), "{err}");
+    let moved = p.json(admin, &["user", "move-to-intranet", "jan"]).await;
+    assert_eq!(moved["kind"], "employee");
+    assert_eq!(p.json(&jan, &["task", "show", &id]).await["responsible"], "jan");
 }

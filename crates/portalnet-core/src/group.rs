@@ -108,7 +108,10 @@ impl Group {
             return Ok(InviteRight::Full);
         }
         let Some(role) = self.role_of(&actor.login) else {
-            return Err(Error::denied(format!("you are not a member of group {}, so you cannot invite into it", self.id)));
+            return Err(Error::denied(format!(
+                "you are not a member of group {}, so you cannot invite into it",
+                self.id
+            )));
         };
         match (self.settings.invite_policy, role) {
             (_, GroupRole::Owner) => Ok(InviteRight::Full),
@@ -253,7 +256,9 @@ mod tests {
         g.members.insert("mod".into(), GroupRole::Moderator);
         g.members.insert("mem".into(), GroupRole::Member);
         // R2: without the extranet flag nobody invites, not even the owner.
-        assert!(matches!(g.invite_right(&actor("own", false)), Err(Error::FailedPrecondition(m)) if m.contains("--extranet")));
+        assert!(
+            matches!(g.invite_right(&actor("own", false)), Err(Error::FailedPrecondition(m)) if m.contains("--extranet"))
+        );
         g.settings.extranet = true;
         let full = Ok(InviteRight::Full);
         let table: &[(InvitePolicy, &str, Result<InviteRight>)] = &[

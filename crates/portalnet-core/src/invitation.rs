@@ -64,7 +64,9 @@ impl Invitation {
             InvitationState::Expired => Err(Error::precondition(
                 "this invitation has expired; ask the person who invited you to send it again",
             )),
-            InvitationState::Revoked => Err(Error::precondition("this invitation was withdrawn by the portal")),
+            InvitationState::Revoked => {
+                Err(Error::precondition("this invitation was withdrawn by the portal"))
+            }
         }
     }
 
@@ -72,9 +74,10 @@ impl Invitation {
     /// they are.
     pub fn renew(&mut self, token_hash: String, now: Timestamp, ttl_ms: i64) -> Result<()> {
         match self.state {
-            InvitationState::Accepted => {
-                Err(Error::precondition(format!("invitation {} has been accepted; nothing to resend", self.id)))
-            }
+            InvitationState::Accepted => Err(Error::precondition(format!(
+                "invitation {} has been accepted; nothing to resend",
+                self.id
+            ))),
             InvitationState::Revoked => Err(Error::precondition(format!(
                 "invitation {} was revoked; invite the person again instead",
                 self.id
@@ -94,7 +97,11 @@ impl Invitation {
                 self.state = InvitationState::Revoked;
                 Ok(())
             }
-            s => Err(Error::precondition(format!("invitation {} is {}; only a pending one can be revoked", self.id, s.name()))),
+            s => Err(Error::precondition(format!(
+                "invitation {} is {}; only a pending one can be revoked",
+                self.id,
+                s.name()
+            ))),
         }
     }
 }

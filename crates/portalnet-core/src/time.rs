@@ -38,6 +38,11 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// Source of the current time. The node uses the system clock; tests inject their own.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
 #[cfg(test)]
 mod tests {
     use super::Timestamp;
@@ -49,9 +54,4 @@ mod tests {
         assert_eq!(Timestamp(1_795_000_000_000).to_utc_string(), "2026-11-18 11:06 UTC");
         assert_eq!(Timestamp(-1).to_utc_string(), "1969-12-31 23:59 UTC");
     }
-}
-
-/// Source of the current time. The node uses the system clock; tests inject their own.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> Timestamp;
 }

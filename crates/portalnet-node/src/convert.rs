@@ -87,7 +87,10 @@ pub fn invitation_to_proto(i: &Invitation, group_name: &str, now: Timestamp) -> 
 }
 
 pub fn invite_response(i: &crate::app::Invited, group_name: &str, now: Timestamp) -> pb::InviteResponse {
-    pb::InviteResponse { invitation: Some(invitation_to_proto(&i.invitation, group_name, now)), notice: i.notice.clone() }
+    pb::InviteResponse {
+        invitation: Some(invitation_to_proto(&i.invitation, group_name, now)),
+        notice: i.notice.clone(),
+    }
 }
 
 pub fn report_by(v: i32) -> Result<ReportBy, NodeError> {

@@ -110,8 +110,11 @@ fn seed(portal: &Portal, index: usize, dir: &Path) -> Result<(), crate::NodeErro
         actors.push(actor_of(&u));
     }
     let (lead, dev, third) = (&actors[0], &actors[1], &actors[2]);
-    let (group, _) =
-        portal.create_group(lead, NewGroup::new("Launch", "Everything for the launch", portal.limits())?, &[])?;
+    let (group, _) = portal.create_group(
+        lead,
+        NewGroup::new("Launch", "Everything for the launch", portal.limits())?,
+        &[],
+    )?;
     portal.add_member(lead, group.id, &dev.login, GroupRole::Moderator)?;
     portal.add_member(lead, group.id, &third.login, GroupRole::Member)?;
     let task = |title: &str, responsible: &str, observers: Vec<String>| NewTask {

@@ -21,8 +21,8 @@ const IDLE_POLL: Duration = Duration::from_secs(30);
 impl Portal {
     /// Queues `mail` in the caller's write; the mailer sends it after the commit.
     pub fn enqueue_mail(&self, tx: &mut WriteTx<'_>, mail: &Outgoing) -> NodeResult<()> {
-        let rendered =
-            portalnet_mail::render(mail).map_err(|e| NodeError::invalid(format!("cannot compose e-mail: {e}")))?;
+        let rendered = portalnet_mail::render(mail)
+            .map_err(|e| NodeError::invalid(format!("cannot compose e-mail: {e}")))?;
         let id = tx.next_id("mail")?;
         let entry = OutboxMail {
             id,
@@ -60,7 +60,11 @@ pub async fn run(portal: Arc<Portal>, transport: Transport, shutdown: Cancellati
 }
 
 /// Sends every due message; returns how long until the next one is due.
-async fn deliver_due(portal: &Portal, transport: &Transport, shutdown: &CancellationToken) -> NodeResult<Option<Duration>> {
+async fn deliver_due(
+    portal: &Portal,
+    transport: &Transport,
+    shutdown: &CancellationToken,
+) -> NodeResult<Option<Duration>> {
     let mut next_due: Option<i64> = None;
     let entries: Vec<OutboxMail> =
         portal.tables.mail_outbox.iter().map(|kv| kv.map(|(_, m)| m)).collect::<Result<_, _>>()?;
@@ -122,7 +126,9 @@ fn backoff_ms(attempts: u32) -> i64 {
 mod tests {
     #[test]
     fn backoff_grows_and_is_capped() {
-        for (attempt, lo, hi) in [(1, 800, 1200), (2, 1600, 2400), (5, 12_800, 19_200), (40, 480_000, 720_000)] {
+        for (attempt, lo, hi) in
+            [(1, 800, 1200), (2, 1600, 2400), (5, 12_800, 19_200), (40, 480_000, 720_000)]
+        {
             let b = super::backoff_ms(attempt);
             assert!((lo..=hi).contains(&b), "attempt {attempt}: {b}");
         }

@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 use portalnet_core::Clock;
 use portalnet_proto::v1::{
     echo_server::EchoServer, group_service_server::GroupServiceServer,
-    invitation_service_server::InvitationServiceServer,
-    portal_service_server::PortalServiceServer, report_service_server::ReportServiceServer,
-    task_service_server::TaskServiceServer, user_service_server::UserServiceServer,
+    invitation_service_server::InvitationServiceServer, portal_service_server::PortalServiceServer,
+    report_service_server::ReportServiceServer, task_service_server::TaskServiceServer,
+    user_service_server::UserServiceServer,
 };
 use portalnet_store::Db;
 use portalnet_store::schema::Tables;
@@ -98,7 +98,9 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let endpoint = format!("https://{addr}");
     let web_listener = match config.web.listen {
-        Some(a) => Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen for web pages on {a}"))?),
+        Some(a) => {
+            Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen for web pages on {a}"))?)
+        }
         None => None,
     };
     let web_url = match (&config.web.public_url, &web_listener) {
@@ -111,7 +113,8 @@ pub async fn start(
         web_url: web_url.clone().unwrap_or_default(),
         mail_from: config.mail.from.clone().unwrap_or_else(|| format!("portal@{}", config.portal_id)),
     };
-    let portal = Arc::new(Portal::open(Tables::open(&db)?, clock, options).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let portal =
+        Arc::new(Portal::open(Tables::open(&db)?, clock, options).map_err(|e| anyhow::anyhow!("{e}"))?);
     let state = Arc::new(State {
         portal: portal.clone(),
         endpoints: vec![endpoint.clone()],
@@ -119,7 +122,8 @@ pub async fn start(
         fingerprint: identity.fingerprint(),
     });
     let server = spawn_server(state.clone(), &config, tls, listener, shutdown.clone())?;
-    let mut workers = vec![tokio::spawn(crate::mailer::run(portal, mail_transport(dir, &config)?, shutdown.clone()))];
+    let mut workers =
+        vec![tokio::spawn(crate::mailer::run(portal, mail_transport(dir, &config)?, shutdown.clone()))];
     if let Some(l) = web_listener {
         let (state, shutdown) = (state.clone(), shutdown.clone());
         workers.push(tokio::spawn(async move {
@@ -171,7 +175,9 @@ fn spawn_server(
         .add_service(
             PortalServiceServer::new(grpc::PortalSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
         )
-        .add_service(ReportServiceServer::new(grpc::ReportSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE))
+        .add_service(
+            ReportServiceServer::new(grpc::ReportSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
+        )
         .add_service(
             InvitationServiceServer::new(grpc::InvitationSvc(state)).max_decoding_message_size(MAX_MESSAGE),
         )

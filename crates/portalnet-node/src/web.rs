@@ -3,11 +3,11 @@
 
 use crate::error::NodeError;
 use crate::grpc::State;
+use axum::Router;
 use axum::extract::{Form, Path, State as Ax};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use portalnet_mail::escape_html as esc;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -21,7 +21,11 @@ pub fn router(state: Arc<State>) -> Router {
         .with_state(state)
 }
 
-pub async fn serve(listener: TcpListener, state: Arc<State>, shutdown: CancellationToken) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<State>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await
 }
 

@@ -2,6 +2,7 @@
 //! and the output mode.
 
 pub mod groups;
+pub mod invites;
 pub mod portal;
 pub mod reports;
 pub mod tasks;

@@ -1,27 +1,56 @@
-//! `portal info`.
+//! `portal info` and `portal plan ...` (seats, R8).
 
 use anyhow::Result;
-use portalnet_proto::v1::InfoRequest;
+use portalnet_proto::v1::{GetPlanRequest, InfoRequest, SetPlanRequest};
 
+use crate::args::{PlanCmd, PortalCmd};
 use crate::client::Conn;
 use crate::output::Output;
 use crate::table::key_values;
-use crate::views::PortalView;
+use crate::views::{PlanView, PortalView};
 
-pub async fn info(conn: &Conn, out: &Output) -> Result<()> {
-    let info = conn.portal().info(InfoRequest {}).await?.into_inner();
-    out.show(&PortalView::from(info), |p| {
-        key_values(&[
-            ("portal", p.portal_id.clone()),
-            ("name", p.display_name.clone()),
-            ("version", p.version.clone()),
-            ("endpoints", p.endpoints.join("\n")),
-            ("key fingerprint", p.key_fingerprint.clone()),
-            ("public key", p.public_key.clone()),
-            ("users", p.user_count.to_string()),
-            ("max file size", human_bytes(p.max_file_bytes)),
-        ])
-    })
+pub async fn run(conn: &Conn, cmd: PortalCmd, out: &Output) -> Result<()> {
+    let mut portal = conn.portal();
+    let plan = match cmd {
+        PortalCmd::Info => {
+            let info = portal.info(InfoRequest {}).await?.into_inner();
+            return out.show(&PortalView::from(info), info_block);
+        }
+        PortalCmd::Plan(PlanCmd::Show) => portal.get_plan(GetPlanRequest {}).await?.into_inner(),
+        PortalCmd::Plan(PlanCmd::Set { seats }) => {
+            portal.set_plan(SetPlanRequest { seats }).await?.into_inner()
+        }
+    };
+    out.show(&PlanView::from(plan), plan_block)
+}
+
+fn info_block(p: &PortalView) -> String {
+    let mut pairs = vec![
+        ("portal", p.portal_id.clone()),
+        ("name", p.display_name.clone()),
+        ("version", p.version.clone()),
+        ("endpoints", p.endpoints.join("\n")),
+    ];
+    if !p.web_url.is_empty() {
+        pairs.push(("web url", p.web_url.clone()));
+    }
+    pairs.extend([
+        ("key fingerprint", p.key_fingerprint.clone()),
+        ("public key", p.public_key.clone()),
+        ("users", p.user_count.to_string()),
+        ("max file size", human_bytes(p.max_file_bytes)),
+    ]);
+    key_values(&pairs)
+}
+
+fn plan_block(p: &PlanView) -> String {
+    let seats = if p.seats == 0 { "unlimited".to_string() } else { p.seats.to_string() };
+    key_values(&[
+        ("seats", seats),
+        ("used", p.used.to_string()),
+        ("employees", p.employees.to_string()),
+        ("extranet", p.extranet.to_string()),
+    ])
 }
 
 /// `8388608 bytes (8.0 MiB)`: exact for scripts reading tables, readable for people.
@@ -41,7 +70,28 @@ pub fn human_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::human_bytes;
+    use super::*;
+
+    #[test]
+    fn plan_shows_unlimited_for_zero_seats() {
+        let p = PlanView { seats: 0, used: 5, employees: 3, extranet: 2 };
+        assert_eq!(plan_block(&p), "seats:      unlimited\nused:       5\nemployees:  3\nextranet:   2\n");
+        let p = PlanView { seats: 10, ..p };
+        assert!(plan_block(&p).starts_with("seats:      10\n"));
+    }
+
+    #[test]
+    fn web_url_only_when_set() {
+        let mut p = PortalView::from(portalnet_proto::v1::PortalInfo {
+            portal_id: "alpha.test".into(),
+            endpoints: vec!["https://127.0.0.1:7401".into()],
+            ..Default::default()
+        });
+        assert!(!info_block(&p).contains("web url"));
+        p.web_url = "https://alpha.test".into();
+        let text = info_block(&p);
+        assert!(text.contains("\nweb url:          https://alpha.test\n"), "{text}");
+    }
 
     #[test]
     fn byte_sizes() {

@@ -1,10 +1,12 @@
-//! `user ...` and `token issue`.
+//! `user ...` (moving between intranet and extranet: R9, R10; e-mail: R11) and
+//! `token issue`.
 
 use std::io::Write;
 
 use anyhow::Result;
 use portalnet_proto::v1::{
-    AddUserRequest, DismissUserRequest, GetUserRequest, IssueTokenRequest, ListUsersRequest, WhoAmIRequest,
+    AddUserRequest, DismissUserRequest, GetUserRequest, IssueTokenRequest, ListUsersRequest, MoveUserRequest,
+    SetEmailRequest, WhoAmIRequest,
 };
 
 use crate::args::{TokenCmd, UserCmd};
@@ -28,6 +30,16 @@ pub async fn run(conn: &Conn, cmd: UserCmd, out: &Output) -> Result<()> {
         UserCmd::Show { login } => users.get_user(GetUserRequest { login }).await?.into_inner(),
         UserCmd::Dismiss { login } => users.dismiss_user(DismissUserRequest { login }).await?.into_inner(),
         UserCmd::Whoami => users.who_am_i(WhoAmIRequest {}).await?.into_inner(),
+        UserCmd::MoveToIntranet { login } => {
+            users.move_to_intranet(MoveUserRequest { login }).await?.into_inner()
+        }
+        // The portal refuses this (R10) with a message saying what to do instead.
+        UserCmd::MoveToExtranet { login } => {
+            users.move_to_extranet(MoveUserRequest { login }).await?.into_inner()
+        }
+        UserCmd::SetEmail { login, email } => {
+            users.set_email(SetEmailRequest { login, email }).await?.into_inner()
+        }
     };
     out.show(&UserView::from(user), user_block)
 }
@@ -79,7 +91,7 @@ pub fn yes_no(b: bool) -> &'static str {
 }
 
 /// Single-quotes a value for a POSIX shell unless it is plainly safe.
-fn shell_quote(s: &str) -> String {
+pub fn shell_quote(s: &str) -> String {
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-+/=:@~".contains(c)) {
         s.to_string()
     } else {

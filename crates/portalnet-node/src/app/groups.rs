@@ -9,7 +9,12 @@ use portalnet_core::validate;
 impl Portal {
     /// Any employee may create a group and becomes its owner; `invite` are e-mail
     /// addresses invited in the same write (R1).
-    pub fn create_group(&self, actor: &Actor, new: NewGroup, invite: &[String]) -> NodeResult<(Group, Vec<Invited>)> {
+    pub fn create_group(
+        &self,
+        actor: &Actor,
+        new: NewGroup,
+        invite: &[String],
+    ) -> NodeResult<(Group, Vec<Invited>)> {
         if actor.kind == UserKind::Extranet {
             return Err(NodeError::Domain(Error::denied("extranet users cannot create groups")));
         }

@@ -79,12 +79,19 @@ impl Portal {
         Ok(Invited { invitation, notice })
     }
 
-    pub fn list_invitations(&self, actor: &Actor, group: Option<u64>, all: bool) -> NodeResult<Vec<Invitation>> {
+    pub fn list_invitations(
+        &self,
+        actor: &Actor,
+        group: Option<u64>,
+        all: bool,
+    ) -> NodeResult<Vec<Invitation>> {
         let now = self.now();
         let mut out = Vec::new();
         for kv in self.tables.invitations.iter() {
             let (_, inv) = kv?;
-            if group.is_some_and(|g| g != inv.group) || (!all && inv.state_at(now) != InvitationState::Pending) {
+            if group.is_some_and(|g| g != inv.group)
+                || (!all && inv.state_at(now) != InvitationState::Pending)
+            {
                 continue;
             }
             if self.may_manage(actor, &inv)? {
@@ -162,7 +169,8 @@ impl Portal {
                     l
                 }
                 None => {
-                    let existing: Vec<String> = t.users.iter().map(|kv| kv.map(|(k, _)| k)).collect::<Result<_, _>>()?;
+                    let existing: Vec<String> =
+                        t.users.iter().map(|kv| kv.map(|(k, _)| k)).collect::<Result<_, _>>()?;
                     login_from_email(&inv.email, |l| existing.iter().any(|e| e == l))
                 }
             };
@@ -190,7 +198,11 @@ impl Portal {
                 t.groups.tx_put(tx, &g.id, &g)?;
                 groups.push(g.id);
             }
-            t.tokens.tx_put(tx, &hash_token(&api_token), &TokenRecord { login: login.clone(), created_at: now })?;
+            t.tokens.tx_put(
+                tx,
+                &hash_token(&api_token),
+                &TokenRecord { login: login.clone(), created_at: now },
+            )?;
             inv.state = InvitationState::Accepted;
             inv.accepted_login = Some(login);
             // The token stays indexed so that reusing it says "already used".
@@ -218,7 +230,10 @@ impl Portal {
         let now = self.now();
         for (_, bytes) in tx.scan_prefix(self.tables.invitations.tree(), &[])? {
             let inv: Invitation = portalnet_store::decode(&bytes)?;
-            if Some(inv.id) != except && email_key(&inv.email) == key && inv.state_at(now) == InvitationState::Pending {
+            if Some(inv.id) != except
+                && email_key(&inv.email) == key
+                && inv.state_at(now) == InvitationState::Pending
+            {
                 return Err(NodeError::Domain(Error::exists(format!(
                     "{email} already has a pending invitation ({}); resend or revoke it (`portalctl invite resend {}`)",
                     inv.id, inv.id
@@ -252,7 +267,9 @@ impl Portal {
             return Ok(true);
         }
         let g = self.tables.groups.get(&inv.group)?;
-        Ok(g.is_some_and(|g| matches!(g.role_of(&actor.login), Some(GroupRole::Owner | GroupRole::Moderator))))
+        Ok(g.is_some_and(|g| {
+            matches!(g.role_of(&actor.login), Some(GroupRole::Owner | GroupRole::Moderator))
+        }))
     }
 
     fn managed_invitation(&self, tx: &WriteTx<'_>, actor: &Actor, id: u64) -> NodeResult<Invitation> {
@@ -292,7 +309,6 @@ impl Portal {
         self.enqueue_mail(tx, &mail)
     }
 }
-
 
 fn unknown_token() -> NodeError {
     NodeError::Domain(Error::not_found(

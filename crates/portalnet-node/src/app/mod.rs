@@ -19,9 +19,9 @@ use portalnet_core::permissions::{Actor, Relation};
 use portalnet_core::settings::PortalSettings;
 use portalnet_core::task::Task;
 use portalnet_core::user::User;
+use portalnet_core::user::UserKind;
 use portalnet_core::{Clock, Error, Timestamp};
 use portalnet_store::schema::Tables;
-use portalnet_core::user::UserKind;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -50,7 +50,9 @@ impl Portal {
     /// Opens a portal whose storage `portald init` has prepared.
     pub fn open(tables: Tables, clock: Arc<dyn Clock>, options: PortalOptions) -> NodeResult<Self> {
         let settings = tables.portal_settings()?.ok_or_else(|| {
-            NodeError::Domain(Error::precondition("this data folder holds no portal: run `portald init` first"))
+            NodeError::Domain(Error::precondition(
+                "this data folder holds no portal: run `portald init` first",
+            ))
         })?;
         Ok(Self { tables, clock, settings, options, mail_wake: Arc::new(tokio::sync::Notify::new()) })
     }

@@ -184,11 +184,7 @@ impl Portal {
         &self,
         actor: &Actor,
         id: u64,
-        f: impl FnOnce(
-            &mut Task,
-            portalnet_core::permissions::Relation,
-            Timestamp,
-        ) -> NodeResult<Option<Change>>,
+        f: impl FnOnce(&mut Task, portalnet_core::permissions::Relation, Timestamp) -> NodeResult<Option<Change>>,
     ) -> NodeResult<Task> {
         let now = self.now();
         self.tables.db.write(|tx| {

@@ -15,7 +15,10 @@ impl Portal {
         let t = &self.tables;
         t.db.write(|tx| {
             if t.users.tx_get(tx, &user.login)?.is_some() {
-                return Err(NodeError::Domain(Error::exists(format!("user `{}` already exists", user.login))));
+                return Err(NodeError::Domain(Error::exists(format!(
+                    "user `{}` already exists",
+                    user.login
+                ))));
             }
             self.check_email_unused(tx, &user.email, None)?;
             check_seat(self.seats(tx)?, self.active_users(tx)?)?;
@@ -49,7 +52,9 @@ impl Portal {
         if let Some(visible) = self.visible_logins(actor)?
             && !visible.contains(&login)
         {
-            return Err(NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal"))));
+            return Err(NodeError::Domain(Error::not_found(format!(
+                "user `{login}` not found on this portal"
+            ))));
         }
         self.user(&login)
     }
@@ -93,7 +98,9 @@ impl Portal {
         let login = validate::login("login", login)?;
         let user = self.user(&login)?;
         if user.kind == UserKind::Extranet {
-            return Err(NodeError::Domain(Error::precondition(format!("`{login}` is already an extranet user"))));
+            return Err(NodeError::Domain(Error::precondition(format!(
+                "`{login}` is already an extranet user"
+            ))));
         }
         Err(NodeError::Domain(Error::precondition(format!(
             "an intranet user cannot be moved to the extranet. Instead: dismiss `{login}` \
@@ -110,10 +117,9 @@ impl Portal {
         let email = validate::email("email", email)?;
         let t = &self.tables;
         t.db.write(|tx| {
-            let mut user = t
-                .users
-                .tx_get(tx, &login)?
-                .ok_or_else(|| NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal"))))?;
+            let mut user = t.users.tx_get(tx, &login)?.ok_or_else(|| {
+                NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal")))
+            })?;
             self.check_email_unused(tx, &email, Some(&login))?;
             user.email = email.clone();
             t.users.tx_put(tx, &login, &user)?;
@@ -137,20 +143,24 @@ impl Portal {
         let t = &self.tables;
         t.db.write(|tx| {
             let key = SETTINGS_KEY.to_string();
-            let mut s = t.settings.tx_get(tx, &key)?.ok_or_else(|| NodeError::invalid("portal settings missing"))?;
+            let mut s =
+                t.settings.tx_get(tx, &key)?.ok_or_else(|| NodeError::invalid("portal settings missing"))?;
             s.seats = seats;
             t.settings.tx_put(tx, &key, &s)?;
             Ok(())
         })
     }
 
-    fn change_user(&self, login: &str, f: impl FnOnce(&mut User) -> portalnet_core::Result<()>) -> NodeResult<User> {
+    fn change_user(
+        &self,
+        login: &str,
+        f: impl FnOnce(&mut User) -> portalnet_core::Result<()>,
+    ) -> NodeResult<User> {
         let t = &self.tables;
         t.db.write(|tx| {
-            let mut user = t
-                .users
-                .tx_get(tx, &login.to_string())?
-                .ok_or_else(|| NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal"))))?;
+            let mut user = t.users.tx_get(tx, &login.to_string())?.ok_or_else(|| {
+                NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal")))
+            })?;
             f(&mut user)?;
             t.users.tx_put(tx, &user.login, &user)?;
             Ok(user)

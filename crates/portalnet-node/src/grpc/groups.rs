@@ -28,7 +28,10 @@ impl GroupService for GroupSvc {
         }))
     }
 
-    async fn update_group(&self, req: Request<pb::UpdateGroupRequest>) -> Result<Response<pb::Group>, Status> {
+    async fn update_group(
+        &self,
+        req: Request<pb::UpdateGroupRequest>,
+    ) -> Result<Response<pb::Group>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
         let id = group_id(r.id)?;

@@ -32,7 +32,10 @@ impl InvitationService for InvitationSvc {
         let list = self.0.portal.list_invitations(&actor, (r.group_id != 0).then_some(r.group_id), r.all)?;
         let now = self.0.portal.now();
         Ok(Response::new(pb::ListInvitationsResponse {
-            invitations: list.iter().map(|i| invitation_to_proto(i, &self.group_name(i.group), now)).collect(),
+            invitations: list
+                .iter()
+                .map(|i| invitation_to_proto(i, &self.group_name(i.group), now))
+                .collect(),
         }))
     }
 
@@ -68,5 +71,9 @@ impl InvitationService for InvitationSvc {
 }
 
 fn invitation_id(id: u64) -> Result<u64, Status> {
-    if id == 0 { Err(Status::invalid_argument("invitation id is required (a number from 1)")) } else { Ok(id) }
+    if id == 0 {
+        Err(Status::invalid_argument("invitation id is required (a number from 1)"))
+    } else {
+        Ok(id)
+    }
 }

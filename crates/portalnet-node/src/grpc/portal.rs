@@ -44,7 +44,12 @@ impl PortalSvc {
         let (seats, active) = self.0.portal.plan()?;
         let extranet = active.iter().filter(|u| u.kind == portalnet_core::user::UserKind::Extranet).count();
         let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
-        Ok(pb::Plan { seats, used: n(active.len()), employees: n(active.len() - extranet), extranet: n(extranet) })
+        Ok(pb::Plan {
+            seats,
+            used: n(active.len()),
+            employees: n(active.len() - extranet),
+            extranet: n(extranet),
+        })
     }
 }
 

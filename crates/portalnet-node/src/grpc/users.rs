@@ -53,14 +53,20 @@ impl UserService for UserSvc {
         Ok(Response::new(pb::IssueTokenResponse { login, token }))
     }
 
-    async fn move_to_intranet(&self, req: Request<pb::MoveUserRequest>) -> Result<Response<pb::User>, Status> {
+    async fn move_to_intranet(
+        &self,
+        req: Request<pb::MoveUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
         let user = self.0.portal.move_to_intranet(&actor, &req.get_ref().login)?;
         self.0.durable().await?;
         Ok(Response::new(user.to_proto()))
     }
 
-    async fn move_to_extranet(&self, req: Request<pb::MoveUserRequest>) -> Result<Response<pb::User>, Status> {
+    async fn move_to_extranet(
+        &self,
+        req: Request<pb::MoveUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
         Ok(Response::new(self.0.portal.move_to_extranet(&actor, &req.get_ref().login)?.to_proto()))
     }
