@@ -7,6 +7,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "proto"))
         .collect();
+    // The folder too, so that a new .proto file is noticed.
+    println!("cargo:rerun-if-changed={}", root.join("portalnet/v1").display());
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
     }

@@ -19,6 +19,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 pub use pb::group_service_client::GroupServiceClient;
 pub use pb::invitation_service_client::InvitationServiceClient;
+pub use pb::network_service_client::NetworkServiceClient;
 pub use pb::portal_service_client::PortalServiceClient;
 pub use pb::report_service_client::ReportServiceClient;
 pub use pb::task_service_client::TaskServiceClient;
@@ -104,6 +105,7 @@ pub struct Clients {
     pub portal: PortalServiceClient<Authed>,
     pub reports: ReportServiceClient<Authed>,
     pub invites: InvitationServiceClient<Authed>,
+    pub network: NetworkServiceClient<Authed>,
 }
 
 /// A TLS channel to `endpoint`, trusting the node's certificate `ca`.
@@ -124,7 +126,8 @@ pub fn clients(ch: Channel, token: &str) -> Clients {
         tasks: TaskServiceClient::with_interceptor(ch.clone(), auth.clone()).max_encoding_message_size(max),
         portal: PortalServiceClient::with_interceptor(ch.clone(), auth.clone()),
         reports: ReportServiceClient::with_interceptor(ch.clone(), auth.clone()),
-        invites: InvitationServiceClient::with_interceptor(ch, auth),
+        invites: InvitationServiceClient::with_interceptor(ch.clone(), auth.clone()),
+        network: NetworkServiceClient::with_interceptor(ch, auth),
     }
 }
 
@@ -153,6 +156,30 @@ impl InProcess {
     /// Initialises a fresh portal in a temporary folder and starts it.
     pub async fn start(portal: &str) -> Result<Self> {
         Self::start_with_clock(portal, Arc::new(portalnet_node::clock::SystemClock)).await
+    }
+
+    /// A portal linked to `directory` (`[directory]` in its config), with the given
+    /// activation delay, reading time from `clock`.
+    pub async fn start_linked(
+        portal: &str,
+        directory: &portalnet_node::directory_node::DirectoryHandle,
+        activation_delay_secs: u64,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let tmp = tempfile::tempdir()?;
+        let dir = tmp.path().join(portal);
+        portalnet_node::init::init(&dir, portal, "127.0.0.1:0".parse()?, clock.as_ref())?;
+        let mut cfg = portalnet_node::config::NodeConfig::load(&dir)?;
+        cfg.directory = Some(portalnet_node::config::DirectoryLink {
+            endpoint: directory.endpoint.clone(),
+            id: directory.id.clone(),
+            ca: directory.cert.clone(),
+        });
+        cfg.network.activation_delay_secs = activation_delay_secs;
+        cfg.save(&dir)?;
+        let mut n = Self { tmp: Some(tmp), dir, handle: None, endpoint: String::new(), clock };
+        n.restart().await?;
+        Ok(n)
     }
 
     /// The same, reading time from `clock` (for expiry and other time rules).
@@ -365,5 +392,35 @@ pub fn new_user(login: &str, name: &str) -> pb::AddUserRequest {
         email: format!("{login}@example.test"),
         position: String::new(),
         admin: false,
+    }
+}
+
+/// A Network directory running inside the test process, in a temporary folder.
+pub struct TestDirectory {
+    pub tmp: tempfile::TempDir,
+    pub handle: portalnet_node::directory_node::DirectoryHandle,
+}
+
+impl TestDirectory {
+    pub async fn start(clock: Arc<dyn Clock>) -> Result<Self> {
+        let tmp = tempfile::tempdir()?;
+        let dir = tmp.path().join("directory");
+        portalnet_node::directory_node::init_if_needed(&dir, "directory.test", "127.0.0.1:0".parse()?)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let handle = portalnet_node::directory_node::start(
+            &dir,
+            clock,
+            Some(listener),
+            tokio_util::sync::CancellationToken::new(),
+        )
+        .await?;
+        Ok(Self { tmp, handle })
+    }
+
+    /// An unauthenticated client of the directory (the calls carry signed envelopes).
+    pub async fn client(&self) -> Result<pb::directory_client::DirectoryClient<Channel>> {
+        Ok(pb::directory_client::DirectoryClient::new(
+            channel(&self.handle.endpoint, &self.handle.cert).await?,
+        ))
     }
 }

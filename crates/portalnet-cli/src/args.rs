@@ -57,6 +57,9 @@ pub enum Command {
     /// Reports
     #[command(subcommand)]
     Report(ReportCmd),
+    /// The Network: communication with other portals and their directory of people
+    #[command(subcommand)]
+    Network(NetworkCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -371,6 +374,35 @@ pub enum ReportCmd {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum NetworkCmd {
+    /// Switch network communication on for all users of the portal (admins only)
+    Enable,
+    /// Switch network communication off for all users of the portal (admins only)
+    Disable,
+    /// Show whether network communication is on and since when
+    Status,
+    /// Search people of the Network directory (employees only)
+    Search {
+        query: String,
+        /// People per page, 1-50 (the directory's default: 20)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=50))]
+        limit: Option<u32>,
+        /// People to skip (the directory says when there are more)
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        offset: u32,
+    },
+    /// The caller's own Network account
+    #[command(subcommand)]
+    Account(AccountCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCmd {
+    /// Change the e-mail address of your Network account, freeing the old one
+    SetEmail { email: String },
+}
+
 impl Command {
     /// Whether the command acts as the user an API token names. `invite accept` does
     /// not: the invitation token is its credential, so no API token is sent with it.
@@ -676,6 +708,51 @@ mod tests {
         assert_eq!(parse(&["portal", "plan", "set"]).unwrap_err().kind(), ErrorKind::MissingRequiredArgument);
         assert!(parse(&["portal", "plan", "set", "--seats", "-1"]).is_err());
         assert!(parse(&["portal", "plan", "set", "--seats", "lots"]).is_err());
+    }
+
+    #[test]
+    fn network_switches_and_status() {
+        let a = parse(&["network", "enable"]).unwrap();
+        assert!(matches!(a.command, Command::Network(NetworkCmd::Enable)));
+        assert!(a.command.needs_token());
+        let a = parse(&["network", "disable", "--json"]).unwrap();
+        assert!(a.global.json);
+        assert!(matches!(a.command, Command::Network(NetworkCmd::Disable)));
+        assert!(matches!(
+            parse(&["network", "status"]).unwrap().command,
+            Command::Network(NetworkCmd::Status)
+        ));
+        assert!(parse(&["network", "enable", "now"]).is_err());
+        assert!(parse(&["network"]).is_err());
+    }
+
+    #[test]
+    fn network_search_paging() {
+        let a = parse(&["network", "search", "anna"]).unwrap();
+        let Command::Network(NetworkCmd::Search { query, limit, offset }) = a.command else {
+            panic!("wrong command");
+        };
+        assert_eq!((query.as_str(), limit, offset), ("anna", None, 0));
+        let a = parse(&["network", "search", "Anna K", "--limit", "50", "--offset", "40"]).unwrap();
+        let Command::Network(NetworkCmd::Search { query, limit, offset }) = a.command else {
+            panic!("wrong command");
+        };
+        assert_eq!((query.as_str(), limit, offset), ("Anna K", Some(50), 40));
+        assert_eq!(parse(&["network", "search"]).unwrap_err().kind(), ErrorKind::MissingRequiredArgument);
+        assert!(parse(&["network", "search", "a", "--limit", "0"]).is_err());
+        assert!(parse(&["network", "search", "a", "--limit", "51"]).is_err());
+        assert!(parse(&["network", "search", "a", "--offset", "-1"]).is_err());
+    }
+
+    #[test]
+    fn network_account_set_email() {
+        let a = parse(&["network", "account", "set-email", "anna@new.test"]).unwrap();
+        let Command::Network(NetworkCmd::Account(AccountCmd::SetEmail { email })) = a.command else {
+            panic!("wrong command");
+        };
+        assert_eq!(email, "anna@new.test");
+        let err = parse(&["network", "account", "set-email"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument);
     }
 
     #[test]

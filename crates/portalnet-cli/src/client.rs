@@ -5,8 +5,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use portalnet_proto::v1::{
     group_service_client::GroupServiceClient, invitation_service_client::InvitationServiceClient,
-    portal_service_client::PortalServiceClient, report_service_client::ReportServiceClient,
-    task_service_client::TaskServiceClient, user_service_client::UserServiceClient,
+    network_service_client::NetworkServiceClient, portal_service_client::PortalServiceClient,
+    report_service_client::ReportServiceClient, task_service_client::TaskServiceClient,
+    user_service_client::UserServiceClient,
 };
 use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::service::Interceptor;
@@ -97,6 +98,10 @@ impl Conn {
 
     pub fn reports(&self) -> ReportServiceClient<Svc> {
         ReportServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
+    }
+
+    pub fn network(&self) -> NetworkServiceClient<Svc> {
+        NetworkServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
     }
 }
 

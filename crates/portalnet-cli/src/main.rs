@@ -56,6 +56,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Command::Task(cmd) => commands::tasks::run(&conn, cmd, &out).await,
         Command::Portal(cmd) => commands::portal::run(&conn, cmd, &out).await,
         Command::Report(cmd) => commands::reports::run(&conn, cmd, &out).await,
+        Command::Network(cmd) => commands::network::run(&conn, cmd, &out).await,
     }
 }
 

@@ -444,6 +444,74 @@ impl ReportView {
     }
 }
 
+/// `network enable|disable|status` (R13–R15); unset times are null.
+#[derive(Debug, Serialize)]
+pub struct NetworkView {
+    pub enabled: bool,
+    pub enabled_since: Millis,
+    /// When cross-portal tasks become possible (enabled since + activation delay, R15).
+    pub cross_portal_available_from: Millis,
+    pub cross_portal_available_now: bool,
+    /// "" when the portal is linked to no directory.
+    pub directory_endpoint: String,
+    /// People of this portal published in the directory.
+    pub published: u32,
+}
+
+impl From<pb::NetworkStatus> for NetworkView {
+    fn from(n: pb::NetworkStatus) -> Self {
+        Self {
+            enabled: n.enabled,
+            enabled_since: Millis(n.enabled_since),
+            cross_portal_available_from: Millis(n.cross_portal_available_from),
+            cross_portal_available_now: n.cross_portal_available_now,
+            directory_endpoint: n.directory_endpoint,
+            published: n.published,
+        }
+    }
+}
+
+/// One person found in the Network directory (R16).
+#[derive(Debug, Serialize)]
+pub struct PersonView {
+    pub name: String,
+    pub position: String,
+    pub portal: String,
+    /// login@portal
+    pub address: String,
+}
+
+impl From<pb::Person> for PersonView {
+    fn from(p: pb::Person) -> Self {
+        Self { name: p.display_name, position: p.position, portal: p.portal_id, address: p.address }
+    }
+}
+
+/// `network search`: one page of people, and whether another follows.
+#[derive(Debug, Serialize)]
+pub struct SearchView {
+    pub people: Vec<PersonView>,
+    pub more: bool,
+}
+
+impl From<pb::SearchResponse> for SearchView {
+    fn from(r: pb::SearchResponse) -> Self {
+        Self { people: r.people.into_iter().map(PersonView::from).collect(), more: r.more }
+    }
+}
+
+/// The caller's Network account (R11): the addresses linked to it.
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    pub addresses: Vec<String>,
+}
+
+impl From<pb::Account> for AccountView {
+    fn from(a: pb::Account) -> Self {
+        Self { addresses: a.addresses }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -610,6 +678,82 @@ mod tests {
         assert_eq!(
             serde_json::to_value(PortalView::from(info)).unwrap()["web_url"],
             "https://alpha.test:8443"
+        );
+    }
+
+    #[test]
+    fn network_status_json() {
+        let n = pb::NetworkStatus {
+            enabled: true,
+            enabled_since: 1_796_083_200_000,
+            cross_portal_available_from: 1_796_169_599_000,
+            cross_portal_available_now: false,
+            directory_endpoint: "https://dir.test:7500".into(),
+            published: 12,
+        };
+        assert_eq!(
+            serde_json::to_value(NetworkView::from(n)).unwrap(),
+            serde_json::json!({
+                "enabled": true,
+                "enabled_since": "2026-12-01T00:00:00Z",
+                "cross_portal_available_from": "2026-12-01T23:59:59Z",
+                "cross_portal_available_now": false,
+                "directory_endpoint": "https://dir.test:7500",
+                "published": 12
+            })
+        );
+        assert_eq!(
+            serde_json::to_value(NetworkView::from(pb::NetworkStatus::default())).unwrap(),
+            serde_json::json!({
+                "enabled": false,
+                "enabled_since": null,
+                "cross_portal_available_from": null,
+                "cross_portal_available_now": false,
+                "directory_endpoint": "",
+                "published": 0
+            })
+        );
+    }
+
+    #[test]
+    fn search_json_renames_person_fields() {
+        let r = pb::SearchResponse {
+            people: vec![pb::Person {
+                display_name: "Anna Kowalska".into(),
+                position: "Engineer".into(),
+                portal_id: "beta.test".into(),
+                address: "anna@beta.test".into(),
+            }],
+            more: true,
+        };
+        assert_eq!(
+            serde_json::to_value(SearchView::from(r)).unwrap(),
+            serde_json::json!({
+                "people": [{
+                    "name": "Anna Kowalska",
+                    "position": "Engineer",
+                    "portal": "beta.test",
+                    "address": "anna@beta.test"
+                }],
+                "more": true
+            })
+        );
+        assert_eq!(
+            serde_json::to_value(SearchView::from(pb::SearchResponse::default())).unwrap(),
+            serde_json::json!({"people": [], "more": false})
+        );
+    }
+
+    #[test]
+    fn account_json() {
+        let a = pb::Account { addresses: vec!["anna@alpha.test".into(), "anna@beta.test".into()] };
+        assert_eq!(
+            serde_json::to_value(AccountView::from(a)).unwrap(),
+            serde_json::json!({"addresses": ["anna@alpha.test", "anna@beta.test"]})
+        );
+        assert_eq!(
+            serde_json::to_value(AccountView::from(pb::Account::default())).unwrap(),
+            serde_json::json!({"addresses": []})
         );
     }
 }

@@ -27,6 +27,38 @@ pub struct NodeConfig {
     pub mail: MailConfig,
     #[serde(default)]
     pub invitations: InvitationConfig,
+    /// The Network directory this portal registers with (R13–R16). None: the
+    /// portal stays out of the Network.
+    #[serde(default)]
+    pub directory: Option<DirectoryLink>,
+    #[serde(default)]
+    pub network: NetworkConfig,
+}
+
+/// How a portal reaches and trusts the directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirectoryLink {
+    /// `https://host:port`
+    pub endpoint: String,
+    /// The directory's id: the destination of signed requests.
+    pub id: String,
+    /// PEM certificate the directory's TLS certificate must chain to (its
+    /// self-signed certificate in development).
+    pub ca: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetworkConfig {
+    /// Delay between switching network communication on and cross-portal tasks
+    /// becoming possible (R15). One day unless shortened for tests and devnet.
+    pub activation_delay_secs: u64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        Self { activation_delay_secs: 24 * 3600 }
+    }
 }
 
 /// The portal's small web server (invitation pages). Plain HTTP: put a TLS proxy

@@ -2,6 +2,8 @@
 //! data folder and port, seeded with demo people, groups and tasks on first run.
 
 use crate::app::{Portal, actor_of};
+use crate::config::{DirectoryLink, NodeConfig};
+use crate::directory_node::DirectoryHandle;
 use crate::server::{NodeHandle, start};
 use anyhow::{Context, Result, anyhow};
 use portalnet_core::Clock;
@@ -32,40 +34,85 @@ pub struct DevPortal {
     pub admin_token: String,
 }
 
-/// Starts (initialising on first run) `n` portals under `dir`. Port `base_port + i`
-/// for portal i, or ephemeral ports when `base_port` is 0.
+/// A running devnet: the directory and the portals.
+pub struct Devnet {
+    pub directory: DirectoryHandle,
+    pub portals: Vec<DevPortal>,
+}
+
+impl Devnet {
+    pub async fn stop(self) -> Result<()> {
+        for p in self.portals {
+            p.handle.stop().await?;
+        }
+        self.directory.stop().await
+    }
+}
+
+/// The id devnet gives its directory.
+pub const DIRECTORY_ID: &str = "directory.test";
+
+/// Starts (initialising on first run) a Network directory and `n` portals under
+/// `dir`: the directory on `base_port - 1`, portal i on `base_port + i` (ephemeral
+/// ports when `base_port` is 0). On first run each portal is seeded, registered and
+/// has network communication switched on; cross-portal work opens after
+/// `activation_delay_secs` (R15, shortened for demos).
 pub async fn start_devnet(
     dir: &Path,
     n: usize,
     base_port: u16,
+    activation_delay_secs: u64,
     clock: Arc<dyn Clock>,
     shutdown: CancellationToken,
-) -> Result<Vec<DevPortal>> {
+) -> Result<Devnet> {
     if n == 0 || n > PORTAL_NAMES.len() {
         return Err(anyhow!("--portals must be between 1 and {}", PORTAL_NAMES.len()));
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut out = Vec::with_capacity(n);
+    let port = |offset: i32| if base_port == 0 { 0 } else { (i32::from(base_port) + offset) as u16 };
+    let ddir = dir.join("directory");
+    crate::directory_node::init_if_needed(&ddir, DIRECTORY_ID, ([127, 0, 0, 1], port(-1)).into())?;
+    let directory = crate::directory_node::start(&ddir, clock.clone(), None, shutdown.child_token()).await?;
+    let link = DirectoryLink {
+        endpoint: directory.endpoint.clone(),
+        id: directory.id.clone(),
+        ca: std::fs::canonicalize(&directory.cert).unwrap_or(directory.cert.clone()),
+    };
+    let mut portals = Vec::with_capacity(n);
     for (i, id) in PORTAL_NAMES.iter().take(n).enumerate() {
         let pdir = dir.join(id);
         let fresh = !pdir.join(crate::config::CONFIG_FILE).exists();
         if fresh {
-            let port = if base_port == 0 { 0 } else { base_port + i as u16 };
-            let listen: SocketAddr = ([127, 0, 0, 1], port).into();
+            let listen: SocketAddr = ([127, 0, 0, 1], port(i as i32)).into();
             crate::init::init(&pdir, id, listen, clock.as_ref())?;
         }
+        // Point the portal at this run's directory (its port may be new).
+        let mut cfg = NodeConfig::load(&pdir)?;
+        cfg.directory = Some(link.clone());
+        cfg.network.activation_delay_secs = activation_delay_secs;
+        cfg.save(&pdir)?;
         let handle = start(&pdir, clock.clone(), None, shutdown.child_token()).await?;
         let admin_token =
             std::fs::read_to_string(pdir.join(crate::init::ADMIN_TOKEN_FILE))?.trim().to_string();
         if fresh {
-            seed(&handle.state.portal, i, &pdir).map_err(|e| anyhow!("seeding {id}: {e}"))?;
-            handle.state.portal.durable().await.map_err(|e| anyhow!("{e}"))?;
+            let portal = &handle.state.portal;
+            seed(portal, i, &pdir).map_err(|e| anyhow!("seeding {id}: {e}"))?;
+            if let Some(client) = &handle.state.directory {
+                client
+                    .register(&handle.endpoint, portal.now())
+                    .await
+                    .map_err(|s| anyhow!("{}", s.message()))?;
+                let rec =
+                    client.set_network(true, portal.now()).await.map_err(|s| anyhow!("{}", s.message()))?;
+                portal.record_network(&rec).map_err(|e| anyhow!("{e}"))?;
+            }
+            portal.durable().await.map_err(|e| anyhow!("{e}"))?;
         }
         let env = exports(&handle.endpoint, &admin_token, &pdir);
         std::fs::write(pdir.join("env.sh"), format!("{env}\n"))?;
-        out.push(DevPortal { id: id.to_string(), dir: pdir, handle, admin_token });
+        portals.push(DevPortal { id: id.to_string(), dir: pdir, handle, admin_token });
     }
-    Ok(out)
+    Ok(Devnet { directory, portals })
 }
 
 pub fn exports(endpoint: &str, token: &str, dir: &Path) -> String {

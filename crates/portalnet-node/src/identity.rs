@@ -7,6 +7,8 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 pub const KEY_FILE: &str = "portal.key";
+/// The key used before a rotation, kept to sign the announcement of the new one.
+pub const PREVIOUS_KEY_FILE: &str = "portal.key.previous";
 
 pub struct Identity {
     pub signing: SigningKey,
@@ -18,7 +20,29 @@ impl Identity {
     }
 
     pub fn load(dir: &Path) -> Result<Self> {
-        let path = dir.join(KEY_FILE);
+        Self::load_file(&dir.join(KEY_FILE))
+    }
+
+    /// The previous key, if the portal rotated its key.
+    pub fn load_previous(dir: &Path) -> Result<Option<Self>> {
+        let path = dir.join(PREVIOUS_KEY_FILE);
+        if path.exists() { Self::load_file(&path).map(Some) } else { Ok(None) }
+    }
+
+    /// Makes a new key; the current one becomes the previous one.
+    pub fn rotate(dir: &Path) -> Result<Self> {
+        let current = Self::load(dir)?;
+        crate::fsutil::write_private(
+            &dir.join(PREVIOUS_KEY_FILE),
+            hex::encode(current.signing.to_bytes()).as_bytes(),
+        )?;
+        let next = Self::generate();
+        next.save(dir)?;
+        Ok(next)
+    }
+
+    fn load_file(path: &Path) -> Result<Self> {
+        let path = path.to_path_buf();
         let text =
             std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let bytes = hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;

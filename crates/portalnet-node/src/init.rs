@@ -35,6 +35,8 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
         web: crate::config::WebConfig { listen: Some(web_listen(listen)), public_url: None },
         mail: Default::default(),
         invitations: Default::default(),
+        directory: None,
+        network: Default::default(),
     };
     Identity::generate().save(dir)?;
     crate::tls::ensure(dir, &config)?;
@@ -46,6 +48,7 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
         created_at: clock.now(),
         limits: config.limits.clone(),
         seats: 0,
+        network: Default::default(),
     };
     let admin_token = init_portal(&tables, settings, clock.now()).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::fsutil::write_private(&dir.join(ADMIN_TOKEN_FILE), admin_token.as_bytes())?;

@@ -42,15 +42,53 @@ enum Cmd {
         #[arg(long)]
         dir: PathBuf,
     },
-    /// Run N portals on loopback in one process (initialised and seeded on first run).
+    /// Run a Network directory and N portals on loopback in one process
+    /// (initialised, seeded and networked on first run).
     Devnet {
         #[arg(long, default_value_t = 3)]
         portals: usize,
         #[arg(long)]
         dir: PathBuf,
-        /// Port of the first portal (the others follow); 0 picks free ports.
+        /// Port of the first portal (the others follow, the directory takes the one
+        /// before); 0 picks free ports.
         #[arg(long, default_value_t = 7401)]
         base_port: u16,
+        /// Seconds from switching the network on to cross-portal tasks (R15: one
+        /// day in production).
+        #[arg(long, default_value_t = 30)]
+        activation_delay_secs: u64,
+    },
+    /// Run the Network directory in DIR (created on first run).
+    Directory {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The directory's id (the destination portals sign for).
+        #[arg(long, default_value = "directory.test")]
+        id: String,
+        #[arg(long, default_value = "127.0.0.1:7400")]
+        listen: SocketAddr,
+    },
+    /// Link a portal to a Network directory (written to portald.toml).
+    Link {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The directory's endpoint, e.g. https://127.0.0.1:7400
+        #[arg(long)]
+        directory: String,
+        /// The directory's id.
+        #[arg(long, default_value = "directory.test")]
+        directory_id: String,
+        /// The directory's TLS certificate (PEM) to trust.
+        #[arg(long)]
+        directory_ca: PathBuf,
+        #[arg(long)]
+        activation_delay_secs: Option<u64>,
+    },
+    /// Make a new key pair for the portal; the old key signs its announcement to
+    /// the directory at the next start.
+    RotateKey {
+        #[arg(long)]
+        dir: PathBuf,
     },
 }
 
@@ -87,20 +125,52 @@ async fn run(args: Args) -> Result<()> {
             say!("portald: stopped");
             Ok(())
         }
-        Cmd::Devnet { portals, dir, base_port } => {
+        Cmd::Devnet { portals, dir, base_port, activation_delay_secs } => {
             let shutdown = CancellationToken::new();
-            let net = start_devnet(&dir, portals, base_port, clock, shutdown.clone()).await?;
-            for p in &net {
+            let net = start_devnet(&dir, portals, base_port, activation_delay_secs, clock, shutdown.clone())
+                .await?;
+            say!("directory  {}  ({})", net.directory.endpoint, net.directory.id);
+            for p in &net.portals {
                 say!("{}  {}", p.id, p.handle.endpoint);
                 say!("  {}", exports(&p.handle.endpoint, &p.admin_token, &p.dir));
             }
-            say!("devnet ready: {} portals; Ctrl-C stops them", net.len());
+            say!("devnet ready: {} portals; Ctrl-C stops them", net.portals.len());
             tokio::spawn(on_signal(shutdown.clone()));
             shutdown.cancelled().await;
-            for p in net {
-                p.handle.stop().await?;
-            }
+            net.stop().await?;
             say!("devnet: stopped");
+            Ok(())
+        }
+        Cmd::Directory { dir, id, listen } => {
+            portalnet_node::directory_node::init_if_needed(&dir, &id, listen)?;
+            let shutdown = CancellationToken::new();
+            let d = portalnet_node::directory_node::start(&dir, clock, None, shutdown.clone()).await?;
+            say!("directory {} serving on {} (portals trust {})", d.id, d.endpoint, d.cert.display());
+            tokio::spawn(on_signal(shutdown.clone()));
+            shutdown.cancelled().await;
+            d.stop().await?;
+            say!("directory: stopped");
+            Ok(())
+        }
+        Cmd::Link { dir, directory, directory_id, directory_ca, activation_delay_secs } => {
+            let mut cfg = portalnet_node::config::NodeConfig::load(&dir)?;
+            let ca = std::fs::canonicalize(&directory_ca)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", directory_ca.display()))?;
+            cfg.directory =
+                Some(portalnet_node::config::DirectoryLink { endpoint: directory, id: directory_id, ca });
+            if let Some(s) = activation_delay_secs {
+                cfg.network.activation_delay_secs = s;
+            }
+            cfg.save(&dir)?;
+            say!("linked; restart the portal (portald run --dir {})", dir.display());
+            Ok(())
+        }
+        Cmd::RotateKey { dir } => {
+            let id = portalnet_node::identity::Identity::rotate(&dir)?;
+            say!(
+                "new key {}; the old one is kept to sign the rotation. Restart the portal.",
+                id.fingerprint()
+            );
             Ok(())
         }
     }

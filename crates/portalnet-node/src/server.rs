@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 use portalnet_core::Clock;
 use portalnet_proto::v1::{
     echo_server::EchoServer, group_service_server::GroupServiceServer,
-    invitation_service_server::InvitationServiceServer, portal_service_server::PortalServiceServer,
-    report_service_server::ReportServiceServer, task_service_server::TaskServiceServer,
-    user_service_server::UserServiceServer,
+    invitation_service_server::InvitationServiceServer, network_service_server::NetworkServiceServer,
+    portal_service_server::PortalServiceServer, report_service_server::ReportServiceServer,
+    task_service_server::TaskServiceServer, user_service_server::UserServiceServer,
 };
 use portalnet_store::Db;
 use portalnet_store::schema::Tables;
@@ -115,15 +115,38 @@ pub async fn start(
     };
     let portal =
         Arc::new(Portal::open(Tables::open(&db)?, clock, options).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let directory = match &config.directory {
+        Some(link) => Some(Arc::new(crate::network::DirectoryClient::new(
+            dir,
+            link,
+            &config.portal_id,
+            identity.signing.clone(),
+        )?)),
+        None => None,
+    };
     let state = Arc::new(State {
         portal: portal.clone(),
         endpoints: vec![endpoint.clone()],
         public_key: identity.public_hex(),
         fingerprint: identity.fingerprint(),
+        directory: directory.clone(),
+        activation_delay_ms: i64::try_from(config.network.activation_delay_secs.saturating_mul(1000))
+            .unwrap_or(i64::MAX),
     });
     let server = spawn_server(state.clone(), &config, tls, listener, shutdown.clone())?;
-    let mut workers =
-        vec![tokio::spawn(crate::mailer::run(portal, mail_transport(dir, &config)?, shutdown.clone()))];
+    let mut workers = vec![tokio::spawn(crate::mailer::run(
+        portal.clone(),
+        mail_transport(dir, &config)?,
+        shutdown.clone(),
+    ))];
+    if let Some(client) = directory {
+        workers.push(tokio::spawn(crate::network::run_sync(
+            portal,
+            client,
+            endpoint.clone(),
+            shutdown.clone(),
+        )));
+    }
     if let Some(l) = web_listener {
         let (state, shutdown) = (state.clone(), shutdown.clone());
         workers.push(tokio::spawn(async move {
@@ -179,7 +202,11 @@ fn spawn_server(
             ReportServiceServer::new(grpc::ReportSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
         )
         .add_service(
-            InvitationServiceServer::new(grpc::InvitationSvc(state)).max_decoding_message_size(MAX_MESSAGE),
+            InvitationServiceServer::new(grpc::InvitationSvc(state.clone()))
+                .max_decoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            NetworkServiceServer::new(grpc::NetworkSvc(state)).max_decoding_message_size(MAX_MESSAGE),
         )
         .add_service(EchoServer::new(grpc::EchoSvc).max_decoding_message_size(MAX_MESSAGE));
     Ok(tokio::spawn(async move {

@@ -12,10 +12,15 @@ pub struct TlsFiles {
 }
 
 pub fn ensure(dir: &Path, cfg: &NodeConfig) -> Result<TlsFiles> {
-    let cert = resolve(dir, &cfg.tls.cert);
-    let key = resolve(dir, &cfg.tls.key);
+    ensure_for(dir, &cfg.tls, &cfg.portal_id)
+}
+
+/// The same for any node (portal or directory) named `id`.
+pub fn ensure_for(dir: &Path, tls: &crate::config::TlsConfig, id: &str) -> Result<TlsFiles> {
+    let cert = resolve(dir, &tls.cert);
+    let key = resolve(dir, &tls.key);
     if !cert.exists() && !key.exists() {
-        let names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into(), cfg.portal_id.clone()];
+        let names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into(), id.to_string()];
         let ck =
             rcgen::generate_simple_self_signed(names).context("cannot create a self-signed certificate")?;
         if let Some(parent) = cert.parent() {

@@ -81,6 +81,9 @@ pub struct Tables {
     /// SHA-256 (hex) of an invitation's current token → the invitation id.
     pub invitation_tokens: Table<String, u64>,
     pub mail_outbox: Table<u64, OutboxMail>,
+    /// Small named counters: e.g. `directory.changes` (bumped with every change the
+    /// directory must learn of) and `directory.published` (the value last pushed).
+    pub counters: Table<String, u64>,
 }
 
 impl Record for u64 {
@@ -103,6 +106,7 @@ impl Tables {
             invitations: Table::open(db, "invitations")?,
             invitation_tokens: Table::open(db, "invitation_tokens")?,
             mail_outbox: Table::open(db, "mail_outbox")?,
+            counters: Table::open(db, "counters")?,
         })
     }
 

@@ -33,6 +33,8 @@ pub struct Portal {
     pub options: PortalOptions,
     /// Woken after a write that queued e-mail.
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// Woken after a write that the Network directory must learn of.
+    pub directory_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Run-time settings from the node's configuration.
@@ -54,7 +56,14 @@ impl Portal {
                 "this data folder holds no portal: run `portald init` first",
             ))
         })?;
-        Ok(Self { tables, clock, settings, options, mail_wake: Arc::new(tokio::sync::Notify::new()) })
+        Ok(Self {
+            tables,
+            clock,
+            settings,
+            options,
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
+            directory_wake: Arc::new(tokio::sync::Notify::new()),
+        })
     }
 
     pub fn now(&self) -> Timestamp {
@@ -97,7 +106,21 @@ impl Portal {
     }
 }
 
+/// Counter bumped by every change of published people.
+pub const DIRECTORY_CHANGES: &str = "directory.changes";
+/// The value of [`DIRECTORY_CHANGES`] the directory has confirmed.
+pub const DIRECTORY_PUBLISHED: &str = "directory.published";
+
 impl Portal {
+    /// Notes, inside a write, that the directory must learn of a change of people;
+    /// the directory sync publishes after the commit.
+    pub(crate) fn directory_changed(&self, tx: &mut portalnet_store::WriteTx<'_>) -> NodeResult<()> {
+        let key = DIRECTORY_CHANGES.to_string();
+        let n = self.tables.counters.tx_get(tx, &key)?.unwrap_or(0);
+        self.tables.counters.tx_put(tx, &key, &(n + 1))?;
+        Ok(())
+    }
+
     /// The plan's seat limit as stored now (it changes at run time).
     pub(crate) fn seats(&self, tx: &portalnet_store::WriteTx<'_>) -> NodeResult<u32> {
         Ok(self

@@ -23,8 +23,9 @@ impl Portal {
             self.check_email_unused(tx, &user.email, None)?;
             check_seat(self.seats(tx)?, self.active_users(tx)?)?;
             t.users.tx_put(tx, &user.login, &user)?;
-            Ok(())
+            self.directory_changed(tx)
         })?;
+        self.directory_wake.notify_one();
         Ok(user)
     }
 
@@ -123,7 +124,24 @@ impl Portal {
             self.check_email_unused(tx, &email, Some(&login))?;
             user.email = email.clone();
             t.users.tx_put(tx, &login, &user)?;
+            self.directory_changed(tx)?;
             Ok(user)
+        })
+        .inspect(|_| self.directory_wake.notify_one())
+    }
+
+    /// Fails when another user of this portal has `email` (before asking the
+    /// directory to move a Network account to it).
+    pub fn check_email_free_for(&self, login: &str, email: &str) -> NodeResult<()> {
+        self.tables.db.write(|tx| self.check_email_unused(tx, email, Some(login)))
+    }
+
+    /// After the directory moved the caller's Network account to `email` (R11).
+    pub fn apply_account_email(&self, login: &str, email: &str) -> NodeResult<User> {
+        let email = email.to_string();
+        self.change_user(login, move |u| {
+            u.email = email;
+            Ok(())
         })
     }
 
@@ -163,8 +181,10 @@ impl Portal {
             })?;
             f(&mut user)?;
             t.users.tx_put(tx, &user.login, &user)?;
+            self.directory_changed(tx)?;
             Ok(user)
         })
+        .inspect(|_| self.directory_wake.notify_one())
     }
 
     /// E-mail addresses are unique on a portal, compared case-insensitively.

@@ -5,6 +5,7 @@
 mod echo;
 mod groups;
 mod invites;
+mod network;
 mod portal;
 mod tasks;
 mod users;
@@ -12,6 +13,7 @@ mod users;
 pub use echo::EchoSvc;
 pub use groups::GroupSvc;
 pub use invites::InvitationSvc;
+pub use network::NetworkSvc;
 pub use portal::{PortalSvc, ReportSvc};
 pub use tasks::TaskSvc;
 pub use users::UserSvc;
@@ -26,6 +28,10 @@ pub struct State {
     pub endpoints: Vec<String>,
     pub public_key: String,
     pub fingerprint: String,
+    /// The Network directory, when the portal is linked to one.
+    pub directory: Option<std::sync::Arc<crate::network::DirectoryClient>>,
+    /// Delay between switching the network on and cross-portal tasks (R15).
+    pub activation_delay_ms: i64,
 }
 
 impl State {

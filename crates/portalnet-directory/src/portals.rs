@@ -1,0 +1,141 @@
+//! Registered portals: registration, key rotation, the network setting (R13, R15).
+
+use crate::error::{Error, Result};
+use crate::records::PortalRecord;
+use crate::{Directory, MAX_ENDPOINT};
+use portalnet_core::time::Timestamp;
+use portalnet_core::validate;
+
+/// A portal id in its stored form (lowercase), or InvalidArgument.
+pub(crate) fn portal_id(id: &str) -> Result<String> {
+    Ok(validate::portal_id(id)?)
+}
+
+fn endpoint(value: &str) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(Error::invalid("endpoint is required (e.g. `https://alpha.test:7443`)"));
+    }
+    if v.len() > MAX_ENDPOINT || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid(format!(
+            "endpoint is not valid: at most {MAX_ENDPOINT} bytes, no spaces or control characters"
+        )));
+    }
+    Ok(v.to_string())
+}
+
+impl Directory {
+    /// Registers a new portal (network off), or updates the endpoint of a known one
+    /// presenting its current key. A known portal presenting another key gets
+    /// PermissionDenied: that takes [`Directory::rotate_key`].
+    pub fn register(
+        &self,
+        portal_id: &str,
+        endpoint: &str,
+        public_key: [u8; 32],
+        now: Timestamp,
+    ) -> Result<PortalRecord> {
+        let id = self::portal_id(portal_id)?;
+        let endpoint = self::endpoint(endpoint)?;
+        self.db.write(|tx| {
+            let record = match self.portals.tx_get(tx, &id)? {
+                None => PortalRecord {
+                    portal_id: id.clone(),
+                    endpoint,
+                    public_key,
+                    network_enabled: false,
+                    network_enabled_since: None,
+                    registered_at: now,
+                    previous_keys: Vec::new(),
+                    key_rotated_at: None,
+                    entries: 0,
+                },
+                Some(known) if known.public_key == public_key => {
+                    if known.endpoint == endpoint {
+                        return Ok(known);
+                    }
+                    PortalRecord { endpoint, ..known }
+                }
+                Some(_) => {
+                    return Err(Error::PermissionDenied(format!(
+                        "portal {id} is registered with another key: register the new key with a rotation \
+                         signed by the old one"
+                    )));
+                }
+            };
+            self.portals.tx_put(tx, &id, &record)?;
+            Ok(record)
+        })
+    }
+
+    /// Replaces a portal's key; the caller has verified the rotation signature of
+    /// the current key. The old key is kept in `previous_keys`. Rotating to the
+    /// current key only updates the endpoint; a key used before is refused.
+    pub fn rotate_key(
+        &self,
+        portal_id: &str,
+        new_key: [u8; 32],
+        endpoint: &str,
+        now: Timestamp,
+    ) -> Result<PortalRecord> {
+        let id = self::portal_id(portal_id)?;
+        let endpoint = self::endpoint(endpoint)?;
+        self.db.write(|tx| {
+            let mut record = self.known(tx, &id)?;
+            if record.public_key != new_key {
+                if record.previous_keys.contains(&new_key) {
+                    return Err(Error::FailedPrecondition(format!(
+                        "portal {id} used this key before: rotate to a new key"
+                    )));
+                }
+                record.previous_keys.push(record.public_key);
+                record.public_key = new_key;
+                record.key_rotated_at = Some(now);
+            }
+            record.endpoint = endpoint;
+            self.portals.tx_put(tx, &id, &record)?;
+            Ok(record)
+        })
+    }
+
+    /// The portal registered under `portal_id`, if any.
+    pub fn portal(&self, portal_id: &str) -> Result<Option<PortalRecord>> {
+        let Ok(id) = self::portal_id(portal_id) else { return Ok(None) };
+        Ok(self.portals.get(&id)?)
+    }
+
+    /// Every registered portal, in id order.
+    pub fn portals(&self) -> Result<Vec<PortalRecord>> {
+        self.portals.iter().map(|r| r.map(|(_, p)| p).map_err(Error::from)).collect()
+    }
+
+    /// Switches network communication on or off (R13). Switching on records `now`
+    /// as `network_enabled_since` (R15); when already on, the earlier time stays.
+    /// Switching off clears it and takes the portal's people out of search and
+    /// e-mail lookup; they stay stored and come back when it is switched on again.
+    pub fn set_network(&self, portal_id: &str, enabled: bool, now: Timestamp) -> Result<PortalRecord> {
+        let id = self::portal_id(portal_id)?;
+        self.db.write(|tx| {
+            let mut record = self.known(tx, &id)?;
+            if record.network_enabled == enabled {
+                return Ok(record);
+            }
+            record.network_enabled = enabled;
+            record.network_enabled_since = enabled.then_some(now);
+            self.reindex_portal(tx, &id, enabled)?;
+            self.portals.tx_put(tx, &id, &record)?;
+            Ok(record)
+        })
+    }
+
+    pub(crate) fn known(&self, tx: &portalnet_store::WriteTx<'_>, id: &str) -> Result<PortalRecord> {
+        self.portals
+            .tx_get(tx, &id.to_string())?
+            .ok_or_else(|| Error::not_found(format!("portal {id} is not registered with the directory")))
+    }
+
+    /// Whether `portal_id` is registered with its network on.
+    pub(crate) fn visible(&self, portal_id: &str) -> Result<bool> {
+        Ok(self.portals.get(&portal_id.to_string())?.is_some_and(|p| p.network_enabled))
+    }
+}

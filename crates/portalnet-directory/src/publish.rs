@@ -1,0 +1,151 @@
+//! Publishing a portal's people: validated, then written in one atomic write with
+//! their name-index keys (when the portal's network is on) and account links.
+
+use crate::accounts::AccountChanges;
+use crate::error::{Error, Result};
+use crate::portals::portal_id;
+use crate::records::{Entry, EntryKey, EntryRecord};
+use crate::{Directory, MAX_POSITION_CHARS, MAX_REMOVES, MAX_UPSERTS};
+use portalnet_core::validate;
+use portalnet_store::Key;
+use std::collections::HashSet;
+
+fn clean_entry(e: &Entry) -> Result<Entry> {
+    let login = validate::login("login", &e.login)?;
+    Ok(Entry {
+        display_name: validate::name(&format!("display name of {login}"), &e.display_name)?,
+        position: validate::optional_line(&format!("position of {login}"), &e.position, MAX_POSITION_CHARS)?,
+        email: validate::email(&format!("e-mail of {login}"), &e.email)?,
+        login,
+    })
+}
+
+impl Directory {
+    /// Upserts and removes entries of `portal_id`'s people; with `replace_all`, every
+    /// entry not in `upsert` is removed. Each entry is keyed by (portal, login), its
+    /// address is `login@portal_id`, and it is linked to the Network account of its
+    /// e-mail. All or nothing: one invalid entry refuses the whole call. Returns the
+    /// number of entries the portal has now.
+    ///
+    /// Entries of a portal whose network is off are stored but not searchable.
+    pub fn publish(
+        &self,
+        portal_id: &str,
+        upsert: Vec<Entry>,
+        remove: Vec<String>,
+        replace_all: bool,
+    ) -> Result<u32> {
+        let id = self::portal_id(portal_id)?;
+        if upsert.len() > MAX_UPSERTS {
+            return Err(Error::invalid(format!(
+                "{} entries in one publish; the limit is {MAX_UPSERTS}: send them in batches",
+                upsert.len()
+            )));
+        }
+        if remove.len() > MAX_REMOVES {
+            return Err(Error::invalid(format!(
+                "{} removals in one publish; the limit is {MAX_REMOVES}",
+                remove.len()
+            )));
+        }
+        let mut upserts = Vec::with_capacity(upsert.len());
+        let mut logins = HashSet::with_capacity(upsert.len());
+        for e in &upsert {
+            let e = clean_entry(e)?;
+            if !logins.insert(e.login.clone()) {
+                return Err(Error::invalid(format!("login {} appears twice in one publish", e.login)));
+            }
+            upserts.push(e);
+        }
+        let mut removals = Vec::with_capacity(remove.len());
+        for login in &remove {
+            let login = validate::login("login to remove", login)?;
+            if logins.contains(&login) {
+                return Err(Error::invalid(format!("login {login} is both upserted and removed")));
+            }
+            removals.push(login);
+        }
+
+        self.db.write(|tx| {
+            let mut portal = self.known(tx, &id)?;
+            let visible = portal.network_enabled;
+            let mut accounts = AccountChanges::new(self);
+            if replace_all {
+                for (k, _) in tx.scan_prefix(self.entries.tree(), &EntryKey::portal_prefix(&id))? {
+                    if let Some(key) = EntryKey::from_bytes(&k) {
+                        if !logins.contains(&key.login) {
+                            removals.push(key.login);
+                        }
+                    }
+                }
+            }
+            for login in removals {
+                let key = EntryKey::new(&id, &login);
+                let Some(old) = self.entries.tx_get(tx, &key)? else { continue };
+                if visible {
+                    self.unindex_person(tx, &key, &old.display_name);
+                }
+                accounts.unlink(tx, old.account, &key.address())?;
+                self.entries.tx_remove(tx, &key);
+                portal.entries = portal.entries.saturating_sub(1);
+            }
+            for e in upserts {
+                let key = EntryKey::new(&id, &e.login);
+                let addr = key.address();
+                let old = self.entries.tx_get(tx, &key)?;
+                let (account, reindex) = match &old {
+                    Some(old)
+                        if old.display_name == e.display_name
+                            && old.position == e.position
+                            && old.email == e.email =>
+                    {
+                        continue;
+                    }
+                    Some(old) => {
+                        let same_email = validate::email_key(&old.email) == validate::email_key(&e.email);
+                        let account = if same_email {
+                            old.account
+                        } else {
+                            accounts.unlink(tx, old.account, &addr)?;
+                            accounts.link(tx, &e.email, &addr)?
+                        };
+                        let reindex = visible && old.display_name != e.display_name;
+                        if reindex {
+                            self.unindex_person(tx, &key, &old.display_name);
+                        }
+                        (account, reindex)
+                    }
+                    None => {
+                        portal.entries = portal.entries.saturating_add(1);
+                        (accounts.link(tx, &e.email, &addr)?, visible)
+                    }
+                };
+                if reindex {
+                    self.index_person(tx, &key, &e.display_name)?;
+                }
+                let record = EntryRecord {
+                    display_name: e.display_name,
+                    position: e.position,
+                    email: e.email,
+                    account,
+                };
+                self.entries.tx_put(tx, &key, &record)?;
+            }
+            accounts.finish(tx)?;
+            self.portals.tx_put(tx, &id, &portal)?;
+            Ok(portal.entries)
+        })
+    }
+
+    /// One stored entry, e-mail included (for the portal that published it).
+    pub fn entry(&self, portal_id: &str, login: &str) -> Result<Option<Entry>> {
+        let id = self::portal_id(portal_id)?;
+        let login = login.trim();
+        Ok(self.entries.get(&EntryKey::new(&id, login))?.map(|r| Entry {
+            login: login.to_string(),
+            display_name: r.display_name,
+            position: r.position,
+            email: r.email,
+        }))
+    }
+}

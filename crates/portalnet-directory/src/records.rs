@@ -1,0 +1,272 @@
+//! What the directory stores, the keys it stores them under, and what it answers.
+
+use portalnet_core::time::Timestamp;
+use portalnet_store::{Key, Record};
+use serde::{Deserialize, Serialize};
+
+/// A registered portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalRecord {
+    pub portal_id: String,
+    pub endpoint: String,
+    /// The Ed25519 public key its requests are signed with (hex in storage).
+    #[serde(with = "hex_key")]
+    pub public_key: [u8; 32],
+    /// Network communication for all users of the portal (R13).
+    pub network_enabled: bool,
+    /// When it was last switched on (R15); `None` while off.
+    pub network_enabled_since: Option<Timestamp>,
+    pub registered_at: Timestamp,
+    /// Keys used before the current one, oldest first.
+    #[serde(with = "hex_keys", default)]
+    pub previous_keys: Vec<[u8; 32]>,
+    /// When the key was last rotated.
+    #[serde(default)]
+    pub key_rotated_at: Option<Timestamp>,
+    /// Entries the portal has published and not removed.
+    #[serde(default)]
+    pub entries: u32,
+}
+
+/// One person as their portal publishes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub login: String,
+    pub display_name: String,
+    pub position: String,
+    /// Used for exact lookup and the Network account only; never returned.
+    pub email: String,
+}
+
+/// A search result. Never carries the e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub display_name: String,
+    pub position: String,
+    pub portal_id: String,
+    /// `login@portal_id`.
+    pub address: String,
+}
+
+/// A Network account: a person's global identity (R11), owning one e-mail address
+/// that is unique across the directory, and the addresses (`login@portal`) linked
+/// to it, sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub email: String,
+    pub addresses: Vec<String>,
+}
+
+/// A stored entry, under [`EntryKey`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct EntryRecord {
+    pub display_name: String,
+    pub position: String,
+    pub email: String,
+    /// The Network account the entry is linked to.
+    pub account: u64,
+}
+
+/// A stored account, under its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AccountRecord {
+    pub email: String,
+    pub addresses: Vec<String>,
+}
+
+/// The value of a name-index key: the person's folded words joined by one space,
+/// enough to check the other query words and rank without reading the entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct IndexedName(pub String);
+
+impl Record for PortalRecord {
+    const NAME: &'static str = "directory portal";
+    const VERSION: u16 = 1;
+}
+impl Record for EntryRecord {
+    const NAME: &'static str = "directory entry";
+    const VERSION: u16 = 1;
+}
+impl Record for AccountRecord {
+    const NAME: &'static str = "network account";
+    const VERSION: u16 = 1;
+}
+impl Record for IndexedName {
+    const NAME: &'static str = "name index entry";
+    const VERSION: u16 = 1;
+}
+
+/// An entry's key: `portal ‖ 0x00 ‖ login`, so one portal's entries are one prefix.
+/// Portal ids and logins are validated and never contain 0x00.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct EntryKey {
+    pub portal: String,
+    pub login: String,
+}
+
+impl EntryKey {
+    pub fn new(portal: &str, login: &str) -> Self {
+        Self { portal: portal.to_string(), login: login.to_string() }
+    }
+
+    /// The key prefix of every entry of `portal`.
+    pub fn portal_prefix(portal: &str) -> Vec<u8> {
+        let mut k = portal.as_bytes().to_vec();
+        k.push(0);
+        k
+    }
+
+    pub fn address(&self) -> String {
+        address(&self.login, &self.portal)
+    }
+}
+
+impl Key for EntryKey {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut k = Self::portal_prefix(&self.portal);
+        k.extend_from_slice(self.login.as_bytes());
+        k
+    }
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        let (portal, login) = split_zero(b)?;
+        Some(Self { portal: utf8(portal)?, login: utf8(login)? })
+    }
+}
+
+/// A name-index key: `folded word ‖ 0x00 ‖ portal ‖ 0x00 ‖ login`. A word prefix is
+/// a key-range scan, and within it the keys of that exact word sort first (0x00 is
+/// the smallest byte). Folded words hold only letters and digits.
+pub(crate) fn name_key(word: &str, portal: &str, login: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(word.len() + portal.len() + login.len() + 2);
+    k.extend_from_slice(word.as_bytes());
+    k.push(0);
+    k.extend_from_slice(portal.as_bytes());
+    k.push(0);
+    k.extend_from_slice(login.as_bytes());
+    k
+}
+
+/// Splits a name-index key into (word, portal, login) without copying.
+pub(crate) fn split_name_key(k: &[u8]) -> Option<(&str, &str, &str)> {
+    let (word, rest) = split_zero(k)?;
+    let (portal, login) = split_zero(rest)?;
+    Some((as_str(word)?, as_str(portal)?, as_str(login)?))
+}
+
+pub(crate) fn address(login: &str, portal: &str) -> String {
+    format!("{login}@{portal}")
+}
+
+fn split_zero(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = b.iter().position(|&x| x == 0)?;
+    Some((&b[..i], &b[i + 1..]))
+}
+
+fn as_str(b: &[u8]) -> Option<&str> {
+    std::str::from_utf8(b).ok()
+}
+
+fn utf8(b: &[u8]) -> Option<String> {
+    as_str(b).map(str::to_string)
+}
+
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
+}
+
+pub(crate) fn key_from_hex(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let nibble = |c: u8| char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (nibble(b[2 * i])? << 4) | nibble(b[2 * i + 1])?;
+    }
+    Some(out)
+}
+
+mod hex_key {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(key: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::to_hex(key))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let s = String::deserialize(d)?;
+        super::key_from_hex(&s).ok_or_else(|| D::Error::custom("expected 64 hex digits"))
+    }
+}
+
+mod hex_keys {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error, ser::SerializeSeq};
+
+    pub fn serialize<S: Serializer>(keys: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(keys.len()))?;
+        for k in keys {
+            seq.serialize_element(&super::to_hex(k))?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 32]>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|s| super::key_from_hex(s).ok_or_else(|| D::Error::custom("expected 64 hex digits")))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        let k = EntryKey::new("alpha.test", "anna");
+        assert_eq!(EntryKey::from_bytes(&k.to_bytes()), Some(k));
+        let n = name_key("kowalski", "alpha.test", "jan");
+        assert_eq!(split_name_key(&n), Some(("kowalski", "alpha.test", "jan")));
+        assert_eq!(split_name_key(b"no-separators"), None);
+    }
+
+    #[test]
+    fn exact_word_keys_sort_before_longer_words() {
+        assert!(name_key("jan", "zz.test", "zz") < name_key("jana", "aa.test", "aa"));
+        assert!(name_key("jan", "zz.test", "zz") < name_key("jan0", "aa.test", "aa"));
+    }
+
+    #[test]
+    fn portal_record_keys_as_hex() {
+        let mut key = [0u8; 32];
+        key[0] = 0xab;
+        key[31] = 0x01;
+        let r = PortalRecord {
+            portal_id: "alpha.test".into(),
+            endpoint: "https://alpha.test:7443".into(),
+            public_key: key,
+            network_enabled: false,
+            network_enabled_since: None,
+            registered_at: Timestamp(5),
+            previous_keys: vec![[7u8; 32]],
+            key_rotated_at: None,
+            entries: 0,
+        };
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains(&format!("\"ab{}01\"", "00".repeat(30))), "{json}");
+        let back: PortalRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(key_from_hex("zz"), None);
+        assert_eq!(key_from_hex(&"g".repeat(64)), None);
+        assert_eq!(key_from_hex(&"é".repeat(32)), None);
+    }
+}

@@ -1,0 +1,376 @@
+//! The Network directory role (`portald directory`): its own data folder, TLS
+//! certificate and storage, serving the `Directory` gRPC service. Every call but
+//! `LookupPortal` is a signed envelope from a registered portal (first
+//! registration: signed by the key being registered, which proves possession).
+
+use crate::config::TlsConfig;
+use anyhow::{Context, Result};
+use portalnet_core::{Clock, Timestamp};
+use portalnet_directory::{Directory, Entry, RateLimiter};
+use portalnet_federation::{KeyLookup, SignError, Verifier, verifying_key_from_bytes};
+use portalnet_proto::v1::{self as pb, directory_server::DirectoryServer};
+use portalnet_store::Db;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::{Identity as TlsIdentity, Server, ServerTlsConfig};
+use tonic::{Request, Response, Status};
+
+pub const CONFIG_FILE: &str = "directory.toml";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirectoryConfig {
+    /// The directory's id: the destination portals sign their requests for.
+    pub id: String,
+    pub listen: SocketAddr,
+    #[serde(default)]
+    pub tls: TlsConfig,
+    /// Searches a portal may make per second, on average, and in a burst (R16).
+    #[serde(default = "default_rate")]
+    pub search_rate_per_sec: f64,
+    #[serde(default = "default_burst")]
+    pub search_burst: u32,
+}
+
+fn default_rate() -> f64 {
+    10.0
+}
+fn default_burst() -> u32 {
+    50
+}
+
+impl DirectoryConfig {
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(CONFIG_FILE);
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("{} is not a valid directory config", path.display()))
+    }
+}
+
+/// Creates the directory's data folder (config and TLS certificate) unless it exists.
+pub fn init_if_needed(dir: &Path, id: &str, listen: SocketAddr) -> Result<DirectoryConfig> {
+    if dir.join(CONFIG_FILE).exists() {
+        return DirectoryConfig::load(dir);
+    }
+    let id = portalnet_core::validate::portal_id(id).map_err(|e| anyhow::anyhow!("directory id: {e}"))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let cfg = DirectoryConfig {
+        id,
+        listen,
+        tls: TlsConfig::default(),
+        search_rate_per_sec: default_rate(),
+        search_burst: default_burst(),
+    };
+    std::fs::write(dir.join(CONFIG_FILE), toml::to_string_pretty(&cfg)?)?;
+    Ok(cfg)
+}
+
+pub struct DirectoryHandle {
+    pub addr: SocketAddr,
+    pub endpoint: String,
+    pub id: String,
+    /// The certificate portals pin (`[directory] ca`).
+    pub cert: PathBuf,
+    shutdown: CancellationToken,
+    server: JoinHandle<Result<()>>,
+    db: Db,
+}
+
+impl DirectoryHandle {
+    pub async fn stop(self) -> Result<()> {
+        self.shutdown.cancel();
+        match tokio::time::timeout(crate::server::SHUTDOWN_GRACE, self.server).await {
+            Ok(joined) => joined.context("directory task failed")??,
+            Err(_) => tracing::warn!("directory connections still open; closing them"),
+        }
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.sync()).await??;
+        Ok(())
+    }
+}
+
+pub async fn start(
+    dir: &Path,
+    clock: Arc<dyn Clock>,
+    listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> Result<DirectoryHandle> {
+    let cfg = DirectoryConfig::load(dir)?;
+    let tls = crate::tls::ensure_for(dir, &cfg.tls, &cfg.id)?;
+    let db =
+        Db::open(&dir.join("db")).with_context(|| format!("cannot open storage in {}", dir.display()))?;
+    let directory = Directory::open(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let listener = match listener {
+        Some(l) => l,
+        None => {
+            TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?
+        }
+    };
+    let addr = listener.local_addr()?;
+    let endpoint = format!("https://{addr}");
+    let svc = DirectorySvc {
+        directory,
+        verifier: Verifier::new(cfg.id.clone()),
+        limiter: RateLimiter::new(cfg.search_rate_per_sec, cfg.search_burst),
+        clock,
+        db: db.clone(),
+    };
+    let identity = TlsIdentity::from_pem(tls.cert_pem, tls.key_pem);
+    let mut builder = Server::builder()
+        .tls_config(ServerTlsConfig::new().identity(identity))
+        .context("TLS certificate or key is not usable")?
+        .timeout(std::time::Duration::from_secs(60));
+    let (health, health_svc) = tonic_health::server::health_reporter();
+    health.set_serving::<DirectoryServer<DirectorySvc>>().await;
+    let router = builder
+        .add_service(health_svc)
+        .add_service(DirectoryServer::new(svc).max_decoding_message_size(16 * 1024 * 1024));
+    let token = shutdown.clone();
+    let server = tokio::spawn(async move {
+        router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), token.cancelled_owned())
+            .await
+            .context("directory gRPC server failed")
+    });
+    std::fs::write(dir.join("endpoint"), &endpoint)?;
+    tracing::info!(id = %cfg.id, %endpoint, "Network directory serving");
+    Ok(DirectoryHandle {
+        addr,
+        endpoint,
+        id: cfg.id.clone(),
+        cert: crate::config::resolve(dir, &cfg.tls.cert),
+        shutdown,
+        server,
+        db,
+    })
+}
+
+struct DirectorySvc {
+    directory: Directory,
+    verifier: Verifier,
+    limiter: RateLimiter,
+    clock: Arc<dyn Clock>,
+    db: Db,
+}
+
+struct Keys<'a>(&'a Directory);
+
+impl KeyLookup for Keys<'_> {
+    fn key_of(&self, portal_id: &str) -> Option<ed25519_dalek::VerifyingKey> {
+        let rec = self.0.portal(portal_id).ok()??;
+        verifying_key_from_bytes(&rec.public_key).ok()
+    }
+}
+
+fn sign_status(e: SignError) -> Status {
+    match e {
+        SignError::Malformed { .. }
+        | SignError::UndecodablePayload { .. }
+        | SignError::InvalidAddress { .. } => Status::invalid_argument(e.to_string()),
+        SignError::ForeignUser { .. } => Status::permission_denied(e.to_string()),
+        SignError::Busy { .. } => Status::resource_exhausted(e.to_string()),
+        _ => Status::unauthenticated(e.to_string()),
+    }
+}
+
+/// The one place directory errors become statuses; storage details stay in the log.
+fn dir_status(e: portalnet_directory::Error) -> Status {
+    use portalnet_directory::Error as E;
+    match e {
+        E::InvalidArgument(m) => Status::invalid_argument(m),
+        E::NotFound(m) => Status::not_found(m),
+        E::AlreadyExists(m) => Status::already_exists(m),
+        E::FailedPrecondition(m) => Status::failed_precondition(m),
+        E::PermissionDenied(m) => Status::permission_denied(m),
+        E::ResourceExhausted(m) => Status::resource_exhausted(m),
+        E::Store(e) => {
+            tracing::error!(error = %e, "directory storage");
+            Status::internal("internal storage error in the directory")
+        }
+    }
+}
+
+impl DirectorySvc {
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Verifies a signed request from a registered portal and decodes its payload.
+    fn open<M: prost::Message + Default>(
+        &self,
+        req: &pb::Signed,
+        method: &str,
+    ) -> Result<(String, M), Status> {
+        let v = self.verifier.verify(req, method, &Keys(&self.directory), self.now()).map_err(sign_status)?;
+        let msg = v.decode::<M>().map_err(sign_status)?;
+        Ok((v.origin.to_string(), msg))
+    }
+
+    async fn durable(&self) -> Result<(), Status> {
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.sync()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "directory storage");
+                Err(Status::internal("internal storage error"))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "directory flush task");
+                Err(Status::internal("internal error"))
+            }
+        }
+    }
+}
+
+fn record(r: &portalnet_directory::PortalRecord) -> pb::PortalRecord {
+    pb::PortalRecord {
+        portal_id: r.portal_id.clone(),
+        endpoint: r.endpoint.clone(),
+        public_key: r.public_key.to_vec(),
+        network_enabled: r.network_enabled,
+        network_enabled_since: r.network_enabled_since.map_or(0, |t| t.0),
+        registered_at: r.registered_at.0,
+        previous_keys: r.previous_keys.iter().map(|k| k.to_vec()).collect(),
+    }
+}
+
+fn people(list: Vec<portalnet_directory::Person>, more: bool) -> pb::SearchResponse {
+    pb::SearchResponse {
+        people: list
+            .into_iter()
+            .map(|p| pb::Person {
+                display_name: p.display_name,
+                position: p.position,
+                portal_id: p.portal_id,
+                address: p.address,
+            })
+            .collect(),
+        more,
+    }
+}
+
+#[tonic::async_trait]
+impl pb::directory_server::Directory for DirectorySvc {
+    async fn register(&self, req: Request<pb::Signed>) -> Result<Response<pb::PortalRecord>, Status> {
+        let signed = req.into_inner();
+        // The key to check comes from the payload: decode it before verifying.
+        let body = <pb::RegisterPortal as prost::Message>::decode(signed.payload.as_slice())
+            .map_err(|e| Status::invalid_argument(format!("payload is not a RegisterPortal: {e}")))?;
+        let key = verifying_key_from_bytes(&body.public_key).map_err(sign_status)?;
+        self.verifier
+            .verify_with_key(&signed, crate::network::method::REGISTER, &key, self.now())
+            .map_err(sign_status)?;
+        if signed.origin != body.portal_id {
+            return Err(Status::permission_denied(format!(
+                "signed by {} but registers {}: a portal registers only itself",
+                signed.origin, body.portal_id
+            )));
+        }
+        portalnet_core::validate::portal_id(&body.portal_id)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let new_key = key.to_bytes();
+        let now = self.now();
+        let rec = match self.directory.portal(&body.portal_id).map_err(dir_status)? {
+            Some(old) if old.public_key != new_key => {
+                let old_key = verifying_key_from_bytes(&old.public_key).map_err(sign_status)?;
+                portalnet_federation::verify_rotation(
+                    &old_key,
+                    &body.portal_id,
+                    &new_key,
+                    &body.rotation_signature,
+                )
+                .map_err(|_| {
+                    Status::permission_denied(format!(
+                        "{} is registered with another key; a new key is accepted only with a rotation \
+                             signature by the old one (`portald rotate-key` keeps the old key for that)",
+                        body.portal_id
+                    ))
+                })?;
+                self.directory
+                    .rotate_key(&body.portal_id, new_key, &body.endpoint, now)
+                    .map_err(dir_status)?
+            }
+            _ => {
+                self.directory.register(&body.portal_id, &body.endpoint, new_key, now).map_err(dir_status)?
+            }
+        };
+        self.durable().await?;
+        Ok(Response::new(record(&rec)))
+    }
+
+    async fn lookup_portal(
+        &self,
+        req: Request<pb::LookupPortalRequest>,
+    ) -> Result<Response<pb::PortalRecord>, Status> {
+        let id = &req.get_ref().portal_id;
+        let rec =
+            self.directory.portal(id).map_err(dir_status)?.ok_or_else(|| {
+                Status::not_found(format!("portal {id} is not registered in this directory"))
+            })?;
+        Ok(Response::new(record(&rec)))
+    }
+
+    async fn set_network(&self, req: Request<pb::Signed>) -> Result<Response<pb::PortalRecord>, Status> {
+        let (origin, body): (String, pb::SetNetworkRequest) =
+            self.open(req.get_ref(), crate::network::method::SET_NETWORK)?;
+        let rec = self.directory.set_network(&origin, body.enabled, self.now()).map_err(dir_status)?;
+        self.durable().await?;
+        Ok(Response::new(record(&rec)))
+    }
+
+    async fn publish(&self, req: Request<pb::Signed>) -> Result<Response<pb::PublishResponse>, Status> {
+        let (origin, body): (String, pb::PublishRequest) =
+            self.open(req.get_ref(), crate::network::method::PUBLISH)?;
+        let upsert = body
+            .upsert
+            .into_iter()
+            .map(|e| Entry {
+                login: e.login,
+                display_name: e.display_name,
+                position: e.position,
+                email: e.email,
+            })
+            .collect();
+        // Entries are keyed by the signing portal: a portal publishes only its own people.
+        let n = self.directory.publish(&origin, upsert, body.remove, body.replace_all).map_err(dir_status)?;
+        self.durable().await?;
+        Ok(Response::new(pb::PublishResponse { entries: n }))
+    }
+
+    async fn search(&self, req: Request<pb::Signed>) -> Result<Response<pb::SearchResponse>, Status> {
+        let (origin, body): (String, pb::SearchRequest) =
+            self.open(req.get_ref(), crate::network::method::SEARCH)?;
+        self.rate_limit(&origin)?;
+        let (list, more) = self.directory.search(&body.query, body.limit, body.offset).map_err(dir_status)?;
+        Ok(Response::new(people(list, more)))
+    }
+
+    async fn lookup_email(&self, req: Request<pb::Signed>) -> Result<Response<pb::SearchResponse>, Status> {
+        let (origin, body): (String, pb::LookupEmailRequest) =
+            self.open(req.get_ref(), crate::network::method::LOOKUP_EMAIL)?;
+        self.rate_limit(&origin)?;
+        let found = self.directory.lookup_email(&body.email).map_err(dir_status)?;
+        Ok(Response::new(people(found.into_iter().collect(), false)))
+    }
+
+    async fn change_account_email(&self, req: Request<pb::Signed>) -> Result<Response<pb::Account>, Status> {
+        let (origin, body): (String, pb::ChangeAccountEmailRequest) =
+            self.open(req.get_ref(), crate::network::method::CHANGE_ACCOUNT_EMAIL)?;
+        let account =
+            self.directory.change_account_email(&origin, &body.login, &body.new_email).map_err(dir_status)?;
+        self.durable().await?;
+        Ok(Response::new(pb::Account { addresses: account.addresses }))
+    }
+}
+
+impl DirectorySvc {
+    fn rate_limit(&self, origin: &str) -> Result<(), Status> {
+        self.limiter.check(origin, self.now()).map_err(dir_status)
+    }
+}

@@ -1,0 +1,122 @@
+use super::State;
+use crate::network::directory_error;
+use portalnet_core::Error;
+use portalnet_core::user::UserKind;
+use portalnet_proto::v1::{self as pb, network_service_server::NetworkService};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// The portal's Network settings and search (R13–R16).
+pub struct NetworkSvc(pub Arc<State>);
+
+impl NetworkSvc {
+    fn client(&self) -> Result<&crate::network::DirectoryClient, Status> {
+        self.0.directory.as_deref().ok_or_else(|| {
+            Status::failed_precondition(
+                "this portal is not linked to a Network directory: set [directory] in portald.toml \
+                 (endpoint, id, ca) and restart",
+            )
+        })
+    }
+
+    fn status(&self) -> Result<pb::NetworkStatus, Status> {
+        let p = &self.0.portal;
+        let n = p.network_setting()?;
+        let from = n.available_from(self.0.activation_delay_ms);
+        let published = if n.enabled { p.directory_entries()?.len() } else { 0 };
+        Ok(pb::NetworkStatus {
+            enabled: n.enabled,
+            enabled_since: n.enabled_since.map_or(0, |t| t.0),
+            cross_portal_available_from: from.map_or(0, |t| t.0),
+            cross_portal_available_now: from.is_some_and(|t| p.now() >= t),
+            directory_endpoint: self
+                .0
+                .directory
+                .as_ref()
+                .map(|d| d.link.endpoint.clone())
+                .unwrap_or_default(),
+            published: u32::try_from(published).unwrap_or(u32::MAX),
+        })
+    }
+
+    async fn switch(
+        &self,
+        req: Request<pb::NetworkRequest>,
+        enabled: bool,
+    ) -> Result<Response<pb::NetworkStatus>, Status> {
+        let actor = self.0.actor(&req)?;
+        if !actor.admin {
+            return Err(Status::permission_denied("only portal administrators switch network communication"));
+        }
+        let client = self.client()?;
+        let rec = client
+            .set_network(enabled, self.0.portal.now())
+            .await
+            .map_err(|s| directory_error(&client.link, s))?;
+        self.0.portal.record_network(&rec)?;
+        self.0.durable().await?;
+        Ok(Response::new(self.status()?))
+    }
+}
+
+#[tonic::async_trait]
+impl NetworkService for NetworkSvc {
+    async fn enable(&self, req: Request<pb::NetworkRequest>) -> Result<Response<pb::NetworkStatus>, Status> {
+        self.switch(req, true).await
+    }
+
+    async fn disable(&self, req: Request<pb::NetworkRequest>) -> Result<Response<pb::NetworkStatus>, Status> {
+        self.switch(req, false).await
+    }
+
+    async fn status(&self, req: Request<pb::NetworkRequest>) -> Result<Response<pb::NetworkStatus>, Status> {
+        self.0.actor(&req)?;
+        Ok(Response::new(self.status()?))
+    }
+
+    async fn search(&self, req: Request<pb::SearchRequest>) -> Result<Response<pb::SearchResponse>, Status> {
+        let actor = self.0.actor(&req)?;
+        if actor.kind == UserKind::Extranet {
+            return Err(Status::permission_denied("extranet users cannot search the Network directory"));
+        }
+        if !self.0.portal.network_setting()?.enabled {
+            return Err(Status::failed_precondition(
+                "network communication is off on this portal; an administrator switches it on with \
+                 `portalctl network enable`",
+            ));
+        }
+        let client = self.client()?;
+        let r = client
+            .search(req.get_ref(), self.0.portal.now())
+            .await
+            .map_err(|s| directory_error(&client.link, s))?;
+        Ok(Response::new(r))
+    }
+
+    /// R11: the caller changes the e-mail of their Network account; the old
+    /// address is freed in the directory and on this portal.
+    async fn set_account_email(
+        &self,
+        req: Request<pb::SetAccountEmailRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        let actor = self.0.actor(&req)?;
+        let email =
+            portalnet_core::validate::email("email", &req.get_ref().email).map_err(crate::NodeError::from)?;
+        let portal = &self.0.portal;
+        portal.check_email_free_for(&actor.login, &email)?;
+        let client = self.client()?;
+        if !portal.network_setting()?.enabled {
+            return Err(crate::NodeError::Domain(Error::precondition(
+                "network communication is off on this portal, so it has no Network accounts to change",
+            ))
+            .into());
+        }
+        let account = client
+            .change_account_email(&actor.login, &email, portal.now())
+            .await
+            .map_err(|s| directory_error(&client.link, s))?;
+        portal.apply_account_email(&actor.login, &email)?;
+        self.0.durable().await?;
+        Ok(Response::new(account))
+    }
+}

@@ -1,0 +1,247 @@
+//! The portal's side of the Network (R13–R16): a client of the directory that signs
+//! every request with the portal key, and the sync task that registers the portal
+//! and keeps the directory's copy of its people in step.
+
+use crate::app::{DIRECTORY_CHANGES, DIRECTORY_PUBLISHED, Portal};
+use crate::config::DirectoryLink;
+use crate::error::{NodeError, NodeResult};
+use ed25519_dalek::SigningKey;
+use portalnet_core::Timestamp;
+use portalnet_core::settings::NetworkSetting;
+use portalnet_core::user::UserKind;
+use portalnet_federation::Signer;
+use portalnet_proto::v1 as pb;
+use portalnet_store::schema::SETTINGS_KEY;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+pub mod method {
+    pub const REGISTER: &str = "/portalnet.v1.Directory/Register";
+    pub const SET_NETWORK: &str = "/portalnet.v1.Directory/SetNetwork";
+    pub const PUBLISH: &str = "/portalnet.v1.Directory/Publish";
+    pub const SEARCH: &str = "/portalnet.v1.Directory/Search";
+    pub const LOOKUP_EMAIL: &str = "/portalnet.v1.Directory/LookupEmail";
+    pub const CHANGE_ACCOUNT_EMAIL: &str = "/portalnet.v1.Directory/ChangeAccountEmail";
+}
+
+/// The built-in administrator account is not a person: it is never published.
+const UNPUBLISHED: &str = "admin";
+
+pub struct DirectoryClient {
+    pub link: DirectoryLink,
+    client: pb::directory_client::DirectoryClient<Channel>,
+    signer: Signer,
+    public_key: [u8; 32],
+    /// The key this portal used before (`portal.key.previous`), to sign a rotation.
+    previous: Option<SigningKey>,
+}
+
+impl DirectoryClient {
+    pub fn new(dir: &Path, link: &DirectoryLink, portal_id: &str, key: SigningKey) -> anyhow::Result<Self> {
+        let ca = std::fs::read_to_string(crate::config::resolve(dir, &link.ca)).map_err(|e| {
+            anyhow::anyhow!("cannot read the directory's certificate {}: {e}", link.ca.display())
+        })?;
+        let channel = Endpoint::from_shared(link.endpoint.clone())?
+            .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)))?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .connect_lazy();
+        let previous = crate::identity::Identity::load_previous(dir)?.map(|i| i.signing);
+        Ok(Self {
+            link: link.clone(),
+            client: pb::directory_client::DirectoryClient::new(channel),
+            public_key: key.verifying_key().to_bytes(),
+            signer: Signer::new(portal_id.to_string(), key),
+            previous,
+        })
+    }
+
+    fn sign<M: prost::Message>(&self, method: &str, msg: &M, now: Timestamp) -> pb::Signed {
+        self.signer.sign(method, &self.link.id, now, msg)
+    }
+
+    pub async fn register(&self, endpoint: &str, now: Timestamp) -> Result<pb::PortalRecord, tonic::Status> {
+        let rotation_signature = self
+            .previous
+            .as_ref()
+            .map(|old| {
+                portalnet_federation::sign_rotation(old, self.signer.portal_id(), &self.public_key).to_vec()
+            })
+            .unwrap_or_default();
+        let req = pb::RegisterPortal {
+            portal_id: self.signer.portal_id().to_string(),
+            endpoint: endpoint.to_string(),
+            public_key: self.public_key.to_vec(),
+            rotation_signature,
+        };
+        Ok(self.client.clone().register(self.sign(method::REGISTER, &req, now)).await?.into_inner())
+    }
+
+    pub async fn set_network(
+        &self,
+        enabled: bool,
+        now: Timestamp,
+    ) -> Result<pb::PortalRecord, tonic::Status> {
+        let req = pb::SetNetworkRequest { enabled };
+        Ok(self.client.clone().set_network(self.sign(method::SET_NETWORK, &req, now)).await?.into_inner())
+    }
+
+    pub async fn publish(&self, req: &pb::PublishRequest, now: Timestamp) -> Result<u32, tonic::Status> {
+        Ok(self.client.clone().publish(self.sign(method::PUBLISH, req, now)).await?.into_inner().entries)
+    }
+
+    pub async fn search(
+        &self,
+        req: &pb::SearchRequest,
+        now: Timestamp,
+    ) -> Result<pb::SearchResponse, tonic::Status> {
+        Ok(self.client.clone().search(self.sign(method::SEARCH, req, now)).await?.into_inner())
+    }
+
+    pub async fn change_account_email(
+        &self,
+        login: &str,
+        email: &str,
+        now: Timestamp,
+    ) -> Result<pb::Account, tonic::Status> {
+        let req = pb::ChangeAccountEmailRequest { login: login.into(), new_email: email.into() };
+        Ok(self
+            .client
+            .clone()
+            .change_account_email(self.sign(method::CHANGE_ACCOUNT_EMAIL, &req, now))
+            .await?
+            .into_inner())
+    }
+}
+
+/// A directory call that failed, as the portal's own caller should see it.
+pub fn directory_error(link: &DirectoryLink, s: tonic::Status) -> tonic::Status {
+    match s.code() {
+        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown => {
+            tonic::Status::unavailable(format!(
+                "the Network directory at {} cannot be reached ({}); try again later",
+                link.endpoint,
+                s.message()
+            ))
+        }
+        code => tonic::Status::new(code, format!("the Network directory refused: {}", s.message())),
+    }
+}
+
+impl Portal {
+    pub fn network_setting(&self) -> NodeResult<NetworkSetting> {
+        Ok(self.tables.portal_settings()?.map(|s| s.network).unwrap_or_default())
+    }
+
+    /// Stores what the directory confirmed, and asks for a publish.
+    pub fn record_network(&self, rec: &pb::PortalRecord) -> NodeResult<NetworkSetting> {
+        let t = &self.tables;
+        let setting = NetworkSetting {
+            enabled: rec.network_enabled,
+            enabled_since: (rec.network_enabled_since > 0).then_some(Timestamp(rec.network_enabled_since)),
+        };
+        t.db.write(|tx| {
+            let key = SETTINGS_KEY.to_string();
+            let mut s =
+                t.settings.tx_get(tx, &key)?.ok_or_else(|| NodeError::invalid("portal settings missing"))?;
+            s.network = setting.clone();
+            t.settings.tx_put(tx, &key, &s)?;
+            self.directory_changed(tx)
+        })?;
+        self.directory_wake.notify_one();
+        Ok(setting)
+    }
+
+    /// Every active employee, as the directory shows them (R13: no extranet users).
+    pub fn directory_entries(&self) -> NodeResult<Vec<pb::DirectoryEntry>> {
+        let mut out = Vec::new();
+        for kv in self.tables.users.iter() {
+            let (_, u) = kv?;
+            if u.is_active() && u.kind == UserKind::Employee && u.login != UNPUBLISHED {
+                out.push(pb::DirectoryEntry {
+                    login: u.login,
+                    display_name: u.display_name,
+                    position: u.position,
+                    email: u.email,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn counter(&self, name: &str) -> NodeResult<u64> {
+        Ok(self.tables.counters.get(&name.to_string())?.unwrap_or(0))
+    }
+}
+
+/// Registers the portal, then publishes its people whenever they change while
+/// network communication is on. Retries with capped backoff (1 s → 60 s).
+pub async fn run_sync(
+    portal: Arc<Portal>,
+    client: Arc<DirectoryClient>,
+    endpoint: String,
+    shutdown: CancellationToken,
+) {
+    let mut registered = false;
+    let mut failures = 0u32;
+    loop {
+        let result = sync_once(&portal, &client, &endpoint, &mut registered).await;
+        let wait = match result {
+            Ok(()) => {
+                failures = 0;
+                Duration::from_secs(30)
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, attempt = failures, "directory sync failed; will retry");
+                Duration::from_millis((1000u64 << failures.min(6)).min(60_000))
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = portal.directory_wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+async fn sync_once(
+    portal: &Portal,
+    client: &DirectoryClient,
+    endpoint: &str,
+    registered: &mut bool,
+) -> anyhow::Result<()> {
+    if !*registered {
+        let rec = client
+            .register(endpoint, portal.now())
+            .await
+            .map_err(|s| anyhow::anyhow!("register: {}", s.message()))?;
+        portal.record_network(&rec).map_err(|e| anyhow::anyhow!("{e}"))?;
+        portal.durable().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        *registered = true;
+        tracing::info!(directory = %client.link.endpoint, "registered with the Network directory");
+    }
+    let changes = portal.counter(DIRECTORY_CHANGES).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if portal.counter(DIRECTORY_PUBLISHED).map_err(|e| anyhow::anyhow!("{e}"))? == changes {
+        return Ok(());
+    }
+    if portal.network_setting().map_err(|e| anyhow::anyhow!("{e}"))?.enabled {
+        let req = pb::PublishRequest {
+            upsert: portal.directory_entries().map_err(|e| anyhow::anyhow!("{e}"))?,
+            remove: Vec::new(),
+            replace_all: true,
+        };
+        let n = client
+            .publish(&req, portal.now())
+            .await
+            .map_err(|s| anyhow::anyhow!("publish: {}", s.message()))?;
+        tracing::info!(entries = n, "published people to the Network directory");
+    }
+    let t = &portal.tables;
+    t.db.write(|tx| t.counters.tx_put(tx, &DIRECTORY_PUBLISHED.to_string(), &changes))?;
+    portal.durable().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
