@@ -132,18 +132,42 @@ async fn registration_network_setting_and_search() {
     n.clock.advance(Duration::from_secs(DAY));
     assert!(n.a.network.status(pb::NetworkRequest {}).await.unwrap().into_inner().cross_portal_available_now);
 
+    // Exact lookup by e-mail (case-insensitive) finds one person; the address
+    // itself never comes back (the reply has no field for it).
+    let key = portalnet_node::identity::Identity::load(&n.beta.dir).unwrap().signing;
+    let beta = Signer::new("beta.test", key);
+    let mut d = n.dir.client().await.unwrap();
+    let req = beta.sign(
+        "/portalnet.v1.Directory/LookupEmail",
+        "directory.test",
+        portalnet_core::Clock::now(&n.clock),
+        &pb::LookupEmailRequest { email: "LUKASZ@Alpha.Test".into() },
+    );
+    let found = d.lookup_email(req).await.unwrap().into_inner().people;
+    assert_eq!(found.iter().map(|p| p.address.as_str()).collect::<Vec<_>>(), ["lukasz@alpha.test"]);
+
     // Renames and dismissals reach the directory.
+    n.a.users
+        .update_user(pb::UpdateUserRequest {
+            login: "lukasz".into(),
+            display_name: Some("Łukasz Nowicki".into()),
+            position: None,
+        })
+        .await
+        .unwrap();
+    search_settles(&n.b, "nowicki", &["lukasz@alpha.test"]).await;
+    search_settles(&n.b, "slazak", &[]).await;
     n.a.users.dismiss_user(pb::DismissUserRequest { login: "jan".into() }).await.unwrap();
     search_settles(&n.b, "kowalski", &[]).await;
 
     // Off again: alpha's people leave search within a bounded time.
     let st = n.a.network.disable(pb::NetworkRequest {}).await.unwrap().into_inner();
     assert!(!st.enabled && st.cross_portal_available_from == 0);
-    search_settles(&n.b, "lukasz", &[]).await;
+    search_settles(&n.b, "nowicki", &[]).await;
     // On again: back, with a new activation time.
     let st = n.a.network.enable(pb::NetworkRequest {}).await.unwrap().into_inner();
     assert!(!st.cross_portal_available_now);
-    search_settles(&n.b, "lukasz", &["lukasz@alpha.test"]).await;
+    search_settles(&n.b, "nowicki", &["lukasz@alpha.test"]).await;
 
     // Limits: short queries and big pages are refused.
     assert_eq!(search(&mut n.a, "l").await.unwrap_err().code(), Code::InvalidArgument);

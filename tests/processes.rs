@@ -187,6 +187,25 @@ async fn devnet_starts_seeded_portals_and_prints_exports() {
         let node = DevNode { endpoint: endpoint.clone(), dir: tmp.path().join(name) };
         let mine = ctl_json(&node, tok.trim(), &["task", "list"]);
         assert!(!mine.as_array().map(Vec::is_empty).unwrap_or(true), "{mine}");
+        // Devnet switched the network on and published everyone (R13, R16).
+        let status = ctl_json(&node, &token, &["network", "status"]);
+        assert_eq!(status["enabled"], true, "{status}");
+        assert!(status["cross_portal_available_from"].is_string(), "{status}");
+        let found = portalnet_tests::wait_for("people of the other portals in search", || {
+            let (node, tok) =
+                (DevNode { endpoint: node.endpoint.clone(), dir: node.dir.clone() }, tok.clone());
+            async move {
+                // Not ctl_json: while publishing settles, a poll may be refused
+                // (rate limit) — that just means "not yet".
+                let out = portalnet_tests::ctl(&node, tok.trim(), &["--json", "network", "search", "елкин"]);
+                let r: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                (r["people"].as_array()?.len() == 1).then_some(r)
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(found["people"][0]["address"], "anton@beta.test");
     }
     Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let st = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();

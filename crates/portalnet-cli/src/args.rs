@@ -87,6 +87,15 @@ pub enum UserCmd {
     Show { login: String },
     /// Dismiss a user (admins only)
     Dismiss { login: String },
+    /// Rename a user or change their position (admins only)
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["name", "position"])))]
+    Update {
+        login: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        position: Option<String>,
+    },
     /// Show the user the token belongs to
     Whoami,
     /// Make an extranet user an employee, keeping their groups and tasks

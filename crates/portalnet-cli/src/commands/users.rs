@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Result;
 use portalnet_proto::v1::{
     AddUserRequest, DismissUserRequest, GetUserRequest, IssueTokenRequest, ListUsersRequest, MoveUserRequest,
-    SetEmailRequest, WhoAmIRequest,
+    SetEmailRequest, UpdateUserRequest, WhoAmIRequest,
 };
 
 use crate::args::{TokenCmd, UserCmd};
@@ -29,6 +29,9 @@ pub async fn run(conn: &Conn, cmd: UserCmd, out: &Output) -> Result<()> {
         }
         UserCmd::Show { login } => users.get_user(GetUserRequest { login }).await?.into_inner(),
         UserCmd::Dismiss { login } => users.dismiss_user(DismissUserRequest { login }).await?.into_inner(),
+        UserCmd::Update { login, name, position } => {
+            users.update_user(UpdateUserRequest { login, display_name: name, position }).await?.into_inner()
+        }
         UserCmd::Whoami => users.who_am_i(WhoAmIRequest {}).await?.into_inner(),
         UserCmd::MoveToIntranet { login } => {
             users.move_to_intranet(MoveUserRequest { login }).await?.into_inner()

@@ -77,6 +77,33 @@ impl Portal {
         })
     }
 
+    /// Renames a user or changes their position; the directory follows.
+    pub fn update_user(
+        &self,
+        actor: &Actor,
+        login: &str,
+        display_name: Option<&str>,
+        position: Option<&str>,
+    ) -> NodeResult<User> {
+        require_admin(actor, "change users")?;
+        let login = validate::login("login", login)?;
+        if display_name.is_none() && position.is_none() {
+            return Err(NodeError::invalid("the update names no field to change: give a name or a position"));
+        }
+        let name = display_name.map(|n| validate::name("display name", n)).transpose()?;
+        let position =
+            position.map(|p| validate::optional_line("position", p, validate::MAX_NAME_CHARS)).transpose()?;
+        self.change_user(&login, move |u| {
+            if let Some(n) = name {
+                u.display_name = n;
+            }
+            if let Some(p) = position {
+                u.position = p;
+            }
+            Ok(())
+        })
+    }
+
     /// R9: an extranet user becomes an employee, keeping groups and tasks.
     pub fn move_to_intranet(&self, actor: &Actor, login: &str) -> NodeResult<User> {
         require_admin(actor, "move users to the intranet")?;

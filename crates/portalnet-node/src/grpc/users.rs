@@ -37,6 +37,15 @@ impl UserService for UserSvc {
         Ok(Response::new(user.to_proto()))
     }
 
+    async fn update_user(&self, req: Request<pb::UpdateUserRequest>) -> Result<Response<pb::User>, Status> {
+        let actor = self.0.actor(&req)?;
+        let r = req.get_ref();
+        let user =
+            self.0.portal.update_user(&actor, &r.login, r.display_name.as_deref(), r.position.as_deref())?;
+        self.0.durable().await?;
+        Ok(Response::new(user.to_proto()))
+    }
+
     async fn who_am_i(&self, req: Request<pb::WhoAmIRequest>) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
         Ok(Response::new(self.0.portal.get_user(&actor, &actor.login)?.to_proto()))

@@ -1,0 +1,275 @@
+//! The Network directory at scale, through gRPC over TLS with signed requests:
+//! loading N synthetic people (default 1,000,000; Latin, Polish and Cyrillic names)
+//! from 100 portals, then search latency and rate — next to a raw echo RPC on the
+//! same server in the same run.
+//!
+//! `cargo bench -p portalnet-node --bench directory_search`
+//! (PORTALNET_BENCH_PEOPLE sets N; PORTALNET_BENCH_SEARCHES the searches per run.)
+
+use portalnet_core::Clock;
+use portalnet_federation::Signer;
+use portalnet_node::clock::SystemClock;
+use portalnet_proto::v1 as pb;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+const FIRST: &[&str] = &[
+    "Anna",
+    "Jan",
+    "Łukasz",
+    "Zofia",
+    "Piotr",
+    "Małgorzata",
+    "Krzysztof",
+    "Agnieszka",
+    "Tomasz",
+    "Katarzyna",
+    "Антон",
+    "Ольга",
+    "Иван",
+    "Мария",
+    "Сергей",
+    "Ёлка",
+    "Дмитрий",
+    "Наталья",
+    "John",
+    "Emily",
+    "Émile",
+    "Jürgen",
+    "Paweł",
+    "Grzegorz",
+    "Michał",
+    "Joanna",
+    "Алексей",
+    "Татьяна",
+    "Michael",
+    "Sarah",
+];
+const LAST: &[&str] = &[
+    "Nowak",
+    "Kowalski",
+    "Wiśniewska",
+    "Ślązak",
+    "Wójcik",
+    "Kamińska",
+    "Lewandowski",
+    "Zieliński",
+    "Szymańska",
+    "Dąbrowski",
+    "Иванов",
+    "Смирнова",
+    "Ёлкин",
+    "Петров",
+    "Кузнецова",
+    "Попов",
+    "Соколов",
+    "Лебедева",
+    "Smith",
+    "Müller",
+    "Johnson",
+    "Brown",
+    "Garcia",
+    "Kozłowski",
+    "Jankowski",
+    "Mazur",
+    "Krawczyk",
+    "Волков",
+    "Новиков",
+    "Фёдоров",
+];
+const QUERIES: &[&str] = &[
+    "an",
+    "kow",
+    "jan kow",
+    "łuk",
+    "slazak",
+    "wiś",
+    "анто",
+    "ёлк",
+    "елкин",
+    "ольга смир",
+    "emile",
+    "muller",
+    "nowak ann",
+    "sm",
+    "kraw",
+];
+
+struct Stats {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+async fn measure<F, Fut>(n: usize, in_flight: usize, call: F) -> Stats
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let call = Arc::new(call);
+    let started = Instant::now();
+    let per = n / in_flight;
+    let mut workers = Vec::new();
+    for w in 0..in_flight {
+        let call = call.clone();
+        workers.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(per);
+            for i in 0..per {
+                let t = Instant::now();
+                call(w * per + i).await;
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for w in workers {
+        lat.extend(w.await.expect("worker"));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    lat.sort();
+    let pick = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
+    Stats { rate: lat.len() as f64 / secs, p50: pick(0.5), p99: pick(0.99) }
+}
+
+fn memory() -> String {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        s.lines().find(|l| l.starts_with(k)).map(|l| l[k.len()..].trim().to_string()).unwrap_or_default()
+    };
+    format!("RSS {} (peak {})", get("VmRSS:"), get("VmHWM:"))
+}
+
+fn main() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
+    let people: usize =
+        std::env::var("PORTALNET_BENCH_PEOPLE").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let searches: usize =
+        std::env::var("PORTALNET_BENCH_SEARCHES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("directory");
+    let mut cfg =
+        portalnet_node::directory_node::init_if_needed(&dir, "directory.test", "127.0.0.1:0".parse()?)?;
+    // The bench measures the index, not the scraping guard.
+    cfg.search_rate_per_sec = 1e9;
+    cfg.search_burst = u32::MAX;
+    std::fs::write(dir.join(portalnet_node::directory_node::CONFIG_FILE), toml::to_string(&cfg)?)?;
+    let clock = Arc::new(SystemClock);
+    let d =
+        portalnet_node::directory_node::start(&dir, clock.clone(), None, CancellationToken::new()).await?;
+    let pem = std::fs::read_to_string(&d.cert)?;
+    let ch: Channel = Endpoint::from_shared(d.endpoint.clone())?
+        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))?
+        .connect()
+        .await?;
+    let client = pb::directory_client::DirectoryClient::new(ch.clone()).max_encoding_message_size(64 << 20);
+
+    println!("portalnet bench: Network directory search ({people} people, TLS, signed requests)");
+    let portals = 100usize;
+    let per_portal = people.div_ceil(portals);
+    let mut signers = Vec::new();
+    for p in 0..portals {
+        let s = Signer::generate(format!("p{p:03}.bench.test"));
+        let now = clock.now();
+        let reg = pb::RegisterPortal {
+            portal_id: s.portal_id().into(),
+            endpoint: "https://127.0.0.1:1".into(),
+            public_key: s.verifying_key().to_bytes().to_vec(),
+            rotation_signature: vec![],
+        };
+        client
+            .clone()
+            .register(s.sign("/portalnet.v1.Directory/Register", "directory.test", now, &reg))
+            .await?;
+        let on = pb::SetNetworkRequest { enabled: true };
+        client
+            .clone()
+            .set_network(s.sign("/portalnet.v1.Directory/SetNetwork", "directory.test", now, &on))
+            .await?;
+        signers.push(s);
+    }
+    let started = Instant::now();
+    let mut loaded = 0usize;
+    for (p, s) in signers.iter().enumerate() {
+        let mut i = 0;
+        while i < per_portal && loaded < people {
+            let n = (per_portal - i).min(10_000).min(people - loaded);
+            let upsert = (i..i + n)
+                .map(|k| {
+                    let g = p * per_portal + k;
+                    pb::DirectoryEntry {
+                        login: format!("u{k}"),
+                        display_name: format!(
+                            "{} {}",
+                            FIRST[g % FIRST.len()],
+                            LAST[(g / FIRST.len()) % LAST.len()]
+                        ),
+                        position: "Engineer".into(),
+                        email: format!("u{k}@p{p}.bench.test"),
+                    }
+                })
+                .collect();
+            let req = pb::PublishRequest { upsert, remove: vec![], replace_all: false };
+            client
+                .clone()
+                .publish(s.sign("/portalnet.v1.Directory/Publish", "directory.test", clock.now(), &req))
+                .await?;
+            i += n;
+            loaded += n;
+        }
+    }
+    let load_secs = started.elapsed().as_secs_f64();
+    println!(
+        "load: {loaded} people in {load_secs:.1} s = {:.0} people/s; {}",
+        loaded as f64 / load_secs,
+        memory()
+    );
+
+    println!("{:<28} {:>12} {:>10} {:>10}", "measurement", "req/s", "p50", "p99");
+    let signer = Arc::new(signers.swap_remove(0));
+    let mut rows = Vec::new();
+    for in_flight in [1usize, 16] {
+        let c = pb::echo_client::EchoClient::new(ch.clone());
+        let echo = measure(searches, in_flight, move |_| {
+            let mut c = c.clone();
+            async move {
+                c.echo(pb::EchoMessage { payload: vec![0; 64] }).await.expect("echo");
+            }
+        })
+        .await;
+        let (c, s) = (client.clone(), signer.clone());
+        let search = measure(searches, in_flight, move |i| {
+            let mut c = c.clone();
+            let req = pb::SearchRequest { query: QUERIES[i % QUERIES.len()].into(), limit: 20, offset: 0 };
+            let signed = s.sign("/portalnet.v1.Directory/Search", "directory.test", SystemClock.now(), &req);
+            async move {
+                c.search(signed).await.expect("search");
+            }
+        })
+        .await;
+        for (name, st) in [
+            (format!("echo, {in_flight} in flight"), &echo),
+            (format!("search, {in_flight} in flight"), &search),
+        ] {
+            println!("{name:<28} {:>12.0} {:>10.1?} {:>10.1?}", st.rate, st.p50, st.p99);
+        }
+        rows.push((in_flight, echo, search));
+    }
+    for (in_flight, echo, search) in &rows {
+        println!(
+            "ratio at {in_flight:>2} in flight: search/echo rate = {:.2}, p50 = {:.1}x echo, p99 = {:.1}x echo",
+            search.rate / echo.rate,
+            search.p50.as_secs_f64() / echo.p50.as_secs_f64(),
+            search.p99.as_secs_f64() / echo.p99.as_secs_f64()
+        );
+    }
+    println!("memory after the run (directory and client share the process): {}", memory());
+    d.stop().await?;
+    Ok(())
+}
