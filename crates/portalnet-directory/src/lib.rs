@@ -50,7 +50,7 @@ pub const MAX_WINDOW: u32 = 1_000;
 /// Name-index keys a search examines at most. For prefixes more common than this,
 /// results are ranked among the first `SCAN_LIMIT` index hits in key order, where
 /// whole-word matches of the driving word come first.
-pub const SCAN_LIMIT: usize = 5_000;
+pub const SCAN_LIMIT: usize = 2_000;
 /// Distinct words of one display name that are indexed (the rest still count when
 /// checking the other words of a query, but cannot drive a search).
 pub const MAX_INDEXED_WORDS: usize = 16;
@@ -94,8 +94,13 @@ impl Directory {
         Ok(self.db.sync()?)
     }
 
-    /// Entries stored, over all portals (visible or not).
-    pub fn entry_count(&self) -> usize {
-        self.entries.len()
+    /// Entries stored, over all portals (visible or not): the sum of the portals'
+    /// counts, so one read per portal, not one per entry.
+    pub fn entry_count(&self) -> Result<u64> {
+        let mut n = 0u64;
+        for p in self.portals.iter() {
+            n += u64::from(p?.1.entries);
+        }
+        Ok(n)
     }
 }

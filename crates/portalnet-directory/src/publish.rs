@@ -72,10 +72,10 @@ impl Directory {
             let mut accounts = AccountChanges::new(self);
             if replace_all {
                 for (k, _) in tx.scan_prefix(self.entries.tree(), &EntryKey::portal_prefix(&id))? {
-                    if let Some(key) = EntryKey::from_bytes(&k) {
-                        if !logins.contains(&key.login) {
-                            removals.push(key.login);
-                        }
+                    if let Some(key) = EntryKey::from_bytes(&k)
+                        && !logins.contains(&key.login)
+                    {
+                        removals.push(key.login);
                     }
                 }
             }

@@ -1,0 +1,115 @@
+//! Network accounts (R11) and e-mail lookup.
+
+use crate::*;
+use portalnet_directory::Account;
+
+fn account(d: &Directory, portal: &str, login: &str) -> Account {
+    d.account_of(portal, login).unwrap().expect("linked to an account")
+}
+
+#[test]
+fn publishing_links_addresses_to_the_account_of_their_email() {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    portal(d, "beta.test", true);
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", "Anna@Mail.example")]);
+    publish(d, "beta.test", vec![entry_with_email("an", "Anna Nowak", "anna@mail.EXAMPLE")]);
+    let a = account(d, "alpha.test", "anna");
+    assert_eq!(a.email, "Anna@Mail.example", "kept as first typed");
+    assert_eq!(a.addresses, ["an@beta.test", "anna@alpha.test"]);
+    assert_eq!(account(d, "beta.test", "an"), a);
+    // Exact, case-insensitive lookup; of two visible addresses, the first.
+    let p = d.lookup_email("ANNA@mail.example").unwrap().unwrap();
+    assert_eq!(p.address, "an@beta.test");
+    assert_eq!(p.display_name, "Anna Nowak");
+    // One portal hidden: the other address.
+    d.set_network("beta.test", false, T0).unwrap();
+    assert_eq!(d.lookup_email("anna@mail.example").unwrap().unwrap().address, "anna@alpha.test");
+    // Not a prefix or a near miss.
+    assert_eq!(d.lookup_email("anna@mail.exampl").unwrap(), None);
+    assert_eq!(d.lookup_email("nobody@mail.example").unwrap(), None);
+    assert_invalid(d.lookup_email("not an address"));
+}
+
+#[test]
+fn republishing_with_another_email_moves_the_address() {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", "old@mail.example")]);
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", "new@mail.example")]);
+    let a = account(d, "alpha.test", "anna");
+    assert_eq!(a, Account { email: "new@mail.example".into(), addresses: vec!["anna@alpha.test".into()] });
+    // The old account had no address left: deleted, its e-mail free.
+    assert_eq!(d.lookup_email("old@mail.example").unwrap(), None);
+    assert_eq!(d.lookup_email("new@mail.example").unwrap().unwrap().address, "anna@alpha.test");
+    publish(d, "alpha.test", vec![entry_with_email("bob", "Bob Old", "old@mail.example")]);
+    assert_eq!(account(d, "alpha.test", "bob").addresses, ["bob@alpha.test"]);
+
+    // Moving to an e-mail that another account owns joins that account.
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", "old@mail.example")]);
+    assert_eq!(account(d, "alpha.test", "bob").addresses, ["anna@alpha.test", "bob@alpha.test"]);
+    assert_eq!(d.lookup_email("new@mail.example").unwrap(), None);
+
+    // Removing an entry unlinks it; the last removal deletes the account.
+    d.publish("alpha.test", vec![], vec!["anna".into()], false).unwrap();
+    assert_eq!(account(d, "alpha.test", "bob").addresses, ["bob@alpha.test"]);
+    d.publish("alpha.test", vec![], vec!["bob".into()], false).unwrap();
+    assert_eq!(d.lookup_email("old@mail.example").unwrap(), None);
+    assert_eq!(d.account_of("alpha.test", "bob").unwrap(), None);
+}
+
+#[test]
+fn changing_the_account_email_frees_the_old_one() {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    portal(d, "beta.test", true);
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", "anna@old.example")]);
+    publish(d, "beta.test", vec![entry_with_email("anna", "Anna Nowak", "anna@old.example")]);
+
+    let a = d.change_account_email("alpha.test", "anna", "Anna@New.example").unwrap();
+    assert_eq!(a.email, "Anna@New.example");
+    assert_eq!(a.addresses, ["anna@alpha.test", "anna@beta.test"]);
+    // Both linked entries carry the new e-mail.
+    assert_eq!(d.entry("alpha.test", "anna").unwrap().unwrap().email, "Anna@New.example");
+    assert_eq!(d.entry("beta.test", "anna").unwrap().unwrap().email, "Anna@New.example");
+    assert_eq!(d.lookup_email("anna@old.example").unwrap(), None);
+    assert_eq!(d.lookup_email("anna@new.example").unwrap().unwrap().address, "anna@alpha.test");
+
+    // The old e-mail is free: inviting (publishing) someone under it makes a new account.
+    publish(d, "alpha.test", vec![entry_with_email("anna2", "Anna Druga", "anna@old.example")]);
+    let b = account(d, "alpha.test", "anna2");
+    assert_eq!(b, Account { email: "anna@old.example".into(), addresses: vec!["anna2@alpha.test".into()] });
+    assert_eq!(d.lookup_email("anna@old.example").unwrap().unwrap().address, "anna2@alpha.test");
+
+    // Another account's e-mail: AlreadyExists, naming nobody.
+    match d.change_account_email("alpha.test", "anna", "ANNA@old.example") {
+        Err(Error::AlreadyExists(m)) => {
+            assert!(!m.contains('@'), "{m}");
+            assert!(!m.contains("anna"), "{m}");
+        }
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    // Nothing changed by the refusal.
+    assert_eq!(account(d, "alpha.test", "anna").email, "Anna@New.example");
+
+    // Its own e-mail in another case: allowed.
+    let a = d.change_account_email("beta.test", "anna", "anna@new.example").unwrap();
+    assert_eq!(a.email, "anna@new.example");
+    assert_eq!(d.lookup_email("ANNA@NEW.EXAMPLE").unwrap().unwrap().address, "anna@alpha.test");
+}
+
+#[test]
+fn change_account_email_refusals() {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    publish(d, "alpha.test", vec![entry("anna", "Anna Nowak")]);
+    assert!(matches!(d.change_account_email("alpha.test", "nobody", "x@y.example"), Err(Error::NotFound(_))));
+    assert!(matches!(d.change_account_email("gamma.test", "anna", "x@y.example"), Err(Error::NotFound(_))));
+    assert_invalid(d.change_account_email("alpha.test", "anna", "not-an-email"));
+    assert_invalid(d.change_account_email("alpha.test", "Not A Login", "x@y.example"));
+    assert_invalid(d.change_account_email("not a portal", "anna", "x@y.example"));
+}

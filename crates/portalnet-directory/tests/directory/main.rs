@@ -1,0 +1,71 @@
+//! The directory against a real database in a temporary folder.
+
+mod accounts;
+mod portals;
+mod publish;
+mod search;
+
+use portalnet_core::time::Timestamp;
+use portalnet_directory::{Directory, Entry, Error, Person};
+use portalnet_store::Db;
+use tempfile::TempDir;
+
+pub const T0: Timestamp = Timestamp(1_700_000_000_000);
+
+pub struct Fixture {
+    pub dir: TempDir,
+    pub db: Db,
+    pub directory: Directory,
+}
+
+pub fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = Db::open(dir.path()).expect("open db");
+    let directory = Directory::open(&db).expect("open directory");
+    Fixture { dir, db, directory }
+}
+
+pub fn key(n: u8) -> [u8; 32] {
+    [n; 32]
+}
+
+/// Registers `id` and sets its network.
+pub fn portal(d: &Directory, id: &str, enabled: bool) {
+    d.register(id, &format!("https://{id}:7443"), key(1), T0).unwrap();
+    d.set_network(id, enabled, T0).unwrap();
+}
+
+pub fn entry(login: &str, name: &str) -> Entry {
+    Entry {
+        login: login.into(),
+        display_name: name.into(),
+        position: format!("position of {login}"),
+        email: format!("{login}@mail.example"),
+    }
+}
+
+pub fn entry_with_email(login: &str, name: &str, email: &str) -> Entry {
+    Entry { email: email.into(), ..entry(login, name) }
+}
+
+pub fn publish(d: &Directory, portal: &str, entries: Vec<Entry>) -> u32 {
+    d.publish(portal, entries, Vec::new(), false).unwrap()
+}
+
+/// Display names of a whole result list.
+pub fn names(people: &[Person]) -> Vec<&str> {
+    people.iter().map(|p| p.display_name.as_str()).collect()
+}
+
+/// Display names found for `q` (first page of 50).
+pub fn found(d: &Directory, q: &str) -> Vec<String> {
+    d.search(q, 50, 0).unwrap().0.into_iter().map(|p| p.display_name).collect()
+}
+
+#[track_caller]
+pub fn assert_invalid<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
+    match r {
+        Err(Error::InvalidArgument(m)) => m,
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+}
