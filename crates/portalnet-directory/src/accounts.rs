@@ -121,6 +121,17 @@ impl Directory {
             let mut account = self.accounts.tx_get(tx, &account_id)?.ok_or_else(|| {
                 Error::FailedPrecondition(format!("{} has no Network account", key.address()))
             })?;
+            // A portal speaks only for its own people: an account that also holds
+            // addresses of other portals is not one portal's to change (otherwise a
+            // portal could publish someone's e-mail, join their account, and move it).
+            let foreign = account.addresses.iter().filter(|a| !a.ends_with(&format!("@{id}"))).count();
+            if foreign > 0 {
+                return Err(Error::PermissionDenied(format!(
+                    "the Network account of {} is linked to {foreign} address(es) on other portals; \
+                     a portal changes only accounts of its own people",
+                    key.address()
+                )));
+            }
             match self.emails.tx_get(tx, &new_key)? {
                 Some(owner) if owner != account_id => {
                     return Err(Error::AlreadyExists(

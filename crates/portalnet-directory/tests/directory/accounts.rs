@@ -65,18 +65,17 @@ fn changing_the_account_email_frees_the_old_one() {
     let f = fixture();
     let d = &f.directory;
     portal(d, "alpha.test", true);
-    portal(d, "beta.test", true);
     publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", "anna@old.example")]);
-    publish(d, "beta.test", vec![entry_with_email("anna", "Anna Nowak", "anna@old.example")]);
+    publish(d, "alpha.test", vec![entry_with_email("anna.b", "Anna Nowak", "anna@old.example")]);
 
     let a = d.change_account_email("alpha.test", "anna", "Anna@New.example").unwrap();
     assert_eq!(a.email, "Anna@New.example");
-    assert_eq!(a.addresses, ["anna@alpha.test", "anna@beta.test"]);
+    assert_eq!(a.addresses, ["anna.b@alpha.test", "anna@alpha.test"]);
     // Both linked entries carry the new e-mail.
     assert_eq!(d.entry("alpha.test", "anna").unwrap().unwrap().email, "Anna@New.example");
-    assert_eq!(d.entry("beta.test", "anna").unwrap().unwrap().email, "Anna@New.example");
+    assert_eq!(d.entry("alpha.test", "anna.b").unwrap().unwrap().email, "Anna@New.example");
     assert_eq!(d.lookup_email("anna@old.example").unwrap(), None);
-    assert_eq!(d.lookup_email("anna@new.example").unwrap().unwrap().address, "anna@alpha.test");
+    assert_eq!(d.lookup_email("anna@new.example").unwrap().unwrap().address, "anna.b@alpha.test");
 
     // The old e-mail is free: inviting (publishing) someone under it makes a new account.
     publish(d, "alpha.test", vec![entry_with_email("anna2", "Anna Druga", "anna@old.example")]);
@@ -96,9 +95,9 @@ fn changing_the_account_email_frees_the_old_one() {
     assert_eq!(account(d, "alpha.test", "anna").email, "Anna@New.example");
 
     // Its own e-mail in another case: allowed.
-    let a = d.change_account_email("beta.test", "anna", "anna@new.example").unwrap();
+    let a = d.change_account_email("alpha.test", "anna.b", "anna@new.example").unwrap();
     assert_eq!(a.email, "anna@new.example");
-    assert_eq!(d.lookup_email("ANNA@NEW.EXAMPLE").unwrap().unwrap().address, "anna@alpha.test");
+    assert_eq!(d.lookup_email("ANNA@NEW.EXAMPLE").unwrap().unwrap().address, "anna.b@alpha.test");
 }
 
 #[test]
@@ -112,4 +111,19 @@ fn change_account_email_refusals() {
     assert_invalid(d.change_account_email("alpha.test", "anna", "not-an-email"));
     assert_invalid(d.change_account_email("alpha.test", "Not A Login", "x@y.example"));
     assert_invalid(d.change_account_email("not a portal", "anna", "x@y.example"));
+}
+
+/// A portal cannot take over the account of another portal's person by publishing
+/// their e-mail and then changing it.
+#[test]
+fn a_shared_account_is_not_one_portals_to_change() {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    portal(d, "evil.test", true);
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", "anna@mail.example")]);
+    publish(d, "evil.test", vec![entry_with_email("xx", "Anna Nowak", "anna@mail.example")]);
+    let e = d.change_account_email("evil.test", "xx", "attacker@mail.example").unwrap_err();
+    assert!(matches!(e, portalnet_directory::Error::PermissionDenied(_)), "{e:?}");
+    assert_eq!(account(d, "alpha.test", "anna").email, "anna@mail.example");
 }
