@@ -11,7 +11,7 @@ use portalnet_federation::Signer;
 use portalnet_node::clock::SystemClock;
 use portalnet_proto::v1 as pb;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
@@ -97,42 +97,9 @@ const QUERIES: &[&str] = &[
     "kraw",
 ];
 
-struct Stats {
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-async fn measure<F, Fut>(n: usize, in_flight: usize, call: F) -> Stats
-where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let call = Arc::new(call);
-    let started = Instant::now();
-    let per = n / in_flight;
-    let mut workers = Vec::new();
-    for w in 0..in_flight {
-        let call = call.clone();
-        workers.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(per);
-            for i in 0..per {
-                let t = Instant::now();
-                call(w * per + i).await;
-                lat.push(t.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut lat = Vec::new();
-    for w in workers {
-        lat.extend(w.await.expect("worker"));
-    }
-    let secs = started.elapsed().as_secs_f64();
-    lat.sort();
-    let pick = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
-    Stats { rate: lat.len() as f64 / secs, p50: pick(0.5), p99: pick(0.99) }
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::measure;
 
 fn memory() -> String {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
