@@ -109,6 +109,16 @@ async fn walkthrough() {
     )
     .await;
     p.ok(admin, &["user", "add", "bob", "--name", "Bob Kowalski", "--email", "bob@alpha.test"]).await;
+    let renamed = p
+        .json(admin, &["user", "update", "bob", "--name", "Bob Kowalski-Nowak", "--position", "Roofer"])
+        .await;
+    assert_eq!(
+        (renamed["display_name"].as_str(), renamed["position"].as_str()),
+        (Some("Bob Kowalski-Nowak"), Some("Roofer")),
+        "{renamed}"
+    );
+    let out = p.run(admin, &["user", "update", "bob"]).await;
+    assert_eq!(out.status.code(), Some(2), "an update with nothing to change is a usage error");
     let users = p.json(admin, &["user", "list"]).await;
     assert_eq!(users.as_array().unwrap().len(), 3);
     let anna = p.ok(admin, &["token", "issue", "anna"]).await.trim().to_string();
