@@ -3,7 +3,7 @@
 //! its status code (and nothing changed), restart, health and reflection.
 
 use portalnet_proto::v1 as pb;
-use portalnet_tests::{Clients, InProcess, new_user};
+use portalnet_tests::{Clients, InProcess, new_group, new_user, refusal};
 use tonic::Code;
 
 struct World {
@@ -56,24 +56,13 @@ fn create(title: &str, responsible: &str, observers: &[&str]) -> pb::CreateTaskR
     }
 }
 
-fn code<T: std::fmt::Debug>(r: Result<tonic::Response<T>, tonic::Status>) -> (Code, String) {
-    let e = r.expect_err("expected an error");
-    (e.code(), e.message().to_string())
-}
-
 #[tokio::test]
 async fn single_portal_story_and_rights() {
     let mut w = world().await;
     // A group with anna as owner and bob as member.
-    let g = w
-        .anna
-        .groups
-        .create_group(pb::CreateGroupRequest { name: "Roof".into(), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner()
-        .group
-        .unwrap();
+    let g =
+        new_group(&mut w.anna.groups, pb::CreateGroupRequest { name: "Roof".into(), ..Default::default() })
+            .await;
     assert_eq!(g.owner, "anna");
     w.anna
         .groups
@@ -81,7 +70,7 @@ async fn single_portal_story_and_rights() {
         .await
         .unwrap();
     // bob (a plain member) may not add members.
-    let (c, m) = code(
+    let (c, m) = refusal(
         w.bob.groups.add_member(pb::AddMemberRequest { group_id: g.id, login: "dave".into(), role: 0 }).await,
     );
     assert_eq!(c, Code::PermissionDenied, "{m}");
@@ -104,14 +93,14 @@ async fn single_portal_story_and_rights() {
         .unwrap()
         .into_inner();
     assert_eq!(t2.status, pb::TaskStatus::InProgress as i32);
-    let (c, _) = code(
+    let (c, _) = refusal(
         w.carol
             .tasks
             .set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::Deferred as i32 })
             .await,
     );
     assert_eq!(c, Code::PermissionDenied);
-    let (c, m) = code(
+    let (c, m) = refusal(
         w.bob
             .tasks
             .set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::Completed as i32 })
@@ -139,7 +128,7 @@ async fn single_portal_story_and_rights() {
         .unwrap()
         .into_inner();
     assert_eq!(f.size, 6);
-    let (c, _) = code(
+    let (c, _) = refusal(
         w.carol
             .tasks
             .attach_file(pb::AttachFileRequest {
@@ -161,7 +150,7 @@ async fn single_portal_story_and_rights() {
     assert_eq!(got.content, b"step 1");
 
     // Only the creator edits.
-    let (c, _) = code(
+    let (c, _) = refusal(
         w.bob
             .tasks
             .update_task(pb::UpdateTaskRequest {
@@ -194,15 +183,15 @@ async fn single_portal_story_and_rights() {
     assert_eq!(h[1].actor, "bob");
 
     // dave takes no part: sees nothing, and cannot tell the task exists.
-    let (c, m) = code(w.dave.tasks.get_task(pb::GetTaskRequest { id: t.id }).await);
+    let (c, m) = refusal(w.dave.tasks.get_task(pb::GetTaskRequest { id: t.id }).await);
     assert_eq!((c, m.as_str()), (Code::NotFound, format!("task {} not found", t.id).as_str()));
     let (c, _) =
-        code(w.dave.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "hi".into() }).await);
+        refusal(w.dave.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "hi".into() }).await);
     assert_eq!(c, Code::NotFound);
     assert!(
         w.dave.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks.is_empty()
     );
-    let (c, _) = code(w.dave.tasks.history(pb::HistoryRequest { task_id: t.id }).await);
+    let (c, _) = refusal(w.dave.tasks.history(pb::HistoryRequest { task_id: t.id }).await);
     assert_eq!(c, Code::NotFound);
     // The admin sees everything.
     assert_eq!(
@@ -250,11 +239,11 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
 
     // Wrong and missing tokens.
     let mut wrong = w.node.clients("pn_not-a-real-token").await.unwrap();
-    let (c, m) = code(wrong.tasks.list_tasks(pb::ListTasksRequest::default()).await);
+    let (c, m) = refusal(wrong.tasks.list_tasks(pb::ListTasksRequest::default()).await);
     assert_eq!(c, Code::Unauthenticated);
     assert!(m.contains("token issue"), "{m}");
     let ch = portalnet_tests::channel(&w.node.endpoint, &portalnet_tests::Node::ca(&w.node)).await.unwrap();
-    let (c, m) = code(
+    let (c, m) = refusal(
         pb::task_service_client::TaskServiceClient::new(ch).list_tasks(pb::ListTasksRequest::default()).await,
     );
     assert_eq!(c, Code::Unauthenticated);
@@ -268,32 +257,33 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
         (pb::CreateTaskRequest { title: "x".into(), deadline: -5, ..Default::default() }, "deadline"),
     ];
     for (req, want) in cases {
-        let (c, m) = code(w.anna.tasks.create_task(req).await);
+        let (c, m) = refusal(w.anna.tasks.create_task(req).await);
         assert_eq!(c, Code::InvalidArgument, "{m}");
         assert!(m.contains(want), "{m:?} should mention {want:?}");
     }
-    let (c, _) = code(w.anna.tasks.set_status(pb::SetStatusRequest { id: t.id, status: 0 }).await);
+    let (c, _) = refusal(w.anna.tasks.set_status(pb::SetStatusRequest { id: t.id, status: 0 }).await);
     assert_eq!(c, Code::InvalidArgument);
-    let (c, _) = code(w.anna.tasks.set_status(pb::SetStatusRequest { id: t.id, status: 99 }).await);
+    let (c, _) = refusal(w.anna.tasks.set_status(pb::SetStatusRequest { id: t.id, status: 99 }).await);
     assert_eq!(c, Code::InvalidArgument);
-    let (c, _) = code(w.anna.tasks.get_task(pb::GetTaskRequest { id: 0 }).await);
-    assert_eq!(c, Code::InvalidArgument);
-    let (c, _) =
-        code(w.anna.tasks.update_task(pb::UpdateTaskRequest { id: t.id, ..Default::default() }).await);
+    let (c, _) = refusal(w.anna.tasks.get_task(pb::GetTaskRequest { id: 0 }).await);
     assert_eq!(c, Code::InvalidArgument);
     let (c, _) =
-        code(w.admin.users.add_user(pb::AddUserRequest { login: "eve".into(), ..Default::default() }).await);
+        refusal(w.anna.tasks.update_task(pb::UpdateTaskRequest { id: t.id, ..Default::default() }).await);
+    assert_eq!(c, Code::InvalidArgument);
+    let (c, _) = refusal(
+        w.admin.users.add_user(pb::AddUserRequest { login: "eve".into(), ..Default::default() }).await,
+    );
     assert_eq!(c, Code::InvalidArgument);
 
     // Unknown ids.
-    let (c, _) = code(w.anna.tasks.get_task(pb::GetTaskRequest { id: 999 }).await);
+    let (c, _) = refusal(w.anna.tasks.get_task(pb::GetTaskRequest { id: 999 }).await);
     assert_eq!(c, Code::NotFound);
-    let (c, m) = code(w.anna.tasks.create_task(create("x", "nobody", &[])).await);
+    let (c, m) = refusal(w.anna.tasks.create_task(create("x", "nobody", &[])).await);
     assert_eq!(c, Code::NotFound);
     assert!(m.contains("nobody"), "{m}");
-    let (c, _) = code(w.anna.groups.get_group(pb::GetGroupRequest { id: 42 }).await);
+    let (c, _) = refusal(w.anna.groups.get_group(pb::GetGroupRequest { id: 42 }).await);
     assert_eq!(c, Code::NotFound);
-    let (c, _) = code(w.anna.tasks.get_file(pb::GetFileRequest { task_id: t.id, file_id: 7 }).await);
+    let (c, _) = refusal(w.anna.tasks.get_file(pb::GetFileRequest { task_id: t.id, file_id: 7 }).await);
     assert_eq!(c, Code::NotFound);
 
     // Oversized files: just over the limit (a clear message), and far over it
@@ -305,33 +295,33 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
         content_type: String::new(),
         content: vec![7u8; n],
     };
-    let (c, m) = code(w.anna.tasks.attach_file(attach(limit + 1)).await);
+    let (c, m) = refusal(w.anna.tasks.attach_file(attach(limit + 1)).await);
     assert_eq!(c, Code::InvalidArgument);
     assert!(m.contains(&format!("limit is {limit} bytes")), "{m}");
     let e = w.anna.tasks.attach_file(attach(limit + 2 * 1024 * 1024)).await.unwrap_err();
     assert!(matches!(e.code(), Code::OutOfRange | Code::ResourceExhausted), "{e:?}");
 
     // Acting outside one's rights.
-    let (c, _) = code(w.bob.users.add_user(new_user("mallory", "Mallory")).await);
+    let (c, _) = refusal(w.bob.users.add_user(new_user("mallory", "Mallory")).await);
     assert_eq!(c, Code::PermissionDenied);
-    let (c, _) = code(w.bob.users.issue_token(pb::IssueTokenRequest { login: "anna".into() }).await);
+    let (c, _) = refusal(w.bob.users.issue_token(pb::IssueTokenRequest { login: "anna".into() }).await);
     assert_eq!(c, Code::PermissionDenied);
-    let (c, _) = code(
+    let (c, _) = refusal(
         w.bob
             .tasks
             .update_task(pb::UpdateTaskRequest { id: t.id, title: Some("mine".into()), ..Default::default() })
             .await,
     );
     assert_eq!(c, Code::PermissionDenied);
-    let (c, _) = code(
+    let (c, _) = refusal(
         w.anna.tasks.set_status(pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::New as i32 }).await,
     );
     assert_eq!(c, Code::FailedPrecondition);
-    let (c, m) = code(w.admin.users.add_user(new_user("anna", "Another Anna")).await);
+    let (c, m) = refusal(w.admin.users.add_user(new_user("anna", "Another Anna")).await);
     assert_eq!(c, Code::AlreadyExists, "{m}");
     let mut dup_mail = new_user("anna2", "Anna Two");
     dup_mail.email = "ANNA@example.test".into();
-    let (c, m) = code(w.admin.users.add_user(dup_mail).await);
+    let (c, m) = refusal(w.admin.users.add_user(dup_mail).await);
     assert_eq!(c, Code::AlreadyExists);
     assert!(m.contains("anna"), "{m}");
 
@@ -351,33 +341,25 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
 
     // A dismissed user's token stops working, and they cannot be given tasks.
     w.admin.users.dismiss_user(pb::DismissUserRequest { login: "carol".into() }).await.unwrap();
-    let (c, m) = code(w.carol.tasks.list_tasks(pb::ListTasksRequest::default()).await);
+    let (c, m) = refusal(w.carol.tasks.list_tasks(pb::ListTasksRequest::default()).await);
     assert_eq!(c, Code::Unauthenticated);
     assert!(m.contains("dismissed"), "{m}");
-    let (c, _) = code(w.anna.tasks.create_task(create("x", "carol", &[])).await);
+    let (c, _) = refusal(w.anna.tasks.create_task(create("x", "carol", &[])).await);
     assert_eq!(c, Code::FailedPrecondition);
-    let (c, _) = code(w.admin.users.dismiss_user(pb::DismissUserRequest { login: "carol".into() }).await);
+    let (c, _) = refusal(w.admin.users.dismiss_user(pb::DismissUserRequest { login: "carol".into() }).await);
     assert_eq!(c, Code::FailedPrecondition);
-    let (c, _) = code(w.admin.users.dismiss_user(pb::DismissUserRequest { login: "admin".into() }).await);
+    let (c, _) = refusal(w.admin.users.dismiss_user(pb::DismissUserRequest { login: "admin".into() }).await);
     assert_eq!(c, Code::FailedPrecondition);
 }
 
 #[tokio::test]
 async fn everything_is_there_after_a_restart() {
     let mut w = world().await;
-    let g = w
-        .anna
-        .groups
-        .create_group(pb::CreateGroupRequest {
-            name: "Ops".into(),
-            description: "d".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .group
-        .unwrap();
+    let g = new_group(
+        &mut w.anna.groups,
+        pb::CreateGroupRequest { name: "Ops".into(), description: "d".into(), ..Default::default() },
+    )
+    .await;
     let t = w.anna.tasks.create_task(create("Keep me", "bob", &["carol"])).await.unwrap().into_inner();
     w.bob.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "noted".into() }).await.unwrap();
     w.bob

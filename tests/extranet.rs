@@ -4,7 +4,7 @@
 //! variants, and the isolation matrix.
 
 use portalnet_proto::v1 as pb;
-use portalnet_tests::{Clients, InProcess, ManualClock, Node, new_user, wait_for};
+use portalnet_tests::{Clients, InProcess, ManualClock, Node, new_group, new_user, refusal, wait_for};
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::Code;
@@ -43,19 +43,16 @@ async fn world(policy: pb::InvitePolicy) -> World {
         );
     }
     let mut olga = node.clients(&tokens[0]).await.unwrap();
-    let g = olga
-        .groups
-        .create_group(pb::CreateGroupRequest {
+    let g = new_group(
+        &mut olga.groups,
+        pb::CreateGroupRequest {
             name: "Contractors".into(),
             extranet: true,
             invite_policy: policy as i32,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .group
-        .unwrap();
+        },
+    )
+    .await;
     for (login, role) in [("mike", pb::GroupRole::Moderator), ("mem", pb::GroupRole::Member)] {
         olga.groups
             .add_member(pb::AddMemberRequest { group_id: g.id, login: login.into(), role: role as i32 })
@@ -72,11 +69,6 @@ async fn world(policy: pb::InvitePolicy) -> World {
         group: g.id,
         node,
     }
-}
-
-fn err<T: std::fmt::Debug>(r: Result<tonic::Response<T>, tonic::Status>) -> (Code, String) {
-    let e = r.expect_err("expected a refusal");
-    (e.code(), e.message().to_string())
 }
 
 fn invite(email: &str, group: u64) -> pb::InviteRequest {
@@ -215,38 +207,43 @@ async fn the_whole_story() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(err(jan.tasks.get_task(pb::GetTaskRequest { id: outside.id }).await).0, Code::NotFound);
-    let (c, m) = err(jan.users.list_users(pb::ListUsersRequest::default()).await);
+    assert_eq!(refusal(jan.tasks.get_task(pb::GetTaskRequest { id: outside.id }).await).0, Code::NotFound);
+    let (c, m) = refusal(jan.users.list_users(pb::ListUsersRequest::default()).await);
     assert_eq!(c, Code::PermissionDenied, "R7: {m}");
-    assert_eq!(err(jan.users.get_user(pb::GetUserRequest { login: "emp".into() }).await).0, Code::NotFound);
+    assert_eq!(
+        refusal(jan.users.get_user(pb::GetUserRequest { login: "emp".into() }).await).0,
+        Code::NotFound
+    );
     assert_eq!(
         jan.users.get_user(pb::GetUserRequest { login: "olga".into() }).await.unwrap().into_inner().login,
         "olga"
     );
     let groups = jan.groups.list_groups(pb::ListGroupsRequest {}).await.unwrap().into_inner().groups;
     assert_eq!(groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["Suppliers"]);
-    assert_eq!(err(jan.groups.get_group(pb::GetGroupRequest { id: w.group }).await).0, Code::NotFound);
+    assert_eq!(refusal(jan.groups.get_group(pb::GetGroupRequest { id: w.group }).await).0, Code::NotFound);
     // R7: the "Employees" picker is not there for jan: he cannot hand work to emp.
-    let (c, _) = err(jan
-        .tasks
-        .create_task(pb::CreateTaskRequest {
-            title: "x".into(),
-            responsible: "emp".into(),
-            group_id: suppliers.id,
-            ..Default::default()
-        })
-        .await);
+    let (c, _) = refusal(
+        jan.tasks
+            .create_task(pb::CreateTaskRequest {
+                title: "x".into(),
+                responsible: "emp".into(),
+                group_id: suppliers.id,
+                ..Default::default()
+            })
+            .await,
+    );
     assert_eq!(c, Code::PermissionDenied);
     // An extranet user takes part only in tasks of their groups.
-    let (c, m) = err(w
-        .olga
-        .tasks
-        .create_task(pb::CreateTaskRequest {
-            title: "x".into(),
-            responsible: "jan.kowalski".into(),
-            ..Default::default()
-        })
-        .await);
+    let (c, m) = refusal(
+        w.olga
+            .tasks
+            .create_task(pb::CreateTaskRequest {
+                title: "x".into(),
+                responsible: "jan.kowalski".into(),
+                ..Default::default()
+            })
+            .await,
+    );
     assert_eq!(c, Code::FailedPrecondition, "{m}");
 
     // R24: the report counts jan's task and says he is extranet.
@@ -282,7 +279,7 @@ async fn the_whole_story() {
         7
     );
     let (c, m) =
-        err(w.admin.users.move_to_extranet(pb::MoveUserRequest { login: "jan.kowalski".into() }).await);
+        refusal(w.admin.users.move_to_extranet(pb::MoveUserRequest { login: "jan.kowalski".into() }).await);
     assert_eq!(c, Code::FailedPrecondition);
     assert!(m.contains("dismiss") && m.contains("invite the person again"), "{m}");
     let report = w.admin.reports.task_report(pb::TaskReportRequest::default()).await.unwrap().into_inner();
@@ -294,42 +291,44 @@ async fn policy_refusals() {
     // Owner-only: nobody else may invite (our reading of R5; R6 covers only the
     // owner-and-moderators policy).
     let mut w = world(pb::InvitePolicy::Owner).await;
-    let (c, m) = err(w.mike.invites.invite(invite("x@y.test", w.group)).await);
+    let (c, m) = refusal(w.mike.invites.invite(invite("x@y.test", w.group)).await);
     assert_eq!(c, Code::PermissionDenied);
     assert!(m.contains("only the owner (olga)"), "{m}");
-    assert_eq!(err(w.mem.invites.invite(invite("x@y.test", w.group)).await).0, Code::PermissionDenied);
-    assert_eq!(err(w.emp.invites.invite(invite("x@y.test", w.group)).await).0, Code::PermissionDenied);
+    assert_eq!(refusal(w.mem.invites.invite(invite("x@y.test", w.group)).await).0, Code::PermissionDenied);
+    assert_eq!(refusal(w.emp.invites.invite(invite("x@y.test", w.group)).await).0, Code::PermissionDenied);
     w.olga.invites.invite(invite("x@y.test", w.group)).await.unwrap();
 
     // R2: no invitations into a group without the extranet flag — until it is set.
-    let plain = w
-        .olga
-        .groups
-        .create_group(pb::CreateGroupRequest { name: "Internal".into(), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner()
-        .group
-        .unwrap();
-    let (c, m) = err(w.olga.invites.invite(invite("z@y.test", plain.id)).await);
+    let plain = new_group(
+        &mut w.olga.groups,
+        pb::CreateGroupRequest { name: "Internal".into(), ..Default::default() },
+    )
+    .await;
+    let (c, m) = refusal(w.olga.invites.invite(invite("z@y.test", plain.id)).await);
     assert_eq!(c, Code::FailedPrecondition);
     assert!(m.contains("not available in extranet") && m.contains("--extranet"), "{m}");
-    let (c, _) = err(w
-        .olga
-        .groups
-        .create_group(pb::CreateGroupRequest {
-            name: "Bad".into(),
-            invite_emails: vec!["q@y.test".into()],
-            ..Default::default()
-        })
-        .await);
+    let (c, _) = refusal(
+        w.olga
+            .groups
+            .create_group(pb::CreateGroupRequest {
+                name: "Bad".into(),
+                invite_emails: vec!["q@y.test".into()],
+                ..Default::default()
+            })
+            .await,
+    );
     assert_eq!(c, Code::FailedPrecondition, "R1 at creation follows R2 too");
     assert_eq!(
-        err(w
-            .mike
-            .groups
-            .update_group(pb::UpdateGroupRequest { id: plain.id, extranet: Some(true), ..Default::default() })
-            .await)
+        refusal(
+            w.mike
+                .groups
+                .update_group(pb::UpdateGroupRequest {
+                    id: plain.id,
+                    extranet: Some(true),
+                    ..Default::default()
+                })
+                .await
+        )
         .0,
         Code::PermissionDenied
     );
@@ -352,20 +351,15 @@ async fn policy_refusals() {
     // An extranet user cannot join a non-extranet group.
     let (_, t) = mail_for(&w.node, "x@y.test").await;
     let x = accept(&w.node, &t, "Xavier").await.unwrap();
-    let other = w
-        .olga
-        .groups
-        .create_group(pb::CreateGroupRequest { name: "Closed".into(), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner()
-        .group
-        .unwrap();
-    let (c, m) = err(w
-        .olga
-        .groups
-        .add_member(pb::AddMemberRequest { group_id: other.id, login: x.user.unwrap().login, role: 0 })
-        .await);
+    let other =
+        new_group(&mut w.olga.groups, pb::CreateGroupRequest { name: "Closed".into(), ..Default::default() })
+            .await;
+    let (c, m) = refusal(
+        w.olga
+            .groups
+            .add_member(pb::AddMemberRequest { group_id: other.id, login: x.user.unwrap().login, role: 0 })
+            .await,
+    );
     assert_eq!(c, Code::FailedPrecondition, "{m}");
 }
 
@@ -380,13 +374,13 @@ async fn addresses_in_use_are_refused_until_freed() {
     for variant in
         ["OLGA@example.TEST", "Olga@Example.test", "ŁUKASZ.ŚLĄZAK@PRZYKŁAD.PL", " łukasz.ślązak@przykład.pl "]
     {
-        let (c, m) = err(w.olga.invites.invite(invite(variant, w.group)).await);
+        let (c, m) = refusal(w.olga.invites.invite(invite(variant, w.group)).await);
         assert_eq!(c, Code::AlreadyExists, "{variant}: {m}");
         assert!(m.contains("set-email") && m.contains("Network account"), "{m}");
     }
     // Dismissed: still taken, and the message says so.
     w.admin.users.dismiss_user(pb::DismissUserRequest { login: "lukasz".into() }).await.unwrap();
-    let (_, m) = err(w.olga.invites.invite(invite("Łukasz.Ślązak@przykład.pl", w.group)).await);
+    let (_, m) = refusal(w.olga.invites.invite(invite("Łukasz.Ślązak@przykład.pl", w.group)).await);
     assert!(m.contains("(dismissed)"), "{m}");
     // The admin frees the address; the invitation goes through.
     w.admin
@@ -397,16 +391,17 @@ async fn addresses_in_use_are_refused_until_freed() {
     let r = w.olga.invites.invite(invite("Łukasz.Ślązak@przykład.pl", w.group)).await.unwrap().into_inner();
     assert_eq!(r.invitation.unwrap().email, "Łukasz.Ślązak@przykład.pl");
     // A second pending invitation to the same person (any case) is refused.
-    let (c, m) = err(w.mike.invites.invite(invite("łukasz.ślązak@PRZYKŁAD.pl", w.group)).await);
+    let (c, m) = refusal(w.mike.invites.invite(invite("łukasz.ślązak@PRZYKŁAD.pl", w.group)).await);
     assert_eq!(c, Code::AlreadyExists);
     assert!(m.contains("pending invitation"), "{m}");
     // set-email itself keeps addresses unique.
     assert_eq!(
-        err(w
-            .admin
-            .users
-            .set_email(pb::SetEmailRequest { login: "emp".into(), email: "MIKE@example.test".into() })
-            .await)
+        refusal(
+            w.admin
+                .users
+                .set_email(pb::SetEmailRequest { login: "emp".into(), email: "MIKE@example.test".into() })
+                .await
+        )
         .0,
         Code::AlreadyExists
     );
@@ -421,7 +416,7 @@ async fn tokens_expire_are_single_use_and_can_be_revoked_or_replaced() {
 
     // Expiry (14 days by default), with the node's clock moved forward.
     w.clock.advance(Duration::from_secs(14 * 24 * 3600 + 1));
-    let (c, m) = err_of(accept(&w.node, &ta, "A").await);
+    let (c, m) = refusal(accept(&w.node, &ta, "A").await);
     assert_eq!(c, Code::FailedPrecondition);
     assert!(m.contains("expired"), "{m}");
     let listed = w
@@ -446,39 +441,37 @@ async fn tokens_expire_are_single_use_and_can_be_revoked_or_replaced() {
     })
     .await
     .unwrap();
-    let (c, m) = err_of(accept(&w.node, &ta, "A").await);
+    let (c, m) = refusal(accept(&w.node, &ta, "A").await);
     assert_eq!(c, Code::NotFound, "{m}");
     let user = accept(&w.node, &ta2, "A").await.unwrap();
     assert_eq!(user.user.unwrap().kind, pb::UserKind::Extranet as i32);
     // Single use.
-    let (c, m) = err_of(accept(&w.node, &ta2, "A again").await);
+    let (c, m) = refusal(accept(&w.node, &ta2, "A again").await);
     assert_eq!(c, Code::FailedPrecondition);
     assert!(m.contains("already been used"), "{m}");
-    assert_eq!(err(w.olga.invites.resend(pb::InvitationRef { id: a.id }).await).0, Code::FailedPrecondition);
+    assert_eq!(
+        refusal(w.olga.invites.resend(pb::InvitationRef { id: a.id }).await).0,
+        Code::FailedPrecondition
+    );
 
     // Revoke.
     let b =
         w.olga.invites.invite(invite("b@ext.test", w.group)).await.unwrap().into_inner().invitation.unwrap();
     let (_, tb) = mail_for(&w.node, "b@ext.test").await;
     assert_eq!(
-        err(w.emp.invites.revoke(pb::InvitationRef { id: b.id }).await).0,
+        refusal(w.emp.invites.revoke(pb::InvitationRef { id: b.id }).await).0,
         Code::NotFound,
         "not his to revoke"
     );
     w.mike.invites.revoke(pb::InvitationRef { id: b.id }).await.unwrap();
-    let (c, m) = err_of(accept(&w.node, &tb, "B").await);
+    let (c, m) = refusal(accept(&w.node, &tb, "B").await);
     assert_eq!(c, Code::FailedPrecondition);
     assert!(m.contains("withdrawn"), "{m}");
     // Garbage tokens.
     for bad in ["", "nope", &"x".repeat(5000)] {
-        let (c, _) = err_of(accept(&w.node, bad, "B").await);
+        let (c, _) = refusal(accept(&w.node, bad, "B").await);
         assert!(matches!(c, Code::NotFound | Code::InvalidArgument), "{bad:?}: {c:?}");
     }
-}
-
-fn err_of<T: std::fmt::Debug>(r: Result<T, tonic::Status>) -> (Code, String) {
-    let e = r.expect_err("expected a refusal");
-    (e.code(), e.message().to_string())
 }
 
 /// R8: employees and extranet users share the seats; two acceptances racing for
@@ -490,7 +483,7 @@ async fn seats_are_counted_and_the_last_one_is_taken_once() {
     let plan = w.admin.portal.set_plan(pb::SetPlanRequest { seats: 6 }).await.unwrap().into_inner();
     assert_eq!((plan.seats, plan.used, plan.employees, plan.extranet), (6, 5, 5, 0));
     assert_eq!(
-        err(w.olga.portal.set_plan(pb::SetPlanRequest { seats: 100 }).await).0,
+        refusal(w.olga.portal.set_plan(pb::SetPlanRequest { seats: 100 }).await).0,
         Code::PermissionDenied
     );
     let mut tokens = Vec::new();
@@ -527,10 +520,13 @@ async fn seats_are_counted_and_the_last_one_is_taken_once() {
     let plan = w.admin.portal.get_plan(pb::GetPlanRequest {}).await.unwrap().into_inner();
     assert_eq!((plan.used, plan.extranet), (6, 1));
     // Full: new invitations and new employees are refused, naming limit and count.
-    let (c, m) = err(w.olga.invites.invite(invite("r4@ext.test", w.group)).await);
+    let (c, m) = refusal(w.olga.invites.invite(invite("r4@ext.test", w.group)).await);
     assert_eq!(c, Code::FailedPrecondition);
     assert!(m.contains("allows 6") && m.contains("6 are active"), "{m}");
-    assert_eq!(err(w.admin.users.add_user(new_user("late", "Late Comer")).await).0, Code::FailedPrecondition);
+    assert_eq!(
+        refusal(w.admin.users.add_user(new_user("late", "Late Comer")).await).0,
+        Code::FailedPrecondition
+    );
     // Dismissing frees a seat.
     w.admin.users.dismiss_user(pb::DismissUserRequest { login: "emp".into() }).await.unwrap();
     let mut accepted_late = false;
@@ -549,15 +545,11 @@ async fn seats_are_counted_and_the_last_one_is_taken_once() {
 async fn isolation_matrix() {
     let mut w = world(pb::InvitePolicy::Members).await;
     // Two extranet users: one in Contractors, one in another extranet group.
-    let other = w
-        .olga
-        .groups
-        .create_group(pb::CreateGroupRequest { name: "Other".into(), extranet: true, ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner()
-        .group
-        .unwrap();
+    let other = new_group(
+        &mut w.olga.groups,
+        pb::CreateGroupRequest { name: "Other".into(), extranet: true, ..Default::default() },
+    )
+    .await;
     w.olga.invites.invite(invite("in@ext.test", w.group)).await.unwrap();
     w.olga.invites.invite(invite("out@ext.test", other.id)).await.unwrap();
     let ext_in = accept(&w.node, &mail_for(&w.node, "in@ext.test").await.1, "Ext In").await.unwrap();

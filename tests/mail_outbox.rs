@@ -4,7 +4,7 @@
 
 use portalnet_proto::v1 as pb;
 use portalnet_tests::smtp::{CaptureSmtp, free_port};
-use portalnet_tests::{InProcess, Node, wait_for};
+use portalnet_tests::{InProcess, Node, new_group, wait_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invitations_wait_for_the_relay_and_survive_restarts() {
@@ -12,14 +12,11 @@ async fn invitations_wait_for_the_relay_and_survive_restarts() {
     let port = free_port();
     node.reconfigure(|c| c.mail.smtp_relay = Some(format!("127.0.0.1:{port}"))).await.unwrap();
     let mut admin = node.admin().await.unwrap();
-    let g = admin
-        .groups
-        .create_group(pb::CreateGroupRequest { name: "Ext".into(), extranet: true, ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner()
-        .group
-        .unwrap();
+    let g = new_group(
+        &mut admin.groups,
+        pb::CreateGroupRequest { name: "Ext".into(), extranet: true, ..Default::default() },
+    )
+    .await;
     admin.invites.invite(pb::InviteRequest { email: "guest@ext.test".into(), group_id: g.id }).await.unwrap();
 
     // Nobody listens on the relay port: the message stays queued, with the error.

@@ -6,7 +6,7 @@
 use ed25519_dalek::SigningKey;
 use portalnet_federation::Signer;
 use portalnet_proto::v1 as pb;
-use portalnet_tests::{Clients, InProcess, ManualClock, TestDirectory, new_user, wait_for};
+use portalnet_tests::{Clients, InProcess, ManualClock, TestDirectory, new_group, new_user, wait_for};
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::Code;
@@ -295,14 +295,11 @@ async fn r11_changing_the_account_email_frees_the_address() {
     n.a.network.enable(pb::NetworkRequest {}).await.unwrap();
     n.b.network.enable(pb::NetworkRequest {}).await.unwrap();
     search_settles(&n.b, "kowalski", &["jan@alpha.test"]).await;
-    let g =
-        n.a.groups
-            .create_group(pb::CreateGroupRequest { name: "Ext".into(), extranet: true, ..Default::default() })
-            .await
-            .unwrap()
-            .into_inner()
-            .group
-            .unwrap();
+    let g = new_group(
+        &mut n.a.groups,
+        pb::CreateGroupRequest { name: "Ext".into(), extranet: true, ..Default::default() },
+    )
+    .await;
     let e =
         n.a.invites
             .invite(pb::InviteRequest { email: "JAN@firma.pl".into(), group_id: g.id })

@@ -424,3 +424,14 @@ impl TestDirectory {
         ))
     }
 }
+
+/// The code and message of a call that must be refused (panics if it succeeded).
+pub fn refusal<T: std::fmt::Debug>(r: Result<T, tonic::Status>) -> (tonic::Code, String) {
+    let e = r.expect_err("expected a refusal");
+    (e.code(), e.message().to_string())
+}
+
+/// Creates a group as the caller of `groups` and returns it.
+pub async fn new_group(groups: &mut GroupServiceClient<Authed>, req: pb::CreateGroupRequest) -> pb::Group {
+    groups.create_group(req).await.expect("create group").into_inner().group.expect("group in reply")
+}
