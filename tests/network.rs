@@ -252,6 +252,7 @@ async fn forged_replayed_misdirected_and_stale_requests_are_refused() {
                 endpoint: "https://127.0.0.1:1".into(),
                 public_key: key.to_vec(),
                 rotation_signature: vec![],
+                tls_certificate: String::new(),
             },
         )
     };
@@ -268,6 +269,7 @@ async fn forged_replayed_misdirected_and_stale_requests_are_refused() {
         endpoint: "https://127.0.0.1:1".into(),
         public_key: new.verifying_key().to_bytes().to_vec(),
         rotation_signature: vec![],
+        tls_certificate: String::new(),
     };
     rotate.rotation_signature =
         portalnet_federation::sign_rotation(&key, "alpha.test", &new.verifying_key().to_bytes()).to_vec();

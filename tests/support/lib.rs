@@ -2,6 +2,7 @@
 //! separate `portald` processes — plus authenticated gRPC clients and a way to run
 //! `portalctl`. Every wait has a deadline; nothing sleeps for luck.
 
+pub mod fed;
 pub mod smtp;
 
 use anyhow::{Context, Result, anyhow, bail};

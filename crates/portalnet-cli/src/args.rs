@@ -340,7 +340,12 @@ pub enum TaskCmd {
         force: bool,
     },
     /// Show the change history of a task
-    History { id: u64 },
+    History {
+        id: u64,
+        /// Check every signature and the hash chain, and print the head hash
+        #[arg(long)]
+        verify: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -350,6 +355,17 @@ pub enum PortalCmd {
     /// The plan's seats (employees and extranet users count alike)
     #[command(subcommand)]
     Plan(PlanCmd),
+    /// Cross-portal delivery queue per destination portal (admins only)
+    Outbox {
+        #[command(subcommand)]
+        cmd: Option<OutboxCmd>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    /// Try delivering to a portal now, whatever its backoff
+    Retry { portal: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -237,6 +237,35 @@ pub struct TaskView {
     pub version: u64,
     pub comment_count: u32,
     pub files: Vec<FileView>,
+    /// The portal that orders this task; null when homed here.
+    pub home: Option<String>,
+    /// The task's id at its home portal.
+    pub home_task_id: u64,
+    /// Changes made here that the home portal has not applied (or refused).
+    pub pending: Vec<PendingView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PendingView {
+    pub id: String,
+    pub actor: String,
+    pub summary: String,
+    pub state: String,
+    pub reason: String,
+    pub created_at: Millis,
+}
+
+impl From<pb::PendingChange> for PendingView {
+    fn from(p: pb::PendingChange) -> Self {
+        Self {
+            id: p.id,
+            actor: p.actor,
+            summary: p.summary,
+            state: p.state,
+            reason: p.reason,
+            created_at: Millis(p.created_at),
+        }
+    }
 }
 
 impl From<pb::Task> for TaskView {
@@ -258,6 +287,9 @@ impl From<pb::Task> for TaskView {
             version: t.version,
             comment_count: t.comment_count,
             files: t.files.into_iter().map(FileView::from).collect(),
+            home: (!t.home.is_empty()).then_some(t.home),
+            home_task_id: t.home_task_id,
+            pending: t.pending.into_iter().map(PendingView::from).collect(),
         }
     }
 }
@@ -269,6 +301,8 @@ pub struct CommentView {
     pub author: String,
     pub text: String,
     pub created_at: Millis,
+    /// Sent to the task's home portal, not applied yet.
+    pub pending: bool,
 }
 
 impl From<pb::Comment> for CommentView {
@@ -279,6 +313,7 @@ impl From<pb::Comment> for CommentView {
             author: c.author,
             text: c.text,
             created_at: Millis(c.created_at),
+            pending: c.pending,
         }
     }
 }
@@ -298,11 +333,64 @@ pub struct HistoryView {
     pub actor: String,
     pub kind: String,
     pub summary: String,
+    /// Hex SHA-256 of the entry's signed event.
+    pub hash: String,
 }
 
 impl From<pb::HistoryEntry> for HistoryView {
     fn from(h: pb::HistoryEntry) -> Self {
-        Self { version: h.version, at: Millis(h.at), actor: h.actor, kind: h.kind, summary: h.summary }
+        Self {
+            version: h.version,
+            at: Millis(h.at),
+            actor: h.actor,
+            kind: h.kind,
+            summary: h.summary,
+            hash: h.hash,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerifyView {
+    pub ok: bool,
+    pub events: u64,
+    pub head_hash: String,
+    pub home: String,
+    pub problems: Vec<String>,
+}
+
+impl From<pb::VerifyHistoryResponse> for VerifyView {
+    fn from(v: pb::VerifyHistoryResponse) -> Self {
+        Self { ok: v.ok, events: v.events, head_hash: v.head_hash, home: v.home, problems: v.problems }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct OutboxView {
+    pub portal_id: String,
+    pub depth: u64,
+    pub oldest_age_ms: i64,
+    pub last_error: String,
+    pub last_attempt_at: Millis,
+    pub last_success_at: Millis,
+    pub failed_attempts: u32,
+    pub next_attempt_at: Millis,
+    pub delivered: u64,
+}
+
+impl From<pb::OutboxRow> for OutboxView {
+    fn from(r: pb::OutboxRow) -> Self {
+        Self {
+            portal_id: r.portal_id,
+            depth: r.depth,
+            oldest_age_ms: r.oldest_age_ms,
+            last_error: r.last_error,
+            last_attempt_at: Millis(r.last_attempt_at),
+            last_success_at: Millis(r.last_success_at),
+            failed_attempts: r.failed_attempts,
+            next_attempt_at: Millis(r.next_attempt_at),
+            delivered: r.delivered,
+        }
     }
 }
 

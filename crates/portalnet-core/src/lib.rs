@@ -2,7 +2,9 @@
 //! may do what. Pure data and functions: no IO, no async, no clock reads (time is
 //! passed in), so every rule is unit-testable as a table.
 
+pub mod address;
 pub mod error;
+pub mod event;
 pub mod group;
 pub mod invitation;
 pub mod limits;

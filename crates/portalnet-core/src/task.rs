@@ -4,6 +4,7 @@
 //! task plus one [`Change`] that the store appends to the history in the same
 //! transaction.
 
+use crate::address;
 use crate::error::{Error, Result};
 use crate::group::GroupId;
 use crate::limits::Limits;
@@ -64,6 +65,9 @@ pub struct FileMeta {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     pub id: TaskId,
+    /// Set on a replica: the portal that orders this task and its id there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<TaskHome>,
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -114,6 +118,13 @@ impl Task {
         self.updated_at = now;
         self.version
     }
+}
+
+/// Where a replicated task lives: its home portal orders its history (R17).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TaskHome {
+    pub portal: String,
+    pub task: TaskId,
 }
 
 /// One entry of a task's append-only history.
@@ -199,7 +210,7 @@ impl NewTask {
         self.title = title(&self.title, limits)?;
         self.description = validate::text("description", &self.description, limits.max_description_bytes)?;
         if let Some(r) = &self.responsible {
-            self.responsible = Some(validate::login("responsible", r)?);
+            self.responsible = Some(address::participant("responsible", r)?);
         }
         self.accomplices = logins("accomplices", &self.accomplices)?;
         self.observers = logins("observers", &self.observers)?;
@@ -220,6 +231,7 @@ impl NewTask {
         let responsible = self.responsible.unwrap_or_else(|| creator.to_string());
         let task = Task {
             id,
+            home: None,
             title: self.title,
             description: self.description,
             creator: creator.to_string(),
@@ -270,7 +282,7 @@ impl TaskPatch {
             self.description = Some(validate::text("description", d, limits.max_description_bytes)?);
         }
         if let Some(r) = &self.responsible {
-            self.responsible = Some(validate::login("responsible", r)?);
+            self.responsible = Some(address::participant("responsible", r)?);
         }
         if let Some(a) = &self.accomplices {
             self.accomplices = Some(logins("accomplices", a)?);
@@ -432,7 +444,7 @@ fn title(t: &str, limits: &Limits) -> Result<String> {
 fn logins(field: &str, list: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::with_capacity(list.len());
     for l in list {
-        let l = validate::login(field, l)?;
+        let l = address::participant(field, l)?;
         if !out.contains(&l) {
             out.push(l);
         }

@@ -6,6 +6,9 @@ use crate::{Directory, MAX_ENDPOINT};
 use portalnet_core::time::Timestamp;
 use portalnet_core::validate;
 
+/// Certificates (with a chain) stay well under this.
+const MAX_CERTIFICATE: usize = 16 * 1024;
+
 /// A portal id in its stored form (lowercase), or InvalidArgument.
 pub(crate) fn portal_id(id: &str) -> Result<String> {
     Ok(validate::portal_id(id)?)
@@ -49,6 +52,7 @@ impl Directory {
                     previous_keys: Vec::new(),
                     key_rotated_at: None,
                     entries: 0,
+                    tls_certificate: String::new(),
                 },
                 Some(known) if known.public_key == public_key => {
                     if known.endpoint == endpoint {
@@ -94,6 +98,24 @@ impl Directory {
             }
             record.endpoint = endpoint;
             self.portals.tx_put(tx, &id, &record)?;
+            Ok(record)
+        })
+    }
+
+    /// Stores the TLS certificate (PEM) a registered portal presents to others.
+    pub fn set_certificate(&self, portal_id: &str, pem: &str) -> Result<PortalRecord> {
+        let id = self::portal_id(portal_id)?;
+        if pem.len() > MAX_CERTIFICATE || !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(Error::invalid(format!(
+                "tls_certificate must be a PEM certificate of at most {MAX_CERTIFICATE} bytes"
+            )));
+        }
+        self.db.write(|tx| {
+            let mut record = self.known(tx, &id)?;
+            if record.tls_certificate != pem {
+                record.tls_certificate = pem.to_string();
+                self.portals.tx_put(tx, &id, &record)?;
+            }
             Ok(record)
         })
     }

@@ -148,4 +148,32 @@ impl Directory {
             email: r.email,
         }))
     }
+
+    /// The people behind `login@portal` addresses that are published by portals
+    /// with the network on (R16); unknown and hidden addresses are left out.
+    pub fn lookup_addresses(&self, addresses: &[String]) -> Result<Vec<crate::records::Person>> {
+        if addresses.len() > MAX_LOOKUP {
+            return Err(Error::invalid(format!("look up at most {MAX_LOOKUP} addresses at a time")));
+        }
+        let mut out = Vec::new();
+        for a in addresses {
+            let Some((login, portal)) = a.trim().split_once('@') else { continue };
+            let Ok(portal) = self::portal_id(portal) else { continue };
+            if !self.visible(&portal)? {
+                continue;
+            }
+            if let Some(r) = self.entries.get(&EntryKey::new(&portal, login))? {
+                out.push(crate::records::Person {
+                    display_name: r.display_name,
+                    position: r.position,
+                    address: format!("{login}@{portal}"),
+                    portal_id: portal,
+                });
+            }
+        }
+        Ok(out)
+    }
 }
+
+/// Addresses one lookup may ask about.
+pub const MAX_LOOKUP: usize = 100;

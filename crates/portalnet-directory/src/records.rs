@@ -26,6 +26,9 @@ pub struct PortalRecord {
     /// Entries the portal has published and not removed.
     #[serde(default)]
     pub entries: u32,
+    /// PEM of the portal's TLS certificate; other portals pin it.
+    #[serde(default)]
+    pub tls_certificate: String,
 }
 
 /// One person as their portal publishes them.
@@ -260,6 +263,7 @@ mod tests {
             previous_keys: vec![[7u8; 32]],
             key_rotated_at: None,
             entries: 0,
+            tls_certificate: String::new(),
         };
         let json = serde_json::to_string(&r).unwrap();
         assert!(json.contains(&format!("\"ab{}01\"", "00".repeat(30))), "{json}");

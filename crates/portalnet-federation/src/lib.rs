@@ -34,6 +34,7 @@
 
 pub mod address;
 pub mod canonical;
+pub mod chain;
 pub mod error;
 pub mod keys;
 pub mod nonce;

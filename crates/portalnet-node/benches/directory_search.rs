@@ -149,6 +149,7 @@ async fn run() -> anyhow::Result<()> {
             endpoint: "https://127.0.0.1:1".into(),
             public_key: s.verifying_key().to_bytes().to_vec(),
             rotation_signature: vec![],
+            tls_certificate: String::new(),
         };
         client
             .clone()

@@ -33,6 +33,26 @@ pub struct NodeConfig {
     pub directory: Option<DirectoryLink>,
     #[serde(default)]
     pub network: NetworkConfig,
+    #[serde(default)]
+    pub replication: ReplicationSection,
+}
+
+/// Delivery to other portals (cross-portal tasks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplicationSection {
+    /// The longest wait between attempts to reach an unreachable portal. Entries
+    /// never expire; this only bounds how late a returning portal is noticed
+    /// (`portalctl portal outbox retry` or any message from it is immediate).
+    pub max_backoff_secs: u64,
+    /// Entries per delivery batch.
+    pub batch_items: usize,
+}
+
+impl Default for ReplicationSection {
+    fn default() -> Self {
+        Self { max_backoff_secs: 300, batch_items: 256 }
+    }
 }
 
 /// How a portal reaches and trusts the directory.

@@ -10,6 +10,7 @@ use portalnet_core::report::{ReportBy, ReportRow};
 use portalnet_core::task::{Comment, FileMeta, HistoryEntry, NewTask, Task, TaskPatch, TaskStatus};
 use portalnet_core::user::{NewUser, User, UserKind, UserState};
 use portalnet_proto::v1 as pb;
+use portalnet_store::replication::{ProposalRecord, ProposalState};
 
 /// A request that passed the boundary's checks.
 pub struct Checked<T>(pub T);
@@ -238,6 +239,7 @@ impl ToProto for FileMeta {
             sha256: self.sha256.clone(),
             uploaded_by: self.uploaded_by.clone(),
             uploaded_at: self.uploaded_at.0,
+            pending: false,
         }
     }
 }
@@ -261,6 +263,28 @@ pub fn task_to_proto(t: &Task, now: Timestamp) -> pb::Task {
         files: t.files.iter().map(ToProto::to_proto).collect(),
         comment_count: t.comment_count,
         overdue: t.is_overdue(now),
+        home: t.home.as_ref().map(|h| h.portal.clone()).unwrap_or_default(),
+        home_task_id: t.home.as_ref().map_or(t.id, |h| h.task),
+        pending: Vec::new(),
+    }
+}
+
+impl ToProto for ProposalRecord {
+    type Proto = pb::PendingChange;
+    fn to_proto(&self) -> pb::PendingChange {
+        let (state, reason) = match &self.state {
+            ProposalState::Pending => ("pending", String::new()),
+            ProposalState::Applied { .. } => ("applied", String::new()),
+            ProposalState::Rejected { reason, .. } => ("rejected", reason.clone()),
+        };
+        pb::PendingChange {
+            id: self.id.to_string(),
+            actor: self.actor.clone(),
+            summary: self.op.summary(),
+            state: state.into(),
+            reason,
+            created_at: self.created_at.0,
+        }
     }
 }
 
@@ -273,6 +297,7 @@ impl ToProto for Comment {
             author: self.author.clone(),
             text: self.text.clone(),
             created_at: self.created_at.0,
+            pending: false,
         }
     }
 }
@@ -286,6 +311,7 @@ impl ToProto for HistoryEntry {
             actor: self.actor.clone(),
             kind: self.change.kind().to_string(),
             summary: self.change.summary(),
+            hash: String::new(),
         }
     }
 }

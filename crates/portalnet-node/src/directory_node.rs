@@ -4,10 +4,11 @@
 //! registration: signed by the key being registered, which proves possession).
 
 use crate::config::TlsConfig;
+use crate::error::sign_status;
 use anyhow::{Context, Result};
 use portalnet_core::{Clock, Timestamp};
 use portalnet_directory::{Directory, Entry, RateLimiter};
-use portalnet_federation::{KeyLookup, SignError, Verifier, verifying_key_from_bytes};
+use portalnet_federation::{KeyLookup, Verifier, verifying_key_from_bytes};
 use portalnet_proto::v1::{self as pb, directory_server::DirectoryServer};
 use portalnet_store::Db;
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,8 @@ pub struct DirectoryHandle {
     pub id: String,
     /// The certificate portals pin (`[directory] ca`).
     pub cert: PathBuf,
+    /// The directory's data, for tests and tools in the same process.
+    pub directory: Directory,
     shutdown: CancellationToken,
     server: JoinHandle<Result<()>>,
     db: Db,
@@ -114,7 +117,7 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let endpoint = format!("https://{addr}");
     let svc = DirectorySvc {
-        directory,
+        directory: directory.clone(),
         verifier: Verifier::new(cfg.id.clone()),
         limiter: RateLimiter::new(cfg.search_rate_per_sec, cfg.search_burst),
         clock,
@@ -146,6 +149,7 @@ pub async fn start(
         endpoint,
         id: cfg.id.clone(),
         cert: crate::config::resolve(dir, &cfg.tls.cert),
+        directory,
         shutdown,
         server,
         db,
@@ -166,17 +170,6 @@ impl KeyLookup for Keys<'_> {
     fn key_of(&self, portal_id: &str) -> Option<ed25519_dalek::VerifyingKey> {
         let rec = self.0.portal(portal_id).ok()??;
         verifying_key_from_bytes(&rec.public_key).ok()
-    }
-}
-
-fn sign_status(e: SignError) -> Status {
-    match e {
-        SignError::Malformed { .. }
-        | SignError::UndecodablePayload { .. }
-        | SignError::InvalidAddress { .. } => Status::invalid_argument(e.to_string()),
-        SignError::ForeignUser { .. } => Status::permission_denied(e.to_string()),
-        SignError::Busy { .. } => Status::resource_exhausted(e.to_string()),
-        _ => Status::unauthenticated(e.to_string()),
     }
 }
 
@@ -238,6 +231,7 @@ fn record(r: &portalnet_directory::PortalRecord) -> pb::PortalRecord {
         network_enabled_since: r.network_enabled_since.map_or(0, |t| t.0),
         registered_at: r.registered_at.0,
         previous_keys: r.previous_keys.iter().map(|k| k.to_vec()).collect(),
+        tls_certificate: r.tls_certificate.clone(),
     }
 }
 
@@ -301,6 +295,11 @@ impl pb::directory_server::Directory for DirectorySvc {
                 self.directory.register(&body.portal_id, &body.endpoint, new_key, now).map_err(dir_status)?
             }
         };
+        let rec = if body.tls_certificate.is_empty() {
+            rec
+        } else {
+            self.directory.set_certificate(&body.portal_id, &body.tls_certificate).map_err(dir_status)?
+        };
         self.durable().await?;
         Ok(Response::new(record(&rec)))
     }
@@ -360,6 +359,13 @@ impl pb::directory_server::Directory for DirectorySvc {
         Ok(Response::new(people(found.into_iter().collect(), false)))
     }
 
+    async fn lookup_addresses(
+        &self,
+        req: Request<pb::Signed>,
+    ) -> Result<Response<pb::SearchResponse>, Status> {
+        Ok(Response::new(self.lookup_addresses_impl(req.get_ref()).await?))
+    }
+
     async fn change_account_email(&self, req: Request<pb::Signed>) -> Result<Response<pb::Account>, Status> {
         let (origin, body): (String, pb::ChangeAccountEmailRequest) =
             self.open(req.get_ref(), crate::network::method::CHANGE_ACCOUNT_EMAIL)?;
@@ -371,6 +377,16 @@ impl pb::directory_server::Directory for DirectorySvc {
 }
 
 impl DirectorySvc {
+    async fn lookup_addresses_impl(&self, req: &pb::Signed) -> Result<pb::SearchResponse, Status> {
+        let (origin, body): (String, pb::LookupAddressesRequest) =
+            self.open(req, crate::network::method::LOOKUP_ADDRESSES)?;
+        // Exact addresses only (no enumeration by prefix), at most 100 a call: not
+        // held to the search rate, so a busy portal's task checks are not throttled.
+        let _ = origin;
+        let found = self.directory.lookup_addresses(&body.addresses).map_err(dir_status)?;
+        Ok(people(found, false))
+    }
+
     fn rate_limit(&self, origin: &str) -> Result<(), Status> {
         self.limiter.check(origin, self.now()).map_err(dir_status)
     }

@@ -50,3 +50,16 @@ impl From<NodeError> for Status {
         }
     }
 }
+
+/// A refused signed request from another portal or for the directory.
+pub fn sign_status(e: portalnet_federation::SignError) -> Status {
+    use portalnet_federation::SignError;
+    match e {
+        SignError::Malformed { .. }
+        | SignError::UndecodablePayload { .. }
+        | SignError::InvalidAddress { .. } => Status::invalid_argument(e.to_string()),
+        SignError::ForeignUser { .. } => Status::permission_denied(e.to_string()),
+        SignError::Busy { .. } => Status::resource_exhausted(e.to_string()),
+        _ => Status::unauthenticated(e.to_string()),
+    }
+}

@@ -37,6 +37,7 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
         invitations: Default::default(),
         directory: None,
         network: Default::default(),
+        replication: Default::default(),
     };
     Identity::generate().save(dir)?;
     crate::tls::ensure(dir, &config)?;

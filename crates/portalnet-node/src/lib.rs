@@ -14,6 +14,7 @@ pub mod identity;
 pub mod init;
 pub mod mailer;
 pub mod network;
+pub mod replication;
 pub mod server;
 pub mod tls;
 pub mod web;

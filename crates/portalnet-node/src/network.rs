@@ -25,6 +25,9 @@ pub mod method {
     pub const SEARCH: &str = "/portalnet.v1.Directory/Search";
     pub const LOOKUP_EMAIL: &str = "/portalnet.v1.Directory/LookupEmail";
     pub const CHANGE_ACCOUNT_EMAIL: &str = "/portalnet.v1.Directory/ChangeAccountEmail";
+    pub const LOOKUP_ADDRESSES: &str = "/portalnet.v1.Directory/LookupAddresses";
+    pub const DELIVER: &str = "/portalnet.v1.Replication/Deliver";
+    pub const FETCH_EVENTS: &str = "/portalnet.v1.Replication/FetchEvents";
 }
 
 /// The built-in administrator account is not a person: it is never published.
@@ -37,10 +40,18 @@ pub struct DirectoryClient {
     public_key: [u8; 32],
     /// The key this portal used before (`portal.key.previous`), to sign a rotation.
     previous: Option<SigningKey>,
+    /// PEM of this portal's TLS certificate, registered for other portals to pin.
+    tls_certificate: String,
 }
 
 impl DirectoryClient {
-    pub fn new(dir: &Path, link: &DirectoryLink, portal_id: &str, key: SigningKey) -> anyhow::Result<Self> {
+    pub fn new(
+        dir: &Path,
+        link: &DirectoryLink,
+        portal_id: &str,
+        key: SigningKey,
+        tls_certificate: String,
+    ) -> anyhow::Result<Self> {
         let ca = std::fs::read_to_string(crate::config::resolve(dir, &link.ca)).map_err(|e| {
             anyhow::anyhow!("cannot read the directory's certificate {}: {e}", link.ca.display())
         })?;
@@ -56,6 +67,7 @@ impl DirectoryClient {
             public_key: key.verifying_key().to_bytes(),
             signer: Signer::new(portal_id.to_string(), key),
             previous,
+            tls_certificate,
         })
     }
 
@@ -76,6 +88,7 @@ impl DirectoryClient {
             endpoint: endpoint.to_string(),
             public_key: self.public_key.to_vec(),
             rotation_signature,
+            tls_certificate: self.tls_certificate.clone(),
         };
         Ok(self.client.clone().register(self.sign(method::REGISTER, &req, now)).await?.into_inner())
     }
@@ -99,6 +112,31 @@ impl DirectoryClient {
         now: Timestamp,
     ) -> Result<pb::SearchResponse, tonic::Status> {
         Ok(self.client.clone().search(self.sign(method::SEARCH, req, now)).await?.into_inner())
+    }
+
+    /// Any registered portal's record (open call).
+    pub async fn lookup_portal(&self, portal_id: &str) -> Result<pb::PortalRecord, tonic::Status> {
+        let req = pb::LookupPortalRequest { portal_id: portal_id.to_string() };
+        Ok(self.client.clone().lookup_portal(req).await?.into_inner())
+    }
+
+    /// Which of `addresses` are published people of portals with the network on.
+    pub async fn lookup_addresses(
+        &self,
+        addresses: Vec<String>,
+        now: Timestamp,
+    ) -> Result<pb::SearchResponse, tonic::Status> {
+        let req = pb::LookupAddressesRequest { addresses };
+        Ok(self
+            .client
+            .clone()
+            .lookup_addresses(self.sign(method::LOOKUP_ADDRESSES, &req, now))
+            .await?
+            .into_inner())
+    }
+
+    pub fn signer(&self) -> &Signer {
+        &self.signer
     }
 
     pub async fn change_account_email(

@@ -8,11 +8,13 @@ use crate::identity::Identity;
 use crate::init::DB_DIR;
 use anyhow::{Context, Result};
 use portalnet_core::Clock;
+use portalnet_federation::Signer;
 use portalnet_proto::v1::{
     echo_server::EchoServer, group_service_server::GroupServiceServer,
     invitation_service_server::InvitationServiceServer, network_service_server::NetworkServiceServer,
-    portal_service_server::PortalServiceServer, report_service_server::ReportServiceServer,
-    task_service_server::TaskServiceServer, user_service_server::UserServiceServer,
+    portal_service_server::PortalServiceServer, replication_server::ReplicationServer,
+    report_service_server::ReportServiceServer, task_service_server::TaskServiceServer,
+    user_service_server::UserServiceServer,
 };
 use portalnet_store::Db;
 use portalnet_store::schema::Tables;
@@ -111,6 +113,9 @@ pub async fn start(
         invite_ttl_ms: i64::from(config.invitations.ttl_hours) * 3600 * 1000,
         web_url: web_url.clone().unwrap_or_default(),
         mail_from: config.mail.from.clone().unwrap_or_else(|| format!("portal@{}", config.portal_id)),
+        signing_key: identity.signing.clone(),
+        activation_delay_ms: i64::try_from(config.network.activation_delay_secs.saturating_mul(1000))
+            .unwrap_or(i64::MAX),
     };
     let portal =
         Arc::new(Portal::open(Tables::open(&db)?, clock, options).map_err(|e| anyhow::anyhow!("{e}"))?);
@@ -120,9 +125,25 @@ pub async fn start(
             link,
             &config.portal_id,
             identity.signing.clone(),
+            tls.cert_pem.clone(),
         )?)),
         None => None,
     };
+    let replicator = directory.as_ref().map(|d| {
+        let peers = Arc::new(crate::replication::Peers::new(d.clone(), portal.options.activation_delay_ms));
+        let config = crate::replication::ReplicationConfig {
+            max_backoff: std::time::Duration::from_secs(config.replication.max_backoff_secs.max(1)),
+            batch_items: config.replication.batch_items.max(1),
+            ..Default::default()
+        };
+        crate::replication::Replicator::new(
+            portal.clone(),
+            peers,
+            Signer::new(d.signer().portal_id().to_string(), d.signer().signing_key().clone()),
+            config,
+            shutdown.clone(),
+        )
+    });
     let state = Arc::new(State {
         portal: portal.clone(),
         endpoints: vec![endpoint.clone()],
@@ -131,6 +152,7 @@ pub async fn start(
         directory: directory.clone(),
         activation_delay_ms: i64::try_from(config.network.activation_delay_secs.saturating_mul(1000))
             .unwrap_or(i64::MAX),
+        replicator: replicator.clone(),
     });
     let server = spawn_server(state.clone(), &config, tls, listener, shutdown.clone())?;
     let mut workers = vec![tokio::spawn(crate::mailer::run(
@@ -138,6 +160,9 @@ pub async fn start(
         mail_transport(dir, &config)?,
         shutdown.clone(),
     ))];
+    if let Some(r) = replicator {
+        workers.push(tokio::spawn(r.run()));
+    }
     if let Some(client) = directory {
         workers.push(tokio::spawn(crate::network::run_sync(
             portal,
@@ -205,8 +230,14 @@ fn spawn_server(
                 .max_decoding_message_size(MAX_MESSAGE),
         )
         .add_service(
-            NetworkServiceServer::new(grpc::NetworkSvc(state)).max_decoding_message_size(MAX_MESSAGE),
+            NetworkServiceServer::new(grpc::NetworkSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
         )
+        .add_optional_service(state.replicator.clone().map(|r| {
+            let verifier = portalnet_federation::Verifier::new(state.portal.portal_id().to_string());
+            ReplicationServer::new(crate::replication::ReplicationSvc { replicator: r, verifier })
+                .max_decoding_message_size(crate::replication::peers::MAX_REPLICATION_MESSAGE)
+                .max_encoding_message_size(crate::replication::peers::MAX_REPLICATION_MESSAGE)
+        }))
         .add_service(EchoServer::new(grpc::EchoSvc).max_decoding_message_size(MAX_MESSAGE));
     Ok(tokio::spawn(async move {
         for svc in ["portalnet.v1.UserService", "portalnet.v1.GroupService", "portalnet.v1.TaskService"] {

@@ -13,10 +13,11 @@
 mod codec;
 mod db;
 mod error;
+pub mod replication;
 pub mod schema;
 mod table;
 
 pub use codec::{Record, decode, encode};
 pub use db::{Db, Tree, WriteTx};
 pub use error::StoreError;
-pub use table::{Key, Table};
+pub use table::{Key, Table, portal_prefix};

@@ -3,6 +3,7 @@
 use crate::codec::Record;
 use crate::db::{Db, Tree};
 use crate::error::StoreError;
+use crate::replication::{OutboxEntry, ProposalOutcome, ProposalRecord, StoredEvent};
 use crate::table::Table;
 use portalnet_core::group::Group;
 use portalnet_core::invitation::Invitation;
@@ -37,6 +38,10 @@ record!(HistoryEntry, "history entry", 1);
 record!(Comment, "comment", 1);
 record!(Invitation, "invitation", 1);
 record!(OutboxMail, "outgoing e-mail", 1);
+record!(StoredEvent, "task event", 1);
+record!(OutboxEntry, "replication outbox entry", 1);
+record!(ProposalRecord, "proposal", 1);
+record!(ProposalOutcome, "proposal outcome", 1);
 
 /// An e-mail waiting to be delivered. Written in the same write as the change it
 /// tells about; removed once the transport has taken it.
@@ -84,6 +89,16 @@ pub struct Tables {
     /// Small named counters: e.g. `directory.changes` (bumped with every change the
     /// directory must learn of) and `directory.published` (the value last pushed).
     pub counters: Table<String, u64>,
+    /// (local task, version) → the signed event (every task, homed here or not).
+    pub events: Table<(u64, u64), StoredEvent>,
+    /// `home#task` → the local id of a replicated task.
+    pub replicas: Table<String, u64>,
+    /// (destination portal, sequence) → what to deliver there, in order.
+    pub fed_outbox: Table<(String, u64), OutboxEntry>,
+    /// Changes people here made to tasks homed elsewhere.
+    pub proposals: Table<u64, ProposalRecord>,
+    /// `origin:proposal id` → what this portal, as home, did with it.
+    pub proposal_outcomes: Table<String, ProposalOutcome>,
 }
 
 impl Record for u64 {
@@ -107,12 +122,27 @@ impl Tables {
             invitation_tokens: Table::open(db, "invitation_tokens")?,
             mail_outbox: Table::open(db, "mail_outbox")?,
             counters: Table::open(db, "counters")?,
+            events: Table::open(db, "events")?,
+            replicas: Table::open(db, "replicas")?,
+            fed_outbox: Table::open(db, "fed_outbox")?,
+            proposals: Table::open(db, "proposals")?,
+            proposal_outcomes: Table::open(db, "proposal_outcomes")?,
         })
     }
 
     pub fn portal_settings(&self) -> Result<Option<PortalSettings>, StoreError> {
         self.settings.get(&SETTINGS_KEY.to_string())
     }
+}
+
+/// The key of a replicated task in [`Tables::replicas`].
+pub fn replica_key(home: &str, task: u64) -> String {
+    format!("{home}#{task}")
+}
+
+/// The key of a received proposal in [`Tables::proposal_outcomes`].
+pub fn proposal_key(origin: &str, id: &str) -> String {
+    format!("{origin}:{id}")
 }
 
 /// The key of a file's bytes in [`Tables::file_blobs`].

@@ -44,6 +44,31 @@ impl Key for (u64, u64) {
     }
 }
 
+/// (portal id, sequence): the string's bytes, a 0 byte, then the number big-endian,
+/// so the entries of one portal sort together and in sequence. Ids hold no 0 byte.
+impl Key for (String, u64) {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut v = self.0.as_bytes().to_vec();
+        v.push(0);
+        v.extend_from_slice(&self.1.to_be_bytes());
+        v
+    }
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        let split = b.len().checked_sub(9)?;
+        if b[split] != 0 {
+            return None;
+        }
+        Some((String::from_utf8(b[..split].to_vec()).ok()?, u64::from_bytes(&b[split + 1..])?))
+    }
+}
+
+/// The key prefix of every `(portal, _)` entry.
+pub fn portal_prefix(portal: &str) -> Vec<u8> {
+    let mut v = portal.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
 pub struct Table<K, V> {
     tree: Tree,
     _types: PhantomData<fn() -> (K, V)>,

@@ -1,13 +1,14 @@
 //! `portal info` and `portal plan ...` (seats, R8).
 
 use anyhow::Result;
-use portalnet_proto::v1::{GetPlanRequest, InfoRequest, SetPlanRequest};
+use portalnet_proto::v1::{GetPlanRequest, InfoRequest, OutboxRequest, RetryOutboxRequest, SetPlanRequest};
 
-use crate::args::{PlanCmd, PortalCmd};
+use crate::args::{OutboxCmd, PlanCmd, PortalCmd};
 use crate::client::Conn;
 use crate::output::Output;
+use crate::table::Table;
 use crate::table::key_values;
-use crate::views::{PlanView, PortalView};
+use crate::views::{OutboxView, PlanView, PortalView};
 
 pub async fn run(conn: &Conn, cmd: PortalCmd, out: &Output) -> Result<()> {
     let mut portal = conn.portal();
@@ -19,6 +20,16 @@ pub async fn run(conn: &Conn, cmd: PortalCmd, out: &Output) -> Result<()> {
         PortalCmd::Plan(PlanCmd::Show) => portal.get_plan(GetPlanRequest {}).await?.into_inner(),
         PortalCmd::Plan(PlanCmd::Set { seats }) => {
             portal.set_plan(SetPlanRequest { seats }).await?.into_inner()
+        }
+        PortalCmd::Outbox { cmd } => {
+            let rows = match cmd {
+                None => portal.outbox(OutboxRequest {}).await?.into_inner().rows,
+                Some(OutboxCmd::Retry { portal: id }) => {
+                    portal.retry_outbox(RetryOutboxRequest { portal_id: id }).await?.into_inner().rows
+                }
+            };
+            let views: Vec<OutboxView> = rows.into_iter().map(OutboxView::from).collect();
+            return out.show(&views, |v| outbox_table(v));
         }
     };
     out.show(&PlanView::from(plan), plan_block)
@@ -41,6 +52,37 @@ fn info_block(p: &PortalView) -> String {
         ("max file size", human_bytes(p.max_file_bytes)),
     ]);
     key_values(&pairs)
+}
+
+fn outbox_table(rows: &[OutboxView]) -> String {
+    let mut t =
+        Table::new(&["PORTAL", "QUEUED", "OLDEST", "DELIVERED", "FAILURES", "NEXT TRY", "LAST ERROR"])
+            .right(&[1, 3, 4]);
+    for r in rows {
+        let oldest = if r.depth == 0 { "-".to_string() } else { age(r.oldest_age_ms) };
+        let next = if r.next_attempt_at.0 == 0 { "-".to_string() } else { r.next_attempt_at.table() };
+        t.row(vec![
+            r.portal_id.clone(),
+            r.depth.to_string(),
+            oldest,
+            r.delivered.to_string(),
+            r.failed_attempts.to_string(),
+            next,
+            crate::table::clean(&r.last_error),
+        ]);
+    }
+    if t.is_empty() { "nothing queued for other portals\n".into() } else { t.render() }
+}
+
+/// `3d 4h`, `12m 5s`: how long an entry has waited.
+fn age(ms: i64) -> String {
+    let s = ms / 1000;
+    match s {
+        s if s >= 86_400 => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
+        s if s >= 3600 => format!("{}h {}m", s / 3600, s % 3600 / 60),
+        s if s >= 60 => format!("{}m {}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    }
 }
 
 fn plan_block(p: &PlanView) -> String {

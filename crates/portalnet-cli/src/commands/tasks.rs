@@ -17,7 +17,7 @@ use crate::commands::portal::human_bytes;
 use crate::mime;
 use crate::output::Output;
 use crate::table::{Table, clean, clean_multiline, key_values};
-use crate::views::{CommentView, DownloadView, FileView, HistoryView, TaskDetailView, TaskView};
+use crate::views::{CommentView, DownloadView, FileView, HistoryView, TaskDetailView, TaskView, VerifyView};
 
 /// Room for the protobuf framing around a file's bytes in one message.
 const MESSAGE_OVERHEAD: usize = 64 * 1024;
@@ -86,13 +86,31 @@ pub async fn run(conn: &Conn, cmd: TaskCmd, out: &Output) -> Result<()> {
         TaskCmd::Status { id, status } => {
             let req = SetStatusRequest { id, status: status as i32 };
             let task = conn.tasks().set_status(req).await?.into_inner();
-            out.show(&TaskView::from(task), |t| format!("task {} is now {}\n", t.id, t.status))
+            out.show(&TaskView::from(task), |t| {
+                if t.pending.iter().any(|p| p.state == "pending") {
+                    format!(
+                        "task {} is {}; the change waits for its home portal {}\n",
+                        t.id,
+                        t.status,
+                        t.home.as_deref().unwrap_or("")
+                    )
+                } else {
+                    format!("task {} is now {}\n", t.id, t.status)
+                }
+            })
         }
         TaskCmd::Comment { id, text } => {
             let comment =
                 conn.tasks().add_comment(AddCommentRequest { task_id: id, text }).await?.into_inner();
             out.show(&CommentView::from(comment), |c| {
-                format!("comment {} added to task {}\n", c.id, c.task_id)
+                if c.pending {
+                    format!(
+                        "comment sent to the home portal of task {}; it appears once applied\n",
+                        c.task_id
+                    )
+                } else {
+                    format!("comment {} added to task {}\n", c.id, c.task_id)
+                }
             })
         }
         TaskCmd::Attach { id, path, name, content_type } => {
@@ -101,7 +119,16 @@ pub async fn run(conn: &Conn, cmd: TaskCmd, out: &Output) -> Result<()> {
         TaskCmd::Download { id, file_id, out: path, force } => {
             download(conn, id, file_id, path, force, out).await
         }
-        TaskCmd::History { id } => {
+        TaskCmd::History { id, verify: true } => {
+            let v = conn.tasks().verify_history(HistoryRequest { task_id: id }).await?.into_inner();
+            let view = VerifyView::from(v);
+            out.show(&view, verify_block)?;
+            if !view.ok {
+                bail!("the history of task {id} does not verify");
+            }
+            Ok(())
+        }
+        TaskCmd::History { id, verify: false } => {
             let history = conn.tasks().history(HistoryRequest { task_id: id }).await?.into_inner();
             let views: Vec<HistoryView> = history.entries.into_iter().map(HistoryView::from).collect();
             out.show(&views, |v| history_table(v))
@@ -260,7 +287,32 @@ fn list_text(l: &[String]) -> String {
     if l.is_empty() { "-".into() } else { l.join(", ") }
 }
 
+fn verify_block(v: &VerifyView) -> String {
+    let mut text = if v.ok {
+        format!("verified: {} events, every signature by {} and the hash chain check out\n", v.events, v.home)
+    } else {
+        format!("NOT VERIFIED: {} events from {}\n", v.events, v.home)
+    };
+    text.push_str(&format!("head hash: {}\n", v.head_hash));
+    for p in &v.problems {
+        text.push_str(&format!("problem: {}\n", clean(p)));
+    }
+    text
+}
+
 fn task_block(t: &TaskView) -> String {
+    let mut text = task_fields(t);
+    if let Some(home) = &t.home {
+        text.push_str(&format!("home: portal {home} (task {} there)\n", t.home_task_id));
+    }
+    for p in &t.pending {
+        let reason = if p.reason.is_empty() { String::new() } else { format!(": {}", clean(&p.reason)) };
+        text.push_str(&format!("{} change by {}: {}{reason}\n", p.state, p.actor, p.summary));
+    }
+    text
+}
+
+fn task_fields(t: &TaskView) -> String {
     key_values(&[
         ("id", t.id.to_string()),
         ("title", t.title.clone()),
@@ -324,9 +376,17 @@ fn task_table(tasks: &[TaskView]) -> String {
 }
 
 fn history_table(entries: &[HistoryView]) -> String {
-    let mut t = Table::new(&["VERSION", "AT", "ACTOR", "KIND", "SUMMARY"]).right(&[0]);
+    let mut t = Table::new(&["VERSION", "AT", "ACTOR", "KIND", "HASH", "SUMMARY"]).right(&[0]);
     for e in entries {
-        t.row(vec![e.version.to_string(), e.at.table(), e.actor.clone(), e.kind.clone(), e.summary.clone()]);
+        let hash: String = e.hash.chars().take(12).collect();
+        t.row(vec![
+            e.version.to_string(),
+            e.at.table(),
+            e.actor.clone(),
+            e.kind.clone(),
+            hash,
+            e.summary.clone(),
+        ]);
     }
     if t.is_empty() { "no history\n".into() } else { t.render() }
 }

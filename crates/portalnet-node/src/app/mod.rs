@@ -3,15 +3,21 @@
 //! converts and calls these; tests may call them directly.
 
 mod auth;
+mod events;
 mod groups;
 mod invites;
+mod proposals;
+pub mod replica;
 mod reports;
 mod tasks;
 mod users;
+mod verify;
 
 pub use auth::{actor_of, hash_token, init_portal, new_token};
 pub use invites::{Accepted, Invited};
-pub use tasks::TaskFilter;
+pub use replica::{InEvent, InItem, InProposal, Outcome};
+pub use tasks::{Attached, Commented, StatusSet, TaskFilter};
+pub use verify::VerifyReport;
 
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::group::Group;
@@ -35,6 +41,31 @@ pub struct Portal {
     pub mail_wake: Arc<tokio::sync::Notify>,
     /// Woken after a write that the Network directory must learn of.
     pub directory_wake: Arc<tokio::sync::Notify>,
+    /// Portals with new replication outbox entries, and the bell that says so.
+    pub fed: Arc<FedSignal>,
+    /// Rung after every write that changed replicated state or a proposal.
+    pub replica_changed: Arc<tokio::sync::Notify>,
+}
+
+/// Tells the replication workers which destinations got new outbox entries. Writes
+/// mark destinations inside the transaction; [`Portal::write`] rings after commit.
+#[derive(Default)]
+pub struct FedSignal {
+    dirty: std::sync::Mutex<BTreeSet<String>>,
+    pub bell: tokio::sync::Notify,
+}
+
+impl FedSignal {
+    pub(crate) fn mark(&self, portal: &str) {
+        if let Ok(mut d) = self.dirty.lock() {
+            d.insert(portal.to_string());
+        }
+    }
+
+    /// The destinations marked since the last call.
+    pub fn take(&self) -> BTreeSet<String> {
+        self.dirty.lock().map(|mut d| std::mem::take(&mut *d)).unwrap_or_default()
+    }
 }
 
 /// Run-time settings from the node's configuration.
@@ -46,6 +77,10 @@ pub struct PortalOptions {
     pub web_url: String,
     /// The address portal e-mail comes from.
     pub mail_from: String,
+    /// The key this portal signs task events with (its identity key).
+    pub signing_key: ed25519_dalek::SigningKey,
+    /// Delay between switching the network on and cross-portal tasks (R15).
+    pub activation_delay_ms: i64,
 }
 
 impl Portal {
@@ -63,7 +98,25 @@ impl Portal {
             options,
             mail_wake: Arc::new(tokio::sync::Notify::new()),
             directory_wake: Arc::new(tokio::sync::Notify::new()),
+            fed: Arc::new(FedSignal::default()),
+            replica_changed: Arc::new(tokio::sync::Notify::new()),
         })
+    }
+
+    pub fn portal_id(&self) -> &str {
+        &self.settings.portal_id
+    }
+
+    /// One storage write; afterwards wakes the replication workers of every
+    /// destination the write queued something for, and anyone waiting on replicas.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut portalnet_store::WriteTx<'_>) -> NodeResult<T>,
+    ) -> NodeResult<T> {
+        let r = self.tables.db.write(f);
+        self.fed.bell.notify_one();
+        self.replica_changed.notify_waiters();
+        r
     }
 
     pub fn now(&self) -> Timestamp {
@@ -97,7 +150,7 @@ impl Portal {
     }
 
     /// How `actor` relates to `task` (group membership is looked up here).
-    fn relation(&self, actor: &Actor, task: &Task) -> NodeResult<Relation> {
+    pub(crate) fn relation(&self, actor: &Actor, task: &Task) -> NodeResult<Relation> {
         let in_group = match task.group {
             Some(g) => self.tables.groups.get(&g)?.is_some_and(|g| g.is_member(&actor.login)),
             None => false,

@@ -1,5 +1,8 @@
 use super::Portal;
+use super::events::Extra;
 use crate::error::{NodeError, NodeResult};
+use base64::Engine as _;
+use portalnet_core::address;
 use portalnet_core::permissions::{Action, Actor, authorize};
 use portalnet_core::task::{
     self, Change, Comment, FileMeta, HistoryEntry, NewTask, Task, TaskPatch, TaskStatus, check_file,
@@ -7,8 +10,28 @@ use portalnet_core::task::{
 use portalnet_core::user::UserKind;
 use portalnet_core::{Error, Timestamp};
 use portalnet_store::WriteTx;
+use portalnet_store::replication::{ProposalOp, ProposalRecord};
 use portalnet_store::schema::blob_key;
 use sha2::{Digest, Sha256};
+
+/// What a status change did: applied here, or sent to the task's home portal.
+#[derive(Debug, Clone)]
+pub enum StatusSet {
+    Done(Task),
+    Pending(ProposalRecord),
+}
+
+#[derive(Debug, Clone)]
+pub enum Commented {
+    Done(Comment),
+    Pending(ProposalRecord),
+}
+
+#[derive(Debug, Clone)]
+pub enum Attached {
+    Done(FileMeta),
+    Pending(ProposalRecord),
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
@@ -24,12 +47,11 @@ impl Portal {
             self.check_group_for_task(actor, g)?;
         }
         let now = self.now();
-        let t = &self.tables;
-        t.db.write(|tx| {
+        self.write(|tx| {
             let id = tx.next_id("task")?;
             let (task, change) = new.into_task(id, &actor.login, now);
             self.check_task_people(actor, &task)?;
-            self.record(tx, &task, &actor.login, change, now)?;
+            self.record(tx, &task, &actor.login, change, Extra::default(), now)?;
             Ok(task)
         })
     }
@@ -73,6 +95,13 @@ impl Portal {
 
     pub fn update_task(&self, actor: &Actor, id: u64, patch: TaskPatch) -> NodeResult<Task> {
         let patch = patch.validate(self.limits())?;
+        if let Some(home) = self.task(id)?.home {
+            self.get_task(actor, id)?;
+            return Err(NodeError::Domain(Error::denied(format!(
+                "task {id} is homed at portal {}: only its creator, there, may edit it",
+                home.portal
+            ))));
+        }
         if let Some(Some(g)) = patch.group {
             self.check_group_for_task(actor, g)?;
         }
@@ -85,22 +114,37 @@ impl Portal {
         })
     }
 
-    pub fn set_status(&self, actor: &Actor, id: u64, to: TaskStatus) -> NodeResult<Task> {
-        self.mutate(actor, id, |task, rel, now| Ok(Some(task::set_status(task, rel, to, now)?)))
+    /// Changes the status. On a replica the change goes to the task's home as a
+    /// proposal; the task is returned as it stands, with the proposal pending.
+    pub fn set_status(&self, actor: &Actor, id: u64, to: TaskStatus) -> NodeResult<StatusSet> {
+        if self.task(id)?.home.is_some() {
+            return Ok(StatusSet::Pending(self.propose(actor, id, ProposalOp::Status { to })?));
+        }
+        let task =
+            self.mutate(actor, id, |task, rel, now| Ok(Some(task::set_status(task, rel, to, now)?)))?;
+        Ok(StatusSet::Done(task))
     }
 
-    pub fn add_comment(&self, actor: &Actor, id: u64, text: &str) -> NodeResult<Comment> {
+    /// Adds a comment. On a replica the comment goes to the task's home as a
+    /// proposal: the answer is then `Commented::Pending`.
+    pub fn add_comment(&self, actor: &Actor, id: u64, text: &str) -> NodeResult<Commented> {
         let t = &self.tables;
         let now = self.now();
-        t.db.write(|tx| {
+        if self.task(id)?.home.is_some() {
+            let op = ProposalOp::Comment { text: text.to_string() };
+            return Ok(Commented::Pending(self.propose(actor, id, op)?));
+        }
+        self.write(|tx| {
             let mut task = self.tx_task(tx, id)?;
+            let before = task.clone();
             let rel = self.relation(actor, &task)?;
             let comment_id = tx.next_id("comment")?;
             let (comment, change) =
                 task::add_comment(&mut task, rel, &actor.login, text, comment_id, self.limits(), now)?;
             t.comments.tx_put(tx, &(id, comment_id), &comment)?;
-            self.record(tx, &task, &actor.login, change, now)?;
-            Ok(comment)
+            let extra = Extra { comment: Some(&comment), ..Extra::default() };
+            self.record(tx, &task, &actor.login, change, Extra { before: Some(&before), ..extra }, now)?;
+            Ok(Commented::Done(comment))
         })
     }
 
@@ -123,16 +167,26 @@ impl Portal {
         name: &str,
         content_type: &str,
         content: Vec<u8>,
-    ) -> NodeResult<FileMeta> {
+    ) -> NodeResult<Attached> {
         let content_type =
             if content_type.trim().is_empty() { "application/octet-stream" } else { content_type.trim() };
         check_file(name, content_type, content.len() as u64, self.limits())?;
+        if self.task(id)?.home.is_some() {
+            let op = ProposalOp::File {
+                name: name.trim().to_string(),
+                content_type: content_type.to_string(),
+                size: content.len() as u64,
+                content_b64: base64::engine::general_purpose::STANDARD.encode(&content),
+            };
+            return Ok(Attached::Pending(self.propose(actor, id, op)?));
+        }
         let sha = hex::encode(Sha256::digest(&content));
         let size = content.len() as u64;
         let t = &self.tables;
         let now = self.now();
-        t.db.write(|tx| {
+        self.write(|tx| {
             let mut task = self.tx_task(tx, id)?;
+            let before = task.clone();
             let rel = self.relation(actor, &task)?;
             let file_id = tx.next_id("file")?;
             let meta = FileMeta {
@@ -146,8 +200,9 @@ impl Portal {
             };
             let change = task::attach_file(&mut task, rel, meta.clone(), self.limits(), now)?;
             tx.insert(&t.file_blobs, &blob_key(id, file_id), content);
-            self.record(tx, &task, &actor.login, change, now)?;
-            Ok(meta)
+            let extra = Extra { file: Some(&meta), ..Extra::default() };
+            self.record(tx, &task, &actor.login, change, Extra { before: Some(&before), ..extra }, now)?;
+            Ok(Attached::Done(meta))
         })
     }
 
@@ -170,11 +225,11 @@ impl Portal {
             .collect::<Result<_, _>>()?)
     }
 
-    fn task(&self, id: u64) -> NodeResult<Task> {
+    pub(crate) fn task(&self, id: u64) -> NodeResult<Task> {
         self.tables.tasks.get(&id)?.ok_or_else(|| task_not_found(id))
     }
 
-    fn tx_task(&self, tx: &WriteTx<'_>, id: u64) -> NodeResult<Task> {
+    pub(crate) fn tx_task(&self, tx: &WriteTx<'_>, id: u64) -> NodeResult<Task> {
         self.tables.tasks.tx_get(tx, &id)?.ok_or_else(|| task_not_found(id))
     }
 
@@ -187,35 +242,22 @@ impl Portal {
         f: impl FnOnce(&mut Task, portalnet_core::permissions::Relation, Timestamp) -> NodeResult<Option<Change>>,
     ) -> NodeResult<Task> {
         let now = self.now();
-        self.tables.db.write(|tx| {
+        self.write(|tx| {
             let mut task = self.tx_task(tx, id)?;
+            let before = task.clone();
             let rel = self.relation(actor, &task)?;
             if let Some(change) = f(&mut task, rel, now)? {
-                self.record(tx, &task, &actor.login, change, now)?;
+                self.record(
+                    tx,
+                    &task,
+                    &actor.login,
+                    change,
+                    Extra { before: Some(&before), ..Extra::default() },
+                    now,
+                )?;
             }
             Ok(task)
         })
-    }
-
-    /// Writes the task and appends its history entry (version = task.version).
-    fn record(
-        &self,
-        tx: &mut WriteTx<'_>,
-        task: &Task,
-        actor: &str,
-        change: Change,
-        now: Timestamp,
-    ) -> NodeResult<()> {
-        let entry = HistoryEntry {
-            task_id: task.id,
-            version: task.version,
-            at: now,
-            actor: actor.to_string(),
-            change,
-        };
-        self.tables.tasks.tx_put(tx, &task.id, task)?;
-        self.tables.history.tx_put(tx, &(task.id, task.version), &entry)?;
-        Ok(())
     }
 
     /// Every participant exists and is active; an extranet actor names only people
@@ -224,7 +266,23 @@ impl Portal {
     fn check_task_people(&self, actor: &Actor, task: &Task) -> NodeResult<()> {
         let visible = self.visible_logins(actor)?;
         let group = task.group.map(|g| self.group(g)).transpose()?;
-        for login in task.participants() {
+        let me = self.portal_id();
+        let mut remote = false;
+        for p in task.participants() {
+            // People of other portals are checked against the directory by the caller
+            // (R16); here only that this portal may work across portals at all.
+            let (login, portal) = address::split(p);
+            if portal.is_some_and(|portal| portal != me) {
+                if actor.kind == UserKind::Extranet {
+                    return Err(NodeError::Domain(Error::denied(
+                        "extranet users cannot involve people of other portals (R13)",
+                    )));
+                }
+                remote = true;
+                continue;
+            }
+            let login = login.to_string();
+            let login = login.as_str();
             if visible.as_ref().is_some_and(|v| !v.contains(login)) {
                 return Err(NodeError::Domain(Error::denied(format!(
                     "extranet users can pick only members of their groups; `{login}` is not one"
@@ -242,6 +300,14 @@ impl Portal {
                      one of them (--group)"
                 ))));
             }
+            if remote && user.kind == UserKind::Extranet {
+                return Err(NodeError::Domain(Error::precondition(format!(
+                    "`{login}` is an extranet user and cannot take part in a task shared with other portals (R13)"
+                ))));
+            }
+        }
+        if remote {
+            self.check_own_network()?;
         }
         Ok(())
     }

@@ -32,6 +32,8 @@ pub struct State {
     pub directory: Option<std::sync::Arc<crate::network::DirectoryClient>>,
     /// Delay between switching the network on and cross-portal tasks (R15).
     pub activation_delay_ms: i64,
+    /// Replication with other portals, when the portal is linked to a directory.
+    pub replicator: Option<std::sync::Arc<crate::replication::Replicator>>,
 }
 
 impl State {
@@ -42,6 +44,15 @@ impl State {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.strip_prefix("Bearer ").unwrap_or(v));
         Ok(self.portal.authenticate(token)?)
+    }
+
+    pub fn replicator(&self) -> Result<&std::sync::Arc<crate::replication::Replicator>, Status> {
+        self.replicator.as_ref().ok_or_else(|| {
+            Status::failed_precondition(
+                "this portal is not linked to a Network directory, so it has no people of other portals: \
+                 set [directory] in portald.toml and restart",
+            )
+        })
     }
 
     /// Waits until what was just committed survives a killed process.

@@ -37,6 +37,35 @@ impl PortalService for PortalSvc {
         self.0.durable().await?;
         Ok(Response::new(self.plan()?))
     }
+
+    async fn outbox(&self, req: Request<pb::OutboxRequest>) -> Result<Response<pb::OutboxResponse>, Status> {
+        self.admin(&req)?;
+        let r = self.0.replicator()?;
+        Ok(Response::new(pb::OutboxResponse { rows: r.rows()? }))
+    }
+
+    async fn retry_outbox(
+        &self,
+        req: Request<pb::RetryOutboxRequest>,
+    ) -> Result<Response<pb::OutboxResponse>, Status> {
+        self.admin(&req)?;
+        let id = portalnet_core::validate::portal_id(&req.get_ref().portal_id)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let r = self.0.replicator()?;
+        r.peers.forget(&id);
+        r.wake(&id, true);
+        Ok(Response::new(pb::OutboxResponse { rows: r.rows()? }))
+    }
+}
+
+impl PortalSvc {
+    fn admin<T>(&self, req: &Request<T>) -> Result<(), Status> {
+        if self.0.actor(req)?.admin {
+            Ok(())
+        } else {
+            Err(Status::permission_denied("only portal administrators see and retry the replication outbox"))
+        }
+    }
 }
 
 impl PortalSvc {

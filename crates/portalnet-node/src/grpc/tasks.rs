@@ -1,16 +1,107 @@
 use super::State;
 use crate::app::TaskFilter;
+use crate::app::{Attached, Commented, StatusSet};
 use crate::convert::{Checked, ToProto, optional_status, status, task_id, task_to_proto};
+use crate::replication::Peers;
+use portalnet_core::address;
+use portalnet_core::task::{Change, Task};
 use portalnet_core::validate;
 use portalnet_proto::v1::{self as pb, task_service_server::TaskService};
+use portalnet_store::replication::{ProposalOp, ProposalState};
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 use tonic::{Request, Response, Status};
 
 pub struct TaskSvc(pub Arc<State>);
 
+/// How long a change to a task homed elsewhere waits for its home's answer before
+/// the call returns with the change pending.
+pub const PROPOSAL_WAIT: Duration = Duration::from_secs(3);
+
 impl TaskSvc {
-    fn reply(&self, t: &portalnet_core::task::Task) -> Response<pb::Task> {
-        Response::new(task_to_proto(t, self.0.portal.now()))
+    fn reply(&self, t: &Task) -> Result<Response<pb::Task>, Status> {
+        Ok(Response::new(self.task_proto(t)?))
+    }
+
+    fn task_proto(&self, t: &Task) -> Result<pb::Task, Status> {
+        let mut p = task_to_proto(t, self.0.portal.now());
+        if t.home.is_some() {
+            p.pending = self.0.portal.open_proposals(t.id)?.iter().map(ToProto::to_proto).collect();
+        }
+        Ok(p)
+    }
+
+    /// R13–R16 at the home portal, before a change to a task homed here: every
+    /// portal with a participant (now or after the change) has the network on and
+    /// active, and every newly named person of another portal is published.
+    async fn check_cross_portal(&self, task: Option<&Task>, named: &[String]) -> Result<(), Status> {
+        let p = &self.0.portal;
+        let me = p.portal_id();
+        if task.is_some_and(|t| t.home.is_some()) {
+            return Ok(());
+        }
+        let held: Vec<&str> = task.map(|t| t.participants()).unwrap_or_default();
+        let new_people: Vec<String> = named
+            .iter()
+            .filter(|a| address::split(a).1.is_some_and(|portal| portal != me))
+            .filter(|a| !held.contains(&a.as_str()))
+            .cloned()
+            .collect();
+        let mut portals: BTreeSet<String> = task.map(|t| address::remote_portals(t, me)).unwrap_or_default();
+        portals.extend(new_people.iter().filter_map(|a| address::split(a).1.map(str::to_string)));
+        if portals.is_empty() {
+            return Ok(());
+        }
+        p.check_own_network()?;
+        let r = self.0.replicator()?;
+        for portal in &portals {
+            if let Some(why) = r.peers.blocked(portal, p.now()).await {
+                return Err(Status::failed_precondition(why));
+            }
+        }
+        r.peers.check_people(&new_people, p.now()).await
+    }
+
+    /// Waits (up to [`PROPOSAL_WAIT`]) for the home's answer to proposal `pid`, and
+    /// for its event to arrive here. `Ok(Some(version))` when applied.
+    async fn await_proposal(&self, task: u64, pid: u64) -> Result<Option<u64>, Status> {
+        let p = &self.0.portal;
+        self.0.durable().await?;
+        let deadline = tokio::time::Instant::now() + PROPOSAL_WAIT;
+        loop {
+            let changed = p.replica_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            match p.proposal(pid)?.map(|r| r.state) {
+                Some(ProposalState::Applied { version }) if p.task(task)?.version >= version => {
+                    return Ok(Some(version));
+                }
+                Some(ProposalState::Rejected { reason, code }) => {
+                    let home = p.task(task)?.home.map(|h| h.portal).unwrap_or_default();
+                    return Err(Status::new(
+                        tonic::Code::from(code),
+                        format!("portal {home} refused: {reason}"),
+                    ));
+                }
+                _ => {}
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// What event `version` of task `id` recorded (for a proposal's reply).
+    fn change_at(&self, id: u64, version: u64) -> Result<Option<Change>, Status> {
+        Ok(self
+            .0
+            .portal
+            .tables
+            .history
+            .get(&(id, version))
+            .map_err(crate::NodeError::from)?
+            .map(|h| h.change))
     }
 }
 
@@ -18,16 +109,19 @@ impl TaskSvc {
 impl TaskService for TaskSvc {
     async fn create_task(&self, req: Request<pb::CreateTaskRequest>) -> Result<Response<pb::Task>, Status> {
         let actor = self.0.actor(&req)?;
-        let Checked(new) = req.into_inner().try_into()?;
+        let Checked(new): Checked<portalnet_core::task::NewTask> = req.into_inner().try_into()?;
+        let named: Vec<String> =
+            new.responsible.iter().chain(&new.accomplices).chain(&new.observers).cloned().collect();
+        self.check_cross_portal(None, &named).await?;
         let task = self.0.portal.create_task(&actor, new)?;
         self.0.durable().await?;
-        Ok(self.reply(&task))
+        self.reply(&task)
     }
 
     async fn get_task(&self, req: Request<pb::GetTaskRequest>) -> Result<Response<pb::Task>, Status> {
         let actor = self.0.actor(&req)?;
         let task = self.0.portal.get_task(&actor, task_id(req.get_ref().id)?)?;
-        Ok(self.reply(&task))
+        self.reply(&task)
     }
 
     async fn list_tasks(
@@ -47,25 +141,45 @@ impl TaskService for TaskSvc {
         };
         let tasks = self.0.portal.list_tasks(&actor, &filter)?;
         let now = self.0.portal.now();
+        let _ = now;
         Ok(Response::new(pb::ListTasksResponse {
-            tasks: tasks.iter().map(|t| task_to_proto(t, now)).collect(),
+            tasks: tasks.iter().map(|t| self.task_proto(t)).collect::<Result<_, _>>()?,
         }))
     }
 
     async fn update_task(&self, req: Request<pb::UpdateTaskRequest>) -> Result<Response<pb::Task>, Status> {
         let actor = self.0.actor(&req)?;
-        let Checked((id, patch)) = req.into_inner().try_into()?;
+        let Checked((id, patch)): Checked<(u64, portalnet_core::task::TaskPatch)> =
+            req.into_inner().try_into()?;
+        let held = self.0.portal.get_task(&actor, id)?;
+        let named: Vec<String> = patch
+            .responsible
+            .iter()
+            .chain(patch.accomplices.iter().flatten())
+            .chain(patch.observers.iter().flatten())
+            .cloned()
+            .collect();
+        self.check_cross_portal(Some(&held), &named).await?;
         let task = self.0.portal.update_task(&actor, id, patch)?;
         self.0.durable().await?;
-        Ok(self.reply(&task))
+        self.reply(&task)
     }
 
     async fn set_status(&self, req: Request<pb::SetStatusRequest>) -> Result<Response<pb::Task>, Status> {
         let actor = self.0.actor(&req)?;
         let (id, to) = (task_id(req.get_ref().id)?, status(req.get_ref().status)?);
-        let task = self.0.portal.set_status(&actor, id, to)?;
-        self.0.durable().await?;
-        Ok(self.reply(&task))
+        let held = self.0.portal.get_task(&actor, id)?;
+        self.check_cross_portal(Some(&held), &[]).await?;
+        match self.0.portal.set_status(&actor, id, to)? {
+            StatusSet::Done(task) => {
+                self.0.durable().await?;
+                self.reply(&task)
+            }
+            StatusSet::Pending(p) => {
+                self.await_proposal(id, p.id).await?;
+                self.reply(&self.0.portal.get_task(&actor, id)?)
+            }
+        }
     }
 
     async fn add_comment(
@@ -74,9 +188,40 @@ impl TaskService for TaskSvc {
     ) -> Result<Response<pb::Comment>, Status> {
         let actor = self.0.actor(&req)?;
         let id = task_id(req.get_ref().task_id)?;
-        let comment = self.0.portal.add_comment(&actor, id, &req.get_ref().text)?;
-        self.0.durable().await?;
-        Ok(Response::new(comment.to_proto()))
+        let held = self.0.portal.get_task(&actor, id)?;
+        self.check_cross_portal(Some(&held), &[]).await?;
+        match self.0.portal.add_comment(&actor, id, &req.get_ref().text)? {
+            Commented::Done(c) => {
+                self.0.durable().await?;
+                Ok(Response::new(c.to_proto()))
+            }
+            Commented::Pending(p) => {
+                let applied = self.await_proposal(id, p.id).await?;
+                if let Some(v) = applied
+                    && let Some(Change::Comment { comment_id }) = self.change_at(id, v)?
+                    && let Some(c) = self
+                        .0
+                        .portal
+                        .tables
+                        .comments
+                        .get(&(id, comment_id))
+                        .map_err(crate::NodeError::from)?
+                {
+                    return Ok(Response::new(c.to_proto()));
+                }
+                let ProposalOp::Comment { text } = p.op else {
+                    return Err(Status::internal("proposal mismatch"));
+                };
+                Ok(Response::new(pb::Comment {
+                    task_id: id,
+                    id: 0,
+                    author: p.actor,
+                    text,
+                    created_at: p.created_at.0,
+                    pending: true,
+                }))
+            }
+        }
     }
 
     async fn list_comments(
@@ -97,9 +242,35 @@ impl TaskService for TaskSvc {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
         let id = task_id(r.task_id)?;
-        let meta = self.0.portal.attach_file(&actor, id, &r.name, &r.content_type, r.content)?;
-        self.0.durable().await?;
-        Ok(Response::new(meta.to_proto()))
+        let held = self.0.portal.get_task(&actor, id)?;
+        self.check_cross_portal(Some(&held), &[]).await?;
+        match self.0.portal.attach_file(&actor, id, &r.name, &r.content_type, r.content)? {
+            Attached::Done(meta) => {
+                self.0.durable().await?;
+                Ok(Response::new(meta.to_proto()))
+            }
+            Attached::Pending(p) => {
+                let applied = self.await_proposal(id, p.id).await?;
+                if let Some(v) = applied
+                    && let Some(Change::File { file_id, .. }) = self.change_at(id, v)?
+                    && let Some(f) = self.0.portal.task(id)?.files.into_iter().find(|f| f.id == file_id)
+                {
+                    return Ok(Response::new(f.to_proto()));
+                }
+                let ProposalOp::File { name, content_type, size, .. } = p.op else {
+                    return Err(Status::internal("proposal mismatch"));
+                };
+                Ok(Response::new(pb::FileInfo {
+                    name,
+                    content_type,
+                    size,
+                    uploaded_by: p.actor,
+                    uploaded_at: p.created_at.0,
+                    pending: true,
+                    ..Default::default()
+                }))
+            }
+        }
     }
 
     async fn get_file(
@@ -121,7 +292,49 @@ impl TaskService for TaskSvc {
         req: Request<pb::HistoryRequest>,
     ) -> Result<Response<pb::HistoryResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let entries = self.0.portal.history(&actor, task_id(req.get_ref().task_id)?)?;
-        Ok(Response::new(pb::HistoryResponse { entries: entries.iter().map(ToProto::to_proto).collect() }))
+        let id = task_id(req.get_ref().task_id)?;
+        let entries = self.0.portal.history(&actor, id)?;
+        let hashes: std::collections::HashMap<u64, String> =
+            self.0.portal.event_hashes(id)?.into_iter().collect();
+        Ok(Response::new(pb::HistoryResponse {
+            entries: entries
+                .iter()
+                .map(|e| pb::HistoryEntry {
+                    hash: hashes.get(&e.version).cloned().unwrap_or_default(),
+                    ..e.to_proto()
+                })
+                .collect(),
+        }))
+    }
+
+    async fn verify_history(
+        &self,
+        req: Request<pb::HistoryRequest>,
+    ) -> Result<Response<pb::VerifyHistoryResponse>, Status> {
+        let actor = self.0.actor(&req)?;
+        let id = task_id(req.get_ref().task_id)?;
+        let p = &self.0.portal;
+        let (home, _) = p.home_of(&actor, id)?;
+        let keys = if home == p.portal_id() {
+            let mut keys = vec![p.options.signing_key.verifying_key()];
+            // History signed before a key rotation: the directory keeps the old keys.
+            if let Some(r) = &self.0.replicator
+                && let Ok(rec) = r.peers.record(&home, Duration::from_secs(60)).await
+            {
+                keys.extend(Peers::keys(&rec));
+            }
+            keys
+        } else {
+            let r = self.0.replicator()?;
+            Peers::keys(&r.peers.record(&home, Duration::from_secs(60)).await?)
+        };
+        let report = p.verify_history(&actor, id, &keys)?;
+        Ok(Response::new(pb::VerifyHistoryResponse {
+            ok: report.ok,
+            events: report.events,
+            head_hash: report.head_hash,
+            home: report.home,
+            problems: report.problems,
+        }))
     }
 }

@@ -1,0 +1,207 @@
+//! Task participants across portals (R16, R17): a participant is a local login
+//! (`anna`) or a person of another portal, `login@portal-id` (`jan@beta.test`).
+//!
+//! Each portal stores participants in its own terms: its own people bare, everyone
+//! else qualified. Events between portals carry every participant qualified, so
+//! their bytes mean the same on every portal ([`qualify`], [`localize`]).
+
+use crate::error::{Error, Result};
+use crate::task::{Change, Comment, Task};
+use crate::validate;
+use std::collections::BTreeSet;
+
+/// Splits `login@portal` into its parts; a bare login has no portal.
+pub fn split(p: &str) -> (&str, Option<&str>) {
+    match p.split_once('@') {
+        Some((l, portal)) => (l, Some(portal)),
+        None => (p, None),
+    }
+}
+
+/// Validates a participant: a login, or `login@portal` with a valid portal id.
+pub fn participant(field: &str, value: &str) -> Result<String> {
+    let v = value.trim();
+    match v.split_once('@') {
+        None => validate::login(field, v),
+        Some((login, portal)) => {
+            let login = validate::login(field, login)?;
+            let portal = validate::portal_id(portal).map_err(|_| {
+                Error::invalid(format!(
+                    "{field} `{v}` is not a valid address: use login@portal such as `jan@beta.test` \
+                     (find people with `portalctl network search`)"
+                ))
+            })?;
+            Ok(format!("{login}@{portal}"))
+        }
+    }
+}
+
+/// The participant as every portal names it: `login@portal`.
+pub fn qualify(p: &str, home: &str) -> String {
+    if p.contains('@') { p.to_string() } else { format!("{p}@{home}") }
+}
+
+/// The participant as portal `me` stores it: its own people bare.
+pub fn localize(p: &str, me: &str) -> String {
+    match split(p) {
+        (login, Some(portal)) if portal == me => login.to_string(),
+        _ => p.to_string(),
+    }
+}
+
+/// The portal a stored participant belongs to, `me` for a bare login.
+pub fn portal_of<'a>(p: &'a str, me: &'a str) -> &'a str {
+    split(p).1.unwrap_or(me)
+}
+
+/// Portals other than `me` with a participant in `task`.
+pub fn remote_portals(task: &Task, me: &str) -> BTreeSet<String> {
+    task.participants()
+        .into_iter()
+        .filter_map(|p| split(p).1)
+        .filter(|portal| *portal != me)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether portal `portal` has a participant in a task stored by portal `me`.
+pub fn has_participant_of(task: &Task, me: &str, portal: &str) -> bool {
+    task.participants().into_iter().any(|p| portal_of(p, me) == portal)
+}
+
+/// Rewrites every participant of a task, comment or change with `f`.
+fn map_task(task: &Task, f: impl Fn(&str) -> String) -> Task {
+    let mut t = task.clone();
+    t.creator = f(&t.creator);
+    t.responsible = f(&t.responsible);
+    t.accomplices = t.accomplices.iter().map(|p| f(p)).collect();
+    t.observers = t.observers.iter().map(|p| f(p)).collect();
+    for file in &mut t.files {
+        file.uploaded_by = f(&file.uploaded_by);
+    }
+    t
+}
+
+fn map_change(change: &Change, f: impl Fn(&str) -> String) -> Change {
+    match change {
+        Change::Created { title, responsible } => {
+            Change::Created { title: title.clone(), responsible: f(responsible) }
+        }
+        Change::Updated { fields } => Change::Updated {
+            fields: fields
+                .iter()
+                .map(|fc| {
+                    let mut fc = fc.clone();
+                    if matches!(fc.field.as_str(), "responsible" | "accomplices" | "observers") {
+                        let list = |s: &str| {
+                            s.split(',').filter(|x| !x.is_empty()).map(&f).collect::<Vec<_>>().join(",")
+                        };
+                        fc.from = list(&fc.from);
+                        fc.to = list(&fc.to);
+                    }
+                    fc
+                })
+                .collect(),
+        },
+        other => other.clone(),
+    }
+}
+
+pub fn qualify_task(task: &Task, home: &str) -> Task {
+    map_task(task, |p| qualify(p, home))
+}
+
+pub fn localize_task(task: &Task, me: &str) -> Task {
+    map_task(task, |p| localize(p, me))
+}
+
+pub fn qualify_change(change: &Change, home: &str) -> Change {
+    map_change(change, |p| qualify(p, home))
+}
+
+pub fn localize_change(change: &Change, me: &str) -> Change {
+    map_change(change, |p| localize(p, me))
+}
+
+pub fn qualify_comment(c: &Comment, home: &str) -> Comment {
+    Comment { author: qualify(&c.author, home), ..c.clone() }
+}
+
+pub fn localize_comment(c: &Comment, me: &str) -> Comment {
+    Comment { author: localize(&c.author, me), ..c.clone() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::{FieldChange, TaskStatus};
+    use crate::time::Timestamp;
+
+    fn task() -> Task {
+        Task {
+            id: 7,
+            home: None,
+            title: "t".into(),
+            description: String::new(),
+            creator: "anna".into(),
+            responsible: "jan@beta.test".into(),
+            accomplices: vec!["olga@gamma.test".into()],
+            observers: vec!["piotr".into()],
+            status: TaskStatus::New,
+            deadline: None,
+            group: None,
+            created_at: Timestamp(1),
+            updated_at: Timestamp(1),
+            version: 1,
+            files: vec![],
+            comment_count: 0,
+        }
+    }
+
+    #[test]
+    fn participants_validate() {
+        assert_eq!(participant("responsible", " jan@Beta.Test ").unwrap(), "jan@beta.test");
+        assert_eq!(participant("responsible", "jan").unwrap(), "jan");
+        let e = participant("responsible", "jan@nodot").unwrap_err().to_string();
+        assert!(e.contains("login@portal"), "{e}");
+        assert!(participant("responsible", "Jan@beta.test").is_err());
+        assert!(participant("responsible", "@beta.test").is_err());
+    }
+
+    #[test]
+    fn qualify_and_localize_round_trip() {
+        let t = task();
+        let q = qualify_task(&t, "alpha.test");
+        assert_eq!(q.creator, "anna@alpha.test");
+        assert_eq!(q.observers, vec!["piotr@alpha.test"]);
+        let on_beta = localize_task(&q, "beta.test");
+        assert_eq!(on_beta.responsible, "jan");
+        assert_eq!(on_beta.creator, "anna@alpha.test");
+        assert_eq!(localize_task(&q, "alpha.test"), t);
+        assert_eq!(
+            remote_portals(&t, "alpha.test").into_iter().collect::<Vec<_>>(),
+            vec!["beta.test", "gamma.test"]
+        );
+        assert!(has_participant_of(&on_beta, "beta.test", "beta.test"));
+        assert!(!has_participant_of(&t, "alpha.test", "delta.test"));
+    }
+
+    #[test]
+    fn changes_are_rewritten_field_by_field() {
+        let c = Change::Updated {
+            fields: vec![
+                FieldChange {
+                    field: "observers".into(),
+                    from: "piotr".into(),
+                    to: "piotr,jan@beta.test".into(),
+                },
+                FieldChange { field: "title".into(), from: "a@b".into(), to: "c".into() },
+            ],
+        };
+        let q = qualify_change(&c, "alpha.test");
+        let Change::Updated { fields } = &q else { unreachable!() };
+        assert_eq!(fields[0].to, "piotr@alpha.test,jan@beta.test");
+        assert_eq!(fields[1].from, "a@b", "non-participant fields are left alone");
+        assert_eq!(localize_change(&q, "alpha.test"), c);
+    }
+}

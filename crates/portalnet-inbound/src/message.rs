@@ -1,0 +1,190 @@
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::decoders::quoted_printable::quoted_printable_decode;
+use mail_parser::{Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use sha2::{Digest, Sha256};
+
+use crate::attachment::{Attachment, clean_name, fallback_name};
+use crate::error::Error;
+
+/// Most MIME parts a message may have (bodies, attachments and containers together).
+pub const MAX_PARTS: usize = 500;
+
+/// Subject given to messages without one.
+pub const NO_SUBJECT: &str = "(no subject)";
+
+/// What a portal needs from one received message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    /// `Message-ID` without angle brackets.
+    pub message_id: Option<String>,
+    /// The first `From` address, lower case.
+    pub from: Option<String>,
+    /// Decoded, trimmed; [`NO_SUBJECT`] when missing or blank.
+    pub subject: String,
+    /// The text/plain body parts joined (HTML converted to text when that is all there is),
+    /// with `\n` line ends.
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    /// `In-Reply-To` ids without angle brackets.
+    pub in_reply_to: Vec<String>,
+    /// `References` ids without angle brackets, oldest first.
+    pub references: Vec<String>,
+    /// SHA-256 of the raw bytes: with `message_id` it identifies a redelivery of the same mail.
+    pub content_hash: [u8; 32],
+    /// Header facts that tell a machine-sent message, read by [`crate::is_automatic`].
+    pub auto: AutoSignals,
+}
+
+/// The headers and structure that mark a message as sent by a machine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AutoSignals {
+    /// `Auto-Submitted` value, lower case (RFC 3834).
+    pub auto_submitted: Option<String>,
+    /// `X-Autoreply` or `X-Autorespond` is present (Exchange, vacation scripts).
+    pub x_autoreply: bool,
+    /// `Precedence` value, lower case.
+    pub precedence: Option<String>,
+    /// `multipart/report` or a `message/delivery-status` part: a bounce or receipt (RFC 6522).
+    pub delivery_report: bool,
+}
+
+impl InboundMessage {
+    /// `content_hash` as lower-case hex.
+    pub fn content_hash_hex(&self) -> String {
+        hex::encode(self.content_hash)
+    }
+}
+
+/// Reads a raw RFC 5322 message.
+///
+/// Whatever can be read is returned: broken encodings decode lossily, a missing part is left
+/// out. Fails only when there is no header at all, when the message has more than
+/// [`MAX_PARTS`] parts, or when the MIME parser itself breaks.
+pub fn parse(raw: &[u8]) -> Result<InboundMessage, Error> {
+    let content_hash: [u8; 32] = Sha256::digest(raw).into();
+    // mail-parser promises not to panic; this keeps a bug there from taking the listener or the
+    // node down with it.
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        MessageParser::default().parse(raw).map(|msg| read(&msg, content_hash))
+    }))
+    .map_err(|_| Error::ParserFailed)?;
+    parsed.ok_or(Error::NotAMessage)?
+}
+
+fn read(msg: &Message<'_>, content_hash: [u8; 32]) -> Result<InboundMessage, Error> {
+    if msg.parts.len() > MAX_PARTS {
+        return Err(Error::TooManyParts { count: msg.parts.len(), max: MAX_PARTS });
+    }
+    let subject = msg.subject().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(NO_SUBJECT);
+    Ok(InboundMessage {
+        message_id: msg.message_id().map(clean_id).filter(|id| !id.is_empty()),
+        from: msg
+            .from()
+            .and_then(|from| from.iter().find_map(|addr| addr.address()))
+            .map(|addr| addr.trim().to_lowercase())
+            .filter(|addr| !addr.is_empty()),
+        subject: subject.to_string(),
+        text: body_text(msg),
+        attachments: attachments(msg),
+        in_reply_to: ids(msg.in_reply_to()),
+        references: ids(msg.references()),
+        content_hash,
+        auto: auto_signals(msg),
+    })
+}
+
+fn clean_id(id: &str) -> String {
+    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+}
+
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    let raw: Vec<&str> = match value {
+        HeaderValue::Text(id) => vec![id.as_ref()],
+        HeaderValue::TextList(list) => list.iter().map(|id| id.as_ref()).collect(),
+        _ => Vec::new(),
+    };
+    raw.into_iter().map(clean_id).filter(|id| !id.is_empty()).collect()
+}
+
+/// All inline text parts in order; mail-parser lists an HTML part here (and converts it) when a
+/// message or alternative has no plain-text version.
+fn body_text(msg: &Message<'_>) -> String {
+    let parts: Vec<String> = (0..msg.text_body_count())
+        .filter_map(|pos| msg.body_text(pos))
+        .map(|text| normalize_newlines(&text))
+        .filter(|text| !text.trim().is_empty())
+        .collect();
+    parts.join("\n\n").trim_end().to_string()
+}
+
+fn normalize_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
+    msg.attachments()
+        .enumerate()
+        .map(|(i, part)| {
+            let content_type = content_type(part);
+            let name = part
+                .attachment_name()
+                .and_then(clean_name)
+                .unwrap_or_else(|| fallback_name(i + 1, &content_type));
+            Attachment { name, content_type, bytes: file_bytes(msg, part) }
+        })
+        .collect()
+}
+
+/// The file as the sender attached it. mail-parser converts text parts to UTF-8, which would
+/// change a windows-1250 CSV into another file; so text parts are decoded from the raw bytes by
+/// their transfer encoding only.
+fn file_bytes(msg: &Message<'_>, part: &MessagePart<'_>) -> Vec<u8> {
+    let original = match part.body {
+        PartType::Text(_) | PartType::Html(_) if !part.is_encoding_problem => msg
+            .raw_message
+            .get(part.offset_body as usize..part.offset_end as usize)
+            .and_then(|raw| match part.encoding {
+                Encoding::None => Some(raw.to_vec()),
+                Encoding::Base64 => base64_decode(raw),
+                Encoding::QuotedPrintable => quoted_printable_decode(raw),
+            }),
+        _ => None,
+    };
+    original.unwrap_or_else(|| part.contents().to_vec())
+}
+
+fn content_type(part: &MessagePart<'_>) -> String {
+    if let Some(ct) = part.content_type() {
+        if let Some(sub) = &ct.c_subtype {
+            return format!("{}/{}", ct.c_type, sub).to_ascii_lowercase();
+        }
+    }
+    match part.body {
+        PartType::Message(_) => "message/rfc822",
+        PartType::Text(_) => "text/plain",
+        PartType::Html(_) => "text/html",
+        _ => "application/octet-stream",
+    }
+    .to_string()
+}
+
+fn auto_signals(msg: &Message<'_>) -> AutoSignals {
+    let text =
+        |name: &str| msg.header(name).and_then(HeaderValue::as_text).map(|v| v.trim().to_ascii_lowercase());
+    let is_report = |part: &MessagePart<'_>| {
+        part.is_content_type("multipart", "report")
+            || part.is_content_type("message", "delivery-status")
+            || part.is_content_type("message", "global-delivery-status")
+    };
+    AutoSignals {
+        auto_submitted: text("Auto-Submitted"),
+        x_autoreply: msg.header("X-Autoreply").is_some() || msg.header("X-Autorespond").is_some(),
+        precedence: text("Precedence"),
+        delivery_report: msg.parts.iter().any(is_report),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,79 @@
+//! A replica's side of a change (R17): a person here acts on a task homed on
+//! another portal. The change is checked against the replica as far as it can be,
+//! stored as a proposal and queued for the home portal in one write; the home
+//! decides, and its event comes back like any other.
+
+use super::Portal;
+use crate::error::{NodeError, NodeResult};
+use portalnet_core::Error;
+use portalnet_core::permissions::{Action, Actor, authorize};
+use portalnet_core::task::check_file;
+use portalnet_core::validate;
+use portalnet_store::replication::{OutboxItem, ProposalOp, ProposalRecord, ProposalState};
+
+impl Portal {
+    /// Stores and queues a proposal for replica task `id`.
+    pub(crate) fn propose(&self, actor: &Actor, id: u64, op: ProposalOp) -> NodeResult<ProposalRecord> {
+        // Checked here so an obvious refusal comes at once, not after a round trip;
+        // the home checks again against its own, current state.
+        let task = self.task(id)?;
+        let home =
+            task.home.clone().ok_or_else(|| NodeError::Internal(format!("task {id} is homed here")))?;
+        // Being an admin here gives no rights on another portal's task.
+        let rel = self.relation(&Actor { admin: false, ..actor.clone() }, &task)?;
+        if !rel.creator && !rel.responsible && !rel.accomplice && !rel.observer {
+            authorize(self.relation(actor, &task)?, Action::View, id, task.status)?;
+            return Err(NodeError::Domain(Error::denied(format!(
+                "you take no part in task {id} (homed at {}): only its participants change it",
+                home.portal
+            ))));
+        }
+        match &op {
+            ProposalOp::Status { to } => authorize(rel, Action::SetStatus(*to), id, task.status)?,
+            ProposalOp::Comment { text } => {
+                authorize(rel, Action::Comment, id, task.status)?;
+                let text = validate::text("comment", text, self.limits().max_comment_bytes)?;
+                if text.trim().is_empty() {
+                    return Err(NodeError::Domain(Error::invalid("comment text is required")));
+                }
+            }
+            ProposalOp::File { name, content_type, size, .. } => {
+                authorize(rel, Action::Attach, id, task.status)?;
+                check_file(name, content_type, *size, self.limits())?;
+            }
+        }
+        self.check_own_network()?;
+        let now = self.now();
+        self.write(|tx| {
+            let pid = tx.next_id("proposal")?;
+            let record = ProposalRecord {
+                id: pid,
+                task: id,
+                home: home.clone(),
+                actor: actor.login.clone(),
+                op,
+                created_at: now,
+                state: ProposalState::Pending,
+            };
+            self.tables.proposals.tx_put(tx, &pid, &record)?;
+            self.enqueue(tx, &home.portal, OutboxItem::Proposal { id: pid }, now)?;
+            Ok(record)
+        })
+    }
+
+    pub fn proposal(&self, id: u64) -> NodeResult<Option<ProposalRecord>> {
+        Ok(self.tables.proposals.get(&id)?)
+    }
+
+    /// Proposals on local task `id` that its home has not applied: pending or refused.
+    pub fn open_proposals(&self, id: u64) -> NodeResult<Vec<ProposalRecord>> {
+        let mut out = Vec::new();
+        for kv in self.tables.proposals.iter() {
+            let (_, p) = kv?;
+            if p.task == id && !matches!(p.state, ProposalState::Applied { .. }) {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+}

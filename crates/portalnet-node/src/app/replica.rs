@@ -1,0 +1,436 @@
+//! The receiving side of replication (R17): events of tasks homed elsewhere, and
+//! proposals for tasks homed here, as they arrive in a batch from one portal.
+//!
+//! A batch is applied in one storage write, but each item is judged alone: an item
+//! that fails a check is refused with its reason and writes nothing, and the rest
+//! of the batch applies. Only a storage failure fails the whole batch (the sender
+//! then retries it all; duplicates are dropped by (task, version) and proposal id).
+
+use super::Portal;
+use super::events::{Extra, decode_hash};
+use crate::error::{NodeError, NodeResult};
+use ed25519_dalek::VerifyingKey;
+use portalnet_core::address::{self, localize, localize_change, localize_comment, localize_task};
+use portalnet_core::event::{EventBody, GENESIS, Step, decide};
+use portalnet_core::permissions::{Actor, Relation};
+use portalnet_core::task::{self, FileMeta, HistoryEntry, TaskHome, TaskStatus, check_file};
+use portalnet_core::user::UserKind;
+use portalnet_federation::chain::{event_hash, verify_event};
+use portalnet_store::WriteTx;
+use portalnet_store::replication::{ProposalOutcome, ProposalState, StoredEvent};
+use portalnet_store::schema::{blob_key, proposal_key, replica_key};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use tonic::Code;
+
+/// An event as it arrived (converted from the wire, not yet checked).
+#[derive(Debug, Clone)]
+pub struct InEvent {
+    pub home: String,
+    pub task: u64,
+    pub version: u64,
+    pub body: Vec<u8>,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+    pub signature: Vec<u8>,
+    pub file_content: Vec<u8>,
+    pub catch_up: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum InOp {
+    Status(TaskStatus),
+    Comment(String),
+    File { name: String, content_type: String, content: Vec<u8> },
+}
+
+#[derive(Debug, Clone)]
+pub struct InProposal {
+    pub id: String,
+    pub task: u64,
+    /// `login@portal`
+    pub actor: String,
+    pub op: InOp,
+}
+
+#[derive(Debug, Clone)]
+pub enum InItem {
+    Event(InEvent),
+    Proposal(InProposal),
+    /// Could not be read from the wire: refused alone.
+    Malformed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Applied { version: u64 },
+    Duplicate,
+    Rejected { reason: String, code: i32 },
+}
+
+impl Outcome {
+    fn reject(code: Code, reason: impl Into<String>) -> Self {
+        Outcome::Rejected { reason: reason.into(), code: code as i32 }
+    }
+
+    /// A domain refusal as the sender should read it.
+    fn from_error(e: NodeError) -> NodeResult<Self> {
+        match e {
+            NodeError::Domain(_) => {
+                let s = tonic::Status::from(e);
+                Ok(Outcome::Rejected { reason: s.message().to_string(), code: s.code() as i32 })
+            }
+            other => Err(other),
+        }
+    }
+}
+
+/// Missing versions `from..=to` of task `task` homed at the batch's origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    pub task: u64,
+    pub from: u64,
+    pub to: u64,
+}
+
+impl Portal {
+    /// Versions this replica lacks before it can apply the batch's events; the
+    /// caller fetches them from the home and puts them in front.
+    pub fn gaps(&self, origin: &str, items: &[InItem]) -> NodeResult<Vec<Gap>> {
+        let mut heads: HashMap<u64, u64> = HashMap::new();
+        let mut out = Vec::new();
+        for item in items {
+            let InItem::Event(ev) = item else { continue };
+            if ev.home != origin {
+                continue;
+            }
+            let head = match heads.get(&ev.task) {
+                Some(h) => *h,
+                None => self.replica_head(&ev.home, ev.task)?,
+            };
+            if ev.version > head + 1 {
+                out.push(Gap { task: ev.task, from: head + 1, to: ev.version - 1 });
+            }
+            heads.insert(ev.task, head.max(ev.version));
+        }
+        Ok(out)
+    }
+
+    /// The newest version held of task `task` homed at `home` (0: none).
+    fn replica_head(&self, home: &str, task: u64) -> NodeResult<u64> {
+        let Some(local) = self.tables.replicas.get(&replica_key(home, task))? else { return Ok(0) };
+        Ok(self.tables.tasks.get(&local)?.map_or(0, |t| t.version))
+    }
+
+    /// Applies a batch from portal `origin`. `keys`: the origin's public keys,
+    /// current first. `blocked(portal)`: why cross-portal work with that portal is
+    /// not possible now (R14), if it is not.
+    pub fn apply_batch(
+        &self,
+        origin: &str,
+        items: Vec<InItem>,
+        keys: &[VerifyingKey],
+        blocked: &dyn Fn(&str) -> Option<String>,
+    ) -> NodeResult<Vec<Outcome>> {
+        let now = self.now();
+        self.write(|tx| {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(match item {
+                    InItem::Event(ev) => self.apply_event(tx, origin, ev, keys)?,
+                    InItem::Proposal(p) => self.apply_proposal(tx, origin, p, blocked, now)?,
+                    InItem::Malformed(reason) => Outcome::reject(Code::InvalidArgument, reason),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn apply_event(
+        &self,
+        tx: &mut WriteTx<'_>,
+        origin: &str,
+        ev: InEvent,
+        keys: &[VerifyingKey],
+    ) -> NodeResult<Outcome> {
+        let t = &self.tables;
+        let me = self.portal_id().to_string();
+        let what = format!("event {} of task {}#{}", ev.version, ev.home, ev.task);
+        if ev.home != origin {
+            return Ok(Outcome::reject(
+                Code::PermissionDenied,
+                format!("{what} came from {origin}: only a task's home portal sends its events"),
+            ));
+        }
+        if ev.home == me {
+            return Ok(Outcome::reject(Code::InvalidArgument, format!("{what}: that task is homed here")));
+        }
+        if event_hash(&ev.prev_hash, &ev.body) != ev.hash {
+            return Ok(Outcome::reject(
+                Code::InvalidArgument,
+                format!("{what}: its hash does not match its body"),
+            ));
+        }
+        if !keys.iter().any(|k| verify_event(k, &ev.home, ev.task, ev.version, &ev.hash, &ev.signature)) {
+            return Ok(Outcome::reject(
+                Code::PermissionDenied,
+                format!("{what} is not signed by its home portal {}", ev.home),
+            ));
+        }
+        let body = match EventBody::from_bytes(&ev.body) {
+            Ok(b) => b,
+            Err(e) => return Ok(Outcome::reject(Code::InvalidArgument, format!("{what}: {e}"))),
+        };
+        if body.home != ev.home || body.task != ev.task || body.version != ev.version {
+            return Ok(Outcome::reject(
+                Code::InvalidArgument,
+                format!("{what}: its body names another task or version"),
+            ));
+        }
+        let rkey = replica_key(&ev.home, ev.task);
+        let local = t.replicas.tx_get(tx, &rkey)?;
+        let held = match local {
+            Some(id) => t.tasks.tx_get(tx, &id)?,
+            None => None,
+        };
+        let (head, head_hash) = match &held {
+            Some(task) => {
+                let e = t.events.tx_get(tx, &(task.id, task.version))?;
+                (task.version, e.map(|e| decode_hash(&e.hash)).transpose()?.unwrap_or(GENESIS))
+            }
+            None => (0, GENESIS),
+        };
+        match decide(head, &head_hash, ev.version, &ev.prev_hash) {
+            Step::Apply => {}
+            Step::Duplicate => {
+                let id = held.as_ref().map_or(0, |h| h.id);
+                let same =
+                    t.events.tx_get(tx, &(id, ev.version))?.is_some_and(|e| e.hash == hex::encode(ev.hash));
+                return Ok(if same {
+                    Outcome::Duplicate
+                } else {
+                    Outcome::reject(
+                        Code::FailedPrecondition,
+                        format!("{what} conflicts with the history held here"),
+                    )
+                });
+            }
+            Step::Gap { from, to } => {
+                return Ok(Outcome::reject(
+                    Code::FailedPrecondition,
+                    format!("{what}: versions {from}..={to} are missing here; send them first"),
+                ));
+            }
+            Step::BrokenChain => {
+                return Ok(Outcome::reject(
+                    Code::InvalidArgument,
+                    format!("{what} does not link to version {head} held here (broken hash chain)"),
+                ));
+            }
+        }
+        let state = localize_task(&body.state, &me);
+        let here_now = address::has_participant_of(&state, &me, &me);
+        let here_before = held.as_ref().is_some_and(|h| address::has_participant_of(h, &me, &me));
+        if !here_now && !here_before && !ev.catch_up {
+            return Ok(Outcome::reject(
+                Code::PermissionDenied,
+                format!("{what}: portal {me} has no participant in that task"),
+            ));
+        }
+        if let Some(f) = &body.file {
+            let sha = hex::encode(Sha256::digest(&ev.file_content));
+            if sha != f.sha256 || ev.file_content.len() as u64 != f.size {
+                return Ok(Outcome::reject(
+                    Code::InvalidArgument,
+                    format!("{what}: the file content does not match its SHA-256 and size"),
+                ));
+            }
+        }
+        // Checked: write.
+        let id = match local {
+            Some(id) => id,
+            None => tx.next_id("task")?,
+        };
+        let mut task = state;
+        task.id = id;
+        task.home = Some(TaskHome { portal: ev.home.clone(), task: ev.task });
+        // Groups belong to the home portal; they mean nothing here.
+        task.group = None;
+        t.tasks.tx_put(tx, &id, &task)?;
+        t.replicas.tx_put(tx, &rkey, &id)?;
+        let entry = HistoryEntry {
+            task_id: id,
+            version: ev.version,
+            at: body.at,
+            actor: localize(&body.actor, &me),
+            change: localize_change(&body.change, &me),
+        };
+        t.history.tx_put(tx, &(id, ev.version), &entry)?;
+        if let Some(c) = &body.comment {
+            let mut c = localize_comment(c, &me);
+            c.task_id = id;
+            t.comments.tx_put(tx, &(id, c.id), &c)?;
+        }
+        if let Some(f) = &body.file {
+            tx.insert(&t.file_blobs, &blob_key(id, f.id), ev.file_content);
+        }
+        let stored = StoredEvent {
+            home: ev.home.clone(),
+            task: ev.task,
+            version: ev.version,
+            body: String::from_utf8(ev.body)
+                .map_err(|_| NodeError::Internal("event body not UTF-8".into()))?,
+            prev_hash: hex::encode(ev.prev_hash),
+            hash: hex::encode(ev.hash),
+            signature: hex::encode(&ev.signature),
+            file_id: body.file.as_ref().map(|f| f.id),
+        };
+        t.events.tx_put(tx, &(id, ev.version), &stored)?;
+        // Our own proposal coming back applied.
+        if let Some(pid) = body.proposal.as_deref().and_then(|p| p.strip_prefix(&format!("{me}:")))
+            && let Ok(pid) = pid.parse::<u64>()
+            && let Some(mut p) = t.proposals.tx_get(tx, &pid)?
+        {
+            p.state = ProposalState::Applied { version: ev.version };
+            t.proposals.tx_put(tx, &pid, &p)?;
+        }
+        Ok(Outcome::Applied { version: ev.version })
+    }
+
+    fn apply_proposal(
+        &self,
+        tx: &mut WriteTx<'_>,
+        origin: &str,
+        p: InProposal,
+        blocked: &dyn Fn(&str) -> Option<String>,
+        now: portalnet_core::Timestamp,
+    ) -> NodeResult<Outcome> {
+        let t = &self.tables;
+        let key = proposal_key(origin, &p.id);
+        if let Some(o) = t.proposal_outcomes.tx_get(tx, &key)? {
+            return Ok(match o.rejected {
+                None => Outcome::Applied { version: o.version },
+                Some(reason) => Outcome::Rejected { reason, code: o.code },
+            });
+        }
+        let outcome = match self.judge_proposal(tx, origin, &key, &p, blocked, now) {
+            Ok(version) => Outcome::Applied { version },
+            Err(e) => Outcome::from_error(e)?,
+        };
+        let record = match &outcome {
+            Outcome::Applied { version } => {
+                ProposalOutcome { task: p.task, version: *version, rejected: None, code: 0 }
+            }
+            Outcome::Rejected { reason, code } => {
+                ProposalOutcome { task: p.task, version: 0, rejected: Some(reason.clone()), code: *code }
+            }
+            Outcome::Duplicate => ProposalOutcome { task: p.task, version: 0, rejected: None, code: 0 },
+        };
+        t.proposal_outcomes.tx_put(tx, &key, &record)?;
+        Ok(outcome)
+    }
+
+    /// Checks a proposal against the task's current state and applies it; returns
+    /// the version of the event it became. Every check comes before any write.
+    fn judge_proposal(
+        &self,
+        tx: &mut WriteTx<'_>,
+        origin: &str,
+        key: &str,
+        p: &InProposal,
+        blocked: &dyn Fn(&str) -> Option<String>,
+        now: portalnet_core::Timestamp,
+    ) -> NodeResult<u64> {
+        let me = self.portal_id().to_string();
+        portalnet_federation::speaks_for(origin, &p.actor)
+            .map_err(|e| NodeError::Domain(portalnet_core::Error::denied(e.to_string())))?;
+        let not_found = || {
+            NodeError::Domain(portalnet_core::Error::not_found(format!("task {} not found on {me}", p.task)))
+        };
+        let mut task = self.tables.tasks.tx_get(tx, &p.task)?.ok_or_else(not_found)?;
+        if task.home.is_some() {
+            return Err(not_found());
+        }
+        if !address::has_participant_of(&task, &me, origin) {
+            return Err(NodeError::Domain(portalnet_core::Error::denied(format!(
+                "portal {origin} has no participant in task {}: it cannot change it",
+                p.task
+            ))));
+        }
+        self.check_own_network()?;
+        for portal in address::remote_portals(&task, &me) {
+            if let Some(why) = blocked(&portal) {
+                return Err(NodeError::Domain(portalnet_core::Error::precondition(why)));
+            }
+        }
+        let before = task.clone();
+        let actor = Actor { login: p.actor.clone(), admin: false, kind: UserKind::Employee };
+        let rel = Relation::of(&actor, &task, false);
+        let limits = self.limits();
+        match &p.op {
+            InOp::Status(to) => {
+                let change = task::set_status(&mut task, rel, *to, now)?;
+                let extra = Extra { proposal: Some(key), ..Extra::default() };
+                self.record(tx, &task, &p.actor, change, Extra { before: Some(&before), ..extra }, now)?;
+            }
+            InOp::Comment(text) => {
+                let cid = tx.next_id("comment")?;
+                let (comment, change) = task::add_comment(&mut task, rel, &p.actor, text, cid, limits, now)?;
+                self.tables.comments.tx_put(tx, &(task.id, cid), &comment)?;
+                let extra = Extra { comment: Some(&comment), proposal: Some(key), ..Extra::default() };
+                self.record(tx, &task, &p.actor, change, Extra { before: Some(&before), ..extra }, now)?;
+            }
+            InOp::File { name, content_type, content } => {
+                let ct = if content_type.trim().is_empty() {
+                    "application/octet-stream"
+                } else {
+                    content_type.trim()
+                };
+                check_file(name, ct, content.len() as u64, limits)?;
+                let file_id = tx.next_id("file")?;
+                let meta = FileMeta {
+                    id: file_id,
+                    name: name.trim().to_string(),
+                    content_type: ct.to_string(),
+                    size: content.len() as u64,
+                    sha256: hex::encode(Sha256::digest(content)),
+                    uploaded_by: p.actor.clone(),
+                    uploaded_at: now,
+                };
+                let change = task::attach_file(&mut task, rel, meta.clone(), limits, now)?;
+                tx.insert(&self.tables.file_blobs, &blob_key(task.id, file_id), content.clone());
+                let extra = Extra { file: Some(&meta), proposal: Some(key), ..Extra::default() };
+                self.record(tx, &task, &p.actor, change, Extra { before: Some(&before), ..extra }, now)?;
+            }
+        }
+        Ok(task.version)
+    }
+
+    /// Sender side, after a destination answered: removes the delivered outbox
+    /// entries and records the home's answer to each proposal, in one write.
+    pub fn remove_outbox(
+        &self,
+        dest: &str,
+        seqs: impl Iterator<Item = u64>,
+        settled: &[(u64, Outcome)],
+    ) -> NodeResult<()> {
+        let t = &self.tables;
+        self.write(|tx| {
+            for seq in seqs {
+                t.fed_outbox.tx_remove(tx, &(dest.to_string(), seq));
+            }
+            for (pid, outcome) in settled {
+                let Some(mut p) = t.proposals.tx_get(tx, pid)? else { continue };
+                p.state = match outcome {
+                    Outcome::Applied { version } => ProposalState::Applied { version: *version },
+                    Outcome::Rejected { reason, code } => {
+                        ProposalState::Rejected { reason: reason.clone(), code: *code }
+                    }
+                    Outcome::Duplicate => continue,
+                };
+                t.proposals.tx_put(tx, pid, &p)?;
+            }
+            Ok(())
+        })
+    }
+}

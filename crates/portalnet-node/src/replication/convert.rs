@@ -1,0 +1,121 @@
+//! Replication messages ↔ what the portal applies, checked at the boundary.
+
+use crate::app::replica::InOp;
+use crate::app::{InEvent, InItem, InProposal, Outcome};
+use portalnet_core::address;
+use portalnet_core::task::TaskStatus;
+use portalnet_federation::chain::hash_from_bytes;
+use portalnet_proto::v1::{self as pb, deliver_item::Kind, item_result, proposal::Op};
+use portalnet_store::replication::{ProposalOp, ProposalRecord, StoredEvent};
+
+/// An event from the wire; anything malformed becomes a refusal of that item alone.
+pub fn event_in(e: pb::Event) -> Result<InEvent, String> {
+    let what = format!("event {} of task {}#{}", e.version, e.home, e.task);
+    let prev_hash =
+        hash_from_bytes(&e.prev_hash).ok_or_else(|| format!("{what}: prev_hash must be 32 bytes"))?;
+    let hash = hash_from_bytes(&e.hash).ok_or_else(|| format!("{what}: hash must be 32 bytes"))?;
+    if e.version == 0 || e.task == 0 {
+        return Err(format!("{what}: task and version start at 1"));
+    }
+    Ok(InEvent {
+        home: e.home,
+        task: e.task,
+        version: e.version,
+        body: e.body,
+        prev_hash,
+        hash,
+        signature: e.signature,
+        file_content: e.file_content,
+        catch_up: e.catch_up,
+    })
+}
+
+pub fn item_in(item: pb::DeliverItem) -> InItem {
+    match item.kind {
+        None => InItem::Malformed("empty item: neither an event nor a proposal".into()),
+        Some(Kind::Event(e)) => event_in(e).map_or_else(InItem::Malformed, InItem::Event),
+        Some(Kind::Proposal(p)) => proposal_in(p).map_or_else(InItem::Malformed, InItem::Proposal),
+    }
+}
+
+fn proposal_in(p: pb::Proposal) -> Result<InProposal, String> {
+    let what = format!("proposal {:?}", p.id);
+    if p.id.is_empty() || p.id.len() > 64 {
+        return Err(format!("{what}: id must be 1-64 characters"));
+    }
+    let actor = address::participant("actor", &p.actor).map_err(|e| format!("{what}: {e}"))?;
+    if !actor.contains('@') {
+        return Err(format!("{what}: actor must be login@portal"));
+    }
+    let op = match p.op {
+        None => return Err(format!("{what}: names no change")),
+        Some(Op::Status(s)) => InOp::Status(
+            TaskStatus::parse(&s.status).ok_or_else(|| format!("{what}: unknown status {:?}", s.status))?,
+        ),
+        Some(Op::Comment(c)) => InOp::Comment(c.text),
+        Some(Op::File(f)) => InOp::File { name: f.name, content_type: f.content_type, content: f.content },
+    };
+    Ok(InProposal { id: p.id, task: p.task, actor, op })
+}
+
+pub fn event_out(e: &StoredEvent, file_content: Vec<u8>, catch_up: bool) -> pb::Event {
+    pb::Event {
+        home: e.home.clone(),
+        task: e.task,
+        version: e.version,
+        body: e.body.as_bytes().to_vec(),
+        prev_hash: hex::decode(&e.prev_hash).unwrap_or_default(),
+        hash: hex::decode(&e.hash).unwrap_or_default(),
+        signature: hex::decode(&e.signature).unwrap_or_default(),
+        file_content,
+        catch_up,
+    }
+}
+
+pub fn proposal_out(p: &ProposalRecord, me: &str) -> Result<pb::Proposal, String> {
+    let op = match &p.op {
+        ProposalOp::Status { to } => Op::Status(pb::ProposeStatus { status: to.name().into() }),
+        ProposalOp::Comment { text } => Op::Comment(pb::ProposeComment { text: text.clone() }),
+        ProposalOp::File { name, content_type, content_b64, .. } => {
+            use base64::Engine as _;
+            let content = base64::engine::general_purpose::STANDARD
+                .decode(content_b64)
+                .map_err(|e| format!("stored proposal {} holds bad base64: {e}", p.id))?;
+            Op::File(pb::ProposeFile { name: name.clone(), content_type: content_type.clone(), content })
+        }
+    };
+    Ok(pb::Proposal {
+        id: p.id.to_string(),
+        task: p.home.task,
+        actor: address::qualify(&p.actor, me),
+        op: Some(op),
+    })
+}
+
+pub fn outcome_out(o: &Outcome) -> pb::ItemResult {
+    use item_result::Outcome as O;
+    match o {
+        Outcome::Applied { version } => {
+            pb::ItemResult { outcome: O::Applied as i32, version: *version, ..Default::default() }
+        }
+        Outcome::Duplicate => pb::ItemResult { outcome: O::Duplicate as i32, ..Default::default() },
+        Outcome::Rejected { reason, code } => pb::ItemResult {
+            outcome: O::Rejected as i32,
+            reason: reason.clone(),
+            code: *code,
+            ..Default::default()
+        },
+    }
+}
+
+pub fn outcome_in(r: &pb::ItemResult) -> Outcome {
+    use item_result::Outcome as O;
+    match O::try_from(r.outcome) {
+        Ok(O::Applied) => Outcome::Applied { version: r.version },
+        Ok(O::Duplicate) => Outcome::Duplicate,
+        _ => Outcome::Rejected {
+            reason: if r.reason.is_empty() { "refused without a reason".into() } else { r.reason.clone() },
+            code: if r.code == 0 { tonic::Code::Unknown as i32 } else { r.code },
+        },
+    }
+}

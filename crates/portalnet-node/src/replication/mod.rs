@@ -1,0 +1,13 @@
+//! Cross-portal tasks (R13–R17), the network half: the per-destination outbox
+//! workers ([`Replicator`]), the directory-backed view of other portals
+//! ([`peers::Peers`]) and the Replication service other portals call. What is
+//! written, checked and applied lives in `app` (`events`, `replica`, `proposals`).
+
+pub mod convert;
+pub mod outbox;
+pub mod peers;
+pub mod service;
+
+pub use outbox::{ReplicationConfig, Replicator, backoff};
+pub use peers::Peers;
+pub use service::ReplicationSvc;

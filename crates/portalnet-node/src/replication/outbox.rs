@@ -1,0 +1,400 @@
+//! Delivery of the replication outbox: one worker per destination portal sends its
+//! entries in order, in batches, signed once per batch, and removes them only when
+//! the destination answered for each (after its own durable write). A destination
+//! that cannot be reached is retried with exponential backoff, jittered and capped
+//! ([`ReplicationConfig::max_backoff`], 5 minutes by default): entries never expire,
+//! so a peer that was away for a week gets everything, in order, when it returns.
+//! `portalctl portal outbox retry PORTAL`, or any message from that portal, cuts the
+//! wait short.
+
+use super::convert::{event_out, outcome_in, proposal_out};
+use super::peers::Peers;
+use crate::app::{Outcome, Portal};
+use crate::network::method;
+use portalnet_core::Timestamp;
+use portalnet_federation::Signer;
+use portalnet_proto::v1::{self as pb, deliver_item::Kind};
+use portalnet_store::portal_prefix;
+use portalnet_store::replication::OutboxItem;
+use portalnet_store::schema::blob_key;
+use rand::Rng;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+#[derive(Debug, Clone)]
+pub struct ReplicationConfig {
+    /// The longest wait between two attempts to reach a portal.
+    pub max_backoff: Duration,
+    /// The first wait after a failure; doubles with each failure.
+    pub min_backoff: Duration,
+    pub batch_items: usize,
+    /// A batch stops growing past this many bytes (a single larger item goes alone).
+    pub batch_bytes: usize,
+}
+
+impl Default for ReplicationConfig {
+    fn default() -> Self {
+        Self {
+            max_backoff: Duration::from_secs(300),
+            min_backoff: Duration::from_millis(500),
+            batch_items: 256,
+            batch_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// The delay before attempt `failures + 1`: `min · 2^(failures-1)`, capped at `max`,
+/// then ±20 % jitter so portals that lost the same peer do not retry in step.
+pub fn backoff(failures: u32, min: Duration, max: Duration, jitter: f64) -> Duration {
+    let exp = min.saturating_mul(1u32 << failures.saturating_sub(1).min(20));
+    let base = exp.min(max);
+    base.mul_f64((1.0 + jitter.clamp(-0.2, 0.2)).max(0.0))
+}
+
+/// What the operator sees of one destination (`portalctl portal outbox`).
+#[derive(Debug, Clone, Default)]
+pub struct PeerStatus {
+    pub last_error: String,
+    pub last_attempt_at: Option<Timestamp>,
+    pub last_success_at: Option<Timestamp>,
+    pub failures: u32,
+    pub next_attempt_at: Option<Timestamp>,
+    pub delivered: u64,
+}
+
+struct Worker {
+    bell: Notify,
+    /// Set by an explicit retry: skip the rest of the backoff.
+    force: AtomicBool,
+}
+
+pub struct Replicator {
+    pub portal: Arc<Portal>,
+    pub peers: Arc<Peers>,
+    signer: Signer,
+    config: ReplicationConfig,
+    status: Mutex<BTreeMap<String, PeerStatus>>,
+    workers: Mutex<HashMap<String, Arc<Worker>>>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+impl Replicator {
+    pub fn new(
+        portal: Arc<Portal>,
+        peers: Arc<Peers>,
+        signer: Signer,
+        config: ReplicationConfig,
+        shutdown: CancellationToken,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            portal,
+            peers,
+            signer,
+            config,
+            status: Mutex::new(BTreeMap::new()),
+            workers: Mutex::new(HashMap::new()),
+            tracker: TaskTracker::new(),
+            shutdown,
+        })
+    }
+
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    /// Starts a worker for every destination with entries, then one for every
+    /// destination a write marks. Returns when shut down, after its workers.
+    pub async fn run(self: Arc<Self>) {
+        for dest in self.destinations_with_entries() {
+            self.wake(&dest, false);
+        }
+        loop {
+            tokio::select! {
+                _ = self.shutdown.cancelled() => break,
+                _ = self.portal.fed.bell.notified() => {}
+            }
+            for dest in self.portal.fed.take() {
+                self.wake(&dest, false);
+            }
+        }
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+
+    /// Wakes (or starts) the worker for `dest`; `force` skips its backoff.
+    pub fn wake(self: &Arc<Self>, dest: &str, force: bool) {
+        let Ok(mut workers) = self.workers.lock() else { return };
+        let w = workers.entry(dest.to_string()).or_insert_with(|| {
+            let w = Arc::new(Worker { bell: Notify::new(), force: AtomicBool::new(false) });
+            let (me, d, w2) = (self.clone(), dest.to_string(), w.clone());
+            self.tracker.spawn(async move { me.work(d, w2).await });
+            w
+        });
+        if force {
+            w.force.store(true, Ordering::SeqCst);
+        }
+        w.bell.notify_one();
+    }
+
+    fn destinations_with_entries(&self) -> Vec<String> {
+        let tree = self.portal.tables.fed_outbox.tree();
+        let mut out = Vec::new();
+        let mut from: Vec<u8> = Vec::new();
+        while let Some(Ok((k, _))) = tree.scan_from(&from).next() {
+            let Some(end) = k.iter().position(|b| *b == 0) else { break };
+            let dest = String::from_utf8_lossy(&k[..end]).into_owned();
+            from = k[..end].to_vec();
+            from.push(1);
+            out.push(dest);
+        }
+        out
+    }
+
+    async fn work(self: Arc<Self>, dest: String, w: Arc<Worker>) {
+        loop {
+            if self.shutdown.is_cancelled() {
+                return;
+            }
+            let batch = match self.load_batch(&dest) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(%dest, error = %e, "cannot read the replication outbox");
+                    self.note_failure(&dest, format!("cannot read the outbox: {e}"));
+                    self.pause(&dest, &w).await;
+                    continue;
+                }
+            };
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = self.shutdown.cancelled() => return,
+                    _ = w.bell.notified() => continue,
+                }
+            }
+            match self.send(&dest, batch).await {
+                Ok(()) => {}
+                Err(e) => {
+                    tracing::warn!(%dest, error = %e, "replication delivery failed; will retry");
+                    self.note_failure(&dest, e);
+                    self.pause(&dest, &w).await;
+                }
+            }
+        }
+    }
+
+    /// Waits out the backoff for `dest`, unless forced or shut down.
+    async fn pause(&self, dest: &str, w: &Worker) {
+        let failures = self.status.lock().map(|s| s.get(dest).map_or(1, |p| p.failures)).unwrap_or(1);
+        let jitter = rand::thread_rng().gen_range(-0.2..=0.2);
+        let delay = backoff(failures, self.config.min_backoff, self.config.max_backoff, jitter);
+        let now = self.portal.now();
+        self.update(dest, |s| s.next_attempt_at = Some(Timestamp(now.0 + delay.as_millis() as i64)));
+        let deadline = tokio::time::Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return,
+                _ = tokio::time::sleep_until(deadline) => break,
+                _ = w.bell.notified() => {
+                    if w.force.swap(false, Ordering::SeqCst) {
+                        break;
+                    }
+                }
+            }
+        }
+        self.update(dest, |s| s.next_attempt_at = None);
+    }
+
+    fn update(&self, dest: &str, f: impl FnOnce(&mut PeerStatus)) {
+        if let Ok(mut s) = self.status.lock() {
+            f(s.entry(dest.to_string()).or_default());
+        }
+    }
+
+    fn note_failure(&self, dest: &str, error: String) {
+        let now = self.portal.now();
+        self.update(dest, |s| {
+            s.failures = s.failures.saturating_add(1);
+            s.last_error = error;
+            s.last_attempt_at = Some(now);
+        });
+    }
+
+    /// Up to a batch of entries for `dest`, oldest first: (sequence, item).
+    fn load_batch(&self, dest: &str) -> Result<Vec<(u64, pb::DeliverItem, usize)>, String> {
+        let t = &self.portal.tables;
+        let me = self.portal.portal_id();
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        for kv in t.fed_outbox.scan_raw(&portal_prefix(dest)) {
+            let ((_, seq), entry) = kv.map_err(|e| e.to_string())?;
+            let kind = match entry.item {
+                OutboxItem::Event { task, version, catch_up } => {
+                    let Some(e) = t.events.get(&(task, version)).map_err(|e| e.to_string())? else {
+                        tracing::error!(
+                            task,
+                            version,
+                            "outbox names an event that is not stored; skipping it"
+                        );
+                        out.push((seq, pb::DeliverItem { kind: None }, 0));
+                        continue;
+                    };
+                    let content = match e.file_id {
+                        Some(f) => t
+                            .file_blobs
+                            .get(&blob_key(task, f))
+                            .map_err(|e| e.to_string())?
+                            .unwrap_or_default(),
+                        None => Vec::new(),
+                    };
+                    Kind::Event(event_out(&e, content, catch_up))
+                }
+                OutboxItem::Proposal { id } => {
+                    let Some(p) = t.proposals.get(&id).map_err(|e| e.to_string())? else {
+                        out.push((seq, pb::DeliverItem { kind: None }, 0));
+                        continue;
+                    };
+                    Kind::Proposal(proposal_out(&p, me)?)
+                }
+            };
+            let item = pb::DeliverItem { kind: Some(kind) };
+            let size = prost::Message::encoded_len(&item);
+            if !out.is_empty()
+                && (bytes + size > self.config.batch_bytes || out.len() >= self.config.batch_items)
+            {
+                break;
+            }
+            bytes += size;
+            out.push((seq, item, 0));
+        }
+        Ok(out)
+    }
+
+    async fn send(&self, dest: &str, batch: Vec<(u64, pb::DeliverItem, usize)>) -> Result<(), String> {
+        // Never let a peer hold what this portal could still lose in a crash.
+        self.portal.durable().await.map_err(|e| e.to_string())?;
+        let now = self.portal.now();
+        self.update(dest, |s| s.last_attempt_at = Some(now));
+        let seqs: Vec<(u64, Option<u64>)> = batch
+            .iter()
+            .map(|(seq, item, _)| {
+                let proposal = match &item.kind {
+                    Some(Kind::Proposal(p)) => p.id.parse::<u64>().ok(),
+                    _ => None,
+                };
+                (*seq, proposal)
+            })
+            .collect();
+        // Items that could not be loaded are only removed.
+        let (sendable, positions): (Vec<pb::DeliverItem>, Vec<usize>) = batch
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (_, item, _))| item.kind.is_some())
+            .map(|(i, (_, item, _))| (item, i))
+            .unzip();
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; seqs.len()];
+        if !sendable.is_empty() {
+            let n = sendable.len();
+            let msg = pb::DeliverBatch { items: sendable };
+            let signed = self.signer.sign(method::DELIVER, dest, now, &msg);
+            let mut client = self.peers.client(dest).await.map_err(|s| s.message().to_string())?;
+            let reply = match client.deliver(signed).await {
+                Ok(r) => r.into_inner(),
+                Err(s) => {
+                    if matches!(s.code(), tonic::Code::Unavailable | tonic::Code::Unauthenticated) {
+                        self.peers.forget(dest);
+                    }
+                    return Err(format!("{dest} answered {:?}: {}", s.code(), s.message()));
+                }
+            };
+            if reply.results.len() != n {
+                return Err(format!("{dest} answered {} results for {n} items", reply.results.len()));
+            }
+            for (pos, r) in positions.into_iter().zip(reply.results.iter()) {
+                outcomes[pos] = Some(outcome_in(r));
+            }
+        }
+        let mut settled = Vec::new();
+        let mut refused = Vec::new();
+        for ((_, proposal), outcome) in seqs.iter().zip(&outcomes) {
+            match (proposal, outcome) {
+                (Some(pid), Some(o)) => settled.push((*pid, o.clone())),
+                (None, Some(Outcome::Rejected { reason, .. })) => refused.push(reason.clone()),
+                _ => {}
+            }
+        }
+        self.portal.remove_outbox(dest, seqs.iter().map(|(s, _)| *s), &settled).map_err(|e| e.to_string())?;
+        for reason in &refused {
+            tracing::warn!(%dest, %reason, "a replicated event was refused");
+        }
+        let done = seqs.len() as u64;
+        let now = self.portal.now();
+        self.update(dest, |s| {
+            s.failures = 0;
+            s.last_success_at = Some(now);
+            s.delivered += done;
+            if let Some(r) = refused.last() {
+                s.last_error = format!("refused: {r}");
+            }
+        });
+        Ok(())
+    }
+
+    /// One row per destination with entries or a known status.
+    pub fn rows(&self) -> Result<Vec<pb::OutboxRow>, crate::NodeError> {
+        let now = self.portal.now();
+        let mut dests: Vec<String> = self.destinations_with_entries();
+        if let Ok(s) = self.status.lock() {
+            dests.extend(s.keys().cloned());
+        }
+        dests.sort();
+        dests.dedup();
+        let t = &self.portal.tables;
+        let mut rows = Vec::new();
+        for d in dests {
+            let mut depth = 0u64;
+            let mut oldest = None;
+            for kv in t.fed_outbox.scan_raw(&portal_prefix(&d)) {
+                let (_, e) = kv?;
+                depth += 1;
+                oldest.get_or_insert(e.enqueued_at);
+            }
+            let s = self.status.lock().ok().and_then(|s| s.get(&d).cloned()).unwrap_or_default();
+            rows.push(pb::OutboxRow {
+                portal_id: d,
+                depth,
+                oldest_age_ms: oldest.map_or(0, |o: Timestamp| (now.0 - o.0).max(0)),
+                last_error: s.last_error,
+                last_attempt_at: s.last_attempt_at.map_or(0, |t| t.0),
+                last_success_at: s.last_success_at.map_or(0, |t| t.0),
+                failed_attempts: s.failures,
+                next_attempt_at: s.next_attempt_at.map_or(0, |t| t.0),
+                delivered: s.delivered,
+            });
+        }
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let (min, max) = (Duration::from_millis(500), Duration::from_secs(300));
+        assert_eq!(backoff(1, min, max, 0.0), min);
+        assert_eq!(backoff(2, min, max, 0.0), Duration::from_secs(1));
+        assert_eq!(backoff(5, min, max, 0.0), Duration::from_secs(8));
+        // A week of failures (one every 5 minutes) still waits at most the cap.
+        for failures in [10, 20, 2016, u32::MAX] {
+            assert!(backoff(failures, min, max, 0.2) <= max.mul_f64(1.2));
+            assert!(backoff(failures, min, max, -0.2) >= max.mul_f64(0.8));
+        }
+        assert_eq!(backoff(3, min, max, 5.0), Duration::from_secs(2).mul_f64(1.2), "jitter is clamped");
+    }
+}

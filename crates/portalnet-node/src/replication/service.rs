@@ -1,0 +1,183 @@
+//! The Replication gRPC service: what other portals send this one.
+
+use super::Replicator;
+use super::convert::{event_out, item_in, outcome_out};
+use super::peers::Peers;
+use crate::app::{InItem, Portal};
+use crate::error::sign_status;
+use crate::network::method;
+use portalnet_core::address;
+use portalnet_federation::{SignError, Verifier};
+use portalnet_proto::v1::{self as pb, replication_server::Replication};
+use portalnet_store::schema::blob_key;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::{Request, Response, Status};
+
+pub struct ReplicationSvc {
+    pub replicator: Arc<Replicator>,
+    pub verifier: Verifier,
+}
+
+impl ReplicationSvc {
+    fn portal(&self) -> &Arc<Portal> {
+        &self.replicator.portal
+    }
+
+    /// Verifies the envelope with the origin's registered key (refreshing it once,
+    /// in case the origin rotated) and decodes the payload.
+    async fn open<M: prost::Message + Default>(
+        &self,
+        req: &pb::Signed,
+        method: &str,
+    ) -> Result<(String, M, pb::PortalRecord), Status> {
+        let origin = portalnet_core::validate::portal_id(&req.origin)
+            .map_err(|e| Status::invalid_argument(format!("origin: {e}")))?;
+        let peers = &self.replicator.peers;
+        let now = self.portal().now();
+        let mut rec = peers.record(&origin, Duration::from_secs(60)).await?;
+        let key = |rec: &pb::PortalRecord| {
+            portalnet_federation::verifying_key_from_bytes(&rec.public_key).map_err(sign_status)
+        };
+        let msg = match self.verifier.decode_with_key::<M>(req, method, &key(&rec)?, now) {
+            Err(SignError::BadSignature { .. }) => {
+                peers.forget(&origin);
+                rec = peers.record(&origin, Duration::ZERO).await?;
+                self.verifier.decode_with_key::<M>(req, method, &key(&rec)?, now).map_err(sign_status)?.1
+            }
+            other => other.map_err(sign_status)?.1,
+        };
+        Ok((origin, msg, rec))
+    }
+
+    /// R13–R15 on the receiving side: this portal takes cross-portal work only
+    /// while its own network communication is on and active.
+    fn accepting(&self) -> Result<(), Status> {
+        self.portal().check_own_network().map_err(|e| {
+            Status::failed_precondition(format!(
+                "{}; it accepts no cross-portal work now",
+                Status::from(e).message()
+            ))
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl Replication for ReplicationSvc {
+    async fn deliver(&self, req: Request<pb::Signed>) -> Result<Response<pb::DeliverResult>, Status> {
+        let (origin, batch, rec) = self.open::<pb::DeliverBatch>(req.get_ref(), method::DELIVER).await?;
+        self.accepting()?;
+        let portal = self.portal().clone();
+        let n = batch.items.len();
+        let mut items: Vec<(Option<usize>, InItem)> =
+            batch.items.into_iter().map(item_in).enumerate().map(|(i, it)| (Some(i), it)).collect();
+
+        // Fill gaps from the home (the origin) before applying.
+        let plain: Vec<InItem> = items.iter().map(|(_, i)| i.clone()).collect();
+        let gaps = portal.gaps(&origin, &plain)?;
+        if !gaps.is_empty() {
+            let mut client = self.replicator.peers.client(&origin).await?;
+            for g in gaps {
+                let fetch = pb::FetchEventsRequest { task: g.task, from_version: g.from, to_version: g.to };
+                let signed =
+                    self.replicator.signer().sign(method::FETCH_EVENTS, &origin, portal.now(), &fetch);
+                let got = client.fetch_events(signed).await.map_err(|s| {
+                    Status::unavailable(format!(
+                        "versions {}..={} of task {origin}#{} are missing here and could not be fetched: {}",
+                        g.from,
+                        g.to,
+                        g.task,
+                        s.message()
+                    ))
+                })?;
+                for e in got.into_inner().events {
+                    let item = super::convert::event_in(e).map_or_else(InItem::Malformed, InItem::Event);
+                    items.push((None, item));
+                }
+            }
+            // Events of one task in version order; proposals keep their places
+            // relative to each other (they concern other tasks).
+            items.sort_by_key(|(_, i)| match i {
+                InItem::Event(e) => (0, e.task, e.version),
+                _ => (1, 0, 0),
+            });
+        }
+
+        // R14 for proposals: every portal of the task must still be active.
+        let mut blocked: HashMap<String, Option<String>> = HashMap::new();
+        for (_, item) in &items {
+            let InItem::Proposal(p) = item else { continue };
+            let Ok(task) = portal.task(p.task) else { continue };
+            for other in address::remote_portals(&task, portal.portal_id()) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = blocked.entry(other) {
+                    let why = self.replicator.peers.blocked(slot.key(), portal.now()).await;
+                    slot.insert(why);
+                }
+            }
+        }
+        let keys = Peers::keys(&rec);
+        let (index, list): (Vec<Option<usize>>, Vec<InItem>) = items.into_iter().unzip();
+        let (p2, o2) = (portal.clone(), origin.clone());
+        let outcomes = tokio::task::spawn_blocking(move || {
+            let blocked_fn = |p: &str| blocked.get(p).cloned().flatten();
+            p2.apply_batch(&o2, list, &keys, &blocked_fn)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("apply task failed: {e}")))??;
+        portal.durable().await?;
+        let mut results = vec![pb::ItemResult::default(); n];
+        for (i, o) in index.into_iter().zip(outcomes.iter()) {
+            if let Some(i) = i {
+                results[i] = outcome_out(o);
+            }
+        }
+        // A portal that talks to us is reachable: deliver what waits for it now.
+        self.replicator.wake(&origin, true);
+        Ok(Response::new(pb::DeliverResult { results }))
+    }
+
+    async fn fetch_events(&self, req: Request<pb::Signed>) -> Result<Response<pb::EventList>, Status> {
+        let (origin, body, _) =
+            self.open::<pb::FetchEventsRequest>(req.get_ref(), method::FETCH_EVENTS).await?;
+        self.accepting()?;
+        let portal = self.portal();
+        let me = portal.portal_id();
+        let not_found = || Status::not_found(format!("task {} is not homed at {me}", body.task));
+        let task = portal.task(body.task).map_err(|_| not_found())?;
+        if task.home.is_some() {
+            return Err(not_found());
+        }
+        if !address::has_participant_of(&task, me, &origin) {
+            return Err(Status::permission_denied(format!(
+                "portal {origin} has no participant in task {}: it gets none of its history",
+                body.task
+            )));
+        }
+        let to = if body.to_version == 0 { task.version } else { body.to_version.min(task.version) };
+        let from = body.from_version.max(1);
+        if to.saturating_sub(from) > 10_000 {
+            return Err(Status::invalid_argument("fetch at most 10,000 versions at a time"));
+        }
+        let t = &portal.tables;
+        let mut events = Vec::new();
+        for v in from..=to {
+            let e = t
+                .events
+                .get(&(task.id, v))
+                .map_err(crate::NodeError::from)?
+                .ok_or_else(|| Status::internal("history incomplete"))?;
+            let content = match e.file_id {
+                Some(f) => t
+                    .file_blobs
+                    .get(&blob_key(task.id, f))
+                    .map_err(crate::NodeError::from)?
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            };
+            events.push(event_out(&e, content, true));
+        }
+        self.replicator.wake(&origin, true);
+        Ok(Response::new(pb::EventList { events }))
+    }
+}

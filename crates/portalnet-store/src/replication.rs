@@ -1,0 +1,121 @@
+//! What a portal stores to replicate tasks with other portals (R17): the signed
+//! event chain of every task it holds, the durable per-destination outbox, the
+//! proposals its people made on replicas, and which proposals it applied as home.
+
+use portalnet_core::task::{TaskHome, TaskStatus};
+use portalnet_core::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// One event of a task's history, exactly as its home portal signed it.
+/// Stored under (local task id, version) on the home and on every replica.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub home: String,
+    /// The task's id at its home.
+    pub task: u64,
+    pub version: u64,
+    /// The event body's JSON, as hashed (UTF-8 by construction).
+    pub body: String,
+    /// Hex.
+    pub prev_hash: String,
+    /// Hex.
+    pub hash: String,
+    /// Hex, the home portal's ed25519 signature.
+    pub signature: String,
+    /// The file the event attaches, whose bytes travel with it.
+    #[serde(default)]
+    pub file_id: Option<u64>,
+}
+
+/// What an outbox entry delivers; the item itself is stored once elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutboxItem {
+    /// Event `version` of local task `task` (a task homed here). `catch_up`: sent
+    /// because the destination just gained its first participant, as history.
+    Event {
+        task: u64,
+        version: u64,
+        #[serde(default)]
+        catch_up: bool,
+    },
+    /// Proposal `id` of [`ProposalRecord`] (to the task's home).
+    Proposal { id: u64 },
+}
+
+/// One entry of the replication outbox, under (destination portal, sequence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub item: OutboxItem,
+    pub enqueued_at: Timestamp,
+}
+
+/// A change a person of this portal made to a task homed elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalRecord {
+    pub id: u64,
+    /// The replica's local task id.
+    pub task: u64,
+    pub home: TaskHome,
+    /// Local login of the person who made it.
+    pub actor: String,
+    pub op: ProposalOp,
+    pub created_at: Timestamp,
+    pub state: ProposalState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum ProposalOp {
+    Status {
+        to: TaskStatus,
+    },
+    Comment {
+        text: String,
+    },
+    /// The file's bytes, base64 (kept here until the home applies it).
+    File {
+        name: String,
+        content_type: String,
+        content_b64: String,
+        size: u64,
+    },
+}
+
+impl ProposalOp {
+    pub fn summary(&self) -> String {
+        match self {
+            ProposalOp::Status { to } => format!("status → {}", to.name()),
+            ProposalOp::Comment { .. } => "comment".into(),
+            ProposalOp::File { name, size, .. } => format!("file \"{name}\" ({size} bytes)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ProposalState {
+    Pending,
+    /// The home applied it as event `version`.
+    Applied {
+        version: u64,
+    },
+    /// The home refused it; `code` is the gRPC code that fits.
+    Rejected {
+        reason: String,
+        code: i32,
+    },
+}
+
+/// At a home portal: the outcome of a proposal it received, so a retry of the
+/// same proposal gets the same answer and changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalOutcome {
+    pub task: u64,
+    /// 0 when rejected.
+    pub version: u64,
+    #[serde(default)]
+    pub rejected: Option<String>,
+    #[serde(default)]
+    pub code: i32,
+}
