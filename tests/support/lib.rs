@@ -3,6 +3,8 @@
 //! `portalctl`. Every wait has a deadline; nothing sleeps for luck.
 
 pub mod fed;
+pub mod procnet;
+pub mod proxy;
 pub mod smtp;
 
 use anyhow::{Context, Result, anyhow, bail};

@@ -63,6 +63,9 @@ mod tests {
         }
     }
 
+    /// (case, envelope sender, header signals, From, dropped?)
+    type Case<'a> = (&'a str, Option<&'a str>, AutoSignals, Option<&'a str>, bool);
+
     #[test]
     fn table() {
         let own = vec!["noreply@portal.example".to_string(), "<tasks@portal.example>".to_string()];
@@ -70,7 +73,7 @@ mod tests {
         let submitted = |v: &str| AutoSignals { auto_submitted: Some(v.into()), ..Default::default() };
         let precedence = |v: &str| AutoSignals { precedence: Some(v.into()), ..Default::default() };
         #[rustfmt::skip]
-        let cases: Vec<(&str, Option<&str>, AutoSignals, Option<&str>, bool)> = vec![
+        let cases: Vec<Case<'_>> = vec![
             ("person", person, AutoSignals::default(), Some("jan@example.pl"), false),
             ("Auto-Submitted: no", person, submitted("no"), Some("jan@example.pl"), false),
             ("Auto-Submitted: no with comment", person, submitted("no (person)"), Some("j@x"), false),

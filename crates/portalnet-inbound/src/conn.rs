@@ -123,6 +123,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         Ok(())
     }
 
+    /// Queues a reply without an enhanced status code: RFC 2034 gives those to 2xx, 4xx and
+    /// 5xx completions only, not to the greeting or 354.
+    pub(crate) fn reply_plain(&mut self, code: u16, text: &str) {
+        self.wbuf.extend_from_slice(format!("{code} {}\r\n", sanitize(text)).as_bytes());
+    }
+
     /// Queues a multi-line 250 reply.
     pub(crate) fn reply_lines(&mut self, lines: &[String]) {
         for (i, line) in lines.iter().enumerate() {

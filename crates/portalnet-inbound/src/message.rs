@@ -156,10 +156,10 @@ fn file_bytes(msg: &Message<'_>, part: &MessagePart<'_>) -> Vec<u8> {
 }
 
 fn content_type(part: &MessagePart<'_>) -> String {
-    if let Some(ct) = part.content_type() {
-        if let Some(sub) = &ct.c_subtype {
-            return format!("{}/{}", ct.c_type, sub).to_ascii_lowercase();
-        }
+    if let Some(ct) = part.content_type()
+        && let Some(sub) = &ct.c_subtype
+    {
+        return format!("{}/{}", ct.c_type, sub).to_ascii_lowercase();
     }
     match part.body {
         PartType::Message(_) => "message/rfc822",

@@ -17,6 +17,10 @@ pub struct NodeConfig {
     pub display_name: String,
     /// Address of the gRPC listener (TLS).
     pub listen: SocketAddr,
+    /// The endpoint other portals reach this one at, as registered in the
+    /// directory (behind a proxy or NAT); default `https://<listen address>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_endpoint: Option<String>,
     #[serde(default)]
     pub tls: TlsConfig,
     #[serde(default)]

@@ -30,6 +30,7 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
         display_name: portal_id.clone(),
         portal_id: portal_id.clone(),
         listen,
+        public_endpoint: None,
         tls: Default::default(),
         limits: Default::default(),
         web: crate::config::WebConfig { listen: Some(web_listen(listen)), public_url: None },

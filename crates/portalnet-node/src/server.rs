@@ -164,12 +164,8 @@ pub async fn start(
         workers.push(tokio::spawn(r.run()));
     }
     if let Some(client) = directory {
-        workers.push(tokio::spawn(crate::network::run_sync(
-            portal,
-            client,
-            endpoint.clone(),
-            shutdown.clone(),
-        )));
+        let advertised = config.public_endpoint.clone().unwrap_or_else(|| endpoint.clone());
+        workers.push(tokio::spawn(crate::network::run_sync(portal, client, advertised, shutdown.clone())));
     }
     if let Some(l) = web_listener {
         let (state, shutdown) = (state.clone(), shutdown.clone());

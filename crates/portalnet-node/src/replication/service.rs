@@ -82,15 +82,24 @@ impl Replication for ReplicationSvc {
                 let fetch = pb::FetchEventsRequest { task: g.task, from_version: g.from, to_version: g.to };
                 let signed =
                     self.replicator.signer().sign(method::FETCH_EVENTS, &origin, portal.now(), &fetch);
-                let got = client.fetch_events(signed).await.map_err(|s| {
-                    Status::unavailable(format!(
-                        "versions {}..={} of task {origin}#{} are missing here and could not be fetched: {}",
-                        g.from,
-                        g.to,
-                        g.task,
-                        s.message()
-                    ))
-                })?;
+                let got = match client.fetch_events(signed).await {
+                    Ok(got) => got,
+                    // The home says these versions do not exist for us: the events
+                    // that need them are refused one by one (as gaps), the rest applies.
+                    Err(s) if matches!(s.code(), tonic::Code::NotFound | tonic::Code::PermissionDenied) => {
+                        continue;
+                    }
+                    // Anything else may pass: the sender retries the whole batch.
+                    Err(s) => {
+                        return Err(Status::unavailable(format!(
+                            "versions {}..={} of task {origin}#{} are missing here and could not be fetched: {}",
+                            g.from,
+                            g.to,
+                            g.task,
+                            s.message()
+                        )));
+                    }
+                };
                 for e in got.into_inner().events {
                     let item = super::convert::event_in(e).map_or_else(InItem::Malformed, InItem::Event);
                     items.push((None, item));

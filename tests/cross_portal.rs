@@ -1,0 +1,347 @@
+//! Cross-portal tasks (R13–R17) between separate `portald` processes and a
+//! directory process, over TLS on loopback: the whole story, SIGKILL of a replica
+//! and of the home mid-stream, the home down while others propose, a partition,
+//! 10,000 changes waiting for one destination, and a portal without participants
+//! that never receives the task.
+
+use portalnet_proto::v1 as pb;
+use portalnet_tests::procnet::{DirProcess, PNode, findable, start_portal};
+use portalnet_tests::proxy::Proxy;
+use portalnet_tests::{Clients, Node, ctl, wait_for};
+use std::path::Path;
+
+const ALPHA: (&str, (&str, &str)) = ("alpha.test", ("anna", "Anna Nowak"));
+const BETA: (&str, (&str, &str)) = ("beta.test", ("jan", "Jan Kowalski"));
+const GAMMA: (&str, (&str, &str)) = ("gamma.test", ("olga", "Olga Petrova"));
+
+async fn portal(root: &Path, d: &DirProcess, p: (&str, (&str, &str))) -> PNode {
+    start_portal(root, d, p.0, p.1, |_| {}).await.unwrap()
+}
+
+fn create(title: &str, responsible: &str, observers: &[&str]) -> pb::CreateTaskRequest {
+    pb::CreateTaskRequest {
+        title: title.into(),
+        responsible: responsible.into(),
+        observers: observers.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+async fn replica(c: &Clients, home: &str, home_id: u64) -> u64 {
+    portalnet_tests::fed::replica_id(c, home, home_id).await.unwrap()
+}
+
+async fn at_version(c: &Clients, id: u64, version: u64) -> pb::Task {
+    portalnet_tests::fed::task_where(c, id, &format!("task {id} at version {version}"), |t| {
+        t.version == version
+    })
+    .await
+    .unwrap()
+}
+
+async fn head(c: &Clients, id: u64) -> pb::VerifyHistoryResponse {
+    let v = portalnet_tests::fed::verify(c, id).await.unwrap();
+    assert!(v.ok, "history of {id} does not verify: {v:?}");
+    v
+}
+
+async fn comment(c: &mut Clients, id: u64, text: String) {
+    c.tasks.add_comment(pb::AddCommentRequest { task_id: id, text }).await.unwrap();
+}
+
+/// Every version 1..=n once, in order, and the comments in the order written.
+async fn assert_complete(c: &Clients, id: u64, n: u64, comments: usize) {
+    let mut c = c.clone();
+    let h = c.tasks.history(pb::HistoryRequest { task_id: id }).await.unwrap().into_inner().entries;
+    let versions: Vec<u64> = h.iter().map(|e| e.version).collect();
+    assert_eq!(versions, (1..=n).collect::<Vec<_>>(), "every version once, in order");
+    let list =
+        c.tasks.list_comments(pb::ListCommentsRequest { task_id: id }).await.unwrap().into_inner().comments;
+    assert_eq!(list.len(), comments);
+    for (i, cm) in list.iter().enumerate() {
+        assert_eq!(cm.text, format!("c{i}"), "comments in order");
+    }
+}
+
+/// R16–R17 with processes: created on alpha (responsible on beta, observer on
+/// gamma); beta changes the status, gamma comments; all converge. Delta, with no
+/// participant, never receives the task: its storage holds none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn story_across_processes_and_no_participant_no_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
+    let a = portal(tmp.path(), &d, ALPHA).await;
+    let b = portal(tmp.path(), &d, BETA).await;
+    let c = portal(tmp.path(), &d, GAMMA).await;
+    let mut delta = portal(tmp.path(), &d, ("delta.test", ("dora", "Dora Delta"))).await;
+    let (mut ua, mut ub, mut uc) =
+        (a.user().await.unwrap(), b.user().await.unwrap(), c.user().await.unwrap());
+    findable(&ua, &b.address).await.unwrap();
+    findable(&ua, &c.address).await.unwrap();
+
+    let t = ua
+        .tasks
+        .create_task(create("Quarterly audit", &b.address, &[&c.address]))
+        .await
+        .unwrap()
+        .into_inner();
+    let on_b = replica(&ub, "alpha.test", t.id).await;
+    let req = pb::SetStatusRequest { id: on_b, status: pb::TaskStatus::InProgress as i32 };
+    let st = ub.tasks.set_status(req).await.unwrap().into_inner();
+    assert_eq!(st.status, pb::TaskStatus::InProgress as i32, "{st:?}");
+    let on_c = replica(&uc, "alpha.test", t.id).await;
+    comment(&mut uc, on_c, "Looks good from Gamma".into()).await;
+    for (cl, id) in [(&ua, t.id), (&ub, on_b), (&uc, on_c)] {
+        let got = at_version(cl, id, 3).await;
+        assert_eq!((got.status, got.comment_count), (pb::TaskStatus::InProgress as i32, 1));
+    }
+    let heads = [head(&ua, t.id).await, head(&ub, on_b).await, head(&uc, on_c).await];
+    assert!(heads.iter().all(|h| h.head_hash == heads[0].head_hash && h.events == 3), "{heads:?}");
+
+    // The CLI shows the same: the verified head hash, and an empty outbox.
+    let out = ctl(&b.p, &b.token, &["task", "history", &on_b.to_string(), "--verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains(&heads[0].head_hash), "{text}");
+    let admin_tok = a.p.admin_token();
+    let out = ctl(&a.p, &admin_tok, &["portal", "outbox", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for row in rows.as_array().unwrap() {
+        assert_eq!(row["depth"], 0, "{rows}");
+    }
+
+    // Delta never got anything: stop it and read its storage.
+    delta.p.terminate().unwrap();
+    let db = portalnet_store::Db::open(&delta.p.dir.join("db")).unwrap();
+    let tables = portalnet_store::schema::Tables::open(&db).unwrap();
+    assert_eq!((tables.tasks.len(), tables.events.len(), tables.replicas.len()), (0, 0, 0));
+}
+
+/// A replica killed with SIGKILL in the middle of 1,000 changes, then restarted:
+/// nothing lost, no duplicates, the same head hash on both portals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replica_killed_mid_stream_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
+    let a = portal(tmp.path(), &d, ALPHA).await;
+    let mut b = portal(tmp.path(), &d, BETA).await;
+    let mut ua = a.user().await.unwrap();
+    findable(&ua, &b.address).await.unwrap();
+    let t = ua.tasks.create_task(create("Stream", &b.address, &[])).await.unwrap().into_inner();
+    replica(&b.user().await.unwrap(), "alpha.test", t.id).await;
+    for i in 0..1000 {
+        if i == 300 {
+            b.p.kill().unwrap();
+        }
+        if i == 600 {
+            b.p.run().await.unwrap();
+        }
+        comment(&mut ua, t.id, format!("c{i}")).await;
+    }
+    let ub = b.user().await.unwrap();
+    let on_b = replica(&ub, "alpha.test", t.id).await;
+    at_version(&ub, on_b, 1001).await;
+    assert_complete(&ub, on_b, 1001, 1000).await;
+    assert_eq!(head(&ua, t.id).await.head_hash, head(&ub, on_b).await.head_hash);
+}
+
+/// The home killed with SIGKILL while 1,000 changes wait for a replica that is
+/// down: after both restart, the replica gets every one, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_killed_with_pending_deliveries_finishes_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
+    let mut a = portal(tmp.path(), &d, ALPHA).await;
+    let mut b = portal(tmp.path(), &d, BETA).await;
+    let mut ua = a.user().await.unwrap();
+    findable(&ua, &b.address).await.unwrap();
+    let t = ua.tasks.create_task(create("Stream", &b.address, &[])).await.unwrap().into_inner();
+    replica(&b.user().await.unwrap(), "alpha.test", t.id).await;
+    b.p.kill().unwrap();
+    for i in 0..1000 {
+        comment(&mut ua, t.id, format!("c{i}")).await;
+    }
+    a.p.kill().unwrap();
+    a.p.run().await.unwrap();
+    b.p.run().await.unwrap();
+    let ub = b.user().await.unwrap();
+    let on_b = replica(&ub, "alpha.test", t.id).await;
+    at_version(&ub, on_b, 1001).await;
+    assert_complete(&ub, on_b, 1001, 1000).await;
+    let ua = a.user().await.unwrap();
+    assert_eq!(head(&ua, t.id).await.head_hash, head(&ub, on_b).await.head_hash);
+}
+
+/// R17: while the home portal is down, changes on beta and gamma wait as pending
+/// (the people see them so), and apply when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_down_proposals_wait_then_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
+    let mut a = portal(tmp.path(), &d, ALPHA).await;
+    let b = portal(tmp.path(), &d, BETA).await;
+    let c = portal(tmp.path(), &d, GAMMA).await;
+    let (mut ua, mut ub, mut uc) =
+        (a.user().await.unwrap(), b.user().await.unwrap(), c.user().await.unwrap());
+    findable(&ua, &b.address).await.unwrap();
+    findable(&ua, &c.address).await.unwrap();
+    let t = ua.tasks.create_task(create("Offline", &b.address, &[&c.address])).await.unwrap().into_inner();
+    let (on_b, on_c) = (replica(&ub, "alpha.test", t.id).await, replica(&uc, "alpha.test", t.id).await);
+    a.p.terminate().unwrap();
+
+    let req = pb::SetStatusRequest { id: on_b, status: pb::TaskStatus::InProgress as i32 };
+    let st = ub.tasks.set_status(req).await.unwrap().into_inner();
+    assert_eq!(st.status, pb::TaskStatus::New as i32, "not applied while the home is down");
+    assert_eq!(st.pending.len(), 1, "{st:?}");
+    assert_eq!(
+        (st.pending[0].state.as_str(), st.pending[0].summary.as_str()),
+        ("pending", "status → in_progress")
+    );
+    let cm = uc
+        .tasks
+        .add_comment(pb::AddCommentRequest { task_id: on_c, text: "While you were out".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(cm.pending, "{cm:?}");
+    let out = ctl(&c.p, &c.p.admin_token(), &["portal", "outbox", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["portal_id"], "alpha.test", "{rows}");
+    assert_eq!(rows[0]["depth"], 1, "{rows}");
+
+    a.p.run().await.unwrap();
+    let want = |t: &pb::Task| {
+        t.version == 3
+            && t.status == pb::TaskStatus::InProgress as i32
+            && t.comment_count == 1
+            && t.pending.is_empty()
+    };
+    for (cl, id) in [(&ub, on_b), (&uc, on_c)] {
+        portalnet_tests::fed::task_where(cl, id, "proposals applied", want).await.unwrap();
+    }
+    let ua = a.user().await.unwrap();
+    portalnet_tests::fed::task_where(&ua, t.id, "home applied both", want).await.unwrap();
+    assert_eq!(head(&ua, t.id).await.head_hash, head(&uc, on_c).await.head_hash);
+}
+
+/// A partition between alpha and beta (a TCP proxy in front of beta, cut and
+/// restored): delivery resumes after it heals, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partition_heals_and_order_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
+    let a = portal(tmp.path(), &d, ALPHA).await;
+    // Beta registers the proxy's address: everything alpha sends it goes through.
+    let port = portalnet_tests::smtp::free_port();
+    let target: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let proxy = Proxy::start(target).await.unwrap();
+    let paddr = proxy.addr;
+    let b = start_portal(tmp.path(), &d, BETA.0, BETA.1, move |cfg| {
+        cfg.listen = target;
+        cfg.public_endpoint = Some(format!("https://{paddr}"));
+    })
+    .await
+    .unwrap();
+    let (mut ua, ub) = (a.user().await.unwrap(), b.user().await.unwrap());
+    findable(&ua, &b.address).await.unwrap();
+    let t = ua.tasks.create_task(create("Across the cut", &b.address, &[])).await.unwrap().into_inner();
+    let on_b = replica(&ub, "alpha.test", t.id).await;
+
+    proxy.cut();
+    for i in 0..50 {
+        comment(&mut ua, t.id, format!("c{i}")).await;
+    }
+    let admin = a.admin().await.unwrap();
+    wait_for("alpha sees the failure", || {
+        let mut admin = admin.clone();
+        async move {
+            let rows = admin.portal.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            rows.iter()
+                .any(|r| r.portal_id == "beta.test" && r.depth > 0 && r.failed_attempts > 0)
+                .then_some(())
+        }
+    })
+    .await
+    .unwrap();
+    let held = ub.tasks.clone().get_task(pb::GetTaskRequest { id: on_b }).await.unwrap().into_inner();
+    assert_eq!(held.version, 1, "nothing crossed the cut");
+
+    proxy.restore();
+    at_version(&ub, on_b, 51).await;
+    assert_complete(&ub, on_b, 51, 50).await;
+    assert_eq!(head(&ua, t.id).await.head_hash, head(&ub, on_b).await.head_hash);
+}
+
+/// 10,000 changes waiting for one destination when the home restarts: every one
+/// is delivered (no cap on what a queue may hold or resend).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_pending_for_one_destination_all_arrive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
+    let mut a = portal(tmp.path(), &d, ALPHA).await;
+    let mut b = portal(tmp.path(), &d, BETA).await;
+    let ua = a.user().await.unwrap();
+    findable(&ua, &b.address).await.unwrap();
+    let t = ua.tasks.clone().create_task(create("Ten thousand", &b.address, &[])).await.unwrap().into_inner();
+    replica(&b.user().await.unwrap(), "alpha.test", t.id).await;
+    b.p.kill().unwrap();
+    const N: usize = 10_000;
+    // Eight writers at a time; the comments of one task still get one order.
+    let mut next = 0usize;
+    while next < N {
+        let batch: Vec<_> = (next..(next + 8).min(N))
+            .map(|i| {
+                let mut c = ua.clone();
+                tokio::spawn(async move {
+                    c.tasks
+                        .add_comment(pb::AddCommentRequest { task_id: t.id, text: format!("n{i}") })
+                        .await
+                        .unwrap();
+                })
+            })
+            .collect();
+        for h in batch {
+            h.await.unwrap();
+        }
+        next += 8;
+    }
+    a.p.terminate().unwrap();
+    a.p.run().await.unwrap();
+    let mut admin = a.admin().await.unwrap();
+    let rows = admin.portal.outbox(pb::OutboxRequest {}).await.unwrap().into_inner().rows;
+    let row = rows.iter().find(|r| r.portal_id == "beta.test").expect("beta queued");
+    assert_eq!(row.depth, N as u64, "{row:?}");
+    b.p.run().await.unwrap();
+    let ub = b.user().await.unwrap();
+    let on_b = replica(&ub, "alpha.test", t.id).await;
+    let last = N as u64 + 1;
+    // A large backlog: fail only when delivery stops making progress.
+    let started = std::time::Instant::now();
+    let mut seen = (0u64, std::time::Instant::now());
+    loop {
+        let v =
+            ub.tasks.clone().get_task(pb::GetTaskRequest { id: on_b }).await.unwrap().into_inner().version;
+        if v == last {
+            break;
+        }
+        if v > seen.0 {
+            seen = (v, std::time::Instant::now());
+        }
+        assert!(seen.1.elapsed() < std::time::Duration::from_secs(30), "delivery stalled at version {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    eprintln!("{N} pending changes delivered in {:?}", started.elapsed());
+    let h =
+        ub.tasks.clone().history(pb::HistoryRequest { task_id: on_b }).await.unwrap().into_inner().entries;
+    assert_eq!(h.iter().map(|e| e.version).collect::<Vec<_>>(), (1..=last).collect::<Vec<_>>());
+    let ua = a.user().await.unwrap();
+    assert_eq!(head(&ua, t.id).await.head_hash, head(&ub, on_b).await.head_hash);
+    wait_for("alpha's queue empty", || {
+        let mut admin = admin.clone();
+        async move {
+            let rows = admin.portal.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            rows.iter().all(|r| r.depth == 0).then_some(())
+        }
+    })
+    .await
+    .unwrap();
+}

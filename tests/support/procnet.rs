@@ -1,0 +1,129 @@
+//! Networks of separate `portald` processes for cross-portal tests: a directory
+//! process and portal processes linked to it over TLS on loopback, network on
+//! (activation delay 0: processes read the real clock), one person per portal.
+
+use crate::{Clients, Node, Process, bin, new_user, wait_for};
+use anyhow::{Context, Result, bail};
+use portalnet_proto::v1 as pb;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub struct DirProcess {
+    pub dir: PathBuf,
+    pub endpoint: String,
+    pub cert: PathBuf,
+    child: Child,
+}
+
+impl DirProcess {
+    pub async fn start(dir: &Path) -> Result<Self> {
+        let log = std::fs::File::create(dir.with_extension("log"))?;
+        let child = Command::new(bin("portald"))
+            .args(["directory", "--dir"])
+            .arg(dir)
+            .args(["--id", "directory.test", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        let d = dir.to_path_buf();
+        let endpoint = wait_for("the directory's endpoint file", || {
+            let d = d.clone();
+            async move { std::fs::read_to_string(d.join("endpoint")).ok().filter(|s| !s.is_empty()) }
+        })
+        .await?;
+        Ok(Self { dir: dir.to_path_buf(), endpoint, cert: dir.join("tls/cert.pem"), child })
+    }
+}
+
+impl Drop for DirProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One portal process and its person.
+pub struct PNode {
+    pub id: String,
+    pub p: Process,
+    pub login: String,
+    pub address: String,
+    pub token: String,
+}
+
+impl PNode {
+    pub async fn user(&self) -> Result<Clients> {
+        self.p.clients(&self.token).await
+    }
+
+    pub async fn admin(&self) -> Result<Clients> {
+        self.p.clients(&self.p.admin_token()).await
+    }
+}
+
+/// Initialises portal `id` in `root/id`, links it to `dir`, lets `edit` adjust its
+/// configuration, and starts it on a port that stays the same across restarts.
+pub async fn start_portal(
+    root: &Path,
+    dir: &DirProcess,
+    id: &str,
+    person: (&str, &str),
+    edit: impl FnOnce(&mut portalnet_node::config::NodeConfig),
+) -> Result<PNode> {
+    let pdir = root.join(id);
+    let run = |args: &[&str]| -> Result<()> {
+        let out = Command::new(bin("portald")).args(args).output()?;
+        if !out.status.success() {
+            bail!("portald {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    };
+    let pd = pdir.to_string_lossy().into_owned();
+    run(&["init", "--dir", &pd, "--portal", id, "--listen", "127.0.0.1:0"])?;
+    let ca = dir.cert.to_string_lossy().into_owned();
+    run(&[
+        "link",
+        "--dir",
+        &pd,
+        "--directory",
+        &dir.endpoint,
+        "--directory-ca",
+        &ca,
+        "--activation-delay-secs",
+        "0",
+    ])?;
+    // A fixed port, so a restarted portal is where the others last saw it.
+    let port = crate::smtp::free_port();
+    let mut cfg = portalnet_node::config::NodeConfig::load(&pdir)?;
+    cfg.listen = format!("127.0.0.1:{port}").parse()?;
+    cfg.replication.max_backoff_secs = 2;
+    edit(&mut cfg);
+    cfg.save(&pdir)?;
+    let mut p =
+        Process { dir: pdir.clone(), child: None, endpoint: String::new(), log: pdir.join("portald.log") };
+    p.run().await.with_context(|| format!("starting {id}"))?;
+    let mut admin = p.clients(&p.admin_token()).await?;
+    let a = admin.clone();
+    wait_for(&format!("{id}: network on"), || {
+        let mut a = a.clone();
+        async move { a.network.enable(pb::NetworkRequest {}).await.ok().map(|_| ()) }
+    })
+    .await?;
+    admin.users.add_user(new_user(person.0, person.1)).await?;
+    let token =
+        admin.users.issue_token(pb::IssueTokenRequest { login: person.0.into() }).await?.into_inner().token;
+    Ok(PNode { id: id.into(), p, login: person.0.into(), address: format!("{}@{id}", person.0), token })
+}
+
+/// Waits until `address` can be found from `from` (R16).
+pub async fn findable(from: &Clients, address: &str) -> Result<()> {
+    let (login, _) = address.split_once('@').unwrap_or((address, ""));
+    wait_for(&format!("{address} findable"), || {
+        let (mut c, q, a) = (from.clone(), login.to_string(), address.to_string());
+        async move {
+            let r = c.network.search(pb::SearchRequest { query: q, limit: 50, offset: 0 }).await.ok()?;
+            r.into_inner().people.iter().any(|p| p.address == a).then_some(())
+        }
+    })
+    .await
+}
