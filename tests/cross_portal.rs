@@ -287,6 +287,7 @@ async fn ten_thousand_pending_for_one_destination_all_arrive() {
     const N: usize = 10_000;
     // Eight writers at a time; the comments of one task still get one order.
     let mut next = 0usize;
+    let written = std::time::Instant::now();
     while next < N {
         let batch: Vec<_> = (next..(next + 8).min(N))
             .map(|i| {
@@ -304,6 +305,7 @@ async fn ten_thousand_pending_for_one_destination_all_arrive() {
         }
         next += 8;
     }
+    eprintln!("{N} changes written in {:?}", written.elapsed());
     a.p.terminate().unwrap();
     a.p.run().await.unwrap();
     let mut admin = a.admin().await.unwrap();
@@ -330,6 +332,7 @@ async fn ten_thousand_pending_for_one_destination_all_arrive() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     eprintln!("{N} pending changes delivered in {:?}", started.elapsed());
+
     let h =
         ub.tasks.clone().history(pb::HistoryRequest { task_id: on_b }).await.unwrap().into_inner().entries;
     assert_eq!(h.iter().map(|e| e.version).collect::<Vec<_>>(), (1..=last).collect::<Vec<_>>());

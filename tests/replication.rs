@@ -4,7 +4,8 @@
 
 use portalnet_proto::v1 as pb;
 use portalnet_tests::fed::{Fed, fed, replica_id, task_where, verify};
-use portalnet_tests::refusal;
+use portalnet_tests::{refusal, wait_for};
+use std::time::Duration;
 use tonic::Code;
 
 const PORTALS: [&str; 3] = ["alpha.test", "beta.test", "gamma.test"];
@@ -89,4 +90,162 @@ async fn the_whole_story_converges() {
     let req = pb::SetStatusRequest { id: on_c, status: pb::TaskStatus::Completed as i32 };
     let (code, msg) = refusal(c.user.tasks.clone().set_status(req).await);
     assert_eq!(code, Code::PermissionDenied, "{msg}");
+}
+
+async fn outbox_row(admin: &portalnet_tests::Clients, portal: &str) -> Option<pb::OutboxRow> {
+    let rows = admin.portal.clone().outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+    rows.into_iter().find(|r| r.portal_id == portal)
+}
+
+async fn comments(c: &portalnet_tests::Clients, id: u64, from: usize, to: usize) {
+    for i in from..to {
+        let req = pb::AddCommentRequest { task_id: id, text: format!("c{i}") };
+        c.tasks.clone().add_comment(req).await.unwrap();
+    }
+}
+
+/// A replica away for a simulated day, then a week (the injected clock): its queue
+/// keeps everything, retries keep coming at most the capped backoff apart, the
+/// operator's retry delivers at once when it is back, and later a message from it
+/// wakes delivery to it at once. Everything arrives, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_away_for_a_day_and_a_week_gets_everything_in_order() {
+    let mut f = fed(&PORTALS[..2], &PEOPLE[..2]).await.unwrap();
+    let (ua, admin) = (f.members[0].user.clone(), f.members[0].admin.clone());
+    let t = ua
+        .tasks
+        .clone()
+        .create_task(create("Long absence", "jan@beta.test", &[]))
+        .await
+        .unwrap()
+        .into_inner();
+    replica_id(&f.members[1].user, "alpha.test", t.id).await.unwrap();
+    f.members[1].node.handle.take().unwrap().stop().await.unwrap();
+
+    comments(&ua, t.id, 0, 10).await;
+    let first = wait_for("a failed attempt", || async {
+        outbox_row(&admin, "beta.test").await.filter(|r| r.failed_attempts >= 1 && r.depth == 10)
+    })
+    .await
+    .unwrap();
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    // A day: the queue is a day old and retries go on (the clock made them due).
+    f.clock.advance(Duration::from_secs(24 * 3600));
+    let day = wait_for("retries after a day", || async {
+        outbox_row(&admin, "beta.test").await.filter(|r| r.failed_attempts > first.failed_attempts)
+    })
+    .await
+    .unwrap();
+    assert!(day.oldest_age_ms >= DAY_MS, "{day:?}");
+    comments(&ua, t.id, 10, 20).await;
+    // A week.
+    f.clock.advance(Duration::from_secs(6 * 24 * 3600));
+    let week = wait_for("retries after a week", || async {
+        outbox_row(&admin, "beta.test")
+            .await
+            .filter(|r| r.failed_attempts > day.failed_attempts && r.next_attempt_at > 0)
+    })
+    .await
+    .unwrap();
+    assert!(week.oldest_age_ms >= 7 * DAY_MS && week.depth == 20, "{week:?}");
+    assert!(!week.last_error.is_empty(), "{week:?}");
+    // Capped: the next attempt is never more than the cap (5 min, +20 % jitter) away.
+    let now = week.last_attempt_at;
+    assert!(week.next_attempt_at - now <= 360_000, "backoff is capped: {week:?}");
+
+    // Back. The clock stands still, so only the operator's retry can deliver now.
+    f.members[1].node.restart().await.unwrap();
+    let ub = f.members[1].node.clients(&f.members[1].token).await.unwrap();
+    let on_b = replica_id(&ub, "alpha.test", t.id).await.unwrap();
+    let mut adm = admin.clone();
+    wait_for("retry accepted", || {
+        let mut adm = adm.clone();
+        async move { adm.portal.retry_outbox(pb::RetryOutboxRequest { portal_id: "beta.test".into() }).await.ok() }
+    })
+    .await
+    .unwrap();
+    task_where(&ub, on_b, "20 comments", |t| t.version == 21).await.unwrap();
+    let got =
+        ub.tasks.clone().list_comments(pb::ListCommentsRequest { task_id: on_b }).await.unwrap().into_inner();
+    let texts: Vec<String> = got.comments.iter().map(|c| c.text.clone()).collect();
+    assert_eq!(texts, (0..20).map(|i| format!("c{i}")).collect::<Vec<_>>(), "in order");
+
+    // Away again; this time the peer's own message wakes delivery to it.
+    f.members[1].node.handle.take().unwrap().stop().await.unwrap();
+    comments(&ua, t.id, 20, 25).await;
+    wait_for("a failed attempt", || async {
+        outbox_row(&admin, "beta.test").await.filter(|r| r.depth == 5 && r.next_attempt_at > 0)
+    })
+    .await
+    .unwrap();
+    f.members[1].node.restart().await.unwrap();
+    let ub = f.members[1].node.clients(&f.members[1].token).await.unwrap();
+    let req = pb::SetStatusRequest { id: on_b, status: pb::TaskStatus::InProgress as i32 };
+    ub.tasks.clone().set_status(req).await.unwrap();
+    task_where(&ub, on_b, "the 5 and the status change", |t| {
+        t.version == 27 && t.status == pb::TaskStatus::InProgress as i32
+    })
+    .await
+    .unwrap();
+    let h =
+        ub.tasks.clone().history(pb::HistoryRequest { task_id: on_b }).await.unwrap().into_inner().entries;
+    assert_eq!(h.iter().map(|e| e.version).collect::<Vec<_>>(), (1..=27).collect::<Vec<_>>());
+    assert_eq!(verify(&ua, t.id).await.unwrap().head_hash, verify(&ub, on_b).await.unwrap().head_hash);
+    let _ = &mut adm;
+}
+
+/// A portal that gains its first participant receives the task's whole history;
+/// one whose last participant is removed receives that change and nothing after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joining_gets_the_history_leaving_gets_a_final_event() {
+    let f = three().await;
+    let (ua, ub, uc) = (f.members[0].user.clone(), f.members[1].user.clone(), f.members[2].user.clone());
+    let t = ua.tasks.clone().create_task(create("Grows", "jan@beta.test", &[])).await.unwrap().into_inner();
+    comments(&ua, t.id, 0, 3).await;
+    // Gamma joins at version 5: it gets versions 1..=5.
+    let upd = pb::UpdateTaskRequest {
+        id: t.id,
+        observers: Some(pb::LoginList { logins: vec!["olga@gamma.test".into()] }),
+        ..Default::default()
+    };
+    ua.tasks.clone().update_task(upd).await.unwrap();
+    let on_c = replica_id(&uc, "alpha.test", t.id).await.unwrap();
+    task_where(&uc, on_c, "gamma at v5", |t| t.version == 5).await.unwrap();
+    let h =
+        uc.tasks.clone().history(pb::HistoryRequest { task_id: on_c }).await.unwrap().into_inner().entries;
+    assert_eq!(h.len(), 5);
+    assert!(verify(&uc, on_c).await.unwrap().ok);
+    let cs =
+        uc.tasks.clone().list_comments(pb::ListCommentsRequest { task_id: on_c }).await.unwrap().into_inner();
+    assert_eq!(cs.comments.len(), 3, "earlier comments came with the history");
+
+    // Gamma leaves at version 6: it gets that event, then nothing more.
+    let upd = pb::UpdateTaskRequest {
+        id: t.id,
+        observers: Some(pb::LoginList { logins: vec![] }),
+        ..Default::default()
+    };
+    ua.tasks.clone().update_task(upd).await.unwrap();
+    let on_b = replica_id(&ub, "alpha.test", t.id).await.unwrap();
+    task_where(&ub, on_b, "beta at v6", |t| t.version == 6).await.unwrap();
+    // Olga no longer takes part: her portal holds the final state but she sees nothing.
+    wait_for("gamma got the final event", || {
+        let c = f.members[2].admin.clone();
+        async move {
+            let t = c.tasks.clone().get_task(pb::GetTaskRequest { id: on_c }).await.ok()?.into_inner();
+            (t.version == 6 && t.observers.is_empty()).then_some(())
+        }
+    })
+    .await
+    .unwrap();
+    let (code, _) = refusal(uc.tasks.clone().get_task(pb::GetTaskRequest { id: on_c }).await);
+    assert_eq!(code, Code::NotFound);
+    comments(&ua, t.id, 3, 5).await;
+    task_where(&ub, on_b, "beta at v8", |t| t.version == 8).await.unwrap();
+    let admin_c = f.members[2].admin.clone();
+    let held = admin_c.tasks.clone().get_task(pb::GetTaskRequest { id: on_c }).await.unwrap().into_inner();
+    assert_eq!(held.version, 6, "nothing after the final event");
+    let rows =
+        f.members[0].admin.portal.clone().outbox(pb::OutboxRequest {}).await.unwrap().into_inner().rows;
+    assert!(rows.iter().all(|r| r.portal_id != "gamma.test" || r.depth == 0), "{rows:?}");
 }

@@ -18,6 +18,7 @@ pub struct Member {
     pub login: String,
     pub address: String,
     pub user: Clients,
+    pub token: String,
 }
 
 pub struct Fed {
@@ -48,6 +49,7 @@ pub async fn fed(ids: &[&str], people: &[(&str, &str)]) -> Result<Fed> {
             login: login.to_string(),
             address: format!("{login}@{id}"),
             user,
+            token,
         });
     }
     for m in &mut members {

@@ -187,18 +187,24 @@ impl Replicator {
         }
     }
 
-    /// Waits out the backoff for `dest`, unless forced or shut down.
+    /// Waits out the backoff for `dest`, unless forced or shut down. The wait is
+    /// measured on the portal's clock (checked at least every second), so an
+    /// injected clock drives retries in tests just as time does in production.
     async fn pause(&self, dest: &str, w: &Worker) {
         let failures = self.status.lock().map(|s| s.get(dest).map_or(1, |p| p.failures)).unwrap_or(1);
         let jitter = rand::thread_rng().gen_range(-0.2..=0.2);
         let delay = backoff(failures, self.config.min_backoff, self.config.max_backoff, jitter);
-        let now = self.portal.now();
-        self.update(dest, |s| s.next_attempt_at = Some(Timestamp(now.0 + delay.as_millis() as i64)));
-        let deadline = tokio::time::Instant::now() + delay;
+        let due = Timestamp(self.portal.now().0.saturating_add(delay.as_millis() as i64));
+        self.update(dest, |s| s.next_attempt_at = Some(due));
         loop {
+            let left = due.0 - self.portal.now().0;
+            if left <= 0 {
+                break;
+            }
+            let tick = Duration::from_millis(left.min(1000) as u64);
             tokio::select! {
                 _ = self.shutdown.cancelled() => return,
-                _ = tokio::time::sleep_until(deadline) => break,
+                _ = tokio::time::sleep(tick) => {}
                 _ = w.bell.notified() => {
                     if w.force.swap(false, Ordering::SeqCst) {
                         break;

@@ -141,7 +141,9 @@ impl Replication for ReplicationSvc {
                 results[i] = outcome_out(o);
             }
         }
-        // A portal that talks to us is reachable: deliver what waits for it now.
+        // A portal that talks to us is reachable (perhaps at a new address):
+        // deliver what waits for it now.
+        self.replicator.peers.forget(&origin);
         self.replicator.wake(&origin, true);
         Ok(Response::new(pb::DeliverResult { results }))
     }
