@@ -93,6 +93,24 @@ pub struct Gap {
     pub to: u64,
 }
 
+/// Puts events fetched to fill gaps among a batch's items, and orders the events
+/// of each task by version (proposals keep their relative order: they concern
+/// other tasks). Items carry their index in the batch; fetched ones carry `None`.
+pub fn with_fetched(
+    mut items: Vec<(Option<usize>, InItem)>,
+    fetched: Vec<InItem>,
+) -> Vec<(Option<usize>, InItem)> {
+    if fetched.is_empty() {
+        return items;
+    }
+    items.extend(fetched.into_iter().map(|i| (None, i)));
+    items.sort_by_key(|(_, i)| match i {
+        InItem::Event(e) => (0, e.task, e.version),
+        _ => (1, 0, 0),
+    });
+    items
+}
+
 impl Portal {
     /// Versions this replica lacks before it can apply the batch's events; the
     /// caller fetches them from the home and puts them in front.

@@ -70,12 +70,13 @@ impl Replication for ReplicationSvc {
         self.accepting()?;
         let portal = self.portal().clone();
         let n = batch.items.len();
-        let mut items: Vec<(Option<usize>, InItem)> =
+        let items: Vec<(Option<usize>, InItem)> =
             batch.items.into_iter().map(item_in).enumerate().map(|(i, it)| (Some(i), it)).collect();
 
         // Fill gaps from the home (the origin) before applying.
         let plain: Vec<InItem> = items.iter().map(|(_, i)| i.clone()).collect();
         let gaps = portal.gaps(&origin, &plain)?;
+        let mut fetched = Vec::new();
         if !gaps.is_empty() {
             let mut client = self.replicator.peers.client(&origin).await?;
             for g in gaps {
@@ -102,16 +103,12 @@ impl Replication for ReplicationSvc {
                 };
                 for e in got.into_inner().events {
                     let item = super::convert::event_in(e).map_or_else(InItem::Malformed, InItem::Event);
-                    items.push((None, item));
+                    fetched.push(item);
                 }
             }
-            // Events of one task in version order; proposals keep their places
-            // relative to each other (they concern other tasks).
-            items.sort_by_key(|(_, i)| match i {
-                InItem::Event(e) => (0, e.task, e.version),
-                _ => (1, 0, 0),
-            });
         }
+
+        let items = crate::app::replica::with_fetched(items, fetched);
 
         // R14 for proposals: every portal of the task must still be active.
         let mut blocked: HashMap<String, Option<String>> = HashMap::new();
