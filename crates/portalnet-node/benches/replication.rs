@@ -1,0 +1,535 @@
+//! Cross-portal replication (issue #5, point 8): a directory and three portals in
+//! this process, real gRPC over TLS on loopback, a real clock. A task homed on
+//! alpha has its responsible person on beta and an observer on gamma; the bench
+//! measures how fast changes reach the replicas, next to a raw echo RPC measured on
+//! the same portal in the same run.
+//!
+//! `cargo bench -p portalnet-node --bench replication`
+//! (PORTALNET_BENCH_N: echo requests per measurement, default 4000;
+//! PORTALNET_BENCH_SAMPLES: latency samples, default 200;
+//! PORTALNET_BENCH_EVENTS: comments in the throughput run, default 5000.)
+//!
+//! Replicas are observed from outside, by polling `GetTask` (or alpha's outbox)
+//! with a 200 µs sleep between polls; a sample therefore overstates the true time
+//! by up to one poll period (the sleep plus one `GetTask` round trip), about half
+//! of that on average. The poll period actually achieved is printed.
+
+use anyhow::{Context, Result, bail};
+use portalnet_node::NodeHandle;
+use portalnet_node::clock::SystemClock;
+use portalnet_node::directory_node::DirectoryHandle;
+use portalnet_proto::v1 as pb;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+#[path = "common/mod.rs"]
+mod common;
+use common::{Stats, measure};
+
+const PORTALS: [&str; 3] = ["alpha.test", "beta.test", "gamma.test"];
+const PEOPLE: [(&str, &str); 3] = [("anna", "Anna Bench"), ("jan", "Jan Bench"), ("olga", "Olga Bench")];
+/// Sleep between two polls of a replica while measuring latency.
+const POLL: Duration = Duration::from_micros(200);
+/// Setup and every wait give up after this.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(run())
+}
+
+#[derive(Clone)]
+struct Auth(MetadataValue<Ascii>);
+
+impl Interceptor for Auth {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+type Authed = InterceptedService<Channel, Auth>;
+
+#[derive(Clone)]
+struct Clients {
+    tasks: pb::task_service_client::TaskServiceClient<Authed>,
+    users: pb::user_service_client::UserServiceClient<Authed>,
+    network: pb::network_service_client::NetworkServiceClient<Authed>,
+    portal: pb::portal_service_client::PortalServiceClient<Authed>,
+}
+
+fn clients(ch: &Channel, token: &str) -> Result<Clients> {
+    let auth = Auth(format!("Bearer {token}").parse()?);
+    Ok(Clients {
+        tasks: pb::task_service_client::TaskServiceClient::with_interceptor(ch.clone(), auth.clone()),
+        users: pb::user_service_client::UserServiceClient::with_interceptor(ch.clone(), auth.clone()),
+        network: pb::network_service_client::NetworkServiceClient::with_interceptor(ch.clone(), auth.clone()),
+        portal: pb::portal_service_client::PortalServiceClient::with_interceptor(ch.clone(), auth),
+    })
+}
+
+async fn channel(endpoint: &str, ca: &Path) -> Result<Channel> {
+    let pem = std::fs::read_to_string(ca)?;
+    Ok(Endpoint::from_shared(endpoint.to_string())?
+        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))?
+        .connect()
+        .await?)
+}
+
+/// Polls `f` (every 20 ms) until it returns `Some`, for at most [`DEADLINE`].
+async fn wait_for<T, F, Fut>(what: &str, mut f: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return Ok(v);
+        }
+        if start.elapsed() > DEADLINE {
+            bail!("timed out after {DEADLINE:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A sleep finer than tokio's 1 ms timer: a blocking-pool thread sleeps instead.
+async fn short_sleep() {
+    let _ = tokio::task::spawn_blocking(|| std::thread::sleep(POLL)).await;
+}
+
+/// One portal of the bench network and its person.
+struct Member {
+    handle: NodeHandle,
+    channel: Channel,
+    admin: Clients,
+    user: Clients,
+    address: String,
+}
+
+struct Net {
+    _tmp: tempfile::TempDir,
+    directory: DirectoryHandle,
+    members: Vec<Member>,
+}
+
+async fn network() -> Result<Net> {
+    let tmp = tempfile::tempdir()?;
+    let clock = Arc::new(SystemClock);
+    let ddir = tmp.path().join("directory");
+    portalnet_node::directory_node::init_if_needed(&ddir, "directory.test", "127.0.0.1:0".parse()?)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let directory =
+        portalnet_node::directory_node::start(&ddir, clock.clone(), Some(listener), CancellationToken::new())
+            .await?;
+    let mut members = Vec::new();
+    for (id, (login, name)) in PORTALS.iter().zip(PEOPLE) {
+        let dir = tmp.path().join(id);
+        let init = portalnet_node::init::init(&dir, id, "127.0.0.1:0".parse()?, &SystemClock)?;
+        let mut cfg = portalnet_node::config::NodeConfig::load(&dir)?;
+        cfg.directory = Some(portalnet_node::config::DirectoryLink {
+            endpoint: directory.endpoint.clone(),
+            id: directory.id.clone(),
+            ca: directory.cert.clone(),
+        });
+        cfg.network.activation_delay_secs = 0;
+        cfg.save(&dir)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let handle =
+            portalnet_node::start(&dir, clock.clone(), Some(listener), CancellationToken::new()).await?;
+        let channel = channel(&handle.endpoint, &dir.join("tls/cert.pem")).await?;
+        let mut admin = clients(&channel, &init.admin_token)?;
+        admin
+            .users
+            .add_user(pb::AddUserRequest {
+                login: login.into(),
+                display_name: name.into(),
+                email: format!("{login}@example.test"),
+                position: String::new(),
+                admin: false,
+            })
+            .await?;
+        let token =
+            admin.users.issue_token(pb::IssueTokenRequest { login: login.into() }).await?.into_inner().token;
+        let user = clients(&channel, &token)?;
+        members.push(Member { handle, channel, admin, user, address: format!("{login}@{id}") });
+    }
+    // Network on; the portal registers with the directory in the background at start.
+    for m in &members {
+        let a = m.admin.clone();
+        wait_for("network enabled", || {
+            let mut a = a.clone();
+            async move { a.network.enable(pb::NetworkRequest {}).await.ok() }
+        })
+        .await?;
+    }
+    // Everyone published, as the home portal's person sees it (a real search; the
+    // directory's rate limit refills with the real clock, so poll at 10/s at most).
+    let want: Vec<String> = members.iter().map(|m| m.address.clone()).collect();
+    let home = members[0].user.clone();
+    let start = Instant::now();
+    loop {
+        let req = pb::SearchRequest { query: "bench".into(), limit: 50, offset: 0 };
+        if let Ok(r) = home.network.clone().search(req).await {
+            let found: Vec<&str> = r.get_ref().people.iter().map(|p| p.address.as_str()).collect();
+            if want.iter().all(|w| found.contains(&w.as_str())) {
+                break;
+            }
+        }
+        if start.elapsed() > DEADLINE {
+            bail!("the directory did not publish {want:?} within {DEADLINE:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    Ok(Net { _tmp: tmp, directory, members })
+}
+
+/// The local id of alpha's task `home_id` on the portal of `c`.
+async fn replica_id(c: &Clients, home_id: u64) -> Result<u64> {
+    wait_for("the replica", || {
+        let mut c = c.clone();
+        async move {
+            let list = c.tasks.list_tasks(pb::ListTasksRequest::default()).await.ok()?.into_inner().tasks;
+            list.into_iter().find(|t| t.home == PORTALS[0] && t.home_task_id == home_id).map(|t| t.id)
+        }
+    })
+    .await
+}
+
+/// Polls made while measuring latency and the time they took, for the poll period.
+static POLLS: AtomicU64 = AtomicU64::new(0);
+static POLL_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// Polls task `id` via `c` until its version reaches `version`; the time since `t0`.
+async fn until_version(c: &Clients, id: u64, version: u64, t0: Instant) -> Result<Duration> {
+    let mut tasks = c.tasks.clone();
+    let started = Instant::now();
+    loop {
+        POLLS.fetch_add(1, Ordering::Relaxed);
+        let t = tasks.get_task(pb::GetTaskRequest { id }).await?.into_inner();
+        if t.version >= version {
+            let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            POLL_NANOS.fetch_add(spent, Ordering::Relaxed);
+            return Ok(t0.elapsed());
+        }
+        if t0.elapsed() > DEADLINE {
+            bail!("task {id} stayed at version {} (waiting for {version})", t.version);
+        }
+        short_sleep().await;
+    }
+}
+
+/// Delivered counts of alpha's outbox to beta and gamma (acknowledged after the
+/// replica's own durable write).
+async fn delivered(admin: &Clients) -> Result<(u64, u64)> {
+    let rows = admin.portal.clone().outbox(pb::OutboxRequest {}).await?.into_inner().rows;
+    let of = |p: &str| rows.iter().find(|r| r.portal_id == p).map_or(0, |r| r.delivered);
+    Ok((of(PORTALS[1]), of(PORTALS[2])))
+}
+
+struct Lat {
+    n: usize,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+fn lat(mut v: Vec<Duration>) -> Lat {
+    v.sort();
+    let pick = |q: f64| v[((v.len() as f64 * q) as usize).min(v.len() - 1)];
+    Lat { n: v.len(), p50: pick(0.50), p99: pick(0.99), max: v[v.len() - 1] }
+}
+
+fn comment(task_id: u64, text: String) -> pb::AddCommentRequest {
+    pb::AddCommentRequest { task_id, text }
+}
+
+async fn run() -> Result<()> {
+    let n_echo = env("PORTALNET_BENCH_N", 4000);
+    let samples = env("PORTALNET_BENCH_SAMPLES", 200).max(1);
+    let events = env("PORTALNET_BENCH_EVENTS", 5000);
+    let setup = Instant::now();
+    let net = network().await.context("building the network")?;
+    let (a, b, c) = (&net.members[0], &net.members[1], &net.members[2]);
+
+    // The task: homed on alpha, responsible on beta, observer on gamma.
+    let create = pb::CreateTaskRequest {
+        title: "Replication bench".into(),
+        responsible: b.address.clone(),
+        observers: vec![c.address.clone()],
+        ..Default::default()
+    };
+    let task = wait_for("the cross-portal task", || {
+        let (mut t, req) = (a.user.tasks.clone(), create.clone());
+        async move { t.create_task(req).await.ok().map(|r| r.into_inner()) }
+    })
+    .await?;
+    let on_b = replica_id(&b.user, task.id).await?;
+    let on_c = replica_id(&c.user, task.id).await?;
+    let mut version = task.version;
+    until_version(&b.user, on_b, version, Instant::now()).await?;
+    until_version(&c.user, on_c, version, Instant::now()).await?;
+    let setup = setup.elapsed();
+
+    println!("portalnet bench: cross-portal replication vs raw echo RPC");
+    println!("reproduce: cargo bench -p portalnet-node --bench replication");
+    println!(
+        "directory + 3 portals (alpha = home, beta = responsible, gamma = observer) in one process, \
+         gRPC over TLS on 127.0.0.1, 2 runtime workers; setup {setup:.1?}"
+    );
+    println!();
+
+    // 1. Baseline.
+    let echo_at = |in_flight: usize| {
+        let ch = a.channel.clone();
+        measure(n_echo, in_flight, move |_| {
+            let mut e = pb::echo_client::EchoClient::new(ch.clone());
+            async move {
+                e.echo(pb::EchoMessage { payload: vec![0u8; 64] }).await.expect("echo");
+            }
+        })
+    };
+    let echo1 = echo_at(1).await;
+    let echo64 = echo_at(64).await;
+    let get = {
+        let t = b.user.tasks.clone();
+        measure(n_echo / 4, 1, move |_| {
+            let mut t = t.clone();
+            async move {
+                t.get_task(pb::GetTaskRequest { id: on_b }).await.expect("get task");
+            }
+        })
+        .await
+    };
+    let lookup = {
+        let ch = channel(&net.directory.endpoint, &net.directory.cert).await?;
+        measure(n_echo / 4, 1, move |_| {
+            let mut d = pb::directory_client::DirectoryClient::new(ch.clone());
+            async move {
+                d.lookup_portal(pb::LookupPortalRequest { portal_id: PORTALS[0].into() })
+                    .await
+                    .expect("lookup portal");
+            }
+        })
+        .await
+    };
+
+    // 2a. A comment on alpha until visible (GetTask) on beta and gamma.
+    let warm = (samples / 20).max(3);
+    let (mut ack_a, mut vis_b, mut vis_c, mut vis_both) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    POLLS.store(0, Ordering::Relaxed);
+    POLL_NANOS.store(0, Ordering::Relaxed);
+    for i in 0..warm + samples {
+        let t0 = Instant::now();
+        version += 1;
+        let call = async {
+            let r = a.user.tasks.clone().add_comment(comment(task.id, format!("a{i}"))).await;
+            (t0.elapsed(), r)
+        };
+        let ((acked, r), rb, rc) = tokio::join!(
+            call,
+            until_version(&b.user, on_b, version, t0),
+            until_version(&c.user, on_c, version, t0)
+        );
+        let (rb, rc) = (rb?, rc?);
+        r?;
+        if i >= warm {
+            ack_a.push(acked);
+            vis_b.push(rb);
+            vis_c.push(rc);
+            vis_both.push(rb.max(rc));
+        }
+    }
+    let poll_period =
+        Duration::from_nanos(POLL_NANOS.load(Ordering::Relaxed) / POLLS.load(Ordering::Relaxed).max(1));
+
+    // 2b. The same, until alpha's outbox shows both replicas acknowledged (after
+    // their durable write): durable on both.
+    let mut durable_both = Vec::new();
+    for i in 0..warm + samples {
+        let (db, dc) = delivered(&a.admin).await?;
+        let t0 = Instant::now();
+        a.user.tasks.clone().add_comment(comment(task.id, format!("d{i}"))).await?;
+        version += 1;
+        loop {
+            let (nb, nc) = delivered(&a.admin).await?;
+            if nb > db && nc > dc {
+                break;
+            }
+            if t0.elapsed() > DEADLINE {
+                bail!("alpha's outbox was not acknowledged within {DEADLINE:?}");
+            }
+            short_sleep().await;
+        }
+        if i >= warm {
+            durable_both.push(t0.elapsed());
+        }
+    }
+    until_version(&b.user, on_b, version, Instant::now()).await?;
+    until_version(&c.user, on_c, version, Instant::now()).await?;
+
+    // 2c. A comment on beta (a proposal to alpha) until visible on gamma.
+    let (mut call_b, mut b_to_c, mut pending) = (Vec::new(), Vec::new(), 0usize);
+    for i in 0..warm + samples {
+        let t0 = Instant::now();
+        version += 1;
+        let call = async {
+            let r = b.user.tasks.clone().add_comment(comment(on_b, format!("b{i}"))).await;
+            (t0.elapsed(), r)
+        };
+        let ((called, r), rc) = tokio::join!(call, until_version(&c.user, on_c, version, t0));
+        let (r, rc) = (r?.into_inner(), rc?);
+        if i >= warm {
+            call_b.push(called);
+            b_to_c.push(rc);
+            pending += usize::from(r.pending);
+        }
+    }
+    let home_version = a.user.tasks.clone().get_task(pb::GetTaskRequest { id: task.id }).await?.into_inner();
+    if home_version.version != version {
+        bail!("alpha is at version {}, the bench expected {version}", home_version.version);
+    }
+
+    // 3. Sustained fan-out: `events` comments on alpha, 32 in flight, until both
+    // replicas hold the last one.
+    let in_flight = 32;
+    let writes = (events / in_flight).max(1) * in_flight;
+    let target = version + writes as u64;
+    let watch = |cl: &Clients, id: u64, t0: Instant| {
+        let mut t = cl.tasks.clone();
+        tokio::spawn(async move {
+            let mut first = None;
+            loop {
+                let v = t.get_task(pb::GetTaskRequest { id }).await.expect("get task").into_inner().version;
+                if v > version && first.is_none() {
+                    first = Some(t0.elapsed());
+                }
+                if v >= target {
+                    return (first.unwrap_or_default(), t0.elapsed());
+                }
+                assert!(t0.elapsed() < Duration::from_secs(120), "replica stuck at version {v} of {target}");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+    };
+    let t0 = Instant::now();
+    let wb = watch(&b.user, on_b, t0);
+    let wc = watch(&c.user, on_c, t0);
+    let w = {
+        let t = a.user.tasks.clone();
+        let id = task.id;
+        measure(writes, in_flight, move |i| {
+            let mut t = t.clone();
+            async move {
+                t.add_comment(comment(id, format!("t{i}"))).await.expect("comment on alpha");
+            }
+        })
+        .await
+    };
+    let writes_done = t0.elapsed();
+    let (first_b, done_b) = wb.await?;
+    let (first_c, done_c) = wc.await?;
+    let done_both = done_b.max(done_c);
+    let rate = |d: Duration| writes as f64 / d.as_secs_f64();
+
+    // The table.
+    let us = |d: Duration| format!("{:.0} µs", d.as_secs_f64() * 1e6);
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
+    println!("{:<52} {:>6} {:>10} {:>10} {:>10}", "1. baseline and probes", "n", "rate/s", "p50", "p99");
+    let row = |name: &str, s: &Stats, n: usize| {
+        println!("{name:<52} {n:>6} {:>10.0} {:>10} {:>10}", s.rate, us(s.p50), us(s.p99));
+    };
+    row("echo RPC on alpha, 1 in flight", &echo1, n_echo);
+    row("echo RPC on alpha, 64 in flight", &echo64, n_echo);
+    row("GetTask on beta, 1 in flight (the poll probe)", &get, n_echo / 4);
+    row("directory LookupPortal, 1 in flight", &lookup, n_echo / 4);
+    println!();
+    println!(
+        "{:<52} {:>6} {:>10} {:>10} {:>10}",
+        "2. latency, unloaded (1 change at a time)", "n", "p50", "p99", "max"
+    );
+    let lrow = |name: &str, l: &Lat| {
+        println!("{name:<52} {:>6} {:>10} {:>10} {:>10}", l.n, ms(l.p50), ms(l.p99), ms(l.max));
+    };
+    let vis = lat(vis_both.clone());
+    let btc = lat(b_to_c.clone());
+    lrow("comment on alpha: AddComment answered (durable)", &lat(ack_a));
+    lrow("  ... visible on beta (GetTask)", &lat(vis_b));
+    lrow("  ... visible on gamma (GetTask)", &lat(vis_c));
+    lrow("  ... visible on BOTH beta and gamma", &vis);
+    lrow("  ... durable on both (alpha's outbox acknowledged)", &lat(durable_both.clone()));
+    lrow("comment on beta (proposal): AddComment answered", &lat(call_b));
+    lrow("  ... visible on gamma (GetTask)", &btc);
+    println!(
+        "  polling: {} sleep + GetTask round trip; measured poll period {} (a sample is late by up to \
+         that, ~half on average); {pending} of {samples} beta comments came back still pending",
+        us(POLL),
+        us(poll_period)
+    );
+    println!();
+    println!("3. sustained fan-out: {writes} comments on alpha, {in_flight} in flight on one channel");
+    println!("{:<52} {:>10} {:>10} {:>10}", "", "events/s", "first", "last");
+    println!(
+        "{:<52} {:>10.0} {:>10} {:>10}",
+        "writes acknowledged on alpha (p50/p99 per write)",
+        w.rate,
+        ms(w.p50),
+        ms(w.p99)
+    );
+    println!("{:<52} {:>10.0} {:>10} {:>10}", "delivered to beta", rate(done_b), ms(first_b), ms(done_b));
+    println!("{:<52} {:>10.0} {:>10} {:>10}", "delivered to gamma", rate(done_c), ms(first_c), ms(done_c));
+    println!(
+        "  (rates over first write → last event present on the replica; writes ended at {}, replicas \
+         caught up {} later)",
+        ms(writes_done),
+        ms(done_both.saturating_sub(writes_done))
+    );
+    println!();
+    println!("ratios (target in brackets)");
+    let echo_p50 = echo1.p50.as_secs_f64();
+    println!(
+        "  A → both replicas visible: p50 = {:.1}x echo p50, p99 = {:.1}x echo p50   [p99 < 4x]",
+        vis.p50.as_secs_f64() / echo_p50,
+        vis.p99.as_secs_f64() / echo_p50
+    );
+    let dur = lat(durable_both);
+    println!(
+        "  A → both replicas durable: p50 = {:.1}x echo p50, p99 = {:.1}x echo p50",
+        dur.p50.as_secs_f64() / echo_p50,
+        dur.p99.as_secs_f64() / echo_p50
+    );
+    println!(
+        "  B → visible on C:          p50 = {:.1}x echo p50, p99 = {:.1}x echo p50",
+        btc.p50.as_secs_f64() / echo_p50,
+        btc.p99.as_secs_f64() / echo_p50
+    );
+    let per_replica = rate(done_both);
+    println!(
+        "  fan-out events/s per replica (slower of the two) = {:.2}x echo rate at 1 in flight   [>= 1x]",
+        per_replica / echo1.rate
+    );
+    println!("  fan-out events/s per replica = {:.2}x echo rate at 64 in flight", per_replica / echo64.rate);
+    println!(
+        "  fan-out events/s per replica = {:.2}x the write rate on alpha ({:.2}x echo at 1 in flight)",
+        per_replica / w.rate,
+        w.rate / echo1.rate
+    );
+
+    for m in net.members {
+        m.handle.stop().await?;
+    }
+    net.directory.stop().await?;
+    Ok(())
+}
