@@ -139,7 +139,8 @@ async fn init_refuses_an_existing_portal_and_bad_names() {
 async fn devnet_starts_seeded_portals_and_prints_exports() {
     let tmp = tempfile::tempdir().unwrap();
     let mut child = Command::new(bin("portald"))
-        .args(["devnet", "--portals", "3", "--base-port", "0", "--dir"])
+        // No 30 s wait for cross-portal work (R15) in the test.
+        .args(["devnet", "--portals", "3", "--base-port", "0", "--activation-delay-secs", "0", "--dir"])
         .arg(tmp.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -162,12 +163,14 @@ async fn devnet_starts_seeded_portals_and_prints_exports() {
         tokio::time::timeout(portalnet_tests::DEADLINE, lines).await.expect("devnet ready in time").unwrap();
     let exports: Vec<&String> = lines.iter().filter(|l| l.trim_start().starts_with("export ")).collect();
     assert_eq!(exports.len(), 3, "{lines:?}");
+    let mut endpoints = Vec::new();
     assert!(lines.last().unwrap().contains("3 portals"));
     for (name, export) in ["alpha.test", "beta.test", "gamma.test"].iter().zip(&exports) {
         let var = |k: &str| {
             export.split_whitespace().find_map(|kv| kv.strip_prefix(&format!("{k}="))).unwrap().to_string()
         };
         let (endpoint, token, ca) = (var("PORTALCTL_ENDPOINT"), var("PORTALCTL_TOKEN"), var("PORTALCTL_CA"));
+        endpoints.push(endpoint.clone());
         let mut c = clients(channel(&endpoint, ca.as_ref()).await.unwrap(), &token);
         let info = c.portal.info(pb::InfoRequest {}).await.unwrap().into_inner();
         assert_eq!(&info.portal_id, name);
@@ -207,6 +210,59 @@ async fn devnet_starts_seeded_portals_and_prints_exports() {
         .unwrap();
         assert_eq!(found["people"][0]["address"], "anton@beta.test");
     }
+
+    // The README's R16–R17 story, with portalctl: Anna on alpha creates a task for
+    // Olga on beta with Anna of gamma observing; Olga starts it, gamma comments.
+    let at = |i: usize, name: &str| DevNode { endpoint: endpoints[i].clone(), dir: tmp.path().join(name) };
+    let (alpha, beta, gamma) = (at(0, "alpha.test"), at(1, "beta.test"), at(2, "gamma.test"));
+    let token = |n: &DevNode, login: &str| {
+        std::fs::read_to_string(n.dir.join(format!("tokens/{login}.token"))).unwrap().trim().to_string()
+    };
+    let (anna_a, olga_b, anna_c) = (token(&alpha, "anna"), token(&beta, "olga"), token(&gamma, "anna"));
+    let t = ctl_json(
+        &alpha,
+        &anna_a,
+        &[
+            "task",
+            "create",
+            "Translate the launch plan",
+            "--responsible",
+            "olga@beta.test",
+            "--observer",
+            "anna@gamma.test",
+        ],
+    );
+    let home_id = t["id"].as_u64().unwrap();
+    let replica = |n: &DevNode, tok: &str| {
+        let (n, tok) = (DevNode { endpoint: n.endpoint.clone(), dir: n.dir.clone() }, tok.to_string());
+        portalnet_tests::wait_for("the replica", move || {
+            let list = ctl_json(&n, &tok, &["task", "list"]);
+            let id = list.as_array().unwrap().iter().find_map(|t| {
+                (t["home"] == "alpha.test" && t["home_task_id"] == home_id).then(|| t["id"].as_u64().unwrap())
+            });
+            async move { id }
+        })
+    };
+    let on_b = replica(&beta, &olga_b).await.unwrap().to_string();
+    let st = ctl_json(&beta, &olga_b, &["task", "status", &on_b, "in_progress"]);
+    assert_eq!(st["status"], "in_progress", "{st}");
+    let on_c = replica(&gamma, &anna_c).await.unwrap().to_string();
+    let c = ctl_json(&gamma, &anna_c, &["task", "comment", &on_c, "Looks good."]);
+    assert_eq!(c["pending"], false, "{c}");
+    let mut heads = Vec::new();
+    for (n, tok, id) in
+        [(&alpha, &anna_a, home_id.to_string()), (&beta, &olga_b, on_b), (&gamma, &anna_c, on_c)]
+    {
+        let v = portalnet_tests::wait_for("version 3 verified", || {
+            let v = ctl_json(n, tok, &["task", "history", &id, "--verify"]);
+            async move { (v["events"] == 3).then_some(v) }
+        })
+        .await
+        .unwrap();
+        assert_eq!(v["ok"], true, "{v}");
+        heads.push(v["head_hash"].as_str().unwrap().to_string());
+    }
+    assert!(heads.iter().all(|h| *h == heads[0]), "{heads:?}");
     Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let st = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
     assert!(st.success(), "devnet exited with {st}");

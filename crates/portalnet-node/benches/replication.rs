@@ -7,7 +7,8 @@
 //! `cargo bench -p portalnet-node --bench replication`
 //! (PORTALNET_BENCH_N: echo requests per measurement, default 4000;
 //! PORTALNET_BENCH_SAMPLES: latency samples, default 200;
-//! PORTALNET_BENCH_EVENTS: comments in the throughput run, default 5000.)
+//! PORTALNET_BENCH_EVENTS: comments in the throughput run, default 5000;
+//! PORTALNET_BENCH_POLL_US: sleep between latency polls, default 200.)
 //!
 //! Replicas are observed from outside, by polling `GetTask` (or alpha's outbox)
 //! with a 200 µs sleep between polls; a sample therefore overstates the true time
@@ -19,7 +20,7 @@ use portalnet_node::NodeHandle;
 use portalnet_node::clock::SystemClock;
 use portalnet_node::directory_node::DirectoryHandle;
 use portalnet_proto::v1 as pb;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -35,8 +36,12 @@ use common::{Stats, measure};
 
 const PORTALS: [&str; 3] = ["alpha.test", "beta.test", "gamma.test"];
 const PEOPLE: [(&str, &str); 3] = [("anna", "Anna Bench"), ("jan", "Jan Bench"), ("olga", "Olga Bench")];
-/// Sleep between two polls of a replica while measuring latency.
-const POLL: Duration = Duration::from_micros(200);
+/// Sleep between two polls of a replica while measuring latency (200 µs unless
+/// PORTALNET_BENCH_POLL_US says otherwise; 0 polls back to back).
+fn poll_sleep() -> Duration {
+    static POLL: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *POLL.get_or_init(|| Duration::from_micros(env("PORTALNET_BENCH_POLL_US", 200) as u64))
+}
 /// Setup and every wait give up after this.
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -107,16 +112,29 @@ where
 
 /// A sleep finer than tokio's 1 ms timer: a blocking-pool thread sleeps instead.
 async fn short_sleep() {
-    let _ = tokio::task::spawn_blocking(|| std::thread::sleep(POLL)).await;
+    let d = poll_sleep();
+    if d.is_zero() {
+        tokio::task::yield_now().await;
+    } else {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(d)).await;
+    }
 }
 
 /// One portal of the bench network and its person.
 struct Member {
-    handle: NodeHandle,
+    dir: PathBuf,
+    handle: Option<NodeHandle>,
     channel: Channel,
     admin: Clients,
     user: Clients,
+    token: String,
     address: String,
+}
+
+impl Member {
+    fn handle_endpoint(&self) -> String {
+        self.handle.as_ref().map(|h| h.endpoint.clone()).unwrap_or_default()
+    }
 }
 
 struct Net {
@@ -164,7 +182,8 @@ async fn network() -> Result<Net> {
         let token =
             admin.users.issue_token(pb::IssueTokenRequest { login: login.into() }).await?.into_inner().token;
         let user = clients(&channel, &token)?;
-        members.push(Member { handle, channel, admin, user, address: format!("{login}@{id}") });
+        let address = format!("{login}@{id}");
+        members.push(Member { dir, handle: Some(handle), channel, admin, user, token, address });
     }
     // Network on; the portal registers with the directory in the background at start.
     for m in &members {
@@ -261,7 +280,7 @@ async fn run() -> Result<()> {
     let samples = env("PORTALNET_BENCH_SAMPLES", 200).max(1);
     let events = env("PORTALNET_BENCH_EVENTS", 5000);
     let setup = Instant::now();
-    let net = network().await.context("building the network")?;
+    let mut net = network().await.context("building the network")?;
     let (a, b, c) = (&net.members[0], &net.members[1], &net.members[2]);
 
     // The task: homed on alpha, responsible on beta, observer on gamma.
@@ -313,14 +332,33 @@ async fn run() -> Result<()> {
         })
         .await
     };
+    let dir_ch = channel(&net.directory.endpoint, &net.directory.cert).await?;
     let lookup = {
-        let ch = channel(&net.directory.endpoint, &net.directory.cert).await?;
+        let ch = dir_ch.clone();
         measure(n_echo / 4, 1, move |_| {
             let mut d = pb::directory_client::DirectoryClient::new(ch.clone());
             async move {
                 d.lookup_portal(pb::LookupPortalRequest { portal_id: PORTALS[0].into() })
                     .await
                     .expect("lookup portal");
+            }
+        })
+        .await
+    };
+
+    // What a dropped peer channel costs: a new TCP + TLS connection and one echo.
+    let handshake = {
+        let (endpoint, ca) = (a.handle_endpoint(), a.dir.join("tls/cert.pem"));
+        let pem = std::fs::read_to_string(ca)?;
+        measure(100, 1, move |_| {
+            let ep = Endpoint::from_shared(endpoint.clone())
+                .expect("endpoint")
+                .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem.clone())))
+                .expect("tls");
+            async move {
+                let ch = ep.connect().await.expect("connect");
+                let mut e = pb::echo_client::EchoClient::new(ch);
+                e.echo(pb::EchoMessage { payload: vec![0u8; 64] }).await.expect("echo");
             }
         })
         .await
@@ -407,42 +445,54 @@ async fn run() -> Result<()> {
     let in_flight = 32;
     let writes = (events / in_flight).max(1) * in_flight;
     let target = version + writes as u64;
-    let watch = |cl: &Clients, id: u64, t0: Instant| {
-        let mut t = cl.tasks.clone();
-        tokio::spawn(async move {
-            let mut first = None;
-            loop {
-                let v = t.get_task(pb::GetTaskRequest { id }).await.expect("get task").into_inner().version;
-                if v > version && first.is_none() {
-                    first = Some(t0.elapsed());
-                }
-                if v >= target {
-                    return (first.unwrap_or_default(), t0.elapsed());
-                }
-                assert!(t0.elapsed() < Duration::from_secs(120), "replica stuck at version {v} of {target}");
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-        })
-    };
     let t0 = Instant::now();
-    let wb = watch(&b.user, on_b, t0);
-    let wc = watch(&c.user, on_c, t0);
-    let w = {
-        let t = a.user.tasks.clone();
-        let id = task.id;
-        measure(writes, in_flight, move |i| {
-            let mut t = t.clone();
-            async move {
-                t.add_comment(comment(id, format!("t{i}"))).await.expect("comment on alpha");
-            }
-        })
-        .await
-    };
+    let wb = watch(&b.user, on_b, version, target, t0);
+    let wc = watch(&c.user, on_c, version, target, t0);
+    let w = write_comments(&a.user, task.id, writes, in_flight, "t").await;
     let writes_done = t0.elapsed();
-    let (first_b, done_b) = wb.await?;
-    let (first_c, done_c) = wc.await?;
+    let (first_b, done_b) = wb.await??;
+    let (first_c, done_c) = wc.await??;
     let done_both = done_b.max(done_c);
+    version = target;
     let rate = |d: Duration| writes as f64 / d.as_secs_f64();
+
+    // 3b. Fan-out capacity without the write path as the limit: beta is stopped,
+    // the same number of comments queue up for it on alpha, then beta comes back
+    // (new port, re-registered in the directory) and the backlog is drained.
+    let (a_user, a_admin) = (net.members[0].user.clone(), net.members[0].admin.clone());
+    let home_id = task.id;
+    let b = &mut net.members[1];
+    if let Some(h) = b.handle.take() {
+        h.stop().await?;
+    }
+    let target = version + writes as u64;
+    write_comments(&a_user, home_id, writes, in_flight, "q").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let handle =
+        portalnet_node::start(&b.dir, Arc::new(SystemClock), Some(listener), CancellationToken::new())
+            .await?;
+    let endpoint = handle.endpoint.clone();
+    b.handle = Some(handle);
+    b.channel = channel(&endpoint, &b.dir.join("tls/cert.pem")).await?;
+    b.user = clients(&b.channel, &b.token)?;
+    let d = dir_ch.clone();
+    wait_for("beta re-registered", || {
+        let mut d = pb::directory_client::DirectoryClient::new(d.clone());
+        let endpoint = endpoint.clone();
+        async move {
+            let r = d.lookup_portal(pb::LookupPortalRequest { portal_id: PORTALS[1].into() }).await.ok()?;
+            (r.into_inner().endpoint == endpoint).then_some(())
+        }
+    })
+    .await?;
+    let mut bt = b.user.tasks.clone();
+    let t0 = Instant::now();
+    let had = bt.get_task(pb::GetTaskRequest { id: on_b }).await?.into_inner().version;
+    a_admin.portal.clone().retry_outbox(pb::RetryOutboxRequest { portal_id: PORTALS[1].into() }).await?;
+    let (first_d, done_d) = watch(&b.user, on_b, had, target, t0).await??;
+    let drained = target - had;
+    until_version(&net.members[2].user, on_c, target, Instant::now()).await?;
+    let drain_rate = drained as f64 / done_d.as_secs_f64();
 
     // The table.
     let us = |d: Duration| format!("{:.0} µs", d.as_secs_f64() * 1e6);
@@ -455,6 +505,7 @@ async fn run() -> Result<()> {
     row("echo RPC on alpha, 64 in flight", &echo64, n_echo);
     row("GetTask on beta, 1 in flight (the poll probe)", &get, n_echo / 4);
     row("directory LookupPortal, 1 in flight", &lookup, n_echo / 4);
+    row("new TLS connection + 1 echo", &handshake, 100);
     println!();
     println!(
         "{:<52} {:>6} {:>10} {:>10} {:>10}",
@@ -465,71 +516,122 @@ async fn run() -> Result<()> {
     };
     let vis = lat(vis_both.clone());
     let btc = lat(b_to_c.clone());
+    let dur = lat(durable_both);
     lrow("comment on alpha: AddComment answered (durable)", &lat(ack_a));
     lrow("  ... visible on beta (GetTask)", &lat(vis_b));
     lrow("  ... visible on gamma (GetTask)", &lat(vis_c));
     lrow("  ... visible on BOTH beta and gamma", &vis);
-    lrow("  ... durable on both (alpha's outbox acknowledged)", &lat(durable_both.clone()));
+    lrow("  ... durable on both (alpha's outbox acknowledged)", &dur);
     lrow("comment on beta (proposal): AddComment answered", &lat(call_b));
     lrow("  ... visible on gamma (GetTask)", &btc);
     println!(
-        "  polling: {} sleep + GetTask round trip; measured poll period {} (a sample is late by up to \
-         that, ~half on average); {pending} of {samples} beta comments came back still pending",
-        us(POLL),
+        "  polling: {} sleep + GetTask round trip = measured poll period {}; a sample is late by up to \
+         one period (~half on average). {pending} of {samples} beta comments came back still pending.",
+        us(poll_sleep()),
         us(poll_period)
     );
     println!();
     println!("3. sustained fan-out: {writes} comments on alpha, {in_flight} in flight on one channel");
-    println!("{:<52} {:>10} {:>10} {:>10}", "", "events/s", "first", "last");
+    println!("{:<52} {:>10} {:>10} {:>10}", "", "events/s", "first at", "last at");
     println!(
         "{:<52} {:>10.0} {:>10} {:>10}",
-        "writes acknowledged on alpha (p50/p99 per write)",
+        "written on alpha (AddComment answered)",
         w.rate,
-        ms(w.p50),
-        ms(w.p99)
+        "-",
+        ms(writes_done)
     );
     println!("{:<52} {:>10.0} {:>10} {:>10}", "delivered to beta", rate(done_b), ms(first_b), ms(done_b));
     println!("{:<52} {:>10.0} {:>10} {:>10}", "delivered to gamma", rate(done_c), ms(first_c), ms(done_c));
     println!(
-        "  (rates over first write → last event present on the replica; writes ended at {}, replicas \
-         caught up {} later)",
-        ms(writes_done),
-        ms(done_both.saturating_sub(writes_done))
+        "  rates: {writes} / (first write → event present on the replica, polled every ~1 ms); \
+         AddComment at {in_flight} in flight: p50 {}, p99 {}",
+        ms(w.p50),
+        ms(w.p99)
+    );
+    println!(
+        "3b. backlog drain: beta stopped, {writes} comments queued for it, restarted; from the \
+         outbox retry"
+    );
+    println!(
+        "{:<52} {:>10.0} {:>10} {:>10}",
+        format!("{drained} events delivered to beta"),
+        drain_rate,
+        ms(first_d),
+        ms(done_d)
     );
     println!();
-    println!("ratios (target in brackets)");
+    println!("ratios (issue target in brackets)");
     let echo_p50 = echo1.p50.as_secs_f64();
+    let x = |d: Duration| d.as_secs_f64() / echo_p50;
     println!(
-        "  A → both replicas visible: p50 = {:.1}x echo p50, p99 = {:.1}x echo p50   [p99 < 4x]",
-        vis.p50.as_secs_f64() / echo_p50,
-        vis.p99.as_secs_f64() / echo_p50
+        "  A → visible on both:  p50 = {:.1}x, p99 = {:.1}x echo p50   [p99 < 4x]",
+        x(vis.p50),
+        x(vis.p99)
     );
-    let dur = lat(durable_both);
-    println!(
-        "  A → both replicas durable: p50 = {:.1}x echo p50, p99 = {:.1}x echo p50",
-        dur.p50.as_secs_f64() / echo_p50,
-        dur.p99.as_secs_f64() / echo_p50
-    );
-    println!(
-        "  B → visible on C:          p50 = {:.1}x echo p50, p99 = {:.1}x echo p50",
-        btc.p50.as_secs_f64() / echo_p50,
-        btc.p99.as_secs_f64() / echo_p50
-    );
+    println!("  A → durable on both:  p50 = {:.1}x, p99 = {:.1}x echo p50", x(dur.p50), x(dur.p99));
+    println!("  B → visible on C:     p50 = {:.1}x, p99 = {:.1}x echo p50", x(btc.p50), x(btc.p99));
     let per_replica = rate(done_both);
     println!(
-        "  fan-out events/s per replica (slower of the two) = {:.2}x echo rate at 1 in flight   [>= 1x]",
-        per_replica / echo1.rate
+        "  fan-out per replica (slower one): {:.2}x echo rate at 1 in flight   [>= 1x]; {:.2}x echo at 64",
+        per_replica / echo1.rate,
+        per_replica / echo64.rate
     );
-    println!("  fan-out events/s per replica = {:.2}x echo rate at 64 in flight", per_replica / echo64.rate);
     println!(
-        "  fan-out events/s per replica = {:.2}x the write rate on alpha ({:.2}x echo at 1 in flight)",
+        "  fan-out per replica = {:.2}x the write rate on alpha, which is {:.2}x echo at 1 in flight",
         per_replica / w.rate,
         w.rate / echo1.rate
     );
+    println!(
+        "  backlog drain: {:.2}x echo rate at 1 in flight; {:.2}x echo at 64",
+        drain_rate / echo1.rate,
+        drain_rate / echo64.rate
+    );
 
     for m in net.members {
-        m.handle.stop().await?;
+        if let Some(h) = m.handle {
+            h.stop().await?;
+        }
     }
     net.directory.stop().await?;
     Ok(())
+}
+
+/// `n` comments on task `id` via `c`, `in_flight` at a time.
+async fn write_comments(c: &Clients, id: u64, n: usize, in_flight: usize, tag: &'static str) -> Stats {
+    let t = c.tasks.clone();
+    measure(n, in_flight, move |i| {
+        let mut t = t.clone();
+        async move {
+            t.add_comment(comment(id, format!("{tag}{i}"))).await.expect("comment on alpha");
+        }
+    })
+    .await
+}
+
+/// Polls task `id` via `c` (every ~1 ms) until it reaches `target`: (when it first
+/// passed `from`, when it reached `target`), both since `t0`.
+fn watch(
+    c: &Clients,
+    id: u64,
+    from: u64,
+    target: u64,
+    t0: Instant,
+) -> tokio::task::JoinHandle<Result<(Duration, Duration)>> {
+    let mut t = c.tasks.clone();
+    tokio::spawn(async move {
+        let mut first = None;
+        loop {
+            let v = t.get_task(pb::GetTaskRequest { id }).await?.into_inner().version;
+            if v > from && first.is_none() {
+                first = Some(t0.elapsed());
+            }
+            if v >= target {
+                return Ok((first.unwrap_or_default(), t0.elapsed()));
+            }
+            if t0.elapsed() > Duration::from_secs(120) {
+                bail!("task {id} stuck at version {v} of {target}");
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
 }
