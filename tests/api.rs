@@ -3,6 +3,7 @@
 //! its status code (and nothing changed), restart, health and reflection.
 
 use portalnet_proto::v1 as pb;
+use portalnet_tests::new_task as create;
 use portalnet_tests::{Clients, InProcess, new_group, new_user, refusal};
 use tonic::Code;
 
@@ -44,15 +45,6 @@ async fn world() -> World {
         dave: node.clients(&d).await.unwrap(),
         admin,
         node,
-    }
-}
-
-fn create(title: &str, responsible: &str, observers: &[&str]) -> pb::CreateTaskRequest {
-    pb::CreateTaskRequest {
-        title: title.into(),
-        responsible: responsible.into(),
-        observers: observers.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
     }
 }
 

@@ -5,6 +5,7 @@
 //! that never receives the task.
 
 use portalnet_proto::v1 as pb;
+use portalnet_tests::new_task as create;
 use portalnet_tests::procnet::{DirProcess, PNode, findable, start_portal};
 use portalnet_tests::proxy::Proxy;
 use portalnet_tests::{Clients, Node, ctl, wait_for};
@@ -16,15 +17,6 @@ const GAMMA: (&str, (&str, &str)) = ("gamma.test", ("olga", "Olga Petrova"));
 
 async fn portal(root: &Path, d: &DirProcess, p: (&str, (&str, &str))) -> PNode {
     start_portal(root, d, p.0, p.1, |_| {}).await.unwrap()
-}
-
-fn create(title: &str, responsible: &str, observers: &[&str]) -> pb::CreateTaskRequest {
-    pb::CreateTaskRequest {
-        title: title.into(),
-        responsible: responsible.into(),
-        observers: observers.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
 }
 
 async fn replica(c: &Clients, home: &str, home_id: u64) -> u64 {

@@ -4,6 +4,7 @@
 
 use portalnet_proto::v1 as pb;
 use portalnet_tests::fed::{Fed, fed, replica_id, task_where, verify};
+use portalnet_tests::new_task as create;
 use portalnet_tests::{refusal, wait_for};
 use std::time::Duration;
 use tonic::Code;
@@ -13,15 +14,6 @@ const PEOPLE: [(&str, &str); 3] = [("anna", "Anna Nowak"), ("jan", "Jan Kowalski
 
 async fn three() -> Fed {
     fed(&PORTALS, &PEOPLE).await.unwrap()
-}
-
-fn create(title: &str, responsible: &str, observers: &[&str]) -> pb::CreateTaskRequest {
-    pb::CreateTaskRequest {
-        title: title.into(),
-        responsible: responsible.into(),
-        observers: observers.iter().map(|s| s.to_string()).collect(),
-        ..Default::default()
-    }
 }
 
 /// R16–R17: created on alpha with the responsible person on beta and an observer

@@ -428,6 +428,16 @@ impl TestDirectory {
     }
 }
 
+/// A task creation request: title, responsible person, observers.
+pub fn new_task(title: &str, responsible: &str, observers: &[&str]) -> pb::CreateTaskRequest {
+    pb::CreateTaskRequest {
+        title: title.into(),
+        responsible: responsible.into(),
+        observers: observers.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
 /// The code and message of a call that must be refused (panics if it succeeded).
 pub fn refusal<T: std::fmt::Debug>(r: Result<T, tonic::Status>) -> (tonic::Code, String) {
     let e = r.expect_err("expected a refusal");
