@@ -52,13 +52,27 @@ async fn the_whole_story_converges() {
     assert!(!comment.pending && comment.id > 0, "{comment:?}");
     assert_eq!(comment.author, "olga");
 
-    // Everyone converges on version 3 and the same head hash.
-    let want = |t: &pb::Task| {
-        t.version == 3 && t.comment_count == 1 && t.status == pb::TaskStatus::InProgress as i32
+    // The responsible person attaches a file from beta: it reaches every portal.
+    let req = pb::AttachFileRequest {
+        task_id: on_b,
+        name: "raport-kraków.csv".into(),
+        content_type: "text/csv".into(),
+        content: b"office;cost\nKrak\xc3\xb3w;1200\n".to_vec(),
     };
-    task_where(&a.user, task.id, "alpha at v3", want).await.unwrap();
-    task_where(&b.user, on_b, "beta at v3", want).await.unwrap();
-    task_where(&c.user, on_c, "gamma at v3", want).await.unwrap();
+    let file = b.user.tasks.clone().attach_file(req).await.unwrap().into_inner();
+    assert!(!file.pending && file.id > 0, "{file:?}");
+    assert_eq!(file.uploaded_by, "jan");
+
+    // Everyone converges on version 4 and the same head hash.
+    let want = |t: &pb::Task| {
+        t.version == 4
+            && t.comment_count == 1
+            && t.files.len() == 1
+            && t.status == pb::TaskStatus::InProgress as i32
+    };
+    task_where(&a.user, task.id, "alpha at v4", want).await.unwrap();
+    task_where(&b.user, on_b, "beta at v4", want).await.unwrap();
+    task_where(&c.user, on_c, "gamma at v4", want).await.unwrap();
     let comments = a
         .user
         .tasks
@@ -75,9 +89,19 @@ async fn the_whole_story_converges() {
     ];
     for h in &heads {
         assert!(h.ok, "{h:?}");
-        assert_eq!((h.events, h.home.as_str()), (3, "alpha.test"));
+        assert_eq!((h.events, h.home.as_str()), (4, "alpha.test"));
         assert_eq!(h.head_hash, heads[0].head_hash);
     }
+    let got = c
+        .user
+        .tasks
+        .clone()
+        .get_file(pb::GetFileRequest { task_id: on_c, file_id: file.id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.content, b"office;cost\nKrak\xc3\xb3w;1200\n");
+    assert_eq!(got.info.unwrap().uploaded_by, "jan@beta.test");
     // The observer may not change the status: refused by its own portal at once.
     let req = pb::SetStatusRequest { id: on_c, status: pb::TaskStatus::Completed as i32 };
     let (code, msg) = refusal(c.user.tasks.clone().set_status(req).await);
