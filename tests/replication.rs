@@ -108,6 +108,20 @@ async fn the_whole_story_converges() {
     assert_eq!(code, Code::PermissionDenied, "{msg}");
 }
 
+/// Waits until the directory has member `i` at the address it restarted on (a
+/// restarted in-process node listens on a new port and registers it at start).
+async fn reregistered(f: &Fed, i: usize) {
+    let m = &f.members[i];
+    let id = PORTALS[i];
+    wait_for("re-registered", || {
+        let rec = f.dir.handle.directory.portal(id).ok().flatten();
+        let ok = rec.is_some_and(|r| r.endpoint == m.node.endpoint);
+        async move { ok.then_some(()) }
+    })
+    .await
+    .unwrap();
+}
+
 async fn outbox_row(admin: &portalnet_tests::Clients, portal: &str) -> Option<pb::OutboxRow> {
     let rows = admin.portal.clone().outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
     rows.into_iter().find(|r| r.portal_id == portal)
@@ -171,6 +185,7 @@ async fn peer_away_for_a_day_and_a_week_gets_everything_in_order() {
 
     // Back. The clock stands still, so only the operator's retry can deliver now.
     f.members[1].node.restart().await.unwrap();
+    reregistered(&f, 1).await;
     let ub = f.members[1].node.clients(&f.members[1].token).await.unwrap();
     let on_b = replica_id(&ub, "alpha.test", t.id).await.unwrap();
     let mut adm = admin.clone();
@@ -195,6 +210,7 @@ async fn peer_away_for_a_day_and_a_week_gets_everything_in_order() {
     .await
     .unwrap();
     f.members[1].node.restart().await.unwrap();
+    reregistered(&f, 1).await;
     let ub = f.members[1].node.clients(&f.members[1].token).await.unwrap();
     let req = pb::SetStatusRequest { id: on_b, status: pb::TaskStatus::InProgress as i32 };
     ub.tasks.clone().set_status(req).await.unwrap();

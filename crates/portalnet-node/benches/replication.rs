@@ -10,10 +10,14 @@
 //! PORTALNET_BENCH_EVENTS: comments in the throughput run, default 5000;
 //! PORTALNET_BENCH_POLL_US: sleep between latency polls, default 200.)
 //!
-//! Replicas are observed from outside, by polling `GetTask` (or alpha's outbox)
-//! with a 200 µs sleep between polls; a sample therefore overstates the true time
-//! by up to one poll period (the sleep plus one `GetTask` round trip), about half
-//! of that on average. The poll period actually achieved is printed.
+//! Replicas are observed two ways. From outside, as a client would, by polling
+//! `GetTask` (or alpha's outbox) with a 200 µs sleep between polls: a sample is
+//! late by up to the gap between the last poll that missed the change and the
+//! first that saw it, so a lower bound and that gap are printed too. And from
+//! inside the process, without polling: a watcher on each portal's storage, woken
+//! by the portal's own change signal, notes when the version is committed there.
+//! Throughput: comments written on alpha with 32 in flight while both replicas
+//! follow; then a backlog queued for a stopped beta, drained when it returns.
 
 use anyhow::{Context, Result, bail};
 use portalnet_node::NodeHandle;
@@ -22,7 +26,7 @@ use portalnet_node::directory_node::DirectoryHandle;
 use portalnet_proto::v1 as pb;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tonic::metadata::{Ascii, MetadataValue};
@@ -227,27 +231,70 @@ async fn replica_id(c: &Clients, home_id: u64) -> Result<u64> {
     .await
 }
 
-/// Polls made while measuring latency and the time they took, for the poll period.
-static POLLS: AtomicU64 = AtomicU64::new(0);
-static POLL_NANOS: AtomicU64 = AtomicU64::new(0);
+/// Round trips of the polls made while measuring latency (when recording).
+static POLLS: std::sync::Mutex<Vec<Duration>> = std::sync::Mutex::new(Vec::new());
+static RECORD_POLLS: AtomicBool = AtomicBool::new(false);
 
-/// Polls task `id` via `c` until its version reaches `version`; the time since `t0`.
-async fn until_version(c: &Clients, id: u64, version: u64, t0: Instant) -> Result<Duration> {
+/// When a replica was seen with a version, since `t0`: `at`, when the first poll
+/// that saw it was answered; `after`, when the last poll that did not see it was
+/// sent (0 if none). The change became visible somewhere in between.
+#[derive(Clone, Copy)]
+struct Seen {
+    at: Duration,
+    after: Duration,
+}
+
+/// Polls task `id` via `c` until its version reaches `version`.
+async fn until_version(c: &Clients, id: u64, version: u64, t0: Instant) -> Result<Seen> {
     let mut tasks = c.tasks.clone();
-    let started = Instant::now();
+    let mut after = Duration::ZERO;
     loop {
-        POLLS.fetch_add(1, Ordering::Relaxed);
+        let sent = Instant::now();
         let t = tasks.get_task(pb::GetTaskRequest { id }).await?.into_inner();
+        if RECORD_POLLS.load(Ordering::Relaxed)
+            && let Ok(mut p) = POLLS.lock()
+        {
+            p.push(sent.elapsed());
+        }
         if t.version >= version {
-            let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            POLL_NANOS.fetch_add(spent, Ordering::Relaxed);
-            return Ok(t0.elapsed());
+            return Ok(Seen { at: t0.elapsed(), after });
         }
         if t0.elapsed() > DEADLINE {
             bail!("task {id} stayed at version {} (waiting for {version})", t.version);
         }
+        after = sent.duration_since(t0);
         short_sleep().await;
     }
+}
+
+/// Watches `portal`'s storage until task `id` reaches `version`; answers when it
+/// is ready (subscribed) and then the instant it saw the version committed.
+async fn commit_watch(
+    portal: &Arc<portalnet_node::app::Portal>,
+    id: u64,
+    version: u64,
+) -> tokio::task::JoinHandle<Result<Instant>> {
+    let (ready, is_ready) = tokio::sync::oneshot::channel();
+    let portal = portal.clone();
+    let h = tokio::spawn(async move {
+        let mut ready = Some(ready);
+        loop {
+            let changed = portal.replica_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if let Some(r) = ready.take() {
+                let _ = r.send(());
+            }
+            if portal.tables.tasks.get(&id)?.is_some_and(|t| t.version >= version) {
+                return Ok(Instant::now());
+            }
+            if tokio::time::timeout(DEADLINE, changed).await.is_err() {
+                bail!("task {id} did not reach version {version} within {DEADLINE:?}");
+            }
+        }
+    });
+    let _ = is_ready.await;
+    h
 }
 
 /// Delivered counts of alpha's outbox to beta and gamma (acknowledged after the
@@ -367,8 +414,8 @@ async fn run() -> Result<()> {
     // 2a. A comment on alpha until visible (GetTask) on beta and gamma.
     let warm = (samples / 20).max(3);
     let (mut ack_a, mut vis_b, mut vis_c, mut vis_both) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    POLLS.store(0, Ordering::Relaxed);
-    POLL_NANOS.store(0, Ordering::Relaxed);
+    RECORD_POLLS.store(true, Ordering::Relaxed);
+    let mut bounds_both = Vec::new();
     for i in 0..warm + samples {
         let t0 = Instant::now();
         version += 1;
@@ -385,13 +432,14 @@ async fn run() -> Result<()> {
         r?;
         if i >= warm {
             ack_a.push(acked);
-            vis_b.push(rb);
-            vis_c.push(rc);
-            vis_both.push(rb.max(rc));
+            vis_b.push(rb.at);
+            vis_c.push(rc.at);
+            vis_both.push(rb.at.max(rc.at));
+            bounds_both.push(rb.after.max(rc.after));
         }
     }
-    let poll_period =
-        Duration::from_nanos(POLL_NANOS.load(Ordering::Relaxed) / POLLS.load(Ordering::Relaxed).max(1));
+    RECORD_POLLS.store(false, Ordering::Relaxed);
+    let poll_rtt = lat(std::mem::take(&mut *POLLS.lock().map_err(|_| anyhow::anyhow!("poisoned"))?));
 
     // 2b. The same, until alpha's outbox shows both replicas acknowledged (after
     // their durable write): durable on both.
@@ -428,13 +476,56 @@ async fn run() -> Result<()> {
             (t0.elapsed(), r)
         };
         let ((called, r), rc) = tokio::join!(call, until_version(&c.user, on_c, version, t0));
-        let (r, rc) = (r?.into_inner(), rc?);
+        let (r, rc) = (r?.into_inner(), rc?.at);
         if i >= warm {
             call_b.push(called);
             b_to_c.push(rc);
             pending += usize::from(r.pending);
         }
     }
+    // 2d. The same two stories observed inside the process, without polling: a
+    // watcher on each portal's storage, woken by the portal's own "replica changed"
+    // signal, notes when the new version is committed there (before its flush).
+    let portal = |m: &Member| m.handle.as_ref().map(|h| h.state.portal.clone()).context("running");
+    let (p_alpha, p_beta, p_gamma) = (portal(a)?, portal(b)?, portal(c)?);
+    let (mut x_commit_a, mut x_ack_a, mut x_b, mut x_c, mut x_both) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..warm + samples {
+        version += 1;
+        let wa = commit_watch(&p_alpha, task.id, version).await;
+        let wb = commit_watch(&p_beta, on_b, version).await;
+        let wc = commit_watch(&p_gamma, on_c, version).await;
+        let t0 = Instant::now();
+        a.user.tasks.clone().add_comment(comment(task.id, format!("x{i}"))).await?;
+        let acked = t0.elapsed();
+        let (ca, cb, cc) = (wa.await??, wb.await??, wc.await??);
+        if i >= warm {
+            x_commit_a.push(ca - t0);
+            x_ack_a.push(acked);
+            x_b.push(cb - t0);
+            x_c.push(cc - t0);
+            x_both.push(cb.max(cc) - t0);
+        }
+    }
+    let (mut y_home, mut y_c, mut y_call) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..warm + samples {
+        version += 1;
+        let wa = commit_watch(&p_alpha, task.id, version).await;
+        let wc = commit_watch(&p_gamma, on_c, version).await;
+        let t0 = Instant::now();
+        b.user.tasks.clone().add_comment(comment(on_b, format!("y{i}"))).await?;
+        let called = t0.elapsed();
+        let (ca, cc) = (wa.await??, wc.await??);
+        if i >= warm {
+            y_home.push(ca - t0);
+            y_c.push(cc - t0);
+            y_call.push(called);
+        }
+    }
+    until_version(&b.user, on_b, version, Instant::now()).await?;
+    // Beta's storage must be free to reopen in 3b.
+    drop((p_alpha, p_beta, p_gamma));
+
     let home_version = a.user.tasks.clone().get_task(pb::GetTaskRequest { id: task.id }).await?.into_inner();
     if home_version.version != version {
         bail!("alpha is at version {}, the bench expected {version}", home_version.version);
@@ -515,21 +606,41 @@ async fn run() -> Result<()> {
         println!("{name:<52} {:>6} {:>10} {:>10} {:>10}", l.n, ms(l.p50), ms(l.p99), ms(l.max));
     };
     let vis = lat(vis_both.clone());
+    let vis_lo = lat(bounds_both.clone());
+    let window =
+        lat(vis_both.iter().zip(&bounds_both).map(|(hi, lo)| hi.saturating_sub(*lo)).collect::<Vec<_>>());
     let btc = lat(b_to_c.clone());
     let dur = lat(durable_both);
     lrow("comment on alpha: AddComment answered (durable)", &lat(ack_a));
     lrow("  ... visible on beta (GetTask)", &lat(vis_b));
     lrow("  ... visible on gamma (GetTask)", &lat(vis_c));
     lrow("  ... visible on BOTH beta and gamma", &vis);
+    lrow("  ... visible on BOTH, lower bound (see polling)", &vis_lo);
     lrow("  ... durable on both (alpha's outbox acknowledged)", &dur);
     lrow("comment on beta (proposal): AddComment answered", &lat(call_b));
     lrow("  ... visible on gamma (GetTask)", &btc);
+    println!("  observed in-process (commit in each portal's storage, no polling error):");
+    let xb = lat(x_both.clone());
+    let yc = lat(y_c.clone());
+    lrow("comment on alpha: committed on alpha", &lat(x_commit_a));
+    lrow("  ... AddComment answered (after the flush)", &lat(x_ack_a));
+    lrow("  ... committed on beta", &lat(x_b));
+    lrow("  ... committed on gamma", &lat(x_c));
+    lrow("  ... committed on BOTH beta and gamma", &xb);
+    lrow("comment on beta: applied by alpha (the home)", &lat(y_home));
+    lrow("  ... committed on gamma", &yc);
+    lrow("  ... AddComment on beta answered", &lat(y_call));
     println!(
-        "  polling: {} sleep + GetTask round trip = measured poll period {}; a sample is late by up to \
-         one period (~half on average). {pending} of {samples} beta comments came back still pending.",
+        "  polling: GetTask, {} apart; its round trip during these samples p50 {}, p99 {}. A sample is \
+         when the first poll that saw the change was answered; the lower bound, when the last poll \
+         that did not see it was sent: the true time lies between (gap p50 {}, p99 {}).",
         us(poll_sleep()),
-        us(poll_period)
+        us(poll_rtt.p50),
+        us(poll_rtt.p99),
+        us(window.p50),
+        us(window.p99)
     );
+    println!("  {pending} of {samples} beta comments came back still pending (not applied within 3 s).");
     println!();
     println!("3. sustained fan-out: {writes} comments on alpha, {in_flight} in flight on one channel");
     println!("{:<52} {:>10} {:>10} {:>10}", "", "events/s", "first at", "last at");
@@ -568,8 +679,14 @@ async fn run() -> Result<()> {
         x(vis.p50),
         x(vis.p99)
     );
+    println!(
+        "  A → committed on both (in-process): p50 = {:.1}x, p99 = {:.1}x echo p50   [p99 < 4x]",
+        x(xb.p50),
+        x(xb.p99)
+    );
     println!("  A → durable on both:  p50 = {:.1}x, p99 = {:.1}x echo p50", x(dur.p50), x(dur.p99));
     println!("  B → visible on C:     p50 = {:.1}x, p99 = {:.1}x echo p50", x(btc.p50), x(btc.p99));
+    println!("  B → committed on C (in-process): p50 = {:.1}x, p99 = {:.1}x echo p50", x(yc.p50), x(yc.p99));
     let per_replica = rate(done_both);
     println!(
         "  fan-out per replica (slower one): {:.2}x echo rate at 1 in flight   [>= 1x]; {:.2}x echo at 64",

@@ -142,6 +142,17 @@ impl Replicator {
         w.bell.notify_one();
     }
 
+    /// `portal` just called us: if delivery to it was failing, retry now, looking
+    /// its address up afresh (it may have come back somewhere else).
+    pub fn peer_is_back(self: &Arc<Self>, portal: &str) {
+        let failing =
+            self.status.lock().map(|s| s.get(portal).is_some_and(|p| p.failures > 0)).unwrap_or(false);
+        if failing {
+            self.peers.forget(portal);
+            self.wake(portal, true);
+        }
+    }
+
     fn destinations_with_entries(&self) -> Vec<String> {
         let tree = self.portal.tables.fed_outbox.tree();
         let mut out = Vec::new();
@@ -221,7 +232,9 @@ impl Replicator {
         }
     }
 
+    /// Records a failed attempt; the peer's cached address goes too (it may have moved).
     fn note_failure(&self, dest: &str, error: String) {
+        self.peers.forget(dest);
         let now = self.portal.now();
         self.update(dest, |s| {
             s.failures = s.failures.saturating_add(1);

@@ -138,10 +138,8 @@ impl Replication for ReplicationSvc {
                 results[i] = outcome_out(o);
             }
         }
-        // A portal that talks to us is reachable (perhaps at a new address):
-        // deliver what waits for it now.
-        self.replicator.peers.forget(&origin);
-        self.replicator.wake(&origin, true);
+        // A portal that talks to us is reachable again: deliver what waits for it now.
+        self.replicator.peer_is_back(&origin);
         Ok(Response::new(pb::DeliverResult { results }))
     }
 
@@ -185,7 +183,7 @@ impl Replication for ReplicationSvc {
             };
             events.push(event_out(&e, content, true));
         }
-        self.replicator.wake(&origin, true);
+        self.replicator.peer_is_back(&origin);
         Ok(Response::new(pb::EventList { events }))
     }
 }
