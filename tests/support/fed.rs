@@ -35,13 +35,7 @@ pub async fn fed(ids: &[&str], people: &[(&str, &str)]) -> Result<Fed> {
     for (id, (login, name)) in ids.iter().zip(people) {
         let node = InProcess::start_linked(id, &dir.handle, DAY, Arc::new(clock.clone())).await?;
         let mut admin = node.admin().await?;
-        admin.users.add_user(new_user(login, name)).await?;
-        let token = admin
-            .users
-            .issue_token(pb::IssueTokenRequest { login: login.to_string() })
-            .await?
-            .into_inner()
-            .token;
+        let token = add_person(&mut admin, login, name).await?;
         let user = node.clients(&token).await?;
         members.push(Member {
             node,
@@ -69,6 +63,13 @@ pub async fn fed(ids: &[&str], people: &[(&str, &str)]) -> Result<Fed> {
         .await?;
     }
     Ok(Fed { clock, dir, members })
+}
+
+/// Adds an employee and returns a token for them.
+pub async fn add_person(admin: &mut Clients, login: &str, name: &str) -> Result<String> {
+    admin.users.add_user(new_user(login, name)).await?;
+    let req = pb::IssueTokenRequest { login: login.to_string() };
+    Ok(admin.users.issue_token(req).await?.into_inner().token)
 }
 
 /// Switches network communication on, retrying until the directory has the portal

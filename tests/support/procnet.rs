@@ -2,7 +2,7 @@
 //! process and portal processes linked to it over TLS on loopback, network on
 //! (activation delay 0: processes read the real clock), one person per portal.
 
-use crate::{Clients, Node, Process, bin, new_user, wait_for};
+use crate::{Clients, Node, Process, bin, wait_for};
 use anyhow::{Context, Result, bail};
 use portalnet_proto::v1 as pb;
 use std::path::{Path, PathBuf};
@@ -103,15 +103,8 @@ pub async fn start_portal(
         Process { dir: pdir.clone(), child: None, endpoint: String::new(), log: pdir.join("portald.log") };
     p.run().await.with_context(|| format!("starting {id}"))?;
     let mut admin = p.clients(&p.admin_token()).await?;
-    let a = admin.clone();
-    wait_for(&format!("{id}: network on"), || {
-        let mut a = a.clone();
-        async move { a.network.enable(pb::NetworkRequest {}).await.ok().map(|_| ()) }
-    })
-    .await?;
-    admin.users.add_user(new_user(person.0, person.1)).await?;
-    let token =
-        admin.users.issue_token(pb::IssueTokenRequest { login: person.0.into() }).await?.into_inner().token;
+    crate::fed::enable(&mut admin).await?;
+    let token = crate::fed::add_person(&mut admin, person.0, person.1).await?;
     Ok(PNode { id: id.into(), p, login: person.0.into(), address: format!("{}@{id}", person.0), token })
 }
 

@@ -10,6 +10,7 @@ use portalnet_core::permissions::{Action, Actor, authorize};
 use portalnet_core::task::check_file;
 use portalnet_core::validate;
 use portalnet_store::replication::{OutboxItem, ProposalOp, ProposalRecord, ProposalState};
+use std::collections::HashMap;
 
 impl Portal {
     /// Stores and queues a proposal for replica task `id`.
@@ -65,13 +66,17 @@ impl Portal {
         Ok(self.tables.proposals.get(&id)?)
     }
 
-    /// Proposals on local task `id` that its home has not applied: pending or refused.
-    pub fn open_proposals(&self, id: u64) -> NodeResult<Vec<ProposalRecord>> {
-        let mut out = Vec::new();
+    /// Proposals on the local tasks `ids` that their home has not applied (pending
+    /// or refused), by task, in one pass over the proposals.
+    pub fn open_proposals(&self, ids: &[u64]) -> NodeResult<HashMap<u64, Vec<ProposalRecord>>> {
+        let mut out: HashMap<u64, Vec<ProposalRecord>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
         for kv in self.tables.proposals.iter() {
             let (_, p) = kv?;
-            if p.task == id && !matches!(p.state, ProposalState::Applied { .. }) {
-                out.push(p);
+            if ids.contains(&p.task) && !matches!(p.state, ProposalState::Applied { .. }) {
+                out.entry(p.task).or_default().push(p);
             }
         }
         Ok(out)

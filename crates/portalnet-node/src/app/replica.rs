@@ -114,7 +114,11 @@ pub fn with_fetched(
 impl Portal {
     /// Versions this replica lacks before it can apply the batch's events; the
     /// caller fetches them from the home and puts them in front.
-    pub fn gaps(&self, origin: &str, items: &[InItem]) -> NodeResult<Vec<Gap>> {
+    pub fn gaps<'a>(
+        &self,
+        origin: &str,
+        items: impl IntoIterator<Item = &'a InItem>,
+    ) -> NodeResult<Vec<Gap>> {
         let mut heads: HashMap<u64, u64> = HashMap::new();
         let mut out = Vec::new();
         for item in items {

@@ -21,15 +21,21 @@ pub const PROPOSAL_WAIT: Duration = Duration::from_secs(3);
 
 impl TaskSvc {
     fn reply(&self, t: &Task) -> Result<Response<pb::Task>, Status> {
-        Ok(Response::new(self.task_proto(t)?))
+        Ok(Response::new(self.tasks_proto(std::slice::from_ref(t))?.remove(0)))
     }
 
-    fn task_proto(&self, t: &Task) -> Result<pb::Task, Status> {
-        let mut p = task_to_proto(t, self.0.portal.now());
-        if t.home.is_some() {
-            p.pending = self.0.portal.open_proposals(t.id)?.iter().map(ToProto::to_proto).collect();
-        }
-        Ok(p)
+    /// Tasks as sent, with the changes made here that their homes have not applied.
+    fn tasks_proto(&self, tasks: &[Task]) -> Result<Vec<pb::Task>, Status> {
+        let replicas: Vec<u64> = tasks.iter().filter(|t| t.home.is_some()).map(|t| t.id).collect();
+        let mut pending = self.0.portal.open_proposals(&replicas)?;
+        let now = self.0.portal.now();
+        Ok(tasks
+            .iter()
+            .map(|t| pb::Task {
+                pending: pending.remove(&t.id).unwrap_or_default().iter().map(ToProto::to_proto).collect(),
+                ..task_to_proto(t, now)
+            })
+            .collect())
     }
 
     /// R13–R16 at the home portal, before a change to a task homed here: every
@@ -140,11 +146,7 @@ impl TaskService for TaskSvc {
             group: (r.group_id != 0).then_some(r.group_id),
         };
         let tasks = self.0.portal.list_tasks(&actor, &filter)?;
-        let now = self.0.portal.now();
-        let _ = now;
-        Ok(Response::new(pb::ListTasksResponse {
-            tasks: tasks.iter().map(|t| self.task_proto(t)).collect::<Result<_, _>>()?,
-        }))
+        Ok(Response::new(pb::ListTasksResponse { tasks: self.tasks_proto(&tasks)? }))
     }
 
     async fn update_task(&self, req: Request<pb::UpdateTaskRequest>) -> Result<Response<pb::Task>, Status> {

@@ -67,6 +67,15 @@ pub struct PeerStatus {
     pub delivered: u64,
 }
 
+/// Outbox entries to remove after a delivery (`seqs`), and what is sent: `items`,
+/// with the proposal id of each (`None` for an event).
+#[derive(Default)]
+struct Batch {
+    seqs: Vec<u64>,
+    items: Vec<pb::DeliverItem>,
+    proposals: Vec<Option<u64>>,
+}
+
 struct Worker {
     bell: Notify,
     /// Set by an explicit retry: skip the rest of the backoff.
@@ -181,7 +190,7 @@ impl Replicator {
                     continue;
                 }
             };
-            if batch.is_empty() {
+            if batch.seqs.is_empty() {
                 tokio::select! {
                     _ = self.shutdown.cancelled() => return,
                     _ = w.bell.notified() => continue,
@@ -243,15 +252,16 @@ impl Replicator {
         });
     }
 
-    /// Up to a batch of entries for `dest`, oldest first: (sequence, item).
-    fn load_batch(&self, dest: &str) -> Result<Vec<(u64, pb::DeliverItem, usize)>, String> {
+    /// Up to a batch of entries for `dest`, oldest first. An entry whose item is
+    /// no longer stored is only removed.
+    fn load_batch(&self, dest: &str) -> Result<Batch, String> {
         let t = &self.portal.tables;
         let me = self.portal.portal_id();
-        let mut out = Vec::new();
+        let mut batch = Batch::default();
         let mut bytes = 0usize;
         for kv in t.fed_outbox.scan_raw(&portal_prefix(dest)) {
             let ((_, seq), entry) = kv.map_err(|e| e.to_string())?;
-            let kind = match entry.item {
+            let (kind, proposal) = match entry.item {
                 OutboxItem::Event { task, version, catch_up } => {
                     let Some(e) = t.events.get(&(task, version)).map_err(|e| e.to_string())? else {
                         tracing::error!(
@@ -259,7 +269,7 @@ impl Replicator {
                             version,
                             "outbox names an event that is not stored; skipping it"
                         );
-                        out.push((seq, pb::DeliverItem { kind: None }, 0));
+                        batch.seqs.push(seq);
                         continue;
                     };
                     let content = match e.file_id {
@@ -270,83 +280,62 @@ impl Replicator {
                             .unwrap_or_default(),
                         None => Vec::new(),
                     };
-                    Kind::Event(event_out(&e, content, catch_up))
+                    (Kind::Event(event_out(&e, content, catch_up)), None)
                 }
                 OutboxItem::Proposal { id } => {
                     let Some(p) = t.proposals.get(&id).map_err(|e| e.to_string())? else {
-                        out.push((seq, pb::DeliverItem { kind: None }, 0));
+                        batch.seqs.push(seq);
                         continue;
                     };
-                    Kind::Proposal(proposal_out(&p, me)?)
+                    (Kind::Proposal(proposal_out(&p, me)?), Some(id))
                 }
             };
             let item = pb::DeliverItem { kind: Some(kind) };
             let size = prost::Message::encoded_len(&item);
-            if !out.is_empty()
-                && (bytes + size > self.config.batch_bytes || out.len() >= self.config.batch_items)
+            if !batch.items.is_empty()
+                && (bytes + size > self.config.batch_bytes || batch.items.len() >= self.config.batch_items)
             {
                 break;
             }
             bytes += size;
-            out.push((seq, item, 0));
+            batch.seqs.push(seq);
+            batch.items.push(item);
+            batch.proposals.push(proposal);
         }
-        Ok(out)
+        Ok(batch)
     }
 
-    async fn send(&self, dest: &str, batch: Vec<(u64, pb::DeliverItem, usize)>) -> Result<(), String> {
+    async fn send(&self, dest: &str, batch: Batch) -> Result<(), String> {
         // Never let a peer hold what this portal could still lose in a crash.
         self.portal.durable().await.map_err(|e| e.to_string())?;
         let now = self.portal.now();
         self.update(dest, |s| s.last_attempt_at = Some(now));
-        let seqs: Vec<(u64, Option<u64>)> = batch
-            .iter()
-            .map(|(seq, item, _)| {
-                let proposal = match &item.kind {
-                    Some(Kind::Proposal(p)) => p.id.parse::<u64>().ok(),
-                    _ => None,
-                };
-                (*seq, proposal)
-            })
-            .collect();
-        // Items that could not be loaded are only removed.
-        let (sendable, positions): (Vec<pb::DeliverItem>, Vec<usize>) = batch
-            .into_iter()
-            .enumerate()
-            .filter(|(_, (_, item, _))| item.kind.is_some())
-            .map(|(i, (_, item, _))| (item, i))
-            .unzip();
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; seqs.len()];
-        if !sendable.is_empty() {
-            let n = sendable.len();
-            let msg = pb::DeliverBatch { items: sendable };
-            let signed = self.signer.sign(method::DELIVER, dest, now, &msg);
+        let Batch { seqs, items, proposals } = batch;
+        let mut outcomes = Vec::new();
+        if !items.is_empty() {
+            let n = items.len();
+            let signed = self.signer.sign(method::DELIVER, dest, now, &pb::DeliverBatch { items });
             let mut client = self.peers.client(dest).await.map_err(|s| s.message().to_string())?;
-            let reply = match client.deliver(signed).await {
-                Ok(r) => r.into_inner(),
-                Err(s) => {
-                    if matches!(s.code(), tonic::Code::Unavailable | tonic::Code::Unauthenticated) {
-                        self.peers.forget(dest);
-                    }
-                    return Err(format!("{dest} answered {:?}: {}", s.code(), s.message()));
-                }
-            };
+            let reply = client
+                .deliver(signed)
+                .await
+                .map_err(|s| format!("{dest} answered {:?}: {}", s.code(), s.message()))?
+                .into_inner();
             if reply.results.len() != n {
                 return Err(format!("{dest} answered {} results for {n} items", reply.results.len()));
             }
-            for (pos, r) in positions.into_iter().zip(reply.results.iter()) {
-                outcomes[pos] = Some(outcome_in(r));
-            }
+            outcomes = reply.results.iter().map(outcome_in).collect();
         }
         let mut settled = Vec::new();
         let mut refused = Vec::new();
-        for ((_, proposal), outcome) in seqs.iter().zip(&outcomes) {
+        for (proposal, outcome) in proposals.into_iter().zip(outcomes) {
             match (proposal, outcome) {
-                (Some(pid), Some(o)) => settled.push((*pid, o.clone())),
-                (None, Some(Outcome::Rejected { reason, .. })) => refused.push(reason.clone()),
+                (Some(pid), o) => settled.push((pid, o)),
+                (None, Outcome::Rejected { reason, .. }) => refused.push(reason),
                 _ => {}
             }
         }
-        self.portal.remove_outbox(dest, seqs.iter().map(|(s, _)| *s), &settled).map_err(|e| e.to_string())?;
+        self.portal.remove_outbox(dest, seqs.iter().copied(), &settled).map_err(|e| e.to_string())?;
         for reason in &refused {
             tracing::warn!(%dest, %reason, "a replicated event was refused");
         }

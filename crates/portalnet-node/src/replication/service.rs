@@ -74,8 +74,7 @@ impl Replication for ReplicationSvc {
             batch.items.into_iter().map(item_in).enumerate().map(|(i, it)| (Some(i), it)).collect();
 
         // Fill gaps from the home (the origin) before applying.
-        let plain: Vec<InItem> = items.iter().map(|(_, i)| i.clone()).collect();
-        let gaps = portal.gaps(&origin, &plain)?;
+        let gaps = portal.gaps(&origin, items.iter().map(|(_, i)| i))?;
         let mut fetched = Vec::new();
         if !gaps.is_empty() {
             let mut client = self.replicator.peers.client(&origin).await?;
