@@ -44,8 +44,23 @@ pub struct WriteTx<'db> {
 
 impl Db {
     /// Opens (creating if needed) the database in `path`.
+    ///
+    /// A handle just dropped in this process keeps the folder's lock until sled's
+    /// background flusher lets go (up to its flush interval), so a lock held
+    /// elsewhere is waited for, briefly, before it is reported.
     pub fn open(path: &Path) -> Result<Db, StoreError> {
-        let sled = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open()?;
+        const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+        let start = std::time::Instant::now();
+        let sled = loop {
+            match sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open() {
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock && start.elapsed() < LOCK_WAIT =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        };
         Ok(Db { inner: Arc::new(Inner { sled, write_lock: Mutex::new(()), flush_lock: Mutex::new(()) }) })
     }
 
