@@ -60,6 +60,43 @@ pub enum Command {
     /// The Network: communication with other portals and their directory of people
     #[command(subcommand)]
     Network(NetworkCmd),
+    /// Tasks by e-mail: your secret task address, e-mail participants' links
+    #[command(subcommand)]
+    Mail(MailCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCmd {
+    /// Your secret task address (R18): mail sent to it becomes a task for you
+    #[command(subcommand)]
+    Address(MailAddressCmd),
+    /// The links e-mail participants of a task open and reply with (R21, R22)
+    #[command(subcommand)]
+    Link(MailLinkCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailAddressCmd {
+    /// Reveal your address (made on first use)
+    Show,
+    /// Replace your address; the old one is refused from now on
+    Reset {
+        /// An administrator may reset someone else's (they then `show` the new one)
+        #[arg(long)]
+        login: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailLinkCmd {
+    /// The e-mail participants' links of a task
+    List { task: u64 },
+    /// Revoke a participant's link and reply address (the task's creator or an admin)
+    Revoke {
+        task: u64,
+        /// The participant's e-mail address
+        address: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

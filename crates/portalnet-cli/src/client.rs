@@ -96,6 +96,13 @@ impl Conn {
         PortalServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
     }
 
+    pub fn mail(&self) -> portalnet_proto::v1::mail_service_client::MailServiceClient<Svc> {
+        portalnet_proto::v1::mail_service_client::MailServiceClient::with_interceptor(
+            self.channel.clone(),
+            self.auth.clone(),
+        )
+    }
+
     pub fn reports(&self) -> ReportServiceClient<Svc> {
         ReportServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
     }

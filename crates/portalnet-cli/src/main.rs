@@ -57,6 +57,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Command::Portal(cmd) => commands::portal::run(&conn, cmd, &out).await,
         Command::Report(cmd) => commands::reports::run(&conn, cmd, &out).await,
         Command::Network(cmd) => commands::network::run(&conn, cmd, &out).await,
+        Command::Mail(cmd) => commands::mail::run(&conn, cmd, &out).await,
     }
 }
 

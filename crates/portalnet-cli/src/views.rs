@@ -413,6 +413,13 @@ pub struct PortalView {
     pub max_file_bytes: u64,
     /// Base URL of the portal's web pages; "" when it serves none.
     pub web_url: String,
+    /// Inbound mail listeners (R18–R22); "" when off.
+    pub lmtp_listen: String,
+    pub smtp_listen: String,
+    /// Base URL of e-mail participants' task pages.
+    pub task_page_url: String,
+    /// Domain of task and reply addresses.
+    pub mail_domain: String,
 }
 
 impl From<pb::PortalInfo> for PortalView {
@@ -427,6 +434,10 @@ impl From<pb::PortalInfo> for PortalView {
             user_count: p.user_count,
             max_file_bytes: p.max_file_bytes,
             web_url: p.web_url,
+            lmtp_listen: p.lmtp_listen,
+            smtp_listen: p.smtp_listen,
+            task_page_url: p.task_page_url,
+            mail_domain: p.mail_domain,
         }
     }
 }
@@ -482,6 +493,10 @@ pub struct ReportView {
     pub by: &'static str,
     pub rows: Vec<ReportRowView>,
     pub totals: ReportRowView,
+    /// Of the counted tasks, those with an e-mail participant (R24).
+    pub with_email_participants: u32,
+    /// Of the counted tasks, those with an extranet participant (R24).
+    pub with_extranet_participants: u32,
 }
 
 impl ReportView {
@@ -492,6 +507,8 @@ impl ReportView {
             "unspecified" => requested,
             by => by,
         };
+        let (with_email_participants, with_extranet_participants) =
+            (r.with_email_participants, r.with_extranet_participants);
         let mut rows: Vec<ReportRowView> = r.rows.into_iter().map(ReportRowView::from).collect();
         // Should the portal omit the totals, sum the rows rather than print zeros.
         let mut totals = match r.totals {
@@ -528,7 +545,44 @@ impl ReportView {
                 row.kind = None;
             }
         }
-        Self { by, rows, totals }
+        Self { by, rows, totals, with_email_participants, with_extranet_participants }
+    }
+}
+
+/// `mail address show|reset` (R18).
+#[derive(Debug, Serialize)]
+pub struct MailAddressView {
+    pub login: String,
+    /// Empty when an administrator reset someone else's address.
+    pub address: String,
+    pub created_at: Millis,
+}
+
+impl From<pb::MailAddress> for MailAddressView {
+    fn from(a: pb::MailAddress) -> Self {
+        Self { login: a.login, address: a.address, created_at: Millis(a.created_at_ms) }
+    }
+}
+
+/// `mail link list|revoke` (R21, R22).
+#[derive(Debug, Serialize)]
+pub struct TaskLinkView {
+    pub task_id: u64,
+    pub participant: String,
+    pub revoked: bool,
+    pub created_at: Millis,
+    pub notices_sent: u32,
+}
+
+impl From<pb::TaskLink> for TaskLinkView {
+    fn from(l: pb::TaskLink) -> Self {
+        Self {
+            task_id: l.task_id,
+            participant: l.participant,
+            revoked: l.revoked,
+            created_at: Millis(l.created_at_ms),
+            notices_sent: l.notices_sent,
+        }
     }
 }
 

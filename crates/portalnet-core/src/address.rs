@@ -1,6 +1,11 @@
 //! Task participants across portals (R16, R17): a participant is a local login
 //! (`anna`) or a person of another portal, `login@portal-id` (`jan@beta.test`).
 //!
+//! A person without a portal takes part by e-mail (R21, R23): `mailto:joe@example.com`.
+//! The prefix is required, because `joe@example.com` reads as a person of portal
+//! `example.com`; e-mail participants belong to no portal and are the same string
+//! everywhere. Their address is kept lowercased, so one person is one participant.
+//!
 //! Each portal stores participants in its own terms: its own people bare, everyone
 //! else qualified. Events between portals carry every participant qualified, so
 //! their bytes mean the same on every portal ([`qualify`], [`localize`]).
@@ -10,17 +15,43 @@ use crate::task::{Change, Comment, Task};
 use crate::validate;
 use std::collections::BTreeSet;
 
-/// Splits `login@portal` into its parts; a bare login has no portal.
+/// The prefix of an e-mail participant.
+pub const EMAIL_PREFIX: &str = "mailto:";
+
+/// The address of an e-mail participant (`mailto:joe@x.org` → `joe@x.org`).
+pub fn email_of(p: &str) -> Option<&str> {
+    p.strip_prefix(EMAIL_PREFIX)
+}
+
+pub fn is_email(p: &str) -> bool {
+    email_of(p).is_some()
+}
+
+/// The participant string for an e-mail address (lowercased).
+pub fn email_participant(email: &str) -> String {
+    format!("{EMAIL_PREFIX}{}", validate::email_key(email))
+}
+
+/// Splits `login@portal` into its parts; a bare login, and an e-mail participant,
+/// have no portal.
 pub fn split(p: &str) -> (&str, Option<&str>) {
+    if is_email(p) {
+        return (p, None);
+    }
     match p.split_once('@') {
         Some((l, portal)) => (l, Some(portal)),
         None => (p, None),
     }
 }
 
-/// Validates a participant: a login, or `login@portal` with a valid portal id.
+/// Validates a participant: a login, `login@portal` with a valid portal id, or
+/// `mailto:` and an e-mail address.
 pub fn participant(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
+    if v.len() >= EMAIL_PREFIX.len() && v[..EMAIL_PREFIX.len()].eq_ignore_ascii_case(EMAIL_PREFIX) {
+        let email = validate::email(field, &v[EMAIL_PREFIX.len()..])?;
+        return Ok(email_participant(&email));
+    }
     match v.split_once('@') {
         None => validate::login(field, v),
         Some((login, portal)) => {
@@ -28,7 +59,8 @@ pub fn participant(field: &str, value: &str) -> Result<String> {
             let portal = validate::portal_id(portal).map_err(|_| {
                 Error::invalid(format!(
                     "{field} `{v}` is not a valid address: use login@portal such as `jan@beta.test` \
-                     (find people with `portalctl network search`)"
+                     (find people with `portalctl network search`), or `mailto:{v}` for someone who \
+                     takes part by e-mail"
                 ))
             })?;
             Ok(format!("{login}@{portal}"))
@@ -64,9 +96,15 @@ pub fn remote_portals(task: &Task, me: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Whether portal `portal` has a participant in a task stored by portal `me`.
+/// Whether portal `portal` has a participant in a task stored by portal `me`
+/// (e-mail participants belong to no portal).
 pub fn has_participant_of(task: &Task, me: &str, portal: &str) -> bool {
-    task.participants().into_iter().any(|p| portal_of(p, me) == portal)
+    task.participants().into_iter().any(|p| !is_email(p) && portal_of(p, me) == portal)
+}
+
+/// The e-mail participants of a task, as participant strings, without repeats.
+pub fn email_participants(task: &Task) -> Vec<&str> {
+    task.participants().into_iter().filter(|p| is_email(p)).collect()
 }
 
 /// Rewrites every participant of a task, comment or change with `f`.
@@ -166,6 +204,33 @@ mod tests {
         assert!(e.contains("login@portal"), "{e}");
         assert!(participant("responsible", "Jan@beta.test").is_err());
         assert!(participant("responsible", "@beta.test").is_err());
+    }
+
+    /// R21, R23: e-mail participants need the prefix, are lowercased, belong to no
+    /// portal, and are the same string on every portal.
+    #[test]
+    fn email_participants_have_no_portal() {
+        assert_eq!(participant("responsible", "MailTo:Joe@Example.COM").unwrap(), "mailto:joe@example.com");
+        let e = participant("observers", "mailto:not an address").unwrap_err().to_string();
+        assert!(e.contains("not an e-mail address"), "{e}");
+        assert_eq!(
+            participant("responsible", "joe@example.com").unwrap(),
+            "joe@example.com",
+            "a portal person"
+        );
+        let mut t = task();
+        t.observers.push("mailto:joe@example.com".into());
+        assert_eq!(split("mailto:joe@example.com"), ("mailto:joe@example.com", None));
+        assert_eq!(qualify("mailto:joe@example.com", "alpha.test"), "mailto:joe@example.com");
+        assert_eq!(localize("mailto:joe@example.com", "example.com"), "mailto:joe@example.com");
+        assert!(!remote_portals(&t, "alpha.test").contains("example.com"));
+        let mut only_mail = task();
+        only_mail.responsible = "mailto:joe@example.com".into();
+        only_mail.creator = "anna@alpha.test".into();
+        only_mail.accomplices.clear();
+        only_mail.observers.clear();
+        assert!(!has_participant_of(&only_mail, "beta.test", "beta.test"));
+        assert_eq!(super::email_participants(&t), vec!["mailto:joe@example.com"]);
     }
 
     #[test]

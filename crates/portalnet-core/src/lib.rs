@@ -8,6 +8,7 @@ pub mod event;
 pub mod group;
 pub mod invitation;
 pub mod limits;
+pub mod mail_task;
 pub mod permissions;
 pub mod report;
 pub mod settings;

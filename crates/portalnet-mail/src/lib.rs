@@ -9,10 +9,12 @@ mod error;
 mod html;
 mod invitation;
 mod message;
+mod task_notice;
 mod transport;
 
 pub use error::MailError;
 pub use html::escape_html;
 pub use invitation::{Invitation, invitation};
 pub use message::{Mailbox, Outgoing, render};
+pub use task_notice::{NoticeKind, TaskNotice, task_notice};
 pub use transport::Transport;

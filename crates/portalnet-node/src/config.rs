@@ -95,9 +95,20 @@ pub struct WebConfig {
     pub public_url: Option<String>,
 }
 
-/// Outbound e-mail.
+/// E-mail, outbound and inbound (R18–R22).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MailConfig {
+    /// Domain of the task addresses (`task+…@`) and reply addresses (`reply+…@`)
+    /// the portal receives; default the portal id. The mail server in front must
+    /// route this domain to the LMTP listener.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// LMTP listener: a mail server in front (Postfix) hands mail over here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lmtp_listen: Option<SocketAddr>,
+    /// Plain SMTP listener, for development and tests (no TLS, no AUTH).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_listen: Option<SocketAddr>,
     /// Sender address; default `portal@<portal id>`.
     pub from: Option<String>,
     /// `host:port` of a plain-SMTP relay. Without it, messages are written as

@@ -90,6 +90,10 @@ pub async fn start_devnet(
         let mut cfg = NodeConfig::load(&pdir)?;
         cfg.directory = Some(link.clone());
         cfg.network.activation_delay_secs = activation_delay_secs;
+        // Mail in (R18–R22): LMTP on gRPC port + 200, SMTP on + 300.
+        let grpc_offset = i as i32;
+        cfg.mail.lmtp_listen.get_or_insert(([127, 0, 0, 1], port(grpc_offset + 200)).into());
+        cfg.mail.smtp_listen.get_or_insert(([127, 0, 0, 1], port(grpc_offset + 300)).into());
         cfg.save(&pdir)?;
         let handle = start(&pdir, clock.clone(), None, shutdown.child_token()).await?;
         let admin_token =

@@ -12,12 +12,14 @@ mod fsutil;
 pub mod grpc;
 pub mod identity;
 pub mod init;
+pub mod mail_listener;
 pub mod mailer;
 pub mod network;
 pub mod replication;
 pub mod server;
 pub mod tls;
 pub mod web;
+mod web_task;
 
 pub use error::{NodeError, NodeResult};
 pub use server::{NodeHandle, start};

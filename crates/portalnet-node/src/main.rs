@@ -133,6 +133,13 @@ async fn run(args: Args) -> Result<()> {
             for p in &net.portals {
                 say!("{}  {}", p.id, p.handle.endpoint);
                 say!("  {}", exports(&p.handle.endpoint, &p.admin_token, &p.dir));
+                let show = |a: Option<SocketAddr>| a.map_or_else(|| "off".to_string(), |a| a.to_string());
+                say!(
+                    "  mail in: lmtp {} smtp {}; web {}",
+                    show(p.handle.lmtp_addr),
+                    show(p.handle.smtp_addr),
+                    p.handle.web_url.as_deref().unwrap_or("off")
+                );
             }
             say!("devnet ready: {} portals; Ctrl-C stops them", net.portals.len());
             tokio::spawn(on_signal(shutdown.clone()));

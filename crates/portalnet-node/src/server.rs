@@ -11,10 +11,10 @@ use portalnet_core::Clock;
 use portalnet_federation::Signer;
 use portalnet_proto::v1::{
     echo_server::EchoServer, group_service_server::GroupServiceServer,
-    invitation_service_server::InvitationServiceServer, network_service_server::NetworkServiceServer,
-    portal_service_server::PortalServiceServer, replication_server::ReplicationServer,
-    report_service_server::ReportServiceServer, task_service_server::TaskServiceServer,
-    user_service_server::UserServiceServer,
+    invitation_service_server::InvitationServiceServer, mail_service_server::MailServiceServer,
+    network_service_server::NetworkServiceServer, portal_service_server::PortalServiceServer,
+    replication_server::ReplicationServer, report_service_server::ReportServiceServer,
+    task_service_server::TaskServiceServer, user_service_server::UserServiceServer,
 };
 use portalnet_store::Db;
 use portalnet_store::schema::Tables;
@@ -37,6 +37,9 @@ pub const ENDPOINT_FILE: &str = "endpoint";
 
 pub struct NodeHandle {
     pub addr: SocketAddr,
+    /// Inbound mail listeners, when configured.
+    pub lmtp_addr: Option<SocketAddr>,
+    pub smtp_addr: Option<SocketAddr>,
     pub endpoint: String,
     /// Base URL of the web pages, when they are served.
     pub web_url: Option<String>,
@@ -109,6 +112,19 @@ pub async fn start(
         (None, Some(l)) => Some(format!("http://{}", l.local_addr()?)),
         (None, None) => None,
     };
+    let bind_mail = |a: Option<SocketAddr>, what: &'static str| async move {
+        match a {
+            Some(a) => TcpListener::bind(a)
+                .await
+                .map(Some)
+                .with_context(|| format!("cannot listen for {what} on {a} (is another node using it?)")),
+            None => Ok(None),
+        }
+    };
+    let lmtp_listener = bind_mail(config.mail.lmtp_listen, "LMTP").await?;
+    let smtp_listener = bind_mail(config.mail.smtp_listen, "SMTP").await?;
+    let lmtp_addr = lmtp_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+    let smtp_addr = smtp_listener.as_ref().map(TcpListener::local_addr).transpose()?;
     let options = PortalOptions {
         invite_ttl_ms: i64::from(config.invitations.ttl_hours) * 3600 * 1000,
         web_url: web_url.clone().unwrap_or_default(),
@@ -116,6 +132,12 @@ pub async fn start(
         signing_key: identity.signing.clone(),
         activation_delay_ms: i64::try_from(config.network.activation_delay_secs.saturating_mul(1000))
             .unwrap_or(i64::MAX),
+        mail_domain: config
+            .mail
+            .domain
+            .clone()
+            .unwrap_or_else(|| config.portal_id.clone())
+            .to_ascii_lowercase(),
     };
     let portal =
         Arc::new(Portal::open(Tables::open(&db)?, clock, options).map_err(|e| anyhow::anyhow!("{e}"))?);
@@ -153,6 +175,8 @@ pub async fn start(
         activation_delay_ms: i64::try_from(config.network.activation_delay_secs.saturating_mul(1000))
             .unwrap_or(i64::MAX),
         replicator: replicator.clone(),
+        lmtp_addr,
+        smtp_addr,
     });
     let server = spawn_server(state.clone(), &config, tls, listener, shutdown.clone())?;
     let mut workers = vec![tokio::spawn(crate::mailer::run(
@@ -165,7 +189,12 @@ pub async fn start(
     }
     if let Some(client) = directory {
         let advertised = config.public_endpoint.clone().unwrap_or_else(|| endpoint.clone());
-        workers.push(tokio::spawn(crate::network::run_sync(portal, client, advertised, shutdown.clone())));
+        workers.push(tokio::spawn(crate::network::run_sync(
+            portal.clone(),
+            client,
+            advertised,
+            shutdown.clone(),
+        )));
     }
     if let Some(l) = web_listener {
         let (state, shutdown) = (state.clone(), shutdown.clone());
@@ -175,9 +204,30 @@ pub async fn start(
             }
         }));
     }
+    for (listener, protocol) in [
+        (lmtp_listener, portalnet_inbound::Protocol::Lmtp),
+        (smtp_listener, portalnet_inbound::Protocol::Smtp),
+    ] {
+        if let Some(l) = listener {
+            let handler = Arc::new(crate::mail_listener::PortalMail { portal: portal.clone() });
+            let cfg = portalnet_inbound::ListenerConfig::new(protocol, portal.mail_domain().to_string());
+            workers.push(tokio::spawn(portalnet_inbound::serve(l, cfg, handler, shutdown.clone())));
+        }
+    }
     std::fs::write(dir.join(ENDPOINT_FILE), &endpoint)?;
     tracing::info!(portal = %config.portal_id, %endpoint, web = web_url.as_deref().unwrap_or("off"), "portal node serving");
-    Ok(NodeHandle { addr, endpoint, web_url, dir: dir.to_path_buf(), state, shutdown, server, workers })
+    Ok(NodeHandle {
+        addr,
+        lmtp_addr,
+        smtp_addr,
+        endpoint,
+        web_url,
+        dir: dir.to_path_buf(),
+        state,
+        shutdown,
+        server,
+        workers,
+    })
 }
 
 fn spawn_server(
@@ -227,6 +277,9 @@ fn spawn_server(
         )
         .add_service(
             NetworkServiceServer::new(grpc::NetworkSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            MailServiceServer::new(grpc::MailSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
         )
         .add_optional_service(state.replicator.clone().map(|r| {
             let verifier = portalnet_federation::Verifier::new(state.portal.portal_id().to_string());

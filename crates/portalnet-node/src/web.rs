@@ -1,5 +1,6 @@
-//! The portal's web pages: for now the invitation page an invitee opens from the
-//! e-mail (R4). Server-rendered; every value from people is HTML-escaped.
+//! The portal's web pages: the invitation page an invitee opens from the e-mail
+//! (R4) and the task page of e-mail participants (R22, `web_task`).
+//! Server-rendered; every value from people is HTML-escaped.
 
 use crate::error::NodeError;
 use crate::grpc::State;
@@ -17,6 +18,8 @@ use tokio_util::sync::CancellationToken;
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/invite/{token}", get(show_invitation).post(accept_invitation))
+        .route("/t/{token}", get(crate::web_task::show).post(crate::web_task::comment))
+        .route("/t/{token}/files/{file}", get(crate::web_task::file))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
 }

@@ -37,6 +37,7 @@ fn node(id: &str) -> Node {
         mail_from: format!("portal@{id}"),
         signing_key: identity.signing.clone(),
         activation_delay_ms: 0,
+        mail_domain: "home.test".into(),
     };
     let portal = Portal::open(Tables::open(&db).unwrap(), clock.clone(), options).unwrap();
     let since = clock.now().0 - 1;

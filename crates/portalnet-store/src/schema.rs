@@ -42,6 +42,51 @@ record!(StoredEvent, "task event", 1);
 record!(OutboxEntry, "replication outbox entry", 1);
 record!(ProposalRecord, "proposal", 1);
 record!(ProposalOutcome, "proposal outcome", 1);
+record!(MailAddressRecord, "task e-mail address", 1);
+record!(TaskLinkRecord, "task link", 1);
+record!(LinkRef, "task link token", 1);
+record!(InboundSeen, "received message", 1);
+
+/// An employee's secret task address `task+<token>@<mail domain>` (R18). The
+/// token is kept as is: its owner may ask to see the address again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailAddressRecord {
+    pub login: String,
+    pub token: String,
+    pub created_at: Timestamp,
+}
+
+/// What one e-mail participant of one task may do (R21, R22): open the task page
+/// at `<task page url>/<token>` and reply to `reply+<token>@<mail domain>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskLinkRecord {
+    pub id: u64,
+    pub task: u64,
+    /// `mailto:joe@example.com`
+    pub participant: String,
+    pub token: String,
+    pub created_at: Timestamp,
+    #[serde(default)]
+    pub revoked: bool,
+    /// Notifications sent so far; numbers the thread's Message-IDs.
+    #[serde(default)]
+    pub notices_sent: u32,
+}
+
+/// Where a link token points: (task, link id) in [`Tables::task_links`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRef {
+    pub task: u64,
+    pub link: u64,
+}
+
+/// A received message that was acted on, kept so a redelivery does nothing twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundSeen {
+    /// The task it created or commented on.
+    pub task: u64,
+    pub at: Timestamp,
+}
 
 /// An e-mail waiting to be delivered. Written in the same write as the change it
 /// tells about; removed once the transport has taken it.
@@ -99,10 +144,25 @@ pub struct Tables {
     pub proposals: Table<u64, ProposalRecord>,
     /// `origin:proposal id` → what this portal, as home, did with it.
     pub proposal_outcomes: Table<String, ProposalOutcome>,
+    /// login → the employee's secret task address (R18).
+    pub mail_addresses: Table<String, MailAddressRecord>,
+    /// token of a task address → its owner's login.
+    pub mail_address_tokens: Table<String, String>,
+    /// (task, link id) → an e-mail participant's link (R21, R22).
+    pub task_links: Table<(u64, u64), TaskLinkRecord>,
+    /// link token → the link.
+    pub task_link_tokens: Table<String, LinkRef>,
+    /// SHA-256 (hex) of (recipient, Message-ID, content hash) → what it made.
+    pub inbound_seen: Table<String, InboundSeen>,
 }
 
 impl Record for u64 {
     const NAME: &'static str = "id";
+    const VERSION: u16 = 1;
+}
+
+impl Record for String {
+    const NAME: &'static str = "text";
     const VERSION: u16 = 1;
 }
 
@@ -127,6 +187,11 @@ impl Tables {
             fed_outbox: Table::open(db, "fed_outbox")?,
             proposals: Table::open(db, "proposals")?,
             proposal_outcomes: Table::open(db, "proposal_outcomes")?,
+            mail_addresses: Table::open(db, "mail_addresses")?,
+            mail_address_tokens: Table::open(db, "mail_address_tokens")?,
+            task_links: Table::open(db, "task_links")?,
+            task_link_tokens: Table::open(db, "task_link_tokens")?,
+            inbound_seen: Table::open(db, "inbound_seen")?,
         })
     }
 

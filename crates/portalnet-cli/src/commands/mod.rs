@@ -3,6 +3,7 @@
 
 pub mod groups;
 pub mod invites;
+pub mod mail;
 pub mod network;
 pub mod portal;
 pub mod reports;

@@ -45,6 +45,13 @@ fn info_block(p: &PortalView) -> String {
     if !p.web_url.is_empty() {
         pairs.push(("web url", p.web_url.clone()));
     }
+    if !p.task_page_url.is_empty() {
+        pairs.push(("task pages", p.task_page_url.clone()));
+    }
+    pairs.push(("mail domain", p.mail_domain.clone()));
+    let off = |s: &str| if s.is_empty() { "off".to_string() } else { s.to_string() };
+    pairs.push(("lmtp", off(&p.lmtp_listen)));
+    pairs.push(("smtp", off(&p.smtp_listen)));
     pairs.extend([
         ("key fingerprint", p.key_fingerprint.clone()),
         ("public key", p.public_key.clone()),

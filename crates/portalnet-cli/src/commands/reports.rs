@@ -74,7 +74,12 @@ fn to_table(view: &ReportView) -> String {
         t.row(cells(view, &row.key, row));
     }
     t.row(cells(view, "TOTAL", &view.totals));
-    t.render()
+    format!(
+        "{}with e-mail participants: {}\nwith extranet participants: {}\n",
+        t.render(),
+        view.with_email_participants,
+        view.with_extranet_participants
+    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The home portal's side of a task's history (R17): every change to a task homed
-//! here is written with its history entry, its signed event and one outbox entry
-//! per portal that must hear of it, all in the same storage write.
+//! here is written with its history entry, its signed event, one outbox entry per
+//! portal that must hear of it and the mail its e-mail participants get (R21), all
+//! in the same storage write.
 
 use super::Portal;
 use crate::error::{NodeError, NodeResult};
@@ -74,6 +75,7 @@ impl Portal {
             signature: hex::encode(signature),
             file_id: extra.file.map(|f| f.id),
         };
+        self.mail_notices(tx, task, extra.before, actor, &change, extra.comment, now)?;
         let entry = HistoryEntry {
             task_id: task.id,
             version: task.version,

@@ -6,6 +6,8 @@ mod auth;
 mod events;
 mod groups;
 mod invites;
+mod mail_in;
+mod mail_links;
 mod proposals;
 pub mod replica;
 mod reports;
@@ -15,7 +17,10 @@ mod verify;
 
 pub use auth::{actor_of, hash_token, init_portal, new_token};
 pub use invites::{Accepted, Invited};
+pub use mail_in::{MailOutcome, MailTarget};
+pub use mail_links::LinkAccess;
 pub use replica::{InEvent, InItem, InProposal, Outcome};
+pub use reports::TaskReport;
 pub use tasks::{Attached, Commented, StatusSet, TaskFilter};
 pub use verify::VerifyReport;
 
@@ -81,6 +86,8 @@ pub struct PortalOptions {
     pub signing_key: ed25519_dalek::SigningKey,
     /// Delay between switching the network on and cross-portal tasks (R15).
     pub activation_delay_ms: i64,
+    /// The domain of task addresses and reply addresses (R18, R22).
+    pub mail_domain: String,
 }
 
 impl Portal {

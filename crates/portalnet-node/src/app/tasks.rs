@@ -271,6 +271,15 @@ impl Portal {
         for p in task.participants() {
             // People of other portals are checked against the directory by the caller
             // (R16); here only that this portal may work across portals at all.
+            if address::is_email(p) {
+                // People without a portal take part by e-mail (R21, R23).
+                if actor.kind == UserKind::Extranet {
+                    return Err(NodeError::Domain(Error::denied(
+                        "extranet users cannot add people by e-mail address",
+                    )));
+                }
+                continue;
+            }
             let (login, portal) = address::split(p);
             if portal.is_some_and(|portal| portal != me) {
                 if actor.kind == UserKind::Extranet {

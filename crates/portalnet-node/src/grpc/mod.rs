@@ -5,6 +5,7 @@
 mod echo;
 mod groups;
 mod invites;
+mod mail;
 mod network;
 mod portal;
 mod tasks;
@@ -13,6 +14,7 @@ mod users;
 pub use echo::EchoSvc;
 pub use groups::GroupSvc;
 pub use invites::InvitationSvc;
+pub use mail::MailSvc;
 pub use network::NetworkSvc;
 pub use portal::{PortalSvc, ReportSvc};
 pub use tasks::TaskSvc;
@@ -34,6 +36,9 @@ pub struct State {
     pub activation_delay_ms: i64,
     /// Replication with other portals, when the portal is linked to a directory.
     pub replicator: Option<std::sync::Arc<crate::replication::Replicator>>,
+    /// Inbound mail listeners, when configured (shown by `portal info`).
+    pub lmtp_addr: Option<std::net::SocketAddr>,
+    pub smtp_addr: Option<std::net::SocketAddr>,
 }
 
 impl State {

@@ -23,6 +23,14 @@ impl PortalService for PortalSvc {
             user_count: u32::try_from(self.0.portal.tables.users.len()).unwrap_or(u32::MAX),
             max_file_bytes: s.limits.max_file_bytes,
             web_url: self.0.portal.options.web_url.clone(),
+            lmtp_listen: self.0.lmtp_addr.map(|a| a.to_string()).unwrap_or_default(),
+            smtp_listen: self.0.smtp_addr.map(|a| a.to_string()).unwrap_or_default(),
+            task_page_url: if self.0.portal.options.web_url.is_empty() {
+                String::new()
+            } else {
+                format!("{}/t", self.0.portal.options.web_url)
+            },
+            mail_domain: self.0.portal.mail_domain().to_string(),
         }))
     }
 
@@ -93,11 +101,13 @@ impl ReportService for ReportSvc {
         let actor = self.0.actor(&req)?;
         let by_raw = req.get_ref().by;
         let by = report_by(by_raw)?;
-        let (rows, totals) = self.0.portal.task_report(&actor, by)?;
+        let report = self.0.portal.task_report(&actor, by)?;
         Ok(Response::new(pb::TaskReportResponse {
             by: if by_raw == 0 { pb::ReportBy::Responsible as i32 } else { by_raw },
-            rows: rows.iter().map(ToProto::to_proto).collect(),
-            totals: Some(totals.to_proto()),
+            rows: report.rows.iter().map(ToProto::to_proto).collect(),
+            totals: Some(report.totals.to_proto()),
+            with_email_participants: report.with_email_participants,
+            with_extranet_participants: report.with_extranet_participants,
         }))
     }
 }

@@ -1,0 +1,273 @@
+//! Mail that arrives (R18–R20, R22): employees' secret task addresses, and what a
+//! message to one of the portal's addresses does.
+//!
+//! * `task+<token>@<mail domain>` — the owner's secret address: the message
+//!   becomes a task with the owner as creator and responsible (R20), its
+//!   attachments task files, all in one write.
+//! * `reply+<token>@<mail domain>` — an e-mail participant's reply address: the
+//!   reply, quotes and signature cut, becomes their comment (R22), its
+//!   attachments task files when their role may attach (responsible,
+//!   co-executor); an observer's attachments are named in the comment instead.
+//!
+//! A reply whose `From` is not the person the link was issued to is **refused**
+//! (550 5.7.1, so the sender's server tells the sender), never posted as that
+//! person. A message seen before — same recipient, Message-ID and content — does
+//! nothing again and is acknowledged (a retried delivery).
+
+use super::mail_links::{LinkAccess, is_token, mail_token};
+use super::{Portal, actor_of};
+use crate::error::{NodeError, NodeResult};
+use portalnet_core::mail_task;
+use portalnet_core::permissions::{Action, Actor, authorize};
+use portalnet_core::task::{self, Comment, FileMeta, NewTask, Task};
+use portalnet_core::user::UserKind;
+use portalnet_core::{Error, Timestamp};
+use portalnet_inbound::InboundMessage;
+use portalnet_store::WriteTx;
+use portalnet_store::schema::{InboundSeen, MailAddressRecord, blob_key};
+use sha2::{Digest, Sha256};
+
+/// Whom a recipient address reaches.
+#[derive(Debug, Clone)]
+pub enum MailTarget {
+    /// An employee's task address: the login of its owner.
+    NewTask { owner: String },
+    /// An e-mail participant's reply address.
+    Reply(Box<LinkAccess>),
+}
+
+/// What a delivered message did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MailOutcome {
+    Created(Task),
+    Commented(Comment),
+    /// Seen before: the task or comment it made then stands.
+    Duplicate {
+        task: u64,
+    },
+}
+
+impl Portal {
+    /// The actor's secret task address, made on first use (R18).
+    pub fn task_address(&self, actor: &Actor) -> NodeResult<MailAddressRecord> {
+        if let Some(rec) = self.tables.mail_addresses.get(&actor.login)? {
+            return Ok(rec);
+        }
+        self.new_task_address(actor, &actor.login)
+    }
+
+    /// Replaces the task address of `login` (the actor's own, or anyone's for an
+    /// admin); the old token is forgotten in the same write.
+    pub fn reset_task_address(&self, actor: &Actor, login: &str) -> NodeResult<MailAddressRecord> {
+        if login != actor.login && !actor.admin {
+            return Err(NodeError::Domain(Error::denied(
+                "only administrators may reset someone else's task address",
+            )));
+        }
+        self.new_task_address(actor, login)
+    }
+
+    fn new_task_address(&self, actor: &Actor, login: &str) -> NodeResult<MailAddressRecord> {
+        let user = self.user(login)?;
+        if user.kind != UserKind::Employee {
+            return Err(NodeError::Domain(Error::precondition(format!(
+                "`{login}` is an extranet user: only employees have a task address (R18)"
+            ))));
+        }
+        if !user.is_active() {
+            return Err(NodeError::Domain(Error::precondition(format!("`{login}` is dismissed"))));
+        }
+        let _ = actor;
+        let now = self.now();
+        let t = &self.tables;
+        self.write(|tx| {
+            if let Some(old) = t.mail_addresses.tx_get(tx, &login.to_string())? {
+                t.mail_address_tokens.tx_remove(tx, &old.token);
+            }
+            let rec = MailAddressRecord { login: login.to_string(), token: mail_token(), created_at: now };
+            t.mail_addresses.tx_put(tx, &rec.login, &rec)?;
+            t.mail_address_tokens.tx_put(tx, &rec.token, &rec.login)?;
+            Ok(rec)
+        })
+    }
+
+    /// `task+<token>@<mail domain>`
+    pub fn task_address_string(&self, rec: &MailAddressRecord) -> String {
+        format!("task+{}@{}", rec.token, self.mail_domain())
+    }
+
+    /// Whom `rcpt` reaches; an error says why it reaches no one (asked at RCPT).
+    pub fn mail_target(&self, rcpt: &str) -> NodeResult<MailTarget> {
+        let unknown = || {
+            NodeError::Domain(Error::not_found(format!(
+                "no such address here: {rcpt} (a task address that was reset no longer works)"
+            )))
+        };
+        let rcpt = rcpt.trim().trim_start_matches('<').trim_end_matches('>');
+        let (local, domain) = rcpt.rsplit_once('@').ok_or_else(unknown)?;
+        if !domain.eq_ignore_ascii_case(self.mail_domain()) {
+            return Err(unknown());
+        }
+        let local = local.to_ascii_lowercase();
+        let (kind, token) = local.split_once('+').ok_or_else(unknown)?;
+        if !is_token(token) {
+            return Err(unknown());
+        }
+        match kind {
+            "task" => {
+                let owner = self.tables.mail_address_tokens.get(&token.to_string())?.ok_or_else(unknown)?;
+                let user = self.user(&owner)?;
+                if !user.is_active() {
+                    return Err(NodeError::Domain(Error::precondition(format!(
+                        "the owner of {rcpt} no longer works here"
+                    ))));
+                }
+                Ok(MailTarget::NewTask { owner })
+            }
+            "reply" => Ok(MailTarget::Reply(Box::new(self.link_access(token)?))),
+            _ => Err(unknown()),
+        }
+    }
+
+    /// Makes the task a message to `owner`'s task address asks for (R19, R20).
+    pub fn task_from_mail(&self, owner: &str, rcpt: &str, msg: &InboundMessage) -> NodeResult<MailOutcome> {
+        let user = self.user(owner)?;
+        let actor = actor_of(&user);
+        let limits = self.limits().clone();
+        let new = NewTask {
+            title: mail_task::title(&msg.subject, &limits),
+            description: mail_task::description(&msg.text, &limits),
+            responsible: None,
+            accomplices: vec![],
+            observers: vec![],
+            deadline: None,
+            group: None,
+        }
+        .validate(&limits)?;
+        let now = self.now();
+        let seen_key = seen_key(rcpt, msg);
+        self.write(|tx| {
+            if let Some(seen) = self.tables.inbound_seen.tx_get(tx, &seen_key)? {
+                return Ok(MailOutcome::Duplicate { task: seen.task });
+            }
+            let id = tx.next_id("task")?;
+            let (mut task, change) = new.into_task(id, &actor.login, now);
+            self.record(tx, &task, &actor.login, change, super::events::Extra::default(), now)?;
+            for (i, a) in msg.attachments.iter().enumerate() {
+                self.attach_from_mail(tx, &mut task, &actor, i, a, now)?;
+            }
+            self.tables.inbound_seen.tx_put(tx, &seen_key, &InboundSeen { task: id, at: now })?;
+            Ok(MailOutcome::Created(task))
+        })
+    }
+
+    /// Posts a reply as the comment of the link's e-mail participant (R22).
+    pub fn comment_from_mail(
+        &self,
+        access: &LinkAccess,
+        rcpt: &str,
+        msg: &InboundMessage,
+    ) -> NodeResult<MailOutcome> {
+        let owner = portalnet_core::address::email_of(&access.link.participant).unwrap_or_default();
+        let from = msg.from.as_deref().unwrap_or_default();
+        if !from.eq_ignore_ascii_case(owner) {
+            return Err(NodeError::Domain(Error::denied(format!(
+                "this reply address belongs to another recipient; reply from the address the notification \
+                 was sent to ({from} is not it)"
+            ))));
+        }
+        let actor = access.actor();
+        let limits = self.limits().clone();
+        let stripped = portalnet_inbound::strip_reply(&msg.text);
+        let now = self.now();
+        let seen_key = seen_key(rcpt, msg);
+        let task_id = access.task.id;
+        self.write(|tx| {
+            if let Some(seen) = self.tables.inbound_seen.tx_get(tx, &seen_key)? {
+                return Ok(MailOutcome::Duplicate { task: seen.task });
+            }
+            let mut task = self.tx_task(tx, task_id)?;
+            let rel = self.relation(&actor, &task)?;
+            let may_attach = authorize(rel, Action::Attach, task.id, task.status).is_ok();
+            let mut text = stripped.clone();
+            if !may_attach && !msg.attachments.is_empty() {
+                let names: Vec<&str> = msg.attachments.iter().map(|a| a.name.as_str()).collect();
+                text.push_str(&format!(
+                    "\n\n[attachments not kept: observers do not add files ({})]",
+                    names.join(", ")
+                ));
+            }
+            if text.trim().is_empty() {
+                if msg.attachments.is_empty() {
+                    return Err(NodeError::Domain(Error::invalid(
+                        "the reply has no text of its own: write above the quoted message",
+                    )));
+                }
+                text = "(attached files)".to_string();
+            }
+            let before = task.clone();
+            let comment_id = tx.next_id("comment")?;
+            let body = mail_task::comment(&text, &limits);
+            let (comment, change) =
+                task::add_comment(&mut task, rel, &actor.login, &body, comment_id, &limits, now)?;
+            self.tables.comments.tx_put(tx, &(task_id, comment_id), &comment)?;
+            let extra =
+                super::events::Extra { before: Some(&before), comment: Some(&comment), ..Default::default() };
+            self.record(tx, &task, &actor.login, change, extra, now)?;
+            if may_attach {
+                for (i, a) in msg.attachments.iter().enumerate() {
+                    self.attach_from_mail(tx, &mut task, &actor, i, a, now)?;
+                }
+            }
+            self.tables.inbound_seen.tx_put(tx, &seen_key, &InboundSeen { task: task_id, at: now })?;
+            Ok(MailOutcome::Commented(comment))
+        })
+    }
+
+    /// One attachment as a task file, recorded as its own change in the caller's write.
+    fn attach_from_mail(
+        &self,
+        tx: &mut WriteTx<'_>,
+        task: &mut Task,
+        actor: &Actor,
+        index: usize,
+        a: &portalnet_inbound::Attachment,
+        now: Timestamp,
+    ) -> NodeResult<()> {
+        let mut limits = self.limits().clone();
+        limits.max_file_bytes = limits.max_file_bytes.max(mail_task::MAX_MAIL_BYTES);
+        let before = task.clone();
+        let rel = self.relation(actor, task)?;
+        let file_id = tx.next_id("file")?;
+        let meta = FileMeta {
+            id: file_id,
+            name: mail_task::file_name(Some(&a.name), index, &limits),
+            content_type: mail_task::content_type(&a.content_type),
+            size: a.bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&a.bytes)),
+            uploaded_by: actor.login.clone(),
+            uploaded_at: now,
+        };
+        let change = task::attach_file(task, rel, meta.clone(), &limits, now)?;
+        tx.insert(&self.tables.file_blobs, &blob_key(task.id, file_id), a.bytes.clone());
+        let extra = super::events::Extra { before: Some(&before), file: Some(&meta), ..Default::default() };
+        self.record(tx, task, &actor.login, change, extra, now)
+    }
+
+    /// Whether `addr` is one of this portal's own sending addresses (mail from
+    /// it is dropped: a loop).
+    pub fn own_mail_addresses(&self) -> Vec<String> {
+        vec![self.options.mail_from.to_ascii_lowercase()]
+    }
+}
+
+/// What makes a delivery "the same message again": recipient, Message-ID and content.
+fn seen_key(rcpt: &str, msg: &InboundMessage) -> String {
+    let mut h = Sha256::new();
+    h.update(rcpt.trim().to_ascii_lowercase().as_bytes());
+    h.update([0]);
+    h.update(msg.message_id.as_deref().unwrap_or_default().as_bytes());
+    h.update([0]);
+    h.update(msg.content_hash);
+    hex::encode(h.finalize())
+}

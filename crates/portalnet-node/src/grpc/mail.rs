@@ -1,0 +1,84 @@
+use super::State;
+use portalnet_proto::v1::{self as pb, mail_service_server::MailService};
+use portalnet_store::schema::{MailAddressRecord, TaskLinkRecord};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// Secret task addresses and e-mail participants' links (R18–R22).
+pub struct MailSvc(pub Arc<State>);
+
+impl MailSvc {
+    fn address(&self, rec: &MailAddressRecord) -> pb::MailAddress {
+        pb::MailAddress {
+            login: rec.login.clone(),
+            address: self.0.portal.task_address_string(rec),
+            created_at_ms: rec.created_at.0,
+        }
+    }
+}
+
+fn link(l: &TaskLinkRecord) -> pb::TaskLink {
+    pb::TaskLink {
+        task_id: l.task,
+        participant: l.participant.clone(),
+        revoked: l.revoked,
+        created_at_ms: l.created_at.0,
+        notices_sent: l.notices_sent,
+    }
+}
+
+#[tonic::async_trait]
+impl MailService for MailSvc {
+    async fn show_address(
+        &self,
+        req: Request<pb::MailAddressRequest>,
+    ) -> Result<Response<pb::MailAddress>, Status> {
+        let actor = self.0.actor(&req)?;
+        let login = req.get_ref().login.trim();
+        if !login.is_empty() && login != actor.login {
+            return Err(Status::permission_denied(
+                "a task address is shown only to its owner; an administrator may reset it (`portalctl mail address reset --login LOGIN`)",
+            ));
+        }
+        let rec = self.0.portal.task_address(&actor)?;
+        self.0.durable().await?;
+        Ok(Response::new(self.address(&rec)))
+    }
+
+    async fn reset_address(
+        &self,
+        req: Request<pb::MailAddressRequest>,
+    ) -> Result<Response<pb::MailAddress>, Status> {
+        let actor = self.0.actor(&req)?;
+        let login = req.get_ref().login.trim();
+        let login = if login.is_empty() { actor.login.clone() } else { login.to_string() };
+        let rec = self.0.portal.reset_task_address(&actor, &login)?;
+        self.0.durable().await?;
+        let mut out = self.address(&rec);
+        if login != actor.login {
+            // The new secret is its owner's: they see it with `mail address show`.
+            out.address = String::new();
+        }
+        Ok(Response::new(out))
+    }
+
+    async fn list_links(
+        &self,
+        req: Request<pb::ListLinksRequest>,
+    ) -> Result<Response<pb::ListLinksResponse>, Status> {
+        let actor = self.0.actor(&req)?;
+        let links = self.0.portal.task_links(&actor, req.get_ref().task_id)?;
+        Ok(Response::new(pb::ListLinksResponse { links: links.iter().map(link).collect() }))
+    }
+
+    async fn revoke_link(
+        &self,
+        req: Request<pb::RevokeLinkRequest>,
+    ) -> Result<Response<pb::TaskLink>, Status> {
+        let actor = self.0.actor(&req)?;
+        let r = req.get_ref();
+        let l = self.0.portal.revoke_link(&actor, r.task_id, &r.address)?;
+        self.0.durable().await?;
+        Ok(Response::new(link(&l)))
+    }
+}

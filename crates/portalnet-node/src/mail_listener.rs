@@ -1,0 +1,79 @@
+//! The node's inbound mail (R18–R22): the LMTP and SMTP listeners of
+//! `portalnet-inbound`, answering for this portal's addresses. Recipients are
+//! checked at RCPT (unknown, reset, revoked or dismissed: 550), each message is
+//! parsed once, automatic mail is accepted and dropped (no loops), and each
+//! recipient's effect is flushed to disk before its `250` goes out.
+
+use crate::app::{MailOutcome, MailTarget, Portal};
+use crate::error::NodeError;
+use portalnet_inbound::{Envelope, MailHandler, Refusal};
+use std::sync::Arc;
+
+pub struct PortalMail {
+    pub portal: Arc<Portal>,
+}
+
+impl MailHandler for PortalMail {
+    fn check_recipient(&self, rcpt: &str) -> Result<(), Refusal> {
+        self.portal.mail_target(rcpt).map(|_| ()).map_err(refusal)
+    }
+
+    fn deliver(&self, envelope: &Envelope, data: &[u8]) -> Vec<Result<(), Refusal>> {
+        let n = envelope.recipients.len();
+        let msg = match portalnet_inbound::parse(data) {
+            Ok(m) => m,
+            Err(e) => {
+                let r = Refusal::permanent(format!("the message cannot be read: {e}"));
+                return vec![Err(r); n];
+            }
+        };
+        let own = self.portal.own_mail_addresses();
+        if let Some(why) = portalnet_inbound::is_automatic(&msg, Some(&envelope.mail_from), &own) {
+            tracing::info!(from = %envelope.mail_from, reason = why, "automatic mail accepted and dropped");
+            return vec![Ok(()); n];
+        }
+        let mut out: Vec<Result<(), Refusal>> = envelope
+            .recipients
+            .iter()
+            .map(|rcpt| {
+                let done = match self.portal.mail_target(rcpt)? {
+                    MailTarget::NewTask { owner } => self.portal.task_from_mail(&owner, rcpt, &msg),
+                    MailTarget::Reply(access) => self.portal.comment_from_mail(&access, rcpt, &msg),
+                };
+                match done? {
+                    MailOutcome::Created(t) => tracing::info!(task = t.id, %rcpt, "task created from e-mail"),
+                    MailOutcome::Commented(c) => {
+                        tracing::info!(task = c.task_id, comment = c.id, "comment from an e-mail reply")
+                    }
+                    MailOutcome::Duplicate { task } => {
+                        tracing::info!(task, %rcpt, "message delivered again; already acted on")
+                    }
+                }
+                Ok(())
+            })
+            .map(|r: Result<(), NodeError>| r.map_err(refusal))
+            .collect();
+        if out.iter().any(Result::is_ok)
+            && let Err(e) = self.portal.tables.db.sync()
+        {
+            tracing::error!(error = %e, "cannot flush received mail");
+            out = vec![Err(Refusal::temporary("storage is failing; try again later")); n];
+        }
+        out
+    }
+}
+
+/// The SMTP answer for why a message cannot be taken.
+fn refusal(e: NodeError) -> Refusal {
+    use portalnet_core::Error as D;
+    match e {
+        NodeError::Domain(D::NotFound(m)) => Refusal::new(550, [5, 1, 1], m),
+        NodeError::Domain(D::PermissionDenied(m)) => Refusal::new(550, [5, 7, 1], m),
+        NodeError::Domain(D::FailedPrecondition(m)) => Refusal::new(550, [5, 2, 1], m),
+        NodeError::Domain(D::InvalidArgument(m) | D::AlreadyExists(m)) => Refusal::new(550, [5, 6, 0], m),
+        other => {
+            tracing::error!(error = %other, "receiving mail");
+            Refusal::temporary("the portal cannot take mail right now; try again later")
+        }
+    }
+}
