@@ -2,7 +2,9 @@
 //! separate `portald` processes — plus authenticated gRPC clients and a way to run
 //! `portalctl`. Every wait has a deadline; nothing sleeps for luck.
 
+pub mod browser;
 pub mod fed;
+pub mod mailnode;
 pub mod procnet;
 pub mod proxy;
 pub mod smtp;

@@ -682,6 +682,7 @@ mod tests {
                 by: pb::ReportBy::Status as i32,
                 rows: vec![row("a", 2), row("b", 3)],
                 totals: None,
+                ..Default::default()
             },
             "status",
         );
@@ -701,6 +702,7 @@ mod tests {
             by: by as i32,
             rows: vec![row("anna", "employee"), row("jan", "extranet")],
             totals: Some(row("total", "employee")),
+            ..Default::default()
         };
         let v = serde_json::to_value(ReportView::from_reply(reply(pb::ReportBy::Responsible), "responsible"))
             .unwrap();

@@ -102,8 +102,13 @@ mod tests {
 
     #[test]
     fn csv_has_header_rows_and_totals_last() {
-        let view =
-            ReportView { by: "group", rows: vec![row("Sales, EU", 2), row("ops", 1)], totals: row("", 3) };
+        let view = ReportView {
+            by: "group",
+            rows: vec![row("Sales, EU", 2), row("ops", 1)],
+            totals: row("", 3),
+            with_email_participants: 0,
+            with_extranet_participants: 0,
+        };
         assert_eq!(
             to_csv(&view),
             "group,total,new,in_progress,awaiting_control,completed,deferred,overdue\n\
@@ -121,6 +126,8 @@ mod tests {
             by: "responsible",
             rows: vec![kinded("anna", "employee", 2), kinded("jan", "extranet", 1)],
             totals: kinded("", "", 3),
+            with_email_participants: 0,
+            with_extranet_participants: 1,
         };
         assert_eq!(
             to_csv(&view),
@@ -147,7 +154,13 @@ mod tests {
 
     #[test]
     fn other_groupings_have_no_kind_column() {
-        let view = ReportView { by: "status", rows: vec![row("new", 2)], totals: row("", 2) };
+        let view = ReportView {
+            by: "status",
+            rows: vec![row("new", 2)],
+            totals: row("", 2),
+            with_email_participants: 0,
+            with_extranet_participants: 0,
+        };
         assert!(to_table(&view).starts_with("STATUS  TOTAL  NEW"));
         assert!(to_csv(&view).starts_with("status,total,new"));
     }

@@ -75,7 +75,7 @@ impl Portal {
             signature: hex::encode(signature),
             file_id: extra.file.map(|f| f.id),
         };
-        self.mail_notices(tx, task, extra.before, actor, &change, extra.comment, now)?;
+        self.mail_notices(tx, task, actor, &change, extra, now)?;
         let entry = HistoryEntry {
             task_id: task.id,
             version: task.version,

@@ -185,12 +185,12 @@ impl Portal {
         &self,
         tx: &mut WriteTx<'_>,
         task: &Task,
-        before: Option<&Task>,
         actor: &str,
         change: &Change,
-        comment: Option<&Comment>,
+        extra: super::events::Extra<'_>,
         now: Timestamp,
     ) -> NodeResult<()> {
+        let (before, comment) = (extra.before, extra.comment);
         let now_in = address::email_participants(task);
         let was_in = before.map(address::email_participants).unwrap_or_default();
         for gone in was_in.iter().filter(|p| !now_in.contains(p)) {
