@@ -36,6 +36,7 @@ impl Portal {
             failed: false,
         };
         self.tables.mail_outbox.tx_put(tx, &id, &entry)?;
+        self.mail_queued.store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 }

@@ -243,7 +243,6 @@ impl Portal {
             self.enqueue_mail(tx, &task_notice(&notice))?;
             link.notices_sent = link.notices_sent.saturating_add(1);
             self.tables.task_links.tx_put(tx, &(task.id, link.id), &link)?;
-            self.mail_wake.notify_one();
         }
         Ok(())
     }

@@ -44,6 +44,10 @@ pub struct Portal {
     pub options: PortalOptions,
     /// Woken after a write that queued e-mail.
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// Set inside a write that queued e-mail; [`Portal::write`] rings `mail_wake`
+    /// after the commit (ringing before it, the mailer could look too early and
+    /// sleep with the message queued).
+    pub(crate) mail_queued: std::sync::atomic::AtomicBool,
     /// Woken after a write that the Network directory must learn of.
     pub directory_wake: Arc<tokio::sync::Notify>,
     /// Portals with new replication outbox entries, and the bell that says so.
@@ -104,6 +108,7 @@ impl Portal {
             settings,
             options,
             mail_wake: Arc::new(tokio::sync::Notify::new()),
+            mail_queued: std::sync::atomic::AtomicBool::new(false),
             directory_wake: Arc::new(tokio::sync::Notify::new()),
             fed: Arc::new(FedSignal::default()),
             replica_changed: Arc::new(tokio::sync::Notify::new()),
@@ -121,6 +126,9 @@ impl Portal {
         f: impl FnOnce(&mut portalnet_store::WriteTx<'_>) -> NodeResult<T>,
     ) -> NodeResult<T> {
         let r = self.tables.db.write(f);
+        if self.mail_queued.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            self.mail_wake.notify_one();
+        }
         self.fed.bell.notify_one();
         self.replica_changed.notify_waiters();
         r

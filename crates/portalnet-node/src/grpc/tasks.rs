@@ -47,6 +47,10 @@ impl TaskSvc {
         if task.is_some_and(|t| t.home.is_some()) {
             return Ok(());
         }
+        // A malformed address is the caller's mistake, whatever the network's state.
+        for a in named {
+            address::participant("participant", a).map_err(crate::error::NodeError::Domain)?;
+        }
         let held: Vec<&str> = task.map(|t| t.participants()).unwrap_or_default();
         let new_people: Vec<String> = named
             .iter()
