@@ -190,6 +190,21 @@ async fn devnet_starts_seeded_portals_and_prints_exports() {
         let node = DevNode { endpoint: endpoint.clone(), dir: tmp.path().join(name) };
         let mine = ctl_json(&node, tok.trim(), &["task", "list"]);
         assert!(!mine.as_array().map(Vec::is_empty).unwrap_or(true), "{mine}");
+        // Devnet turns mail in on (R18–R22): `portal info` shows where, and mail
+        // sent there with swaks becomes a task of the address's owner.
+        let shown = ctl_json(&node, &token, &["portal", "info"]);
+        let smtp = shown["smtp_listen"].as_str().unwrap().to_string();
+        assert!(!shown["lmtp_listen"].as_str().unwrap().is_empty(), "{shown}");
+        assert!(shown["task_page_url"].as_str().unwrap().ends_with("/t"), "{shown}");
+        let addr = ctl_json(&node, tok.trim(), &["mail", "address", "show"])["address"].as_str().unwrap().to_string();
+        let out = std::process::Command::new("swaks")
+            .args(["--server", &smtp, "--from", "client@example.org", "--to", &addr])
+            .args(["--header", "Subject: From the devnet", "--body", "hello"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        let after = ctl_json(&node, tok.trim(), &["task", "list"]);
+        assert!(after.as_array().unwrap().iter().any(|t| t["title"] == "From the devnet"), "{after}");
         // Devnet switched the network on and published everyone (R13, R16).
         let status = ctl_json(&node, &token, &["network", "status"]);
         assert_eq!(status["enabled"], true, "{status}");
