@@ -276,7 +276,8 @@ pub enum TaskCmd {
         title: String,
         #[arg(long, default_value = "")]
         description: String,
-        /// Defaults to the caller
+        /// Defaults to the caller. A login, login@portal, or mailto:name@example.com
+        /// for someone who takes part by e-mail (also for --accomplice, --observer)
         #[arg(long)]
         responsible: Option<String>,
         /// Co-executor (repeatable)
