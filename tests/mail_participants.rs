@@ -151,6 +151,28 @@ async fn email_participants_are_notified_and_reply_by_mail() {
     }
     assert_eq!(comments(&anna, t.id).await.iter().filter(|c| c.text == "Once only").count(), 1);
 
+    // Bottom-posted (Thunderbird style) and Outlook-style replies: only Joe's words stay.
+    for (body, want) in [
+        (
+            "On 24.11.2026 10:00, Alpha wrote:\n> Nad salą 3.\n> Reply to this message\n\nPo kolei: najpierw rynny.",
+            "Po kolei: najpierw rynny.",
+        ),
+        (
+            "Dach gotowy w piątek.\n\n-----Original Message-----\nFrom: Alpha <portal@alpha.test>\nSent: Tuesday\nSubject: Dach\n\nNad salą 3.",
+            "Dach gotowy w piątek.",
+        ),
+    ] {
+        let (code, out) = m
+            .swaks(
+                Via::Smtp,
+                &["--from", JOE, "--to", &joe_first.reply_to, "--header", "Subject: Re", "--body", body],
+            )
+            .await;
+        assert_eq!(code, 0, "{out}");
+        let c = comments(&anna, t.id).await;
+        assert_eq!(c.last().unwrap().text, want, "{c:#?}");
+    }
+
     // A reply from someone else to Joe's address is refused, not posted as Joe.
     let (code, out) = m
         .swaks(
