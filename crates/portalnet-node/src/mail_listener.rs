@@ -32,13 +32,20 @@ impl MailHandler for PortalMail {
             tracing::info!(from = %envelope.mail_from, reason = why, "automatic mail accepted and dropped");
             return vec![Ok(()); n];
         }
+        // The last recipient takes the parsed message itself (attachments move
+        // into storage uncopied); earlier ones get a copy.
+        let mut msg = Some(msg);
         let mut out: Vec<Result<(), Refusal>> = envelope
             .recipients
             .iter()
-            .map(|rcpt| {
-                let done = match self.portal.mail_target(rcpt)? {
-                    MailTarget::NewTask { owner } => self.portal.task_from_mail(&owner, rcpt, &msg),
-                    MailTarget::Reply(access) => self.portal.comment_from_mail(&access, rcpt, &msg),
+            .enumerate()
+            .map(|(i, rcpt)| {
+                let target = self.portal.mail_target(rcpt)?;
+                let m = if i + 1 == n { msg.take() } else { msg.clone() };
+                let m = m.ok_or_else(|| NodeError::Internal("message used up".into()))?;
+                let done = match target {
+                    MailTarget::NewTask { owner } => self.portal.task_from_mail(&owner, rcpt, m),
+                    MailTarget::Reply(access) => self.portal.comment_from_mail(&access, rcpt, m),
                 };
                 match done? {
                     MailOutcome::Created(t) => tracing::info!(task = t.id, %rcpt, "task created from e-mail"),

@@ -130,7 +130,8 @@ impl Portal {
     }
 
     /// Makes the task a message to `owner`'s task address asks for (R19, R20).
-    pub fn task_from_mail(&self, owner: &str, rcpt: &str, msg: &InboundMessage) -> NodeResult<MailOutcome> {
+    /// Takes the message by value: its attachments move into storage, uncopied.
+    pub fn task_from_mail(&self, owner: &str, rcpt: &str, msg: InboundMessage) -> NodeResult<MailOutcome> {
         let user = self.user(owner)?;
         let actor = actor_of(&user);
         let limits = self.limits().clone();
@@ -145,7 +146,7 @@ impl Portal {
         }
         .validate(&limits)?;
         let now = self.now();
-        let seen_key = seen_key(rcpt, msg);
+        let seen_key = seen_key(rcpt, &msg);
         self.write(|tx| {
             if let Some(seen) = self.tables.inbound_seen.tx_get(tx, &seen_key)? {
                 return Ok(MailOutcome::Duplicate { task: seen.task });
@@ -153,7 +154,7 @@ impl Portal {
             let id = tx.next_id("task")?;
             let (mut task, change) = new.into_task(id, &actor.login, now);
             self.record(tx, &task, &actor.login, change, super::events::Extra::default(), now)?;
-            for (i, a) in msg.attachments.iter().enumerate() {
+            for (i, a) in msg.attachments.into_iter().enumerate() {
                 self.attach_from_mail(tx, &mut task, &actor, i, a, now)?;
             }
             self.tables.inbound_seen.tx_put(tx, &seen_key, &InboundSeen { task: id, at: now })?;
@@ -166,7 +167,7 @@ impl Portal {
         &self,
         access: &LinkAccess,
         rcpt: &str,
-        msg: &InboundMessage,
+        msg: InboundMessage,
     ) -> NodeResult<MailOutcome> {
         let owner = portalnet_core::address::email_of(&access.link.participant).unwrap_or_default();
         let from = msg.from.as_deref().unwrap_or_default();
@@ -180,7 +181,7 @@ impl Portal {
         let limits = self.limits().clone();
         let stripped = portalnet_inbound::strip_reply(&msg.text);
         let now = self.now();
-        let seen_key = seen_key(rcpt, msg);
+        let seen_key = seen_key(rcpt, &msg);
         let task_id = access.task.id;
         self.write(|tx| {
             if let Some(seen) = self.tables.inbound_seen.tx_get(tx, &seen_key)? {
@@ -215,7 +216,7 @@ impl Portal {
                 super::events::Extra { before: Some(&before), comment: Some(&comment), ..Default::default() };
             self.record(tx, &task, &actor.login, change, extra, now)?;
             if may_attach {
-                for (i, a) in msg.attachments.iter().enumerate() {
+                for (i, a) in msg.attachments.into_iter().enumerate() {
                     self.attach_from_mail(tx, &mut task, &actor, i, a, now)?;
                 }
             }
@@ -231,7 +232,7 @@ impl Portal {
         task: &mut Task,
         actor: &Actor,
         index: usize,
-        a: &portalnet_inbound::Attachment,
+        a: portalnet_inbound::Attachment,
         now: Timestamp,
     ) -> NodeResult<()> {
         let mut limits = self.limits().clone();
@@ -249,7 +250,7 @@ impl Portal {
             uploaded_at: now,
         };
         let change = task::attach_file(task, rel, meta.clone(), &limits, now)?;
-        tx.insert(&self.tables.file_blobs, &blob_key(task.id, file_id), a.bytes.clone());
+        tx.insert(&self.tables.file_blobs, &blob_key(task.id, file_id), a.bytes);
         let extra = super::events::Extra { before: Some(&before), file: Some(&meta), ..Default::default() };
         self.record(tx, task, &actor.login, change, extra, now)
     }
