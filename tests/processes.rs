@@ -196,7 +196,10 @@ async fn devnet_starts_seeded_portals_and_prints_exports() {
         let smtp = shown["smtp_listen"].as_str().unwrap().to_string();
         assert!(!shown["lmtp_listen"].as_str().unwrap().is_empty(), "{shown}");
         assert!(shown["task_page_url"].as_str().unwrap().ends_with("/t"), "{shown}");
-        let addr = ctl_json(&node, tok.trim(), &["mail", "address", "show"])["address"].as_str().unwrap().to_string();
+        let addr = ctl_json(&node, tok.trim(), &["mail", "address", "show"])["address"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let out = std::process::Command::new("swaks")
             .args(["--server", &smtp, "--from", "client@example.org", "--to", &addr])
             .args(["--header", "Subject: From the devnet", "--body", "hello"])

@@ -55,9 +55,17 @@ async fn task_page_in_chromium() {
         .await
         .unwrap()
         .into_inner();
-    anna.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "Start w poniedziałek".into() }).await.unwrap();
+    anna.tasks
+        .add_comment(pb::AddCommentRequest { task_id: t.id, text: "Start w poniedziałek".into() })
+        .await
+        .unwrap();
     // Another task Joe has nothing to do with, with a file of its own.
-    let other = anna.tasks.create_task(pb::CreateTaskRequest { title: "Tajne".into(), ..Default::default() }).await.unwrap().into_inner();
+    let other = anna
+        .tasks
+        .create_task(pb::CreateTaskRequest { title: "Tajne".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     let secret = anna
         .tasks
         .attach_file(pb::AttachFileRequest {
@@ -106,15 +114,26 @@ async fn task_page_in_chromium() {
     assert!(text.contains(typed), "shown as text:\n{text}");
     assert_eq!(page.eval("typeof window.__xss").await.unwrap(), json!("undefined"), "no script ran");
     assert!(page.dialogs().is_empty());
-    assert_eq!(page.eval("document.querySelectorAll('.comment script, .comment b').length").await.unwrap(), json!(0));
+    assert_eq!(
+        page.eval("document.querySelectorAll('.comment script, .comment b').length").await.unwrap(),
+        json!(0)
+    );
     // …and it is in the portal, by Joe.
-    let comments =
-        anna.tasks.list_comments(pb::ListCommentsRequest { task_id: t.id }).await.unwrap().into_inner().comments;
+    let comments = anna
+        .tasks
+        .list_comments(pb::ListCommentsRequest { task_id: t.id })
+        .await
+        .unwrap()
+        .into_inner()
+        .comments;
     let last = comments.last().unwrap();
     assert_eq!((last.author.as_str(), last.text.as_str()), ("mailto:joe@example.org", typed));
 
     // A comment made in the portal shows on the page.
-    anna.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "Dzięki, Joe".into() }).await.unwrap();
+    anna.tasks
+        .add_comment(pb::AddCommentRequest { task_id: t.id, text: "Dzięki, Joe".into() })
+        .await
+        .unwrap();
     page.goto(&link).await.unwrap();
     assert!(page.text().await.unwrap().contains("Dzięki, Joe"));
 
@@ -138,8 +157,13 @@ async fn task_page_in_chromium() {
     assert!(page.text().await.unwrap().contains("revoked"));
     page.goto(&link).await.unwrap();
     assert_eq!(page.status_of_last_navigation().await, Some(403));
-    let comments =
-        anna.tasks.list_comments(pb::ListCommentsRequest { task_id: t.id }).await.unwrap().into_inner().comments;
+    let comments = anna
+        .tasks
+        .list_comments(pb::ListCommentsRequest { task_id: t.id })
+        .await
+        .unwrap()
+        .into_inner()
+        .comments;
     assert!(comments.iter().all(|c| c.text != "too late"));
     page.wait_for("document.body.innerText.includes('revoked')", Duration::from_secs(5)).await.unwrap();
 }
