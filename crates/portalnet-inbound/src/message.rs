@@ -19,7 +19,7 @@ pub const NO_SUBJECT: &str = "(no subject)";
 pub struct InboundMessage {
     /// `Message-ID` without angle brackets.
     pub message_id: Option<String>,
-    /// The first `From` address, lower case.
+    /// The first `From` address, ASCII letters in lower case (nothing else folded).
     pub from: Option<String>,
     /// Decoded, trimmed; [`NO_SUBJECT`] when missing or blank.
     pub subject: String,
@@ -83,7 +83,9 @@ fn read(msg: &Message<'_>, content_hash: [u8; 32]) -> Result<InboundMessage, Err
         from: msg
             .from()
             .and_then(|from| from.iter().find_map(|addr| addr.address()))
-            .map(|addr| addr.trim().to_lowercase())
+            // ASCII case only: Unicode lowercasing folds look-alikes (the Kelvin
+            // sign U+212A becomes `k`), and this address decides whose reply it is.
+            .map(|addr| addr.trim().to_ascii_lowercase())
             .filter(|addr| !addr.is_empty()),
         subject: subject.to_string(),
         text: body_text(msg),
