@@ -28,6 +28,16 @@ async fn http_get(url: &str) -> (String, Vec<u8>) {
     (status, out[end + 4..].to_vec())
 }
 
+async fn attach(c: &portalnet_tests::Clients, task: u64, name: &str, content: &[u8]) -> pb::FileInfo {
+    let req = pb::AttachFileRequest {
+        task_id: task,
+        name: name.into(),
+        content_type: "text/plain".into(),
+        content: content.to_vec(),
+    };
+    c.clone().tasks.attach_file(req).await.unwrap().into_inner()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_page_in_chromium() {
     let m = MailNode::start("alpha.test", None).await.unwrap();
@@ -44,17 +54,7 @@ async fn task_page_in_chromium() {
         .await
         .unwrap()
         .into_inner();
-    let file = anna
-        .tasks
-        .attach_file(pb::AttachFileRequest {
-            task_id: t.id,
-            name: "kosztorys.txt".into(),
-            content_type: "text/plain".into(),
-            content: b"100 PLN".to_vec(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let file = attach(&anna, t.id, "kosztorys.txt", b"100 PLN").await;
     anna.tasks
         .add_comment(pb::AddCommentRequest { task_id: t.id, text: "Start w poniedziałek".into() })
         .await
@@ -66,17 +66,7 @@ async fn task_page_in_chromium() {
         .await
         .unwrap()
         .into_inner();
-    let secret = anna
-        .tasks
-        .attach_file(pb::AttachFileRequest {
-            task_id: other.id,
-            name: "tajne.txt".into(),
-            content_type: "text/plain".into(),
-            content: b"secret".to_vec(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let secret = attach(&anna, other.id, "tajne.txt", b"secret").await;
 
     let notice = wait_for("Joe's notice", || {
         let sent = messages_to(&m.sent(), JOE);
