@@ -128,6 +128,8 @@ async fn email_participants_are_notified_and_reply_by_mail() {
     assert!(
         olga[1].text.contains("joe@example.org commented") && olga[1].text.contains("Zrobię to jutro rano.")
     );
+    // Joe's own notice would have been queued before Olga's, in the same write.
+    assert_eq!(messages_to(&m.sent(), JOE).len(), 1, "no notice of his own comment");
 
     // The same reply delivered again (identical bytes: a retried delivery) does
     // nothing twice.
