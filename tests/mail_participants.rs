@@ -3,22 +3,12 @@
 //! replies sent back with `swaks` over LMTP, threads, revocation and reports.
 
 use portalnet_proto::v1 as pb;
-use portalnet_tests::mailnode::{MailNode, Sent, Via, messages_to};
+use portalnet_tests::mailnode::{MailNode, Via, messages_to};
 use portalnet_tests::smtp::{CaptureSmtp, free_port};
 use portalnet_tests::{Clients, ctl_json, wait_for};
 
 const JOE: &str = "joe@example.org";
 const OLGA: &str = "olga@example.org";
-
-/// Waits until `n` messages to `to` were written; returns them in order.
-async fn wait_mail(m: &MailNode, to: &str, n: usize) -> Vec<Sent> {
-    wait_for(&format!("{n} message(s) to {to}"), || {
-        let got = messages_to(&m.sent(), to);
-        async move { (got.len() >= n).then_some(got) }
-    })
-    .await
-    .unwrap()
-}
 
 async fn comments(c: &Clients, task: u64) -> Vec<pb::Comment> {
     let mut c = c.clone();
@@ -64,7 +54,7 @@ async fn email_participants_are_notified_and_reply_by_mail() {
     assert!(e.message().contains("mailto:joe@nodot"), "{e:?}");
 
     // R21: each gets one notice, text and HTML, link and a personal reply address.
-    let joe_first = wait_mail(&m, JOE, 1).await.remove(0);
+    let joe_first = m.wait_mail(JOE, 1).await.remove(0);
     assert_eq!(joe_first.subject, "[alpha.test] Dach przecieka <b>pilne</b>");
     assert!(
         joe_first.text.contains("Anna Nowak added you to the task")
@@ -81,7 +71,7 @@ async fn email_participants_are_notified_and_reply_by_mail() {
     assert!(joe_first.reply_to.starts_with("reply+") && joe_first.reply_to.ends_with("@alpha.test"));
     assert_eq!(joe_first.auto_submitted, "auto-generated", "vacation responders stay quiet");
     assert!(joe_first.in_reply_to.is_empty());
-    let olga_first = wait_mail(&m, OLGA, 1).await.remove(0);
+    let olga_first = m.wait_mail(OLGA, 1).await.remove(0);
     assert!(olga_first.text.contains("as observer"));
     assert_ne!(olga_first.reply_to, joe_first.reply_to, "bound to the recipient");
     assert_ne!(olga_first.link(), link);
@@ -124,7 +114,7 @@ async fn email_participants_are_notified_and_reply_by_mail() {
     assert_eq!(after.files[0].name, "zdjęcie dachu.jpg");
     assert_eq!(after.files[0].uploaded_by, format!("mailto:{JOE}"));
     // Olga hears of Joe's comment; Joe is not told of his own.
-    let olga = wait_mail(&m, OLGA, 2).await;
+    let olga = m.wait_mail(OLGA, 2).await;
     assert!(
         olga[1].text.contains("joe@example.org commented") && olga[1].text.contains("Zrobię to jutro rano.")
     );
@@ -235,7 +225,7 @@ async fn email_participants_are_notified_and_reply_by_mail() {
     let deadline = 4_102_444_800_000; // 2100-01-01
     anna.tasks.update_task(pb::UpdateTaskRequest { id: t.id, deadline, ..Default::default() }).await.unwrap();
     anna.tasks.add_comment(pb::AddCommentRequest { task_id: t.id, text: "Dziękuję!".into() }).await.unwrap();
-    let joe = wait_mail(&m, JOE, before + 3).await;
+    let joe = m.wait_mail(JOE, before + 3).await;
     let news = &joe[before..];
     assert!(news[0].text.contains("changed the status from new to in progress"), "{}", news[0].text);
     assert!(news[1].text.contains("changed the deadline from none to 2100-01-01"), "{}", news[1].text);
@@ -282,7 +272,7 @@ async fn email_participants_are_notified_and_reply_by_mail() {
         .add_comment(pb::AddCommentRequest { task_id: t.id, text: "Ostatnia uwaga".into() })
         .await
         .unwrap();
-    wait_mail(&m, OLGA, olga_count + 1).await;
+    m.wait_mail(OLGA, olga_count + 1).await;
     assert_eq!(messages_to(&m.sent(), JOE).len(), joe_count, "revoked: nothing more to Joe");
 
     // Removing Olga from the task revokes her link too.

@@ -5,8 +5,8 @@
 
 use portalnet_proto::v1 as pb;
 use portalnet_tests::browser::Browser;
-use portalnet_tests::mailnode::{MailNode, messages_to};
-use portalnet_tests::{ctl_json, wait_for};
+use portalnet_tests::ctl_json;
+use portalnet_tests::mailnode::MailNode;
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -68,12 +68,7 @@ async fn task_page_in_chromium() {
         .into_inner();
     let secret = attach(&anna, other.id, "tajne.txt", b"secret").await;
 
-    let notice = wait_for("Joe's notice", || {
-        let sent = messages_to(&m.sent(), JOE);
-        async move { sent.into_iter().next() }
-    })
-    .await
-    .unwrap();
+    let notice = m.wait_mail(JOE, 1).await.remove(0);
     let link = notice.link();
 
     let browser = Browser::launch().await.unwrap();

@@ -258,6 +258,14 @@ pub struct Process {
 impl Process {
     /// `portald init` in `dir` (listening on an ephemeral port), then `run`.
     pub async fn init_and_run(dir: &Path, portal: &str) -> Result<Self> {
+        let mut p = Self::init(dir, portal)?;
+        p.run().await?;
+        Ok(p)
+    }
+
+    /// `portald init` in `dir` (listening on an ephemeral port), not yet running:
+    /// the caller may edit `portald.toml` first.
+    pub fn init(dir: &Path, portal: &str) -> Result<Self> {
         let out = Command::new(bin("portald"))
             .args(["init", "--dir"])
             .arg(dir)
@@ -266,14 +274,12 @@ impl Process {
         if !out.status.success() {
             bail!("portald init failed: {}", String::from_utf8_lossy(&out.stderr));
         }
-        let mut p = Self {
+        Ok(Self {
             dir: dir.to_path_buf(),
             child: None,
             endpoint: String::new(),
             log: dir.join("portald.log"),
-        };
-        p.run().await?;
-        Ok(p)
+        })
     }
 
     /// Starts `portald run` and waits until it answers health checks over TLS.

@@ -4,11 +4,10 @@
 //! its outgoing mail lands in.
 
 use crate::smtp::free_port;
-use crate::{Clients, Node, Process, bin, new_user};
-use anyhow::{Result, bail};
+use crate::{Clients, Node, Process, new_user, wait_for};
+use anyhow::Result;
 use portalnet_proto::v1 as pb;
 use std::path::PathBuf;
-use std::process::Command;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub struct MailNode {
@@ -30,22 +29,13 @@ impl MailNode {
     pub async fn start(portal: &str, relay: Option<u16>) -> Result<Self> {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().join(portal);
-        let out = Command::new(bin("portald"))
-            .args(["init", "--dir"])
-            .arg(&dir)
-            .args(["--portal", portal, "--listen", "127.0.0.1:0"])
-            .output()?;
-        if !out.status.success() {
-            bail!("portald init failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
+        let mut node = Process::init(&dir, portal)?;
         let (lmtp, smtp) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port()));
         let mut cfg = portalnet_node::config::NodeConfig::load(&dir)?;
         cfg.mail.lmtp_listen = Some(lmtp.parse()?);
         cfg.mail.smtp_listen = Some(smtp.parse()?);
         cfg.mail.smtp_relay = relay.map(|p| format!("127.0.0.1:{p}"));
         cfg.save(&dir)?;
-        let mut node =
-            Process { dir: dir.clone(), child: None, endpoint: String::new(), log: dir.join("portald.log") };
         node.run().await?;
         Ok(Self { node, lmtp, smtp, _tmp: tmp })
     }
@@ -109,6 +99,16 @@ impl MailNode {
             String::from_utf8_lossy(&out).into_owned()
         };
         tokio::time::timeout(crate::DEADLINE, talk).await.expect("raw session ended in time")
+    }
+
+    /// Waits until `n` messages to `to` were written; returns them in order.
+    pub async fn wait_mail(&self, to: &str, n: usize) -> Vec<Sent> {
+        wait_for(&format!("{n} message(s) to {to}"), || {
+            let got = messages_to(&self.sent(), to);
+            async move { (got.len() >= n).then_some(got) }
+        })
+        .await
+        .expect("mail written in time")
     }
 
     /// Where outgoing mail is written without a relay.

@@ -42,10 +42,14 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     (status, Html(html)).into_response()
 }
 
-fn error_page(e: NodeError) -> Response {
+/// The HTTP status and the words a page shows for an error; internal details go to
+/// the log only. Shared by every page.
+pub(crate) fn status_and_message(e: NodeError) -> (StatusCode, String) {
+    use portalnet_core::Error as D;
     let status = match &e {
-        NodeError::Domain(portalnet_core::Error::NotFound(_)) => StatusCode::NOT_FOUND,
-        NodeError::Domain(portalnet_core::Error::InvalidArgument(_)) => StatusCode::BAD_REQUEST,
+        NodeError::Domain(D::NotFound(_)) => StatusCode::NOT_FOUND,
+        NodeError::Domain(D::PermissionDenied(_)) => StatusCode::FORBIDDEN,
+        NodeError::Domain(D::InvalidArgument(_)) => StatusCode::BAD_REQUEST,
         NodeError::Domain(_) => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
@@ -56,6 +60,11 @@ fn error_page(e: NodeError) -> Response {
             "internal error; the portal operator can find it in the node's log".into()
         }
     };
+    (status, msg)
+}
+
+fn error_page(e: NodeError) -> Response {
+    let (status, msg) = status_and_message(e);
     page(status, "Invitation", &format!("<p class=\"error\">{}</p>", esc(&msg)))
 }
 

@@ -10,7 +10,6 @@ use crate::grpc::State;
 use axum::extract::{Form, Path, State as Ax};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use portalnet_core::Error;
 use portalnet_mail::escape_html as esc;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -39,20 +38,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 fn error_page(e: NodeError) -> Response {
-    let status = match &e {
-        NodeError::Domain(Error::NotFound(_)) => StatusCode::NOT_FOUND,
-        NodeError::Domain(Error::PermissionDenied(_)) => StatusCode::FORBIDDEN,
-        NodeError::Domain(Error::InvalidArgument(_)) => StatusCode::BAD_REQUEST,
-        NodeError::Domain(_) => StatusCode::CONFLICT,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    let msg = match e {
-        NodeError::Domain(d) => d.to_string(),
-        other => {
-            tracing::error!(error = %other, "task page");
-            "internal error; the portal operator can find it in the node's log".into()
-        }
-    };
+    let (status, msg) = crate::web::status_and_message(e);
     page(status, "Task", &format!("<h1>Task</h1><p class=\"error\" id=\"error\">{}</p>", esc(&msg)))
 }
 

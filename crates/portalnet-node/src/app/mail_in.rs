@@ -53,7 +53,7 @@ impl Portal {
         if let Some(rec) = self.tables.mail_addresses.get(&actor.login)? {
             return Ok(rec);
         }
-        self.new_task_address(actor, &actor.login)
+        self.new_task_address(&actor.login)
     }
 
     /// Replaces the task address of `login` (the actor's own, or anyone's for an
@@ -64,10 +64,10 @@ impl Portal {
                 "only administrators may reset someone else's task address",
             )));
         }
-        self.new_task_address(actor, login)
+        self.new_task_address(login)
     }
 
-    fn new_task_address(&self, actor: &Actor, login: &str) -> NodeResult<MailAddressRecord> {
+    fn new_task_address(&self, login: &str) -> NodeResult<MailAddressRecord> {
         let user = self.user(login)?;
         if user.kind != UserKind::Employee {
             return Err(NodeError::Domain(Error::precondition(format!(
@@ -77,7 +77,6 @@ impl Portal {
         if !user.is_active() {
             return Err(NodeError::Domain(Error::precondition(format!("`{login}` is dismissed"))));
         }
-        let _ = actor;
         let now = self.now();
         let t = &self.tables;
         self.write(|tx| {

@@ -74,13 +74,16 @@ impl Portal {
         format!("reply+{token}@{}", self.mail_domain())
     }
 
+    /// Where task pages live (`<web url>/t`), or empty when the portal serves no
+    /// web pages.
+    pub fn task_page_base(&self) -> String {
+        if self.options.web_url.is_empty() { String::new() } else { format!("{}/t", self.options.web_url) }
+    }
+
     /// The task page of a link, or empty when the portal serves no web pages.
     pub fn page_url(&self, token: &str) -> String {
-        if self.options.web_url.is_empty() {
-            String::new()
-        } else {
-            format!("{}/t/{token}", self.options.web_url)
-        }
+        let base = self.task_page_base();
+        if base.is_empty() { base } else { format!("{base}/{token}") }
     }
 
     /// The link `token` opens, if it is live: not revoked, its task still here and

@@ -19,33 +19,33 @@ impl Portal {
                 .unwrap_or_else(|| format!("group {id}"))
         };
         let (mut rows, totals) = task_report(&tasks, by, self.now(), name);
-        let mut extranet_people = std::collections::BTreeMap::new();
-        let mut is_extranet = |login: &str| -> NodeResult<bool> {
-            if let Some(k) = extranet_people.get(login) {
+        // The kind of each local person, looked up once per report.
+        let mut kinds: std::collections::BTreeMap<String, Option<UserKind>> = Default::default();
+        let mut kind_of = |p: &str| -> NodeResult<Option<UserKind>> {
+            if address::is_email(p) || address::split(p).1.is_some() {
+                return Ok(None);
+            }
+            if let Some(k) = kinds.get(p) {
                 return Ok(*k);
             }
-            let k = self.tables.users.get(&login.to_string())?.is_some_and(|u| u.kind == UserKind::Extranet);
-            extranet_people.insert(login.to_string(), k);
+            let k = self.tables.users.get(&p.to_string())?.map(|u| u.kind);
+            kinds.insert(p.to_string(), k);
             Ok(k)
         };
         let (mut with_email, mut with_extranet) = (0u32, 0u32);
         for t in &tasks {
-            if !address::email_participants(t).is_empty() {
-                with_email += 1;
-            }
-            let mut ext = false;
+            with_email += u32::from(!address::email_participants(t).is_empty());
             for p in t.participants() {
-                ext = ext || (!p.contains(['@', ':']) && is_extranet(p)?);
+                if kind_of(p)? == Some(UserKind::Extranet) {
+                    with_extranet += 1;
+                    break;
+                }
             }
-            with_extranet += u32::from(ext);
         }
         if by == ReportBy::Responsible {
             for r in &mut rows {
-                if address::is_email(&r.key) {
-                    r.kind = "e-mail".into();
-                    continue;
-                }
-                r.kind = match self.tables.users.get(&r.key)?.map(|u| u.kind) {
+                r.kind = match kind_of(&r.key)? {
+                    _ if address::is_email(&r.key) => "e-mail".into(),
                     Some(UserKind::Extranet) => "extranet".into(),
                     Some(UserKind::Employee) => "employee".into(),
                     None => String::new(),

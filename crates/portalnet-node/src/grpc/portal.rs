@@ -25,11 +25,7 @@ impl PortalService for PortalSvc {
             web_url: self.0.portal.options.web_url.clone(),
             lmtp_listen: self.0.lmtp_addr.map(|a| a.to_string()).unwrap_or_default(),
             smtp_listen: self.0.smtp_addr.map(|a| a.to_string()).unwrap_or_default(),
-            task_page_url: if self.0.portal.options.web_url.is_empty() {
-                String::new()
-            } else {
-                format!("{}/t", self.0.portal.options.web_url)
-            },
+            task_page_url: self.0.portal.task_page_base(),
             mail_domain: self.0.portal.mail_domain().to_string(),
         }))
     }
