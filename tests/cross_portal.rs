@@ -340,3 +340,118 @@ async fn ten_thousand_pending_for_one_destination_all_arrive() {
     .await
     .unwrap();
 }
+
+/// Issue 11, Found 7 (a kill campaign): in each round the home is paused
+/// (SIGSTOP) while beta and gamma comment (each acknowledged, pending), the
+/// directory is killed (SIGKILL), and the home resumed: it must apply every
+/// proposal from what it knows of its peers, never refuse one because the
+/// directory could not be asked. In alternate rounds the directory stays down
+/// through the next round. At the end every acknowledged comment is present
+/// exactly once on every portal, none pending or refused, and the heads are equal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_killed_while_proposals_are_in_flight_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
+    let a = portal(tmp.path(), &d, ALPHA).await;
+    let b = portal(tmp.path(), &d, BETA).await;
+    let c = portal(tmp.path(), &d, GAMMA).await;
+    let (mut ua, mut ub, mut uc) =
+        (a.user().await.unwrap(), b.user().await.unwrap(), c.user().await.unwrap());
+    findable(&ua, &b.address).await.unwrap();
+    findable(&ua, &c.address).await.unwrap();
+    let t = ua.tasks.create_task(create("Campaign", &b.address, &[&c.address])).await.unwrap().into_inner();
+    let (on_b, on_c) = (replica(&ub, "alpha.test", t.id).await, replica(&uc, "alpha.test", t.id).await);
+
+    let rounds = 4;
+    let mut written = Vec::new();
+    for round in 0..rounds {
+        a.p.pause().unwrap();
+        for (cl, id, who) in [(&mut ub, on_b, "beta"), (&mut uc, on_c, "gamma")] {
+            let text = format!("{who} in round {round}");
+            let r = cl.tasks.add_comment(pb::AddCommentRequest { task_id: id, text: text.clone() }).await;
+            assert!(r.unwrap().into_inner().pending, "the home is paused: the comment waits");
+            written.push(text);
+        }
+        d.kill();
+        a.p.resume().unwrap();
+        let n = written.len() as u32;
+        portalnet_tests::fed::task_where(&ua, t.id, "the home applied the round", |t| t.comment_count == n)
+            .await
+            .unwrap();
+        if round % 2 == 1 {
+            d.run().await.unwrap();
+        }
+    }
+    written.sort();
+    let n = written.len() as u32;
+    for (cl, id) in [(&ua, t.id), (&ub, on_b), (&uc, on_c)] {
+        let done = |t: &pb::Task| t.comment_count == n && t.pending.is_empty();
+        portalnet_tests::fed::task_where(cl, id, "every comment applied", done).await.unwrap();
+        let mut cl = cl.clone();
+        let list = cl.tasks.list_comments(pb::ListCommentsRequest { task_id: id }).await.unwrap();
+        let mut texts: Vec<String> = list.into_inner().comments.into_iter().map(|c| c.text).collect();
+        texts.sort();
+        assert_eq!(texts, written, "each acknowledged comment exactly once");
+    }
+    let home = head(&ua, t.id).await;
+    assert_eq!(home.events, 1 + u64::from(n));
+    assert_eq!(home.head_hash, head(&ub, on_b).await.head_hash);
+    assert_eq!(home.head_hash, head(&uc, on_c).await.head_hash);
+}
+
+/// Issue 11, Found 9: a replica that comes back after a long outage tells its
+/// peers, and its backlog arrives at once, not at the home's next backoff. The
+/// home's first retry waits at least 48 s (min backoff 60 s, −20 % jitter); the
+/// 100 queued changes must all be at beta well before that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replica_back_after_a_long_outage_gets_its_backlog_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
+    let a = start_portal(tmp.path(), &d, ALPHA.0, ALPHA.1, |cfg| {
+        cfg.replication.min_backoff_ms = 60_000;
+        cfg.replication.max_backoff_secs = 600;
+    })
+    .await
+    .unwrap();
+    let mut b = portal(tmp.path(), &d, BETA).await;
+    let mut ua = a.user().await.unwrap();
+    findable(&ua, &b.address).await.unwrap();
+    let t = ua.tasks.create_task(create("Backlog", &b.address, &[])).await.unwrap().into_inner();
+    replica(&b.user().await.unwrap(), "alpha.test", t.id).await;
+    b.p.kill().unwrap();
+    for i in 0..100 {
+        comment(&mut ua, t.id, format!("c{i}")).await;
+    }
+    // The home has failed to deliver and now waits out its backoff.
+    let admin = a.admin().await.unwrap();
+    wait_for("alpha backing off from beta", || {
+        let mut p = admin.portal.clone();
+        async move {
+            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            rows.into_iter()
+                .find(|r| r.portal_id == "beta.test" && r.failed_attempts >= 1 && r.next_attempt_at > 0)
+        }
+    })
+    .await
+    .unwrap();
+
+    let back = std::time::Instant::now();
+    b.p.run().await.unwrap();
+    let ub = b.user().await.unwrap();
+    let on_b = replica(&ub, "alpha.test", t.id).await;
+    at_version(&ub, on_b, 101).await;
+    let took = back.elapsed();
+    assert!(took < std::time::Duration::from_secs(40), "backlog took {took:?}: it waited for the backoff");
+    assert_complete(&ub, on_b, 101, 100).await;
+    // Found 10: once deliveries succeed again, the outbox no longer shows the old error.
+    let row = wait_for("alpha's outbox clear", || {
+        let mut p = admin.portal.clone();
+        async move {
+            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            rows.into_iter().find(|r| r.portal_id == "beta.test" && r.depth == 0)
+        }
+    })
+    .await
+    .unwrap();
+    assert!(row.last_error.is_empty() && row.failed_attempts == 0, "{row:?}");
+}

@@ -281,3 +281,51 @@ async fn joining_gets_the_history_leaving_gets_a_final_event() {
         f.members[0].admin.portal.clone().outbox(pb::OutboxRequest {}).await.unwrap().into_inner().rows;
     assert!(rows.iter().all(|r| r.portal_id != "gamma.test" || r.depth == 0), "{rows:?}");
 }
+
+/// Issue 11, Found 7 and 8 (DESIGN: a directory outage does not stop work between
+/// portals that already know each other): with the directory stopped and both
+/// portals restarted (nothing left in memory, only what they stored), a comment
+/// made on beta is applied at alpha (never refused as "cannot be checked"), and a
+/// status change on alpha reaches beta. What truly needs the directory (a portal
+/// alpha never worked with) is refused as temporary: Unavailable, "try again later".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn known_peers_work_on_while_the_directory_is_down() {
+    let Fed { clock: _clock, dir, mut members } = three().await;
+    let t = members[0]
+        .user
+        .tasks
+        .clone()
+        .create_task(create("Through the outage", "jan@beta.test", &[]))
+        .await
+        .unwrap()
+        .into_inner();
+    let on_b = replica_id(&members[1].user, "alpha.test", t.id).await.unwrap();
+    dir.handle.stop().await.unwrap();
+    for m in &mut members[..2] {
+        m.node.restart_in_place().await.unwrap();
+    }
+    let ua = members[0].node.clients(&members[0].token).await.unwrap();
+    let ub = members[1].node.clients(&members[1].token).await.unwrap();
+
+    let text = "Written while the directory is away".to_string();
+    ub.tasks.clone().add_comment(pb::AddCommentRequest { task_id: on_b, text }).await.unwrap();
+    task_where(&ua, t.id, "alpha applied beta's comment", |t| t.comment_count == 1).await.unwrap();
+    task_where(&ub, on_b, "beta holds it applied", |t| t.comment_count == 1 && t.pending.is_empty())
+        .await
+        .unwrap();
+
+    let req = pb::SetStatusRequest { id: t.id, status: pb::TaskStatus::InProgress as i32 };
+    ua.tasks.clone().set_status(req).await.unwrap();
+    task_where(&ub, on_b, "the status reached beta", |t| t.status == pb::TaskStatus::InProgress as i32)
+        .await
+        .unwrap();
+
+    let r = ua.tasks.clone().create_task(create("Needs the directory", "olga@gamma.test", &[])).await;
+    let (code, msg) = refusal(r);
+    assert_eq!(code, Code::Unavailable, "{msg}");
+    assert!(msg.contains("gamma.test") && msg.contains("try again later"), "{msg}");
+
+    let (va, vb) = (verify(&ua, t.id).await.unwrap(), verify(&ub, on_b).await.unwrap());
+    assert!(va.ok && vb.ok && va.events == 3, "{va:?} {vb:?}");
+    assert_eq!(va.head_hash, vb.head_hash);
+}

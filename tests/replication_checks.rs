@@ -12,7 +12,8 @@ use portalnet_federation::Signer;
 use portalnet_federation::chain::{event_hash, sign_event};
 use portalnet_node::network::method;
 use portalnet_proto::v1::{self as pb, deliver_item::Kind, item_result::Outcome, proposal::Op};
-use portalnet_tests::fed::{DAY, Fed, Member, fed, replica_id, task_where, verify};
+use portalnet_tests::extranet::extranet_user;
+use portalnet_tests::fed::{DAY, Fed, Member, add_person, fed, replica_id, task_where, verify};
 use portalnet_tests::{Clients, Node, refusal, wait_for};
 use std::time::Duration;
 use tonic::Code;
@@ -161,14 +162,14 @@ fn assert_rejected(r: &pb::ItemResult, code: Code, needles: &[&str]) {
     }
 }
 
-/// A rogue portal: a fresh key registered with the test directory (no TLS
-/// certificate), its network switched on.
-async fn rogue(f: &Fed) -> Signer {
-    let s = Signer::generate(ROGUE);
+/// A portal of another company, `id`, with a fresh key, registered with the test
+/// directory (no TLS certificate) and its network switched on just now.
+async fn register_portal(f: &Fed, id: &str) -> Signer {
+    let s = Signer::generate(id);
     let mut d = f.dir.client().await.unwrap();
     let dir_id = f.dir.handle.id.clone();
     let reg = pb::RegisterPortal {
-        portal_id: ROGUE.into(),
+        portal_id: id.into(),
         endpoint: "https://127.0.0.1:1".into(),
         public_key: s.verifying_key().to_bytes().to_vec(),
         rotation_signature: vec![],
@@ -178,6 +179,14 @@ async fn rogue(f: &Fed) -> Signer {
     let on = pb::SetNetworkRequest { enabled: true };
     let rec = d.set_network(s.sign(method::SET_NETWORK, &dir_id, f.clock.now(), &on)).await.unwrap();
     assert!(rec.into_inner().network_enabled);
+    s
+}
+
+/// A rogue portal: registered, its network on and past the activation day (R15),
+/// so what it sends is judged item by item.
+async fn rogue(f: &Fed) -> Signer {
+    let s = register_portal(f, ROGUE).await;
+    f.clock.advance(Duration::from_secs(DAY + 1));
     s
 }
 
@@ -310,7 +319,10 @@ async fn proposal_from_a_portal_without_participants_is_refused() {
 /// R17: each item of a batch is judged alone. Beta sends alpha (the home) a valid
 /// comment, a status change the responsible person may not make, and two
 /// malformed items: only the comment applies. Sent again, the comment is
-/// acknowledged with the same version and not applied twice.
+/// acknowledged with the same version and not applied twice. (The test signs
+/// with beta's key proposals beta itself never made: when their event reaches
+/// beta, beta refuses it, because it attributes a comment to jan that jan did not
+/// propose there; a portal believes no one about its own people.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_bad_item_in_a_batch_is_rejected_alone() {
     let f = net(2).await;
@@ -349,10 +361,22 @@ async fn one_bad_item_in_a_batch_is_rejected_alone() {
     assert_eq!(again[2].outcome, Outcome::Rejected as i32);
     assert_eq!(again[3].outcome, Outcome::Rejected as i32);
     assert_eq!(at_home(&a.user, t.id).await, (2, 1), "applied once");
-    // Beta gets the one event like any other.
-    task_where(&b.user, on_b, "beta at v2 with the comment", |t| t.version == 2 && t.comment_count == 1)
-        .await
-        .unwrap();
+    // Beta refuses the event: jan made no such proposal on beta.
+    let row = wait_for("beta's refusal at alpha", || {
+        let mut p = a.admin.portal.clone();
+        async move {
+            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            rows.into_iter().find(|r| r.portal_id == "beta.test" && r.refused == 1)
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        row.last_refusal.contains("jan@beta.test") && row.last_refusal.contains("no such proposal"),
+        "{row:?}"
+    );
+    let held = b.user.tasks.clone().get_task(pb::GetTaskRequest { id: on_b }).await.unwrap().into_inner();
+    assert_eq!((held.version, held.comment_count), (1, 0), "{held:?}");
 }
 
 /// Polls creating `req` on `c` until it is refused with `code` and a message
@@ -483,4 +507,149 @@ async fn event_with_an_unfillable_gap_is_rejected_alone() {
     assert_eq!(res.len(), 2, "{res:?}");
     assert_eq!((res[0].outcome, res[0].version), (Outcome::Applied as i32, 1), "{res:?}");
     assert_rejected(&res[1], Code::FailedPrecondition, &["versions 1..=2"]);
+}
+
+/// Version 1 of a task homed at `home` (id `id`), created by `boss@home`, with
+/// `responsible` and `observers`; the rest as in `v1`.
+fn new_task_of(v1: &EventBody, home: &str, id: u64, responsible: &str, observers: &[String]) -> EventBody {
+    let mut b = v1.clone();
+    let boss = format!("boss@{home}");
+    b.home = home.into();
+    (b.task, b.version, b.state.id, b.state.version) = (id, 1, id, 1);
+    b.state.creator = boss.clone();
+    b.actor = boss;
+    b.state.responsible = responsible.into();
+    b.state.accomplices = Vec::new();
+    b.state.observers = observers.to_vec();
+    b.change = Change::Created { title: b.state.title.clone(), responsible: responsible.into() };
+    (b.comment, b.file, b.proposal) = (None, None, None);
+    b
+}
+
+async fn task_count(c: &Clients) -> usize {
+    c.tasks.clone().list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks.len()
+}
+
+/// Issue 11, Found 1 (R12, R17): a registered, active portal of another company
+/// sends "task created" events naming people of beta. Beta believes nothing it
+/// says about beta's own people: naming beta's extranet user (as responsible or
+/// observer), a dismissed employee, a login nobody has, a login nobody has *yet*,
+/// one of beta's people as the creator, or as the author of a change they never
+/// proposed, is refused item by item and stores nothing. The reason is the same
+/// for an unknown, dismissed or extranet login (a peer learns nothing of who is
+/// here). The newcomer who later takes the unused login sees no task, and the
+/// honest event in the same batch applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_naming_people_the_receiver_does_not_have_are_refused() {
+    let h = held().await;
+    let b = &h.f.members[1];
+    let guest = extranet_user(&b.node, &b.admin, "guest@example.org", "Gość Zewnętrzny").await.unwrap();
+    let guest_addr = format!("{}@beta.test", guest.user.as_ref().unwrap().login);
+    add_person(&mut b.admin.clone(), "gone", "Gone Away").await.unwrap();
+    b.admin.users.clone().dismiss_user(pb::DismissUserRequest { login: "gone".into() }).await.unwrap();
+    let r = rogue(&h.f).await;
+    let base = h.task + 100;
+    let jan = "jan@beta.test".to_string();
+    let refused_people = [
+        (guest_addr.clone(), vec![]),
+        (jan.clone(), vec![guest_addr.clone()]),
+        ("gone@beta.test".to_string(), vec![]),
+        ("ghost@beta.test".to_string(), vec![]),
+        ("newbie@beta.test".to_string(), vec![]),
+    ];
+    let mut items = Vec::new();
+    for (i, (responsible, observers)) in refused_people.iter().enumerate() {
+        let body = new_task_of(&h.v1, ROGUE, base + i as u64, responsible, observers);
+        items.push(event_item(forge(r.signing_key(), &body, GENESIS)));
+    }
+    let mut as_creator = new_task_of(&h.v1, ROGUE, base + 10, &jan, &[]);
+    as_creator.state.creator = jan.clone();
+    let mut as_author = new_task_of(&h.v1, ROGUE, base + 11, &jan, &[]);
+    as_author.actor = jan.clone();
+    let honest = new_task_of(&h.v1, ROGUE, base + 20, &jan, &[]);
+    for body in [&as_creator, &as_author, &honest] {
+        items.push(event_item(forge(r.signing_key(), body, GENESIS)));
+    }
+
+    let res = deliver(&h.f, b, "beta.test", &r, items).await.unwrap();
+    assert_eq!(res.len(), 8, "{res:?}");
+    let named = [&guest_addr, &guest_addr, "gone@beta.test", "ghost@beta.test", "newbie@beta.test"];
+    let mut reasons = Vec::new();
+    for (item, who) in res.iter().zip(named) {
+        assert_rejected(item, Code::PermissionDenied, &[who, "no active employee of that name"]);
+        // The same words for every login, but for the login and the task number.
+        reasons.push(item.reason.replace(who, "X").replace(|c: char| c.is_ascii_digit(), ""));
+    }
+    assert!(reasons.iter().all(|r| *r == reasons[0]), "one reason for all: {reasons:#?}");
+    assert_rejected(&res[5], Code::PermissionDenied, &["jan@beta.test", "creator"]);
+    assert_rejected(&res[6], Code::PermissionDenied, &["jan@beta.test", "no such proposal"]);
+    assert_eq!((res[7].outcome, res[7].version), (Outcome::Applied as i32, 1), "{res:?}");
+
+    // Stored: alpha's task and the honest one, nothing else.
+    assert_eq!(task_count(&b.admin).await, 2);
+    let guest_c = b.node.clients(&guest.api_token).await.unwrap();
+    assert_eq!(task_count(&guest_c).await, 0, "the extranet user sees nothing (R12)");
+    let newbie = add_person(&mut b.admin.clone(), "newbie", "New Person").await.unwrap();
+    assert_eq!(task_count(&b.node.clients(&newbie).await.unwrap()).await, 0, "no task waited for the login");
+}
+
+/// Issue 11, Found 2 (R15 on receipt): a portal that switched its network on a
+/// moment ago sends a valid new task naming jan. Beta checks the sender's
+/// activation as the directory recorded it, refuses the whole call with
+/// FailedPrecondition naming R15 and stores nothing; the sender keeps it queued,
+/// and once the day has passed the same batch applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_not_yet_active_is_refused_on_receipt() {
+    let h = held().await;
+    let b = &h.f.members[1];
+    let fresh = register_portal(&h.f, "fresh.test").await;
+    let body = new_task_of(&h.v1, "fresh.test", 7, "jan@beta.test", &[]);
+    let items = || vec![event_item(forge(fresh.signing_key(), &body, GENESIS))];
+    let (code, msg) = refusal(deliver(&h.f, b, "beta.test", &fresh, items()).await);
+    assert_eq!(code, Code::FailedPrecondition, "{msg}");
+    assert!(msg.contains("fresh.test") && msg.contains("R15"), "{msg}");
+    beta_unchanged(&h).await;
+
+    h.f.clock.advance(Duration::from_secs(DAY + 1));
+    let res = deliver(&h.f, b, "beta.test", &fresh, items()).await.unwrap();
+    assert_eq!((res[0].outcome, res[0].version), (Outcome::Applied as i32, 1), "{res:?}");
+}
+
+/// Issue 11 (1): a receiver's refusal goes back to the home with its reason: it
+/// shows in the home's `portal outbox` (refused count and last refusal, while the
+/// last error stays empty: beta was reached) and in the task's history there; the
+/// receiver stores nothing. The directory lists a `ghost` for beta that beta never
+/// had, so alpha's own checks pass and only beta can say no.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_event_shows_at_the_home() {
+    let f = net(2).await;
+    let (a, b) = (&f.members[0], &f.members[1]);
+    let ghost = portalnet_directory::Entry {
+        login: "ghost".into(),
+        display_name: "Ghost Writer".into(),
+        position: String::new(),
+        email: "ghost@example.org".into(),
+    };
+    f.dir.handle.directory.publish("beta.test", vec![ghost], vec![], false).unwrap();
+    let t = a.user.tasks.clone().create_task(create("For a ghost", "ghost@beta.test")).await.unwrap();
+    let id = t.into_inner().id;
+    let row = wait_for("alpha's outbox shows beta's refusal", || {
+        let mut p = a.admin.portal.clone();
+        async move {
+            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            rows.into_iter().find(|r| r.portal_id == "beta.test" && r.refused >= 1)
+        }
+    })
+    .await
+    .unwrap();
+    assert!(row.last_refusal.contains("ghost@beta.test"), "{row:?}");
+    assert!(row.last_refusal.contains("no active employee"), "{row:?}");
+    assert!(row.last_error.is_empty(), "beta was reached: {row:?}");
+    assert_eq!(row.depth, 0, "a refused event is not retried: {row:?}");
+    let hist = a.user.tasks.clone().history(pb::HistoryRequest { task_id: id }).await.unwrap().into_inner();
+    assert_eq!(hist.refusals.len(), 1, "{hist:?}");
+    let r = &hist.refusals[0];
+    assert_eq!((r.portal_id.as_str(), r.version), ("beta.test", 1));
+    assert!(r.reason.contains("ghost@beta.test"), "{r:?}");
+    assert_eq!(task_count(&b.admin).await, 0, "beta stored nothing");
 }

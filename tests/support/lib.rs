@@ -3,6 +3,7 @@
 //! `portalctl`. Every wait has a deadline; nothing sleeps for luck.
 
 pub mod browser;
+pub mod extranet;
 pub mod fed;
 pub mod mailnode;
 pub mod procnet;
@@ -212,6 +213,25 @@ impl InProcess {
     }
 
     /// Stops the node (if running) and starts it again on the same data folder.
+    /// Stops and starts the node again on the same address, so peers that know
+    /// it (from the directory, earlier) reach it where they last saw it.
+    pub async fn restart_in_place(&mut self) -> Result<()> {
+        let h = self.handle.take().ok_or_else(|| anyhow!("not running"))?;
+        let addr = h.addr;
+        h.stop().await?;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let h = portalnet_node::start(
+            &self.dir,
+            self.clock.clone(),
+            Some(listener),
+            tokio_util::sync::CancellationToken::new(),
+        )
+        .await?;
+        self.endpoint = h.endpoint.clone();
+        self.handle = Some(h);
+        Ok(())
+    }
+
     pub async fn restart(&mut self) -> Result<()> {
         if let Some(h) = self.handle.take() {
             h.stop().await?;
@@ -316,6 +336,25 @@ impl Process {
         if let Some(mut c) = self.child.take() {
             c.kill()?;
             c.wait()?;
+        }
+        Ok(())
+    }
+
+    /// SIGSTOP: the process holds its sockets but answers nothing until [`Self::resume`].
+    pub fn pause(&self) -> Result<()> {
+        self.signal("-STOP")
+    }
+
+    /// SIGCONT after [`Self::pause`].
+    pub fn resume(&self) -> Result<()> {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, sig: &str) -> Result<()> {
+        let c = self.child.as_ref().ok_or_else(|| anyhow!("not running"))?;
+        let st = Command::new("kill").args([sig, &c.id().to_string()]).status()?;
+        if !st.success() {
+            bail!("kill {sig} failed");
         }
         Ok(())
     }

@@ -12,33 +12,59 @@ pub struct DirProcess {
     pub dir: PathBuf,
     pub endpoint: String,
     pub cert: PathBuf,
-    child: Child,
+    /// A fixed port, so a restarted directory is where the portals know it.
+    listen: String,
+    child: Option<Child>,
 }
 
 impl DirProcess {
     pub async fn start(dir: &Path) -> Result<Self> {
-        let log = std::fs::File::create(dir.with_extension("log"))?;
+        let listen = format!("127.0.0.1:{}", crate::smtp::free_port());
+        let mut d = Self {
+            dir: dir.to_path_buf(),
+            endpoint: String::new(),
+            cert: dir.join("tls/cert.pem"),
+            listen,
+            child: None,
+        };
+        d.run().await?;
+        Ok(d)
+    }
+
+    /// Starts the directory process (again), on the same port and data folder.
+    pub async fn run(&mut self) -> Result<()> {
+        let _ = std::fs::remove_file(self.dir.join("endpoint"));
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(self.dir.with_extension("log"))?;
         let child = Command::new(bin("portald"))
             .args(["directory", "--dir"])
-            .arg(dir)
-            .args(["--id", "directory.test", "--listen", "127.0.0.1:0"])
+            .arg(&self.dir)
+            .args(["--id", "directory.test", "--listen", &self.listen])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()?;
-        let d = dir.to_path_buf();
-        let endpoint = wait_for("the directory's endpoint file", || {
+        self.child = Some(child);
+        let d = self.dir.clone();
+        self.endpoint = wait_for("the directory's endpoint file", || {
             let d = d.clone();
             async move { std::fs::read_to_string(d.join("endpoint")).ok().filter(|s| !s.is_empty()) }
         })
         .await?;
-        Ok(Self { dir: dir.to_path_buf(), endpoint, cert: dir.join("tls/cert.pem"), child })
+        Ok(())
+    }
+
+    /// SIGKILL.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 
 impl Drop for DirProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 

@@ -350,6 +350,21 @@ impl From<pb::HistoryEntry> for HistoryView {
     }
 }
 
+/// A participating portal's refusal of one event, shown in the history as a row
+/// of kind `refused` after the version it refused.
+impl From<pb::DeliveryRefusal> for HistoryView {
+    fn from(r: pb::DeliveryRefusal) -> Self {
+        Self {
+            version: r.version,
+            at: Millis(r.at),
+            actor: r.portal_id.clone(),
+            kind: "refused".into(),
+            summary: format!("portal {} refused this change: {}", r.portal_id, r.reason),
+            hash: String::new(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct VerifyView {
     pub ok: bool,
@@ -376,6 +391,8 @@ pub struct OutboxView {
     pub failed_attempts: u32,
     pub next_attempt_at: Millis,
     pub delivered: u64,
+    pub refused: u64,
+    pub last_refusal: String,
 }
 
 impl From<pb::OutboxRow> for OutboxView {
@@ -390,6 +407,8 @@ impl From<pb::OutboxRow> for OutboxView {
             failed_attempts: r.failed_attempts,
             next_attempt_at: Millis(r.next_attempt_at),
             delivered: r.delivered,
+            refused: r.refused,
+            last_refusal: r.last_refusal,
         }
     }
 }

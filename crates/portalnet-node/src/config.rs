@@ -49,13 +49,15 @@ pub struct ReplicationSection {
     /// never expire; this only bounds how late a returning portal is noticed
     /// (`portalctl portal outbox retry` or any message from it is immediate).
     pub max_backoff_secs: u64,
+    /// The first wait after a failed delivery; it doubles with each failure.
+    pub min_backoff_ms: u64,
     /// Entries per delivery batch.
     pub batch_items: usize,
 }
 
 impl Default for ReplicationSection {
     fn default() -> Self {
-        Self { max_backoff_secs: 300, batch_items: 256 }
+        Self { max_backoff_secs: 300, min_backoff_ms: 500, batch_items: 256 }
     }
 }
 

@@ -28,6 +28,7 @@ pub mod method {
     pub const LOOKUP_ADDRESSES: &str = "/portalnet.v1.Directory/LookupAddresses";
     pub const DELIVER: &str = "/portalnet.v1.Replication/Deliver";
     pub const FETCH_EVENTS: &str = "/portalnet.v1.Replication/FetchEvents";
+    pub const HELLO: &str = "/portalnet.v1.Replication/Hello";
 }
 
 /// The built-in administrator account is not a person: it is never published.

@@ -152,9 +152,15 @@ pub async fn start(
         None => None,
     };
     let replicator = directory.as_ref().map(|d| {
-        let peers = Arc::new(crate::replication::Peers::new(d.clone(), portal.options.activation_delay_ms));
+        let peers = Arc::new(crate::replication::Peers::new(
+            d.clone(),
+            &portal.tables,
+            portal.clock.clone(),
+            portal.options.activation_delay_ms,
+        ));
         let config = crate::replication::ReplicationConfig {
             max_backoff: std::time::Duration::from_secs(config.replication.max_backoff_secs.max(1)),
+            min_backoff: std::time::Duration::from_millis(config.replication.min_backoff_ms.max(1)),
             batch_items: config.replication.batch_items.max(1),
             ..Default::default()
         };

@@ -119,3 +119,36 @@ pub struct ProposalOutcome {
     #[serde(default)]
     pub code: i32,
 }
+
+/// What this portal last learned from the directory about another portal it works
+/// with, kept durably so that work between portals that know each other goes on
+/// while the directory is unreachable (the directory's word wins when it answers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerRecord {
+    pub portal_id: String,
+    pub endpoint: String,
+    /// Hex ed25519 public key, current.
+    pub public_key: String,
+    /// Hex keys the portal used before, oldest first.
+    #[serde(default)]
+    pub previous_keys: Vec<String>,
+    pub network_enabled: bool,
+    /// Unix ms as the directory recorded it; 0 when off.
+    #[serde(default)]
+    pub network_enabled_since: i64,
+    #[serde(default)]
+    pub tls_certificate: String,
+    /// When the directory said so (this portal's clock).
+    pub fetched_at: Timestamp,
+}
+
+/// At a home portal: a destination refused an event of one of its tasks for a rule
+/// of its own. Kept under (local task id, sequence) and shown with the task's
+/// history, so the creator sees which portal refused what and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRefusal {
+    pub portal: String,
+    pub version: u64,
+    pub reason: String,
+    pub at: Timestamp,
+}

@@ -3,7 +3,9 @@
 use crate::codec::Record;
 use crate::db::{Db, Tree};
 use crate::error::StoreError;
-use crate::replication::{OutboxEntry, ProposalOutcome, ProposalRecord, StoredEvent};
+use crate::replication::{
+    DeliveryRefusal, OutboxEntry, PeerRecord, ProposalOutcome, ProposalRecord, StoredEvent,
+};
 use crate::table::Table;
 use portalnet_core::group::Group;
 use portalnet_core::invitation::Invitation;
@@ -46,6 +48,8 @@ record!(MailAddressRecord, "task e-mail address", 1);
 record!(TaskLinkRecord, "task link", 1);
 record!(LinkRef, "task link token", 1);
 record!(InboundSeen, "received message", 1);
+record!(PeerRecord, "known portal", 1);
+record!(DeliveryRefusal, "refused delivery", 1);
 
 /// An employee's secret task address `task+<token>@<mail domain>` (R18). The
 /// token is kept as is: its owner may ask to see the address again.
@@ -154,6 +158,10 @@ pub struct Tables {
     pub task_link_tokens: Table<String, LinkRef>,
     /// SHA-256 (hex) of (recipient, Message-ID, content hash) → what it made.
     pub inbound_seen: Table<String, InboundSeen>,
+    /// portal id → what the directory last said of a portal this one works with.
+    pub peers: Table<String, PeerRecord>,
+    /// (local task, sequence) → a destination's refusal of one of its events.
+    pub delivery_refusals: Table<(u64, u64), DeliveryRefusal>,
 }
 
 impl Record for u64 {
@@ -192,6 +200,8 @@ impl Tables {
             task_links: Table::open(db, "task_links")?,
             task_link_tokens: Table::open(db, "task_link_tokens")?,
             inbound_seen: Table::open(db, "inbound_seen")?,
+            peers: Table::open(db, "peers")?,
+            delivery_refusals: Table::open(db, "delivery_refusals")?,
         })
     }
 

@@ -62,9 +62,18 @@ fn info_block(p: &PortalView) -> String {
 }
 
 fn outbox_table(rows: &[OutboxView]) -> String {
-    let mut t =
-        Table::new(&["PORTAL", "QUEUED", "OLDEST", "DELIVERED", "FAILURES", "NEXT TRY", "LAST ERROR"])
-            .right(&[1, 3, 4]);
+    let mut t = Table::new(&[
+        "PORTAL",
+        "QUEUED",
+        "OLDEST",
+        "DELIVERED",
+        "FAILURES",
+        "NEXT TRY",
+        "LAST ERROR",
+        "REFUSED",
+        "LAST REFUSAL",
+    ])
+    .right(&[1, 3, 4, 7]);
     for r in rows {
         let oldest = if r.depth == 0 { "-".to_string() } else { age(r.oldest_age_ms) };
         let next = if r.next_attempt_at.0 == 0 { "-".to_string() } else { r.next_attempt_at.table() };
@@ -76,6 +85,8 @@ fn outbox_table(rows: &[OutboxView]) -> String {
             r.failed_attempts.to_string(),
             next,
             crate::table::clean(&r.last_error),
+            r.refused.to_string(),
+            crate::table::clean(&r.last_refusal),
         ]);
     }
     if t.is_empty() { "nothing queued for other portals\n".into() } else { t.render() }

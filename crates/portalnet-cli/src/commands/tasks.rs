@@ -130,7 +130,10 @@ pub async fn run(conn: &Conn, cmd: TaskCmd, out: &Output) -> Result<()> {
         }
         TaskCmd::History { id, verify: false } => {
             let history = conn.tasks().history(HistoryRequest { task_id: id }).await?.into_inner();
-            let views: Vec<HistoryView> = history.entries.into_iter().map(HistoryView::from).collect();
+            let mut views: Vec<HistoryView> = history.entries.into_iter().map(HistoryView::from).collect();
+            views.extend(history.refusals.into_iter().map(HistoryView::from));
+            // A refusal follows the version it refused (stable: entries first).
+            views.sort_by_key(|v| v.version);
             out.show(&views, |v| history_table(v))
         }
     }

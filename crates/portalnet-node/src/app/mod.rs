@@ -19,7 +19,7 @@ pub use auth::{actor_of, hash_token, init_portal, new_token};
 pub use invites::{Accepted, Invited};
 pub use mail_in::{MailOutcome, MailTarget};
 pub use mail_links::LinkAccess;
-pub use replica::{InEvent, InItem, InProposal, Outcome};
+pub use replica::{InEvent, InItem, InProposal, Outcome, Refused};
 pub use reports::TaskReport;
 pub use tasks::{Attached, Commented, StatusSet, TaskFilter};
 pub use verify::VerifyReport;

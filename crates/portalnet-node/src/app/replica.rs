@@ -17,7 +17,7 @@ use portalnet_core::task::{self, FileMeta, HistoryEntry, TaskHome, TaskStatus, c
 use portalnet_core::user::UserKind;
 use portalnet_federation::chain::{event_hash, verify_event};
 use portalnet_store::WriteTx;
-use portalnet_store::replication::{ProposalOutcome, ProposalState, StoredEvent};
+use portalnet_store::replication::{DeliveryRefusal, ProposalOutcome, ProposalState, StoredEvent};
 use portalnet_store::schema::{blob_key, proposal_key, replica_key};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -83,6 +83,15 @@ impl Outcome {
             other => Err(other),
         }
     }
+}
+
+/// An event of a task homed here that a destination refused for a rule of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// The local task id.
+    pub task: u64,
+    pub version: u64,
+    pub reason: String,
 }
 
 /// Missing versions `from..=to` of task `task` homed at the batch's origin.
@@ -251,6 +260,9 @@ impl Portal {
             }
         }
         let state = localize_task(&body.state, &me);
+        if let Some(why) = self.claims_about_us(tx, &ev, &body, held.as_ref(), &state)? {
+            return Ok(Outcome::reject(Code::PermissionDenied, format!("{what}: {why}")));
+        }
         let here_now = address::has_participant_of(&state, &me, &me);
         let here_before = held.as_ref().is_some_and(|h| address::has_participant_of(h, &me, &me));
         if !here_now && !here_before && !ev.catch_up {
@@ -317,6 +329,76 @@ impl Portal {
             t.proposals.tx_put(tx, &pid, &p)?;
         }
         Ok(Outcome::Applied { version: ev.version })
+    }
+
+    /// What an event says about this portal's own people, checked against this
+    /// portal's own state: the home speaks for its people, never for ours. Every
+    /// person of ours it newly names must be an active employee (extranet users
+    /// take part only in tasks of their groups here, R12, so they are never named
+    /// from another portal); no person of ours is the task's creator; and a change
+    /// or comment is attributed to a person of ours only when it is the proposal
+    /// that person made here. `Some(why)` refuses the event.
+    ///
+    /// The reason names only what the home itself sent, and says the same for an
+    /// unknown, dismissed or extranet login, so a peer learns nothing of who is here.
+    fn claims_about_us(
+        &self,
+        tx: &WriteTx<'_>,
+        ev: &InEvent,
+        body: &EventBody,
+        held: Option<&task::Task>,
+        state: &task::Task,
+    ) -> NodeResult<Option<String>> {
+        let me = self.portal_id();
+        let ours = |p: &str| !address::is_email(p) && address::split(p).1.is_none();
+        if ours(&state.creator) {
+            return Ok(Some(format!(
+                "it names {}@{me} as the task's creator; a task's creator is a person of its home portal",
+                state.creator
+            )));
+        }
+        let before: Vec<&str> = held.map(|h| h.participants()).unwrap_or_default();
+        for p in state.participants().into_iter().filter(|p| ours(p) && !before.contains(p)) {
+            let fit = self
+                .tables
+                .users
+                .tx_get(tx, &p.to_string())?
+                .is_some_and(|u| u.is_active() && u.kind == UserKind::Employee);
+            if !fit {
+                return Ok(Some(format!(
+                    "{p}@{me} cannot take part in a task of another portal: portal {me} has no active \
+                     employee of that name (R12, R17)"
+                )));
+            }
+        }
+        let actor = localize(&body.actor, me);
+        let authors = std::iter::once(actor.as_str())
+            .chain(body.comment.as_ref().map(|c| c.author.as_str()))
+            .chain(body.file.as_ref().map(|f| f.uploaded_by.as_str()))
+            .map(|a| localize(a, me))
+            .filter(|a| ours(a))
+            .collect::<Vec<_>>();
+        if authors.is_empty() {
+            return Ok(None);
+        }
+        let proposer = body
+            .proposal
+            .as_deref()
+            .and_then(|p| p.strip_prefix(&format!("{me}:")))
+            .and_then(|id| id.parse::<u64>().ok())
+            .map(|id| self.tables.proposals.tx_get(tx, &id))
+            .transpose()?
+            .flatten()
+            .filter(|p| p.home.portal == ev.home && p.home.task == ev.task)
+            .map(|p| p.actor);
+        match proposer {
+            Some(login) if authors.iter().all(|a| *a == login) => Ok(None),
+            _ => Ok(Some(format!(
+                "it attributes a change to {}@{me}, who made no such proposal here; a portal speaks \
+                 only for its own people",
+                authors[0]
+            ))),
+        }
     }
 
     fn apply_proposal(
@@ -428,6 +510,13 @@ impl Portal {
         Ok(task.version)
     }
 
+    /// The refusals destinations sent for events of task `task` (homed here), oldest
+    /// first. The caller has checked that the asker may see the task.
+    pub fn delivery_refusals(&self, task: u64) -> NodeResult<Vec<DeliveryRefusal>> {
+        let rows = self.tables.delivery_refusals.scan_raw(&task.to_be_bytes());
+        rows.map(|kv| kv.map(|(_, r)| r).map_err(NodeError::from)).collect()
+    }
+
     /// Sender side, after a destination answered: removes the delivered outbox
     /// entries and records the home's answer to each proposal, in one write.
     pub fn remove_outbox(
@@ -435,9 +524,21 @@ impl Portal {
         dest: &str,
         seqs: impl Iterator<Item = u64>,
         settled: &[(u64, Outcome)],
+        refused: &[Refused],
     ) -> NodeResult<()> {
         let t = &self.tables;
+        let now = self.now();
         self.write(|tx| {
+            for r in refused {
+                let seq = tx.next_id("delivery_refusal")?;
+                let record = DeliveryRefusal {
+                    portal: dest.to_string(),
+                    version: r.version,
+                    reason: r.reason.clone(),
+                    at: now,
+                };
+                t.delivery_refusals.tx_put(tx, &(r.task, seq), &record)?;
+            }
             for seq in seqs {
                 t.fed_outbox.tx_remove(tx, &(dest.to_string(), seq));
             }

@@ -67,7 +67,7 @@ impl TaskSvc {
         let r = self.0.replicator()?;
         for portal in &portals {
             if let Some(why) = r.peers.blocked(portal, p.now()).await {
-                return Err(Status::failed_precondition(why));
+                return Err(why.into_status());
             }
         }
         r.peers.check_people(&new_people, p.now()).await
@@ -302,7 +302,17 @@ impl TaskService for TaskSvc {
         let entries = self.0.portal.history(&actor, id)?;
         let hashes: std::collections::HashMap<u64, String> =
             self.0.portal.event_hashes(id)?.into_iter().collect();
+        let refusals = self.0.portal.delivery_refusals(id)?;
         Ok(Response::new(pb::HistoryResponse {
+            refusals: refusals
+                .into_iter()
+                .map(|r| pb::DeliveryRefusal {
+                    portal_id: r.portal,
+                    version: r.version,
+                    reason: r.reason,
+                    at: r.at.0,
+                })
+                .collect(),
             entries: entries
                 .iter()
                 .map(|e| pb::HistoryEntry {

@@ -9,7 +9,7 @@
 
 use super::convert::{event_out, outcome_in, proposal_out};
 use super::peers::Peers;
-use crate::app::{Outcome, Portal};
+use crate::app::{Outcome, Portal, Refused};
 use crate::network::method;
 use portalnet_core::Timestamp;
 use portalnet_federation::Signer;
@@ -65,6 +65,9 @@ pub struct PeerStatus {
     pub failures: u32,
     pub next_attempt_at: Option<Timestamp>,
     pub delivered: u64,
+    /// Events the destination refused for a rule of its own.
+    pub refused: u64,
+    pub last_refusal: String,
 }
 
 /// Outbox entries to remove after a delivery (`seqs`), and what is sent: `items`,
@@ -74,6 +77,8 @@ struct Batch {
     seqs: Vec<u64>,
     items: Vec<pb::DeliverItem>,
     proposals: Vec<Option<u64>>,
+    /// For an event: (local task, version).
+    events: Vec<Option<(u64, u64)>>,
 }
 
 struct Worker {
@@ -123,6 +128,7 @@ impl Replicator {
         for dest in self.destinations_with_entries() {
             self.wake(&dest, false);
         }
+        self.announce();
         loop {
             tokio::select! {
                 _ = self.shutdown.cancelled() => break,
@@ -149,6 +155,31 @@ impl Replicator {
             w.force.store(true, Ordering::SeqCst);
         }
         w.bell.notify_one();
+    }
+
+    /// Tells every portal this one knows that it is (back) up, so that what they
+    /// queued for it while it was away is delivered now, not at their next
+    /// backoff. Best effort: a portal that is away itself says hello when it is back.
+    fn announce(self: &Arc<Self>) {
+        let me = self.portal.portal_id().to_string();
+        for dest in self.peers.known_ids().into_iter().filter(|d| *d != me) {
+            let r = self.clone();
+            self.tracker.spawn(async move {
+                let signed = r.signer.sign(method::HELLO, &dest, r.portal.now(), &pb::Hello {});
+                let call = async {
+                    r.peers.client(&dest).await?.hello(signed).await?;
+                    Ok::<(), tonic::Status>(())
+                };
+                tokio::select! {
+                    _ = r.shutdown.cancelled() => {}
+                    res = tokio::time::timeout(Duration::from_secs(15), call) => match res {
+                        Ok(Ok(())) => tracing::debug!(%dest, "told the portal this one is back"),
+                        Ok(Err(s)) => tracing::debug!(%dest, error = %s.message(), "hello not delivered"),
+                        Err(_) => tracing::debug!(%dest, "hello timed out"),
+                    },
+                }
+            });
+        }
     }
 
     /// `portal` just called us: if delivery to it was failing, retry now, looking
@@ -261,7 +292,7 @@ impl Replicator {
         let mut bytes = 0usize;
         for kv in t.fed_outbox.scan_raw(&portal_prefix(dest)) {
             let ((_, seq), entry) = kv.map_err(|e| e.to_string())?;
-            let (kind, proposal) = match entry.item {
+            let (kind, proposal, event) = match entry.item {
                 OutboxItem::Event { task, version, catch_up } => {
                     let Some(e) = t.events.get(&(task, version)).map_err(|e| e.to_string())? else {
                         tracing::error!(
@@ -280,14 +311,14 @@ impl Replicator {
                             .unwrap_or_default(),
                         None => Vec::new(),
                     };
-                    (Kind::Event(event_out(&e, content, catch_up)), None)
+                    (Kind::Event(event_out(&e, content, catch_up)), None, Some((task, version)))
                 }
                 OutboxItem::Proposal { id } => {
                     let Some(p) = t.proposals.get(&id).map_err(|e| e.to_string())? else {
                         batch.seqs.push(seq);
                         continue;
                     };
-                    (Kind::Proposal(proposal_out(&p, me)?), Some(id))
+                    (Kind::Proposal(proposal_out(&p, me)?), Some(id), None)
                 }
             };
             let item = pb::DeliverItem { kind: Some(kind) };
@@ -301,6 +332,7 @@ impl Replicator {
             batch.seqs.push(seq);
             batch.items.push(item);
             batch.proposals.push(proposal);
+            batch.events.push(event);
         }
         Ok(batch)
     }
@@ -310,7 +342,7 @@ impl Replicator {
         self.portal.durable().await.map_err(|e| e.to_string())?;
         let now = self.portal.now();
         self.update(dest, |s| s.last_attempt_at = Some(now));
-        let Batch { seqs, items, proposals } = batch;
+        let Batch { seqs, items, proposals, events } = batch;
         let mut outcomes = Vec::new();
         if !items.is_empty() {
             let n = items.len();
@@ -328,16 +360,20 @@ impl Replicator {
         }
         let mut settled = Vec::new();
         let mut refused = Vec::new();
-        for (proposal, outcome) in proposals.into_iter().zip(outcomes) {
-            match (proposal, outcome) {
-                (Some(pid), o) => settled.push((pid, o)),
-                (None, Outcome::Rejected { reason, .. }) => refused.push(reason),
+        for ((proposal, event), outcome) in proposals.into_iter().zip(events).zip(outcomes) {
+            match (proposal, event, outcome) {
+                (Some(pid), _, o) => settled.push((pid, o)),
+                (None, Some((task, version)), Outcome::Rejected { reason, .. }) => {
+                    refused.push(Refused { task, version, reason })
+                }
                 _ => {}
             }
         }
-        self.portal.remove_outbox(dest, seqs.iter().copied(), &settled).map_err(|e| e.to_string())?;
-        for reason in &refused {
-            tracing::warn!(%dest, %reason, "a replicated event was refused");
+        self.portal
+            .remove_outbox(dest, seqs.iter().copied(), &settled, &refused)
+            .map_err(|e| e.to_string())?;
+        for r in &refused {
+            tracing::warn!(%dest, task = r.task, version = r.version, reason = %r.reason, "a replicated event was refused");
         }
         let done = seqs.len() as u64;
         let now = self.portal.now();
@@ -345,8 +381,11 @@ impl Replicator {
             s.failures = 0;
             s.last_success_at = Some(now);
             s.delivered += done;
+            // The destination was reached: an earlier failure to reach it is over.
+            s.last_error.clear();
+            s.refused += refused.len() as u64;
             if let Some(r) = refused.last() {
-                s.last_error = format!("refused: {r}");
+                s.last_refusal = format!("task {} version {}: {}", r.task, r.version, r.reason);
             }
         });
         Ok(())
@@ -382,6 +421,8 @@ impl Replicator {
                 failed_attempts: s.failures,
                 next_attempt_at: s.next_attempt_at.map_or(0, |t| t.0),
                 delivered: s.delivered,
+                refused: s.refused,
+                last_refusal: s.last_refusal,
             });
         }
         Ok(rows)

@@ -2,7 +2,7 @@
 
 use super::Replicator;
 use super::convert::{event_out, item_in, outcome_out};
-use super::peers::Peers;
+use super::peers::{Blocked, Peers};
 use crate::app::{InItem, Portal};
 use crate::error::sign_status;
 use crate::network::method;
@@ -51,6 +51,21 @@ impl ReplicationSvc {
         Ok((origin, msg, rec))
     }
 
+    /// R13–R15 about the sender, on the receiving side, as the directory recorded
+    /// them (not as the sender claims): work from a portal whose network is off or
+    /// not yet active is refused whole and stays queued at the sender; when that
+    /// cannot be checked, the sender is told to try again later.
+    async fn sender_active(&self, origin: &str) -> Result<(), Status> {
+        match self.replicator.peers.blocked(origin, self.portal().now()).await {
+            None => Ok(()),
+            Some(Blocked::Rule(why)) => Err(Status::failed_precondition(format!(
+                "{why}; portal {} takes no cross-portal work from it until then",
+                self.portal().portal_id()
+            ))),
+            Some(Blocked::Unknown(why)) => Err(Status::unavailable(why)),
+        }
+    }
+
     /// R13–R15 on the receiving side: this portal takes cross-portal work only
     /// while its own network communication is on and active.
     fn accepting(&self) -> Result<(), Status> {
@@ -68,6 +83,7 @@ impl Replication for ReplicationSvc {
     async fn deliver(&self, req: Request<pb::Signed>) -> Result<Response<pb::DeliverResult>, Status> {
         let (origin, batch, rec) = self.open::<pb::DeliverBatch>(req.get_ref(), method::DELIVER).await?;
         self.accepting()?;
+        self.sender_active(&origin).await?;
         let portal = self.portal().clone();
         let n = batch.items.len();
         let items: Vec<(Option<usize>, InItem)> =
@@ -109,14 +125,20 @@ impl Replication for ReplicationSvc {
 
         let items = crate::app::replica::with_fetched(items, fetched);
 
-        // R14 for proposals: every portal of the task must still be active.
+        // R14 for proposals: every portal of the task must still be active. A
+        // portal that cannot be checked now fails the whole batch as temporary:
+        // the sender retries it, and no proposal is refused for an outage.
         let mut blocked: HashMap<String, Option<String>> = HashMap::new();
         for (_, item) in &items {
             let InItem::Proposal(p) = item else { continue };
             let Ok(task) = portal.task(p.task) else { continue };
             for other in address::remote_portals(&task, portal.portal_id()) {
                 if let std::collections::hash_map::Entry::Vacant(slot) = blocked.entry(other) {
-                    let why = self.replicator.peers.blocked(slot.key(), portal.now()).await;
+                    let why = match self.replicator.peers.blocked(slot.key(), portal.now()).await {
+                        None => None,
+                        Some(Blocked::Rule(why)) => Some(why),
+                        Some(Blocked::Unknown(why)) => return Err(Status::unavailable(why)),
+                    };
                     slot.insert(why);
                 }
             }
@@ -184,5 +206,12 @@ impl Replication for ReplicationSvc {
         }
         self.replicator.peer_is_back(&origin);
         Ok(Response::new(pb::EventList { events }))
+    }
+
+    async fn hello(&self, req: Request<pb::Signed>) -> Result<Response<pb::HelloReply>, Status> {
+        let (origin, _, _) = self.open::<pb::Hello>(req.get_ref(), method::HELLO).await?;
+        tracing::info!(%origin, "portal is back; delivering what waits for it");
+        self.replicator.peer_is_back(&origin);
+        Ok(Response::new(pb::HelloReply {}))
     }
 }
