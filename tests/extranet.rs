@@ -107,8 +107,8 @@ async fn mail_for(node: &InProcess, to: &str) -> (String, String) {
 }
 
 fn token_in(mail: &str) -> Option<String> {
-    let at = mail.find("/invite/")? + "/invite/".len();
-    Some(mail[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect())
+    let (_, after) = mail.split_once("/invite/")?;
+    Some(after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect())
 }
 
 async fn accept(node: &InProcess, token: &str, name: &str) -> Result<pb::AcceptResponse, tonic::Status> {
@@ -748,7 +748,9 @@ async fn extranet_users_learn_only_what_they_need() {
         assert!(m.contains("already belongs to a user") && !m.contains("zofia"), "{m}");
     }
     let (code, m) = refusal(
-        vera.network.set_account_email(pb::SetAccountEmailRequest { email: "z.nowak@example.test".into() }).await,
+        vera.network
+            .set_account_email(pb::SetAccountEmailRequest { email: "z.nowak@example.test".into() })
+            .await,
     );
     assert_eq!(code, Code::AlreadyExists, "{m}");
     assert!(!m.contains("zofia"), "{m}");

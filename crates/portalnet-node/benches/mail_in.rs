@@ -446,7 +446,8 @@ struct Mem {
 fn mem() -> Result<Mem> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let field = |name: &str| -> Result<u64> {
-        let value = status.lines().find_map(|l| l.strip_prefix(name)).with_context(|| format!("no {name}"))?;
+        let value =
+            status.lines().find_map(|l| l.strip_prefix(name)).with_context(|| format!("no {name}"))?;
         let kb: u64 = value.trim().trim_end_matches("kB").trim().parse()?;
         Ok(kb * 1024)
     };

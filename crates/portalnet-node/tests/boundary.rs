@@ -4,10 +4,10 @@
 //! mail addresses, task links) go to their lookups. Nothing panics; every refusal
 //! is a clean error or a per-item rejection with a bounded reason.
 
+use portalnet_core::Clock;
 use portalnet_core::permissions::Actor;
 use portalnet_core::task::NewTask;
 use portalnet_core::user::UserKind;
-use portalnet_core::Clock;
 use portalnet_node::NodeError;
 use portalnet_node::app::{InItem, Outcome, Portal, PortalOptions};
 use portalnet_node::clock::SystemClock;
@@ -36,7 +36,8 @@ fn node() -> &'static Node {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("alpha.test");
         let clock = Arc::new(SystemClock);
-        portalnet_node::init::init(&dir, "alpha.test", "127.0.0.1:0".parse().unwrap(), clock.as_ref()).unwrap();
+        portalnet_node::init::init(&dir, "alpha.test", "127.0.0.1:0".parse().unwrap(), clock.as_ref())
+            .unwrap();
         let identity = portalnet_node::identity::Identity::load(&dir).unwrap();
         let db = Db::open(&dir.join(portalnet_node::init::DB_DIR)).unwrap();
         let options = PortalOptions {
@@ -121,7 +122,7 @@ fn event() -> impl Strategy<Value = pb::Event> {
 fn proposal(task: u64) -> impl Strategy<Value = pb::Proposal> {
     use pb::proposal::Op;
     let op = prop_oneof![
-        Just(None),
+        Just(None::<Op>),
         text().prop_map(|status| Some(Op::Status(pb::ProposeStatus { status }))),
         prop_oneof![Just("in_progress".to_string()), Just("deferred".to_string())]
             .prop_map(|status| Some(Op::Status(pb::ProposeStatus { status }))),
@@ -130,7 +131,8 @@ fn proposal(task: u64) -> impl Strategy<Value = pb::Proposal> {
             Some(Op::File(pb::ProposeFile { name, content_type, content }))
         }),
     ];
-    let actor = prop_oneof![text(), Just("jan@beta.test".to_string()), text().prop_map(|l| format!("{l}@beta.test"))];
+    let actor =
+        prop_oneof![text(), Just("jan@beta.test".to_string()), text().prop_map(|l| format!("{l}@beta.test"))];
     let task = prop_oneof![Just(task), any::<u64>()];
     (text(), task, actor, op).prop_map(|(id, task, actor, op)| pb::Proposal { id, task, actor, op })
 }
@@ -228,6 +230,8 @@ fn multi_byte_actors_are_refused_per_item() {
         let InItem::Malformed(reason) = item_in(item) else { panic!("{actor} accepted") };
         assert!(reason.contains("actor `") && reason.contains("not a valid"), "{reason}");
         let out = n.portal.apply_batch("beta.test", vec![InItem::Malformed(reason)], &[], &|_| None).unwrap();
-        assert!(matches!(&out[0], Outcome::Rejected { code, .. } if *code == tonic::Code::InvalidArgument as i32));
+        assert!(
+            matches!(&out[0], Outcome::Rejected { code, .. } if *code == tonic::Code::InvalidArgument as i32)
+        );
     }
 }

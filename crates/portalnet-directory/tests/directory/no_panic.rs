@@ -44,8 +44,12 @@ fn text() -> impl Strategy<Value = String> {
 
 fn entries() -> impl Strategy<Value = Vec<Entry>> {
     proptest::collection::vec(
-        (text(), text(), text(), text())
-            .prop_map(|(login, display_name, position, email)| Entry { login, display_name, position, email }),
+        (text(), text(), text(), text()).prop_map(|(login, display_name, position, email)| Entry {
+            login,
+            display_name,
+            position,
+            email,
+        }),
         0..4,
     )
 }

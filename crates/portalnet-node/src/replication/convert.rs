@@ -2,8 +2,8 @@
 
 use crate::app::replica::InOp;
 use crate::app::{InEvent, InItem, InProposal, Outcome};
-use portalnet_core::{address, quote};
 use portalnet_core::task::TaskStatus;
+use portalnet_core::{address, quote, validate};
 use portalnet_federation::chain::hash_from_bytes;
 use portalnet_proto::v1::{self as pb, deliver_item::Kind, item_result, proposal::Op};
 use portalnet_store::replication::{ProposalOp, ProposalRecord, StoredEvent};
@@ -16,6 +16,11 @@ pub fn event_in(e: pb::Event) -> Result<InEvent, String> {
     let hash = hash_from_bytes(&e.hash).ok_or_else(|| format!("{what}: hash must be 32 bytes"))?;
     if e.version == 0 || e.task == 0 {
         return Err(format!("{what}: task and version start at 1"));
+    }
+    // Exactly as the home names itself (the signature covers it); checked here so
+    // that every later message can name it.
+    if validate::portal_id(&e.home).ok().as_deref() != Some(e.home.as_str()) {
+        return Err(format!("{what}: home must be a portal id such as `alpha.test`, in lowercase"));
     }
     Ok(InEvent {
         home: e.home,
