@@ -107,8 +107,8 @@ async fn mail_for(node: &InProcess, to: &str) -> (String, String) {
 }
 
 fn token_in(mail: &str) -> Option<String> {
-    let at = mail.find("/invite/")? + "/invite/".len();
-    Some(mail[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect())
+    let (_, after) = mail.split_once("/invite/")?;
+    Some(after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect())
 }
 
 async fn accept(node: &InProcess, token: &str, name: &str) -> Result<pb::AcceptResponse, tonic::Status> {
@@ -677,6 +677,7 @@ async fn the_link_opens_an_accept_page() {
     let page =
         http(&addr, &format!("GET /invite/{token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await;
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert_secure(&page);
     assert!(page.contains("Contractors") && page.contains("<form method=\"post\""), "{page}");
     let body = "name=%3Cscript%3Ealert(1)%3C%2Fscript%3E+Web&login=webby";
     let req = format!(
@@ -685,6 +686,7 @@ async fn the_link_opens_an_accept_page() {
     );
     let done = http(&addr, &req).await;
     assert!(done.starts_with("HTTP/1.1 200"), "{done}");
+    assert_secure(&done);
     assert!(done.contains("&lt;script&gt;") && !done.contains("<script>"), "{done}");
     let api_token =
         done.split("<code id=\"token\">").nth(1).and_then(|s| s.split('<').next()).unwrap().to_string();
@@ -696,6 +698,87 @@ async fn the_link_opens_an_accept_page() {
     assert!(again.starts_with("HTTP/1.1 409") && again.contains("already been used"), "{again}");
     let unknown = http(&addr, "GET /invite/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
     assert!(unknown.starts_with("HTTP/1.1 404"), "{unknown}");
+    assert_secure(&again);
+    assert_secure(&unknown);
+    let nowhere = http(&addr, "GET /no/such/page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    assert_secure(&nowhere);
+}
+
+/// Found 6: every page of the web port (the invitation page carries a secret
+/// token in its address, like the task page) sends the same security headers.
+fn assert_secure(response: &str) {
+    let head = response.split("\r\n\r\n").next().unwrap_or_default().to_ascii_lowercase();
+    for h in [
+        "content-security-policy: default-src 'none';",
+        "referrer-policy: no-referrer",
+        "cache-control: no-store",
+        "x-content-type-options: nosniff",
+    ] {
+        assert!(head.contains(h), "{h} missing in:\n{head}");
+    }
+}
+
+/// Found 5, least information: an extranet user sees no one else's e-mail
+/// address, no refusal names the user who owns an address, and the plan and the
+/// Network settings are for employees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extranet_users_learn_only_what_they_need() {
+    let mut w = world(pb::InvitePolicy::Members).await;
+    let mut zofia = new_user("zofia", "Zofia Nowak");
+    zofia.email = "z.nowak@example.test".into();
+    w.admin.users.add_user(zofia).await.unwrap();
+    w.olga.invites.invite(invite("vera@ext.test", w.group)).await.unwrap();
+    let (_, t) = mail_for(&w.node, "vera@ext.test").await;
+    let vera = accept(&w.node, &t, "Vera").await.unwrap();
+    let mut vera = w.node.clients(&vera.api_token).await.unwrap();
+
+    // A co-member: name yes, e-mail no. Her own: yes. Employees: unchanged.
+    let olga = vera.users.get_user(pb::GetUserRequest { login: "olga".into() }).await.unwrap().into_inner();
+    assert_eq!((olga.display_name.as_str(), olga.email.as_str()), ("Olga Owner", ""));
+    let me = vera.users.who_am_i(pb::WhoAmIRequest {}).await.unwrap().into_inner();
+    assert_eq!(me.email, "vera@ext.test");
+    let by_emp = w.emp.users.get_user(pb::GetUserRequest { login: "olga".into() }).await.unwrap();
+    assert_eq!(by_emp.into_inner().email, "olga@Example.test");
+
+    // Refusals say the address is taken, not by whom: to an extranet user and to
+    // an employee alike.
+    for c in [&mut vera, &mut w.mem] {
+        let (code, m) = refusal(c.invites.invite(invite("Z.Nowak@example.test", w.group)).await);
+        assert_eq!(code, Code::AlreadyExists, "{m}");
+        assert!(m.contains("already belongs to a user") && !m.contains("zofia"), "{m}");
+    }
+    let (code, m) = refusal(
+        vera.network
+            .set_account_email(pb::SetAccountEmailRequest { email: "z.nowak@example.test".into() })
+            .await,
+    );
+    assert_eq!(code, Code::AlreadyExists, "{m}");
+    assert!(!m.contains("zofia"), "{m}");
+
+    // As a moderator she manages the group's invitations, but sees the address
+    // only of those she sent.
+    w.olga.invites.invite(invite("other@ext.test", w.group)).await.unwrap();
+    let role = pb::GroupRole::Moderator as i32;
+    w.olga
+        .groups
+        .add_member(pb::AddMemberRequest { group_id: w.group, login: me.login.clone(), role })
+        .await
+        .unwrap();
+    vera.invites.invite(invite("mine@ext.test", w.group)).await.unwrap();
+    let listed = vera.invites.list_invitations(pb::ListInvitationsRequest::default()).await.unwrap();
+    let mut emails: Vec<String> = listed.into_inner().invitations.into_iter().map(|i| i.email).collect();
+    emails.sort();
+    assert_eq!(emails, ["", "mine@ext.test"]);
+
+    // The plan and the Network settings are for employees.
+    let (code, m) = refusal(vera.portal.get_plan(pb::GetPlanRequest {}).await);
+    assert_eq!(code, Code::PermissionDenied, "{m}");
+    assert!(m.contains("employees"), "{m}");
+    let (code, m) = refusal(vera.network.status(pb::NetworkRequest {}).await);
+    assert_eq!(code, Code::PermissionDenied, "{m}");
+    assert!(m.contains("employees"), "{m}");
+    w.emp.portal.get_plan(pb::GetPlanRequest {}).await.unwrap();
+    w.emp.network.status(pb::NetworkRequest {}).await.unwrap();
 }
 
 async fn http(addr: &str, request: &str) -> String {

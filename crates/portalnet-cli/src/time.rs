@@ -87,8 +87,8 @@ pub fn parse_when(input: &str) -> Result<i64, String> {
 }
 
 fn parse_calendar(s: &str) -> Result<i64, String> {
-    let (date, time) = match s.find(['T', 't']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
+    let (date, time) = match s.split_once(['T', 't']) {
+        Some((date, time)) => (date, Some(time)),
         None => (s, None),
     };
     let parts: Vec<&str> = date.split('-').collect();

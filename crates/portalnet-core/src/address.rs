@@ -11,6 +11,7 @@
 //! their bytes mean the same on every portal ([`qualify`], [`localize`]).
 
 use crate::error::{Error, Result};
+use crate::quote::quote;
 use crate::task::{Change, Comment, Task};
 use crate::validate;
 use std::collections::BTreeSet;
@@ -48,8 +49,8 @@ pub fn split(p: &str) -> (&str, Option<&str>) {
 /// `mailto:` and an e-mail address.
 pub fn participant(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
-    if v.len() >= EMAIL_PREFIX.len() && v[..EMAIL_PREFIX.len()].eq_ignore_ascii_case(EMAIL_PREFIX) {
-        let email = validate::email(field, &v[EMAIL_PREFIX.len()..])?;
+    if let Some(email) = strip_email_prefix(v) {
+        let email = validate::email(field, email)?;
         return Ok(email_participant(&email));
     }
     match v.split_once('@') {
@@ -57,6 +58,7 @@ pub fn participant(field: &str, value: &str) -> Result<String> {
         Some((login, portal)) => {
             let login = validate::login(field, login)?;
             let portal = validate::portal_id(portal).map_err(|_| {
+                let v = quote(v);
                 Error::invalid(format!(
                     "{field} `{v}` is not a valid address: use login@portal such as `jan@beta.test` \
                      (find people with `portalctl network search`), or `mailto:{v}` for someone who \
@@ -66,6 +68,14 @@ pub fn participant(field: &str, value: &str) -> Result<String> {
             Ok(format!("{login}@{portal}"))
         }
     }
+}
+
+/// What follows a `mailto:` prefix in any letter case. Compared as bytes through
+/// `get`, so a value whose 7th byte falls inside a letter (`łłłł`) is simply not
+/// an e-mail participant.
+fn strip_email_prefix(v: &str) -> Option<&str> {
+    let n = EMAIL_PREFIX.len();
+    v.get(..n).filter(|p| p.eq_ignore_ascii_case(EMAIL_PREFIX)).and_then(|_| v.get(n..))
 }
 
 /// The participant as every portal names it: `login@portal`.

@@ -10,6 +10,7 @@ pub mod invitation;
 pub mod limits;
 pub mod mail_task;
 pub mod permissions;
+pub mod quote;
 pub mod report;
 pub mod settings;
 pub mod task;
@@ -18,4 +19,5 @@ pub mod user;
 pub mod validate;
 
 pub use error::{Error, Result};
+pub use quote::quote;
 pub use time::{Clock, Timestamp};

@@ -79,7 +79,7 @@ fn cut_text(s: &str, max_bytes: usize) -> String {
     while end > 0 && !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}{CUT_NOTE}", s[..end].trim_end())
+    format!("{}{CUT_NOTE}", s.get(..end).unwrap_or_default().trim_end())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! what a valid value looks like.
 
 use crate::error::{Error, Result};
+use crate::quote::quote;
 
 pub const MAX_LOGIN: usize = 32;
 pub const MAX_NAME_CHARS: usize = 200;
@@ -19,7 +20,7 @@ pub fn login(field: &str, value: &str) -> Result<String> {
     if !ok_chars || !starts || v.len() < 2 || v.len() > MAX_LOGIN {
         return Err(Error::invalid(format!(
             "{field} `{}` is not a valid login: use 2-{MAX_LOGIN} characters of a-z, 0-9, `.`, `_`, `-`, starting with a letter",
-            shorten(v)
+            quote(v)
         )));
     }
     Ok(v.to_string())
@@ -39,7 +40,7 @@ pub fn portal_id(value: &str) -> Result<String> {
     if v.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
         return Err(Error::invalid(format!(
             "portal id `{}` is not valid: use a DNS-like name such as `alpha.test` (labels of a-z, 0-9, `-`)",
-            shorten(value)
+            quote(value)
         )));
     }
     Ok(v)
@@ -94,7 +95,7 @@ pub fn email(field: &str, value: &str) -> Result<String> {
     let bad = || {
         Error::invalid(format!(
             "{field} `{}` is not an e-mail address: expected `name@example.com`",
-            shorten(v)
+            quote(v)
         ))
     };
     if v.is_empty() {
@@ -122,11 +123,6 @@ pub fn email(field: &str, value: &str) -> Result<String> {
 /// The form under which addresses are compared: case-insensitive (Unicode lowercase).
 pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
-}
-
-fn shorten(v: &str) -> String {
-    let s: String = v.chars().take(40).collect();
-    if s.len() < v.len() { format!("{s}…") } else { s }
 }
 
 #[cfg(test)]

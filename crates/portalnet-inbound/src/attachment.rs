@@ -32,15 +32,12 @@ fn truncate_keeping_extension(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_string();
     }
-    let ext = match name.rfind('.') {
-        Some(dot) if name.len() - dot <= 16 => &name[dot..],
-        _ => "",
-    };
-    let mut end = max - ext.len();
+    let ext = name.rfind('.').and_then(|dot| name.get(dot..)).filter(|e| e.len() <= 16).unwrap_or("");
+    let mut end = max.saturating_sub(ext.len());
     while !name.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}{ext}", &name[..end])
+    format!("{}{ext}", name.get(..end).unwrap_or_default())
 }
 
 /// `attachment-N.ext` (N counts from 1), the extension guessed from the content type.

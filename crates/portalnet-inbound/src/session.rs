@@ -394,7 +394,7 @@ fn refusal_code(refusal: &Refusal) -> (u16, [u8; 3]) {
 
 fn truncate(text: &str, max_chars: usize) -> Cow<'_, str> {
     match text.char_indices().nth(max_chars) {
-        Some((end, _)) => Cow::Owned(format!("{}...", &text[..end])),
+        Some((end, _)) => Cow::Owned(format!("{}...", text.get(..end).unwrap_or(text))),
         None => Cow::Borrowed(text),
     }
 }

@@ -103,9 +103,8 @@ use common::measure;
 
 fn memory() -> String {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let get = |k: &str| {
-        s.lines().find(|l| l.starts_with(k)).map(|l| l[k.len()..].trim().to_string()).unwrap_or_default()
-    };
+    let get =
+        |k: &str| s.lines().find_map(|l| l.strip_prefix(k)).map(|v| v.trim().to_string()).unwrap_or_default();
     format!("RSS {} (peak {})", get("VmRSS:"), get("VmHWM:"))
 }
 

@@ -446,8 +446,9 @@ struct Mem {
 fn mem() -> Result<Mem> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let field = |name: &str| -> Result<u64> {
-        let line = status.lines().find(|l| l.starts_with(name)).with_context(|| format!("no {name}"))?;
-        let kb: u64 = line[name.len()..].trim().trim_end_matches("kB").trim().parse()?;
+        let value =
+            status.lines().find_map(|l| l.strip_prefix(name)).with_context(|| format!("no {name}"))?;
+        let kb: u64 = value.trim().trim_end_matches("kB").trim().parse()?;
         Ok(kb * 1024)
     };
     Ok(Mem { rss: field("VmRSS:")?, hwm: field("VmHWM:")? })

@@ -76,6 +76,8 @@ struct Clients {
     users: pb::user_service_client::UserServiceClient<Authed>,
     network: pb::network_service_client::NetworkServiceClient<Authed>,
     portal: pb::portal_service_client::PortalServiceClient<Authed>,
+    /// The baseline: a portal's echo needs a user token like every other call.
+    echo: pb::echo_client::EchoClient<Authed>,
 }
 
 fn clients(ch: &Channel, token: &str) -> Result<Clients> {
@@ -84,7 +86,8 @@ fn clients(ch: &Channel, token: &str) -> Result<Clients> {
         tasks: pb::task_service_client::TaskServiceClient::with_interceptor(ch.clone(), auth.clone()),
         users: pb::user_service_client::UserServiceClient::with_interceptor(ch.clone(), auth.clone()),
         network: pb::network_service_client::NetworkServiceClient::with_interceptor(ch.clone(), auth.clone()),
-        portal: pb::portal_service_client::PortalServiceClient::with_interceptor(ch.clone(), auth),
+        portal: pb::portal_service_client::PortalServiceClient::with_interceptor(ch.clone(), auth.clone()),
+        echo: pb::echo_client::EchoClient::with_interceptor(ch.clone(), auth),
     })
 }
 
@@ -359,9 +362,9 @@ async fn run() -> Result<()> {
 
     // 1. Baseline.
     let echo_at = |in_flight: usize| {
-        let ch = a.channel.clone();
+        let e = a.user.echo.clone();
         measure(n_echo, in_flight, move |_| {
-            let mut e = pb::echo_client::EchoClient::new(ch.clone());
+            let mut e = e.clone();
             async move {
                 e.echo(pb::EchoMessage { payload: vec![0u8; 64] }).await.expect("echo");
             }
@@ -397,14 +400,16 @@ async fn run() -> Result<()> {
     let handshake = {
         let (endpoint, ca) = (a.handle_endpoint(), a.dir.join("tls/cert.pem"));
         let pem = std::fs::read_to_string(ca)?;
+        let auth = Auth(format!("Bearer {}", a.token).parse()?);
         measure(100, 1, move |_| {
             let ep = Endpoint::from_shared(endpoint.clone())
                 .expect("endpoint")
                 .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem.clone())))
                 .expect("tls");
+            let auth = auth.clone();
             async move {
                 let ch = ep.connect().await.expect("connect");
-                let mut e = pb::echo_client::EchoClient::new(ch);
+                let mut e = pb::echo_client::EchoClient::with_interceptor(ch, auth);
                 e.echo(pb::EchoMessage { payload: vec![0u8; 64] }).await.expect("echo");
             }
         })

@@ -42,11 +42,14 @@ async fn run() -> anyhow::Result<()> {
     println!("{:<26} {:>12} {:>10} {:>10}", "measurement", "req/s", "p50", "p99");
     let mut results = Vec::new();
     for in_flight in [1usize, 64] {
-        let ch = channel.clone();
+        let (ch, echo_auth) = (channel.clone(), auth.clone());
         let echo = measure(n, in_flight, move |_| {
             let mut c = pb::echo_client::EchoClient::new(ch.clone());
+            // A portal's echo needs a token, like task creation: both pay for it.
+            let mut req = tonic::Request::new(pb::EchoMessage { payload: vec![0u8; 64] });
+            req.metadata_mut().insert("authorization", echo_auth.clone());
             async move {
-                c.echo(pb::EchoMessage { payload: vec![0u8; 64] }).await.expect("echo");
+                c.echo(req).await.expect("echo");
             }
         })
         .await;

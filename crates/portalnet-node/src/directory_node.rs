@@ -6,7 +6,7 @@
 use crate::config::TlsConfig;
 use crate::error::sign_status;
 use anyhow::{Context, Result};
-use portalnet_core::{Clock, Timestamp};
+use portalnet_core::{Clock, Timestamp, quote};
 use portalnet_directory::{Directory, Entry, RateLimiter};
 use portalnet_federation::{KeyLookup, Verifier, verifying_key_from_bytes};
 use portalnet_proto::v1::{self as pb, directory_server::DirectoryServer};
@@ -134,7 +134,10 @@ pub async fn start(
         .add_service(health_svc)
         .add_service(DirectoryServer::new(svc).max_decoding_message_size(16 * 1024 * 1024))
         // The raw RPC that benchmarks measure as their baseline.
-        .add_service(pb::echo_server::EchoServer::new(crate::grpc::EchoSvc));
+        .add_service(
+            pb::echo_server::EchoServer::new(crate::grpc::OpenEchoSvc)
+                .max_decoding_message_size(crate::grpc::OPEN_ECHO_MAX_BYTES),
+        );
     let token = shutdown.clone();
     let server = tokio::spawn(async move {
         router
@@ -264,7 +267,8 @@ impl pb::directory_server::Directory for DirectorySvc {
         if signed.origin != body.portal_id {
             return Err(Status::permission_denied(format!(
                 "signed by {} but registers {}: a portal registers only itself",
-                signed.origin, body.portal_id
+                quote(&signed.origin),
+                quote(&body.portal_id)
             )));
         }
         portalnet_core::validate::portal_id(&body.portal_id)
@@ -284,7 +288,7 @@ impl pb::directory_server::Directory for DirectorySvc {
                     Status::permission_denied(format!(
                         "{} is registered with another key; a new key is accepted only with a rotation \
                              signature by the old one (`portald rotate-key` keeps the old key for that)",
-                        body.portal_id
+                        quote(&body.portal_id)
                     ))
                 })?;
                 self.directory
@@ -309,10 +313,9 @@ impl pb::directory_server::Directory for DirectorySvc {
         req: Request<pb::LookupPortalRequest>,
     ) -> Result<Response<pb::PortalRecord>, Status> {
         let id = &req.get_ref().portal_id;
-        let rec =
-            self.directory.portal(id).map_err(dir_status)?.ok_or_else(|| {
-                Status::not_found(format!("portal {id} is not registered in this directory"))
-            })?;
+        let rec = self.directory.portal(id).map_err(dir_status)?.ok_or_else(|| {
+            Status::not_found(format!("portal {} is not registered in this directory", quote(id)))
+        })?;
         Ok(Response::new(record(&rec)))
     }
 

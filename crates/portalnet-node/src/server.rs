@@ -293,7 +293,7 @@ fn spawn_server(
                 .max_decoding_message_size(crate::replication::peers::MAX_REPLICATION_MESSAGE)
                 .max_encoding_message_size(crate::replication::peers::MAX_REPLICATION_MESSAGE)
         }))
-        .add_service(EchoServer::new(grpc::EchoSvc).max_decoding_message_size(MAX_MESSAGE));
+        .add_service(EchoServer::new(grpc::EchoSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE));
     Ok(tokio::spawn(async move {
         for svc in ["portalnet.v1.UserService", "portalnet.v1.GroupService", "portalnet.v1.TaskService"] {
             health.set_service_status(svc, tonic_health::ServingStatus::Serving).await;

@@ -1,12 +1,14 @@
 //! The portal's web pages: the invitation page an invitee opens from the e-mail
 //! (R4) and the task page of e-mail participants (R22, `web_task`).
-//! Server-rendered; every value from people is HTML-escaped.
+//! Server-rendered; every value from people is HTML-escaped. Every response gets
+//! the same security headers ([`security_headers`]): both kinds of page carry a
+//! secret token in their address.
 
 use crate::error::NodeError;
 use crate::grpc::State;
 use axum::Router;
 use axum::extract::{Form, Path, State as Ax};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use portalnet_mail::escape_html as esc;
@@ -21,7 +23,23 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/t/{token}", get(crate::web_task::show).post(crate::web_task::comment))
         .route("/t/{token}/files/{file}", get(crate::web_task::file))
         .route("/healthz", get(|| async { "ok" }))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Pages run no script (the policy forbids any) and post only to themselves.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The headers every response of the web port carries, whatever the route or
+/// outcome: no script, no framing, the token in the address not sent on to other
+/// sites (`no-referrer`), nothing kept in caches, no content sniffing.
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
 }
 
 pub async fn serve(

@@ -2,7 +2,8 @@
 //! notification, `/t/<token>`. It shows the task and lets them comment, as that
 //! person, on that task only. Every value from people is HTML-escaped, the page
 //! runs no script (a Content-Security-Policy forbids any), and the token in its
-//! address is not sent on to other sites (`Referrer-Policy: no-referrer`).
+//! address is not sent on to other sites (`Referrer-Policy: no-referrer`); those
+//! headers are added to every page by `web::security_headers`.
 
 use crate::app::LinkAccess;
 use crate::error::NodeError;
@@ -14,17 +15,6 @@ use portalnet_mail::escape_html as esc;
 use serde::Deserialize;
 use std::sync::Arc;
 
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-fn secure(mut r: Response) -> Response {
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    r
-}
-
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
@@ -34,7 +24,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
          textarea{{width:100%;min-height:6em}}</style></head><body>{body}</body></html>",
         t = esc(title)
     );
-    secure((status, axum::response::Html(html)).into_response())
+    (status, axum::response::Html(html)).into_response()
 }
 
 fn error_page(e: NodeError) -> Response {
@@ -78,7 +68,7 @@ pub async fn comment(
         return error_page(e);
     }
     // Post/redirect/get (303): a reload does not post the comment again.
-    secure(Redirect::to(&format!("/t/{token}#comments")).into_response())
+    Redirect::to(&format!("/t/{token}#comments")).into_response()
 }
 
 pub async fn file(Ax(state): Ax<Arc<State>>, Path((token, file_id)): Path<(String, u64)>) -> Response {
@@ -97,7 +87,7 @@ pub async fn file(Ax(state): Ax<Arc<State>>, Path((token, file_id)): Path<(Strin
             if let Ok(v) = HeaderValue::from_str(&disposition) {
                 h.insert(header::CONTENT_DISPOSITION, v);
             }
-            secure(r)
+            r
         }
         Err(e) => error_page(e),
     }

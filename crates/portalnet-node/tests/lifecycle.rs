@@ -30,7 +30,9 @@ async fn stop_does_not_wait_forever_for_an_open_connection() {
         .await
         .unwrap();
     let mut echo = portalnet_proto::v1::echo_client::EchoClient::new(ch.clone());
-    let r = echo.echo(portalnet_proto::v1::EchoMessage { payload: b"hi".to_vec() }).await.unwrap();
+    let mut req = tonic::Request::new(portalnet_proto::v1::EchoMessage { payload: b"hi".to_vec() });
+    req.metadata_mut().insert("authorization", format!("Bearer {}", init.admin_token).parse().unwrap());
+    let r = echo.echo(req).await.unwrap();
     assert_eq!(r.into_inner().payload, b"hi");
 
     let started = Instant::now();

@@ -1,6 +1,7 @@
 //! The directory against a real database in a temporary folder.
 
 mod accounts;
+mod no_panic;
 mod portals;
 mod publish;
 mod search;

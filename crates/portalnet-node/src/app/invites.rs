@@ -95,7 +95,7 @@ impl Portal {
                 continue;
             }
             if self.may_manage(actor, &inv)? {
-                out.push(inv);
+                out.push(redacted(actor, inv));
             }
         }
         Ok(out)
@@ -118,7 +118,7 @@ impl Portal {
             Ok::<_, NodeError>(inv)
         })?;
         self.mail_wake.notify_one();
-        Ok(inv)
+        Ok(redacted(actor, inv))
     }
 
     pub fn revoke_invitation(&self, actor: &Actor, id: u64) -> NodeResult<Invitation> {
@@ -131,6 +131,7 @@ impl Portal {
             t.invitations.tx_put(tx, &id, &inv)?;
             Ok(inv)
         })
+        .map(|inv| redacted(actor, inv))
     }
 
     /// The pending invitation a token belongs to, with its group (for the web page).
@@ -218,12 +219,13 @@ impl Portal {
         for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
             let u: User = portalnet_store::decode(&bytes)?;
             if email_key(&u.email) == key {
+                // Least information: the inviter learns that the address is taken,
+                // not by whom (an administrator can look it up).
                 let state = if u.is_active() { "" } else { " (dismissed)" };
                 return Err(NodeError::Domain(Error::exists(format!(
-                    "{email} already belongs to `{}`{state} on this portal, so it cannot be invited; to free the \
+                    "{email} already belongs to a user{state} of this portal, so it cannot be invited; to free the \
                      address, the person changes the e-mail of their Network account, or an administrator changes \
-                     the account's e-mail (`portalctl user set-email {} NEW-ADDRESS`)",
-                    u.login, u.login
+                     the account's e-mail (`portalctl user set-email LOGIN NEW-ADDRESS`)"
                 ))));
             }
         }
@@ -308,6 +310,15 @@ impl Portal {
         });
         self.enqueue_mail(tx, &mail)
     }
+}
+
+/// Least information: an extranet user who manages an invitation someone else
+/// sent (as a group's moderator) sees it without the invitee's address.
+fn redacted(actor: &Actor, mut inv: Invitation) -> Invitation {
+    if actor.kind == UserKind::Extranet && inv.inviter != actor.login {
+        inv.email.clear();
+    }
+    inv
 }
 
 fn unknown_token() -> NodeError {

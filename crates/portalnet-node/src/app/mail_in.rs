@@ -21,7 +21,7 @@ use portalnet_core::mail_task;
 use portalnet_core::permissions::{Action, Actor, authorize};
 use portalnet_core::task::{self, Comment, FileMeta, NewTask, Task};
 use portalnet_core::user::UserKind;
-use portalnet_core::{Error, Timestamp};
+use portalnet_core::{Error, Timestamp, quote};
 use portalnet_inbound::InboundMessage;
 use portalnet_store::WriteTx;
 use portalnet_store::schema::{InboundSeen, MailAddressRecord, blob_key};
@@ -99,7 +99,8 @@ impl Portal {
     pub fn mail_target(&self, rcpt: &str) -> NodeResult<MailTarget> {
         let unknown = || {
             NodeError::Domain(Error::not_found(format!(
-                "no such address here: {rcpt} (a task address that was reset no longer works)"
+                "no such address here: {} (a task address that was reset no longer works)",
+                quote(rcpt)
             )))
         };
         let rcpt = rcpt.trim().trim_start_matches('<').trim_end_matches('>');
@@ -118,7 +119,8 @@ impl Portal {
                 let user = self.user(&owner)?;
                 if !user.is_active() {
                     return Err(NodeError::Domain(Error::precondition(format!(
-                        "the owner of {rcpt} no longer works here"
+                        "the owner of {} no longer works here",
+                        quote(rcpt)
                     ))));
                 }
                 Ok(MailTarget::NewTask { owner })

@@ -222,3 +222,15 @@ fn require_admin(actor: &Actor, what: &str) -> NodeResult<()> {
         Err(NodeError::Domain(Error::denied(format!("only portal administrators may {what}"))))
     }
 }
+
+/// Least information: what describes the portal as a whole (its plan, its Network
+/// settings) is for its employees; extranet users see only their groups (R12).
+pub fn require_employee(actor: &Actor, what: &str) -> NodeResult<()> {
+    if actor.kind == UserKind::Extranet {
+        Err(NodeError::Domain(Error::denied(format!(
+            "{what} are for the portal's employees; extranet users see only their groups and tasks"
+        ))))
+    } else {
+        Ok(())
+    }
+}

@@ -20,7 +20,7 @@ impl Portal {
                     user.login
                 ))));
             }
-            self.check_email_unused(tx, &user.email, None)?;
+            self.check_email_unused(tx, &user.email, None, true)?;
             check_seat(self.seats(tx)?, self.active_users(tx)?)?;
             t.users.tx_put(tx, &user.login, &user)?;
             self.directory_changed(tx)
@@ -47,7 +47,8 @@ impl Portal {
         Ok(out)
     }
 
-    /// Extranet users see only the members of their groups (R12).
+    /// Extranet users see only the members of their groups (R12), and no one's
+    /// e-mail address but their own (least information).
     pub fn get_user(&self, actor: &Actor, login: &str) -> NodeResult<User> {
         let login = validate::login("login", login)?;
         if let Some(visible) = self.visible_logins(actor)?
@@ -57,7 +58,11 @@ impl Portal {
                 "user `{login}` not found on this portal"
             ))));
         }
-        self.user(&login)
+        let mut user = self.user(&login)?;
+        if actor.kind == UserKind::Extranet && user.login != actor.login {
+            user.email.clear();
+        }
+        Ok(user)
     }
 
     pub fn dismiss_user(&self, actor: &Actor, login: &str) -> NodeResult<User> {
@@ -148,7 +153,7 @@ impl Portal {
             let mut user = t.users.tx_get(tx, &login)?.ok_or_else(|| {
                 NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal")))
             })?;
-            self.check_email_unused(tx, &email, Some(&login))?;
+            self.check_email_unused(tx, &email, Some(&login), true)?;
             user.email = email.clone();
             t.users.tx_put(tx, &login, &user)?;
             self.directory_changed(tx)?;
@@ -160,7 +165,7 @@ impl Portal {
     /// Fails when another user of this portal has `email` (before asking the
     /// directory to move a Network account to it).
     pub fn check_email_free_for(&self, login: &str, email: &str) -> NodeResult<()> {
-        self.tables.db.write(|tx| self.check_email_unused(tx, email, Some(login)))
+        self.tables.db.write(|tx| self.check_email_unused(tx, email, Some(login), false))
     }
 
     /// After the directory moved the caller's Network account to `email` (R11).
@@ -172,8 +177,9 @@ impl Portal {
         })
     }
 
-    /// The plan: seat limit and seats taken (R8).
-    pub fn plan(&self) -> NodeResult<(u32, Vec<User>)> {
+    /// The plan: seat limit and seats taken (R8); for employees.
+    pub fn plan(&self, actor: &Actor) -> NodeResult<(u32, Vec<User>)> {
+        super::require_employee(actor, "the plan and its seats")?;
         let seats = self.tables.portal_settings()?.map_or(0, |s| s.seats);
         let active = self.tables.users.iter().filter_map(|kv| match kv {
             Ok((_, u)) if u.is_active() => Some(Ok(u)),
@@ -214,16 +220,29 @@ impl Portal {
         .inspect(|_| self.directory_wake.notify_one())
     }
 
-    /// E-mail addresses are unique on a portal, compared case-insensitively.
-    fn check_email_unused(&self, tx: &WriteTx<'_>, email: &str, except: Option<&str>) -> NodeResult<()> {
+    /// E-mail addresses are unique on a portal, compared case-insensitively. The
+    /// refusal names the user who has the address only to an administrator
+    /// (`to_admin`), who manages users anyway; anyone else learns no login.
+    fn check_email_unused(
+        &self,
+        tx: &WriteTx<'_>,
+        email: &str,
+        except: Option<&str>,
+        to_admin: bool,
+    ) -> NodeResult<()> {
         let key = email_key(email);
         for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
             let other: User = portalnet_store::decode(&bytes)?;
             if Some(other.login.as_str()) != except && email_key(&other.email) == key {
-                return Err(NodeError::Domain(Error::exists(format!(
-                    "e-mail {email} is already used by `{}`",
-                    other.login
-                ))));
+                let msg = if to_admin {
+                    format!("e-mail {email} is already used by `{}`", other.login)
+                } else {
+                    format!(
+                        "e-mail {email} is already used by another user of this portal; choose another \
+                         address, or ask an administrator"
+                    )
+                };
+                return Err(NodeError::Domain(Error::exists(msg)));
             }
         }
         Ok(())

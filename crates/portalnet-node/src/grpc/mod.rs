@@ -11,7 +11,7 @@ mod portal;
 mod tasks;
 mod users;
 
-pub use echo::EchoSvc;
+pub use echo::{EchoSvc, OPEN_ECHO_MAX_BYTES, OpenEchoSvc};
 pub use groups::GroupSvc;
 pub use invites::InvitationSvc;
 pub use mail::MailSvc;

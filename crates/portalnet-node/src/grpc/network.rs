@@ -70,7 +70,8 @@ impl NetworkService for NetworkSvc {
     }
 
     async fn status(&self, req: Request<pb::NetworkRequest>) -> Result<Response<pb::NetworkStatus>, Status> {
-        self.0.actor(&req)?;
+        let actor = self.0.actor(&req)?;
+        crate::app::require_employee(&actor, "the portal's Network settings")?;
         Ok(Response::new(self.status()?))
     }
 

@@ -31,15 +31,15 @@ impl PortalService for PortalSvc {
     }
 
     async fn get_plan(&self, req: Request<pb::GetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
-        self.0.actor(&req)?;
-        Ok(Response::new(self.plan()?))
+        let actor = self.0.actor(&req)?;
+        Ok(Response::new(self.plan(&actor)?))
     }
 
     async fn set_plan(&self, req: Request<pb::SetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
         let actor = self.0.actor(&req)?;
         self.0.portal.set_seats(&actor, req.get_ref().seats)?;
         self.0.durable().await?;
-        Ok(Response::new(self.plan()?))
+        Ok(Response::new(self.plan(&actor)?))
     }
 
     async fn outbox(&self, req: Request<pb::OutboxRequest>) -> Result<Response<pb::OutboxResponse>, Status> {
@@ -73,8 +73,8 @@ impl PortalSvc {
 }
 
 impl PortalSvc {
-    fn plan(&self) -> Result<pb::Plan, crate::NodeError> {
-        let (seats, active) = self.0.portal.plan()?;
+    fn plan(&self, actor: &portalnet_core::permissions::Actor) -> Result<pb::Plan, crate::NodeError> {
+        let (seats, active) = self.0.portal.plan(actor)?;
         let extranet = active.iter().filter(|u| u.kind == portalnet_core::user::UserKind::Extranet).count();
         let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
         Ok(pb::Plan {

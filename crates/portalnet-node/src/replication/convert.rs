@@ -2,20 +2,25 @@
 
 use crate::app::replica::InOp;
 use crate::app::{InEvent, InItem, InProposal, Outcome};
-use portalnet_core::address;
 use portalnet_core::task::TaskStatus;
+use portalnet_core::{address, quote, validate};
 use portalnet_federation::chain::hash_from_bytes;
 use portalnet_proto::v1::{self as pb, deliver_item::Kind, item_result, proposal::Op};
 use portalnet_store::replication::{ProposalOp, ProposalRecord, StoredEvent};
 
 /// An event from the wire; anything malformed becomes a refusal of that item alone.
 pub fn event_in(e: pb::Event) -> Result<InEvent, String> {
-    let what = format!("event {} of task {}#{}", e.version, e.home, e.task);
+    let what = format!("event {} of task {}#{}", e.version, quote(&e.home), e.task);
     let prev_hash =
         hash_from_bytes(&e.prev_hash).ok_or_else(|| format!("{what}: prev_hash must be 32 bytes"))?;
     let hash = hash_from_bytes(&e.hash).ok_or_else(|| format!("{what}: hash must be 32 bytes"))?;
     if e.version == 0 || e.task == 0 {
         return Err(format!("{what}: task and version start at 1"));
+    }
+    // Exactly as the home names itself (the signature covers it); checked here so
+    // that every later message can name it.
+    if validate::portal_id(&e.home).ok().as_deref() != Some(e.home.as_str()) {
+        return Err(format!("{what}: home must be a portal id such as `alpha.test`, in lowercase"));
     }
     Ok(InEvent {
         home: e.home,
@@ -39,7 +44,7 @@ pub fn item_in(item: pb::DeliverItem) -> InItem {
 }
 
 fn proposal_in(p: pb::Proposal) -> Result<InProposal, String> {
-    let what = format!("proposal {:?}", p.id);
+    let what = format!("proposal {:?}", quote(&p.id));
     if p.id.is_empty() || p.id.len() > 64 {
         return Err(format!("{what}: id must be 1-64 characters"));
     }
@@ -50,7 +55,8 @@ fn proposal_in(p: pb::Proposal) -> Result<InProposal, String> {
     let op = match p.op {
         None => return Err(format!("{what}: names no change")),
         Some(Op::Status(s)) => InOp::Status(
-            TaskStatus::parse(&s.status).ok_or_else(|| format!("{what}: unknown status {:?}", s.status))?,
+            TaskStatus::parse(&s.status)
+                .ok_or_else(|| format!("{what}: unknown status {:?}", quote(&s.status)))?,
         ),
         Some(Op::Comment(c)) => InOp::Comment(c.text),
         Some(Op::File(f)) => InOp::File { name: f.name, content_type: f.content_type, content: f.content },
