@@ -319,7 +319,8 @@ async fn an_operator_enrols_and_links_a_portal_with_the_cli() {
     let dir = DirProcess::start(&ddir).await.unwrap();
     let mut d = pb::directory_client::DirectoryClient::new(channel(&dir.endpoint, &dir.cert).await.unwrap());
     let mut node = Process::init(&tmp.path().join("alpha"), "alpha.test").unwrap();
-    let (pd, dd, ca) = (node.dir.to_string_lossy(), ddir.to_string_lossy(), dir.cert.to_string_lossy());
+    let pdir = node.dir.clone();
+    let (pd, dd, ca) = (pdir.to_string_lossy(), ddir.to_string_lossy(), dir.cert.to_string_lossy());
     let link = ["link", "--dir", &pd, "--directory", &dir.endpoint, "--directory-ca", &ca];
 
     let out = portald(&link);
