@@ -52,12 +52,14 @@ async fn a_rogue_cannot_register_an_id_without_proof() {
     assert!(m.contains("another portal id"), "{m}");
     assert_eq!(lookup(&dir, ROGUE).await.unwrap_err().code(), Code::NotFound);
     // A made-up secret: refused.
-    let (code, _) = refusal(d.register(register(&rogue, "pne_guessedguessedguessedguessed", clock.now())).await);
+    let (code, _) =
+        refusal(d.register(register(&rogue, "pne_guessedguessedguessedguessed", clock.now())).await);
     assert_eq!(code, Code::PermissionDenied);
     assert_eq!(lookup(&dir, ROGUE).await.unwrap_err().code(), Code::NotFound);
     // Unregistered, its signed calls are refused.
     let on = pb::SetNetworkRequest { enabled: true };
-    let e = d.set_network(rogue.sign(method::SET_NETWORK, "directory.test", clock.now(), &on)).await.unwrap_err();
+    let e =
+        d.set_network(rogue.sign(method::SET_NETWORK, "directory.test", clock.now(), &on)).await.unwrap_err();
     assert_eq!(e.code(), Code::Unauthenticated, "{e:?}");
 
     // A registered id is not taken over with a secret for it either.
@@ -70,10 +72,17 @@ async fn a_rogue_cannot_register_an_id_without_proof() {
     assert_eq!(code, Code::PermissionDenied, "{m}");
     assert_eq!(lookup(&dir, "alpha.test").await.unwrap().public_key, rec.public_key);
     // The enrolled portal spent its secret and removed it from its data folder.
-    assert!(!alpha.dir.join(portalnet_node::enrolment::PORTAL_SECRET_FILE).exists());
+    let spent = alpha.dir.join(portalnet_node::enrolment::PORTAL_SECRET_FILE);
+    wait_for("alpha's spent secret removed", || {
+        let gone = !spent.exists();
+        async move { gone.then_some(()) }
+    })
+    .await
+    .unwrap();
 
     // With the secret enrolled for exactly its id, the same key registers.
-    let mine = portalnet_node::enrolment::enrol_in_process(&dir.handle.directory, ROGUE, clock.now()).unwrap();
+    let mine =
+        portalnet_node::enrolment::enrol_in_process(&dir.handle.directory, ROGUE, clock.now()).unwrap();
     d.register(register(&rogue, &mine, clock.now())).await.unwrap();
     assert_eq!(lookup(&dir, ROGUE).await.unwrap().public_key, rogue.verifying_key().to_bytes().to_vec());
 }
@@ -91,8 +100,13 @@ async fn a_rogue_publishing_someones_email_neither_links_nor_freezes_their_accou
     let mut u = new_user("anna", "Anna Nowak");
     u.email = ANNA.into();
     admin.users.add_user(u).await.unwrap();
-    let token =
-        admin.users.issue_token(pb::IssueTokenRequest { login: "anna".into() }).await.unwrap().into_inner().token;
+    let token = admin
+        .users
+        .issue_token(pb::IssueTokenRequest { login: "anna".into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .token;
     let mut anna = alpha.clients(&token).await.unwrap();
     fed::enable(&mut admin).await.unwrap();
     let store = dir.handle.directory.clone();
@@ -143,7 +157,8 @@ async fn a_rogue_publishing_someones_email_neither_links_nor_freezes_their_accou
     assert_eq!(found.people.iter().map(|p| p.address.as_str()).collect::<Vec<_>>(), ["anna@alpha.test"]);
 
     // The rogue cannot approve itself, nor speak for Anna.
-    let approve = |login: &str| pb::ApproveLinkRequest { login: login.into(), address: "mallory@rogue.test".into() };
+    let approve =
+        |login: &str| pb::ApproveLinkRequest { login: login.into(), address: "mallory@rogue.test".into() };
     let e = d
         .approve_link(rogue.sign(method::APPROVE_LINK, "directory.test", clock.now(), &approve("mallory")))
         .await
@@ -178,9 +193,15 @@ async fn a_rogue_publishing_someones_email_neither_links_nor_freezes_their_accou
         .unwrap()
         .into_inner();
     assert_eq!(acc.addresses, ["anna@alpha.test", "mallory@rogue.test"]);
-    let change = pb::ChangeAccountEmailRequest { login: "mallory".into(), new_email: "x@evil.example".into() };
+    let change =
+        pb::ChangeAccountEmailRequest { login: "mallory".into(), new_email: "x@evil.example".into() };
     let e = d
-        .change_account_email(rogue.sign(method::CHANGE_ACCOUNT_EMAIL, "directory.test", clock.now(), &change))
+        .change_account_email(rogue.sign(
+            method::CHANGE_ACCOUNT_EMAIL,
+            "directory.test",
+            clock.now(),
+            &change,
+        ))
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");

@@ -357,9 +357,20 @@ async fn an_operator_enrols_and_links_a_portal_with_the_cli() {
     .await
     .unwrap();
     assert_eq!(rec.portal_id, "alpha.test");
-    assert!(!node.dir.join("enrolment.secret").exists(), "a spent secret is removed");
-    let listed = String::from_utf8(portald(&["directory", "enrolments", "--dir", &dd]).stdout).unwrap();
-    assert!(listed.contains("alpha.test") && listed.contains("used"), "{listed}");
+    // The portal removes the spent secret once the directory's answer arrives.
+    let spent = pdir.join("enrolment.secret");
+    wait_for("the spent secret removed", || {
+        let gone = !spent.exists();
+        async move { gone.then_some(()) }
+    })
+    .await
+    .unwrap();
+    wait_for("the enrolment listed as used", || {
+        let listed = String::from_utf8(portald(&["directory", "enrolments", "--dir", &dd]).stdout).unwrap();
+        async move { (listed.contains("alpha.test") && listed.contains("used")).then_some(()) }
+    })
+    .await
+    .unwrap();
 
     // Registered, the portal works with the Network as before.
     let mut admin = node.clients(&node.admin_token()).await.unwrap();

@@ -64,11 +64,8 @@ impl PNode {
 /// `portald directory enrol` for `id`, as the directory's operator runs it while
 /// the directory serves; returns the secret it prints.
 pub fn enrol(dir: &DirProcess, id: &str) -> Result<String> {
-    let out = Command::new(bin("portald"))
-        .args(["directory", "enrol", "--dir"])
-        .arg(&dir.dir)
-        .arg(id)
-        .output()?;
+    let out =
+        Command::new(bin("portald")).args(["directory", "enrol", "--dir"]).arg(&dir.dir).arg(id).output()?;
     if !out.status.success() {
         bail!("portald directory enrol {id} failed: {}", String::from_utf8_lossy(&out.stderr));
     }

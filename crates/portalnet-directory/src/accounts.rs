@@ -103,7 +103,9 @@ impl<'d> AccountChanges<'d> {
             .load(tx, id)?
             .ok_or_else(|| Error::FailedPrecondition(format!("the Network account of {addr} is missing")))?;
         if account.addresses.iter().any(|a| on_portal(a, portal)) {
-            if !account.addresses.iter().any(|a| a == addr) && account.addresses.len() >= MAX_ADDRESSES_PER_ACCOUNT {
+            if !account.addresses.iter().any(|a| a == addr)
+                && account.addresses.len() >= MAX_ADDRESSES_PER_ACCOUNT
+            {
                 return Err(full(addr));
             }
             insert_sorted(&mut account.addresses, addr);
@@ -173,16 +175,10 @@ impl Directory {
 
     /// The account linked to `login@portal`, which must be owned by an address of
     /// `portal`: only the owner's portal speaks for an account.
-    fn owned_account(
-        &self,
-        tx: &WriteTx<'_>,
-        key: &EntryKey,
-        what: &str,
-    ) -> Result<(u64, AccountRecord)> {
-        let entry = self
-            .entries
-            .tx_get(tx, key)?
-            .ok_or_else(|| Error::not_found(format!("{} is not published in the directory", key.address())))?;
+    fn owned_account(&self, tx: &WriteTx<'_>, key: &EntryKey, what: &str) -> Result<(u64, AccountRecord)> {
+        let entry = self.entries.tx_get(tx, key)?.ok_or_else(|| {
+            Error::not_found(format!("{} is not published in the directory", key.address()))
+        })?;
         let id = entry.account.ok_or_else(|| {
             Error::FailedPrecondition(format!(
                 "{} is not linked to a Network account: its e-mail belongs to an account that has not \
@@ -239,9 +235,9 @@ impl Directory {
                     Some(a) => self.accounts.tx_get(tx, &a)?,
                     None => None,
                 };
-                return created
-                    .map(|a| a.view())
-                    .ok_or_else(|| Error::FailedPrecondition("the new Network account was not created".into()));
+                return created.map(|a| a.view()).ok_or_else(|| {
+                    Error::FailedPrecondition("the new Network account was not created".into())
+                });
             }
             let (account_id, mut account) = self.owned_account(tx, &key, "its e-mail is changed")?;
             taken(tx, Some(account_id))?;

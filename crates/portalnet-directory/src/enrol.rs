@@ -3,10 +3,10 @@
 //! carry it. Only the secret's SHA-256 is stored, with an expiry; a registration
 //! uses it up in the same write that stores the portal.
 
+use crate::Directory;
 use crate::error::{Error, Result};
 use crate::portals::portal_id;
 use crate::records::Enrolment;
-use crate::Directory;
 use portalnet_core::time::Timestamp;
 use portalnet_store::WriteTx;
 use sha2::{Digest, Sha256};
@@ -39,7 +39,9 @@ impl Directory {
     ) -> Result<Enrolment> {
         let id = self::portal_id(portal_id)?;
         if !is_sha256_hex(secret_sha256) {
-            return Err(Error::invalid("an enrolment is stored as the secret's SHA-256: 64 lowercase hex digits"));
+            return Err(Error::invalid(
+                "an enrolment is stored as the secret's SHA-256: 64 lowercase hex digits",
+            ));
         }
         if expires_at <= created_at {
             return Err(Error::invalid("an enrolment must expire after it is created"));
@@ -77,7 +79,13 @@ impl Directory {
 
     /// Checks that `secret` enrols exactly `id`, unused and unexpired, and marks it
     /// used in `tx`. Every refusal says what to do.
-    pub(crate) fn redeem(&self, tx: &mut WriteTx<'_>, id: &str, secret: Option<&str>, now: Timestamp) -> Result<()> {
+    pub(crate) fn redeem(
+        &self,
+        tx: &mut WriteTx<'_>,
+        id: &str,
+        secret: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
         let ask = format!(
             "ask the directory's operator for an enrolment secret (`portald directory enrol --dir DIR {id}`) \
              and link the portal with it (`portald link ... --enrolment SECRET`)"

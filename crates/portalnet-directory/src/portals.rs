@@ -49,16 +49,16 @@ impl Directory {
                 None => {
                     self.redeem(tx, &id, enrolment, now)?;
                     PortalRecord {
-                    portal_id: id.clone(),
-                    endpoint,
-                    public_key,
-                    network_enabled: false,
-                    network_enabled_since: None,
-                    registered_at: now,
-                    previous_keys: Vec::new(),
-                    key_rotated_at: None,
-                    entries: 0,
-                    tls_certificate: String::new(),
+                        portal_id: id.clone(),
+                        endpoint,
+                        public_key,
+                        network_enabled: false,
+                        network_enabled_since: None,
+                        registered_at: now,
+                        previous_keys: Vec::new(),
+                        key_rotated_at: None,
+                        entries: 0,
+                        tls_certificate: String::new(),
                     }
                 }
                 Some(known) if known.public_key == public_key => {

@@ -20,8 +20,8 @@
 //! follow; then a backlog queued for a stopped beta, drained when it returns.
 
 use anyhow::{Context, Result, bail};
-use portalnet_node::NodeHandle;
 use portalnet_core::Clock;
+use portalnet_node::NodeHandle;
 use portalnet_node::clock::SystemClock;
 use portalnet_node::directory_node::DirectoryHandle;
 use portalnet_proto::v1 as pb;
@@ -169,7 +169,8 @@ async fn network() -> Result<Net> {
         });
         cfg.network.activation_delay_secs = 0;
         cfg.save(&dir)?;
-        let secret = portalnet_node::enrolment::enrol_in_process(&directory.directory, id, SystemClock.now())?;
+        let secret =
+            portalnet_node::enrolment::enrol_in_process(&directory.directory, id, SystemClock.now())?;
         portalnet_node::enrolment::save_for_portal(&dir, &secret)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let handle =

@@ -45,8 +45,7 @@ struct Pending {
 /// The operator's command: enrols `portal_id` with the directory in `dir` for
 /// `ttl_ms`, and returns the secret to hand to the portal's operator.
 pub fn enrol(dir: &Path, portal_id: &str, now: Timestamp, ttl_ms: i64) -> Result<String> {
-    let portal_id =
-        portalnet_core::validate::portal_id(portal_id).map_err(|e| anyhow!("portal id: {e}"))?;
+    let portal_id = portalnet_core::validate::portal_id(portal_id).map_err(|e| anyhow!("portal id: {e}"))?;
     if !dir.join(crate::directory_node::CONFIG_FILE).exists() {
         anyhow::bail!(
             "{} holds no Network directory: create it first with `portald directory --dir {}`",
@@ -88,7 +87,9 @@ fn inbox_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(read) = std::fs::read_dir(dir.join(INBOX)) else { return Vec::new() };
     let mut files: Vec<PathBuf> = read
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.file_name().is_some_and(|n| n != STATUS_FILE))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json") && p.file_name().is_some_and(|n| n != STATUS_FILE)
+        })
         .collect();
     files.sort();
     files

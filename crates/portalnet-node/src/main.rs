@@ -243,7 +243,13 @@ fn directory_cmd(action: DirectoryCmd, clock: &dyn portalnet_core::Clock) -> Res
                 say!("no enrolments");
             }
             for e in list {
-                say!("{}  {}  expires {}  {}", e.portal_id, e.hash_prefix, e.expires_at.to_utc_string(), e.state);
+                say!(
+                    "{}  {}  expires {}  {}",
+                    e.portal_id,
+                    e.hash_prefix,
+                    e.expires_at.to_utc_string(),
+                    e.state
+                );
             }
             Ok(())
         }

@@ -119,6 +119,9 @@ fn when_the_owner_leaves_an_approved_address_takes_over() {
     d.approve_link("alpha.test", "anna", "an@beta.test").unwrap();
     d.publish("alpha.test", vec![], vec!["anna".into()], false).unwrap();
     let a = account(d, "beta.test", "an");
-    assert_eq!((a.owner.as_str(), a.addresses.as_slice()), ("an@beta.test", &["an@beta.test".to_string()][..]));
+    assert_eq!(
+        (a.owner.as_str(), a.addresses.as_slice()),
+        ("an@beta.test", &["an@beta.test".to_string()][..])
+    );
     d.change_account_email("beta.test", "an", "anna@beta.example").unwrap();
 }

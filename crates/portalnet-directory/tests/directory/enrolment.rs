@@ -61,7 +61,13 @@ fn a_secret_expires() {
     let f = fixture();
     let d = &f.directory;
     d.enrol("alpha.test", SECRET, T0, 60_000).unwrap();
-    let m = denied(d.register("alpha.test", "https://alpha.test:1", key(1), Some(SECRET), T0.plus_millis(60_000)));
+    let m = denied(d.register(
+        "alpha.test",
+        "https://alpha.test:1",
+        key(1),
+        Some(SECRET),
+        T0.plus_millis(60_000),
+    ));
     assert!(m.contains("expired") && m.contains("portald directory enrol"), "{m}");
     assert_eq!(d.portal("alpha.test").unwrap(), None);
     d.register("alpha.test", "https://alpha.test:1", key(1), Some(SECRET), T0.plus_millis(59_999)).unwrap();
@@ -100,5 +106,8 @@ fn a_registered_portal_needs_no_secret() {
     assert_eq!(p.endpoint, "https://alpha.test:2");
     let p = d.rotate_key("alpha.test", key(2), "https://alpha.test:3", T0).unwrap();
     assert_eq!(p.public_key, key(2));
-    assert_eq!(d.register("alpha.test", "https://alpha.test:4", key(2), None, T0).unwrap().previous_keys, [key(1)]);
+    assert_eq!(
+        d.register("alpha.test", "https://alpha.test:4", key(2), None, T0).unwrap().previous_keys,
+        [key(1)]
+    );
 }

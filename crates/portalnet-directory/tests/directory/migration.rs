@@ -80,7 +80,10 @@ fn an_old_directory_keeps_its_portals_and_accounts() {
     assert_eq!(d.account_of("alpha.test", "anna").unwrap().unwrap(), a);
 
     // The owner's portal changes the e-mail; the other cannot.
-    assert!(matches!(d.change_account_email("alpha.test", "anna", "x@y.example"), Err(Error::PermissionDenied(_))));
+    assert!(matches!(
+        d.change_account_email("alpha.test", "anna", "x@y.example"),
+        Err(Error::PermissionDenied(_))
+    ));
     let a = d.change_account_email("beta.test", "an", "anna@new.example").unwrap();
     assert_eq!(a.addresses, ["an@beta.test", "anna@alpha.test"]);
     assert_eq!(d.entry("alpha.test", "anna").unwrap().unwrap().email, "anna@new.example");
@@ -90,4 +93,3 @@ fn an_old_directory_keeps_its_portals_and_accounts() {
     let d = Directory::open(&db).unwrap();
     assert_eq!(d.account_of("alpha.test", "anna").unwrap().unwrap(), a);
 }
-

@@ -58,7 +58,10 @@ fn rotating_keeps_previous_keys() {
     ));
     // The new key registers (updates) as usual; the old one is refused.
     assert!(d.register("alpha.test", "https://alpha.test:4", key(3), None, t1).is_ok());
-    assert!(matches!(d.register("alpha.test", "https://x:1", key(1), None, t1), Err(Error::PermissionDenied(_))));
+    assert!(matches!(
+        d.register("alpha.test", "https://x:1", key(1), None, t1),
+        Err(Error::PermissionDenied(_))
+    ));
     assert!(matches!(d.rotate_key("ghost.test", key(9), "https://g:1", t1), Err(Error::NotFound(_))));
 }
 
