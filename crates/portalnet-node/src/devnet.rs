@@ -108,6 +108,9 @@ pub async fn start_devnet(
             let portal = &handle.state.portal;
             seed(portal, i, &pdir).map_err(|e| anyhow!("seeding {id}: {e}"))?;
             if let Some(client) = &handle.state.directory {
+                // As `network enable` does: the sync task's registration answer
+                // must not land after this switch and undo it.
+                let _state = client.network_state.lock().await;
                 client
                     .register(&handle.endpoint, portal.now())
                     .await

@@ -46,6 +46,10 @@ pub struct DirectoryClient {
     tls_certificate: String,
     /// The data folder, where an enrolment secret waits for the first registration.
     dir: std::path::PathBuf,
+    /// Held from a call that answers with the portal's network state until that
+    /// state is recorded, so a slow registration answer ("off") cannot overwrite
+    /// a switch made after it (`network enable` racing the first registration).
+    pub network_state: tokio::sync::Mutex<()>,
 }
 
 impl DirectoryClient {
@@ -73,6 +77,7 @@ impl DirectoryClient {
             previous,
             tls_certificate,
             dir: dir.to_path_buf(),
+            network_state: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -283,6 +288,7 @@ async fn sync_once(
     registered: &mut bool,
 ) -> anyhow::Result<()> {
     if !*registered {
+        let _state = client.network_state.lock().await;
         let rec = client
             .register(endpoint, portal.now())
             .await

@@ -49,6 +49,7 @@ impl NetworkSvc {
             return Err(Status::permission_denied("only portal administrators switch network communication"));
         }
         let client = self.client()?;
+        let _state = client.network_state.lock().await;
         let rec = client
             .set_network(enabled, self.0.portal.now())
             .await
