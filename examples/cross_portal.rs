@@ -5,6 +5,7 @@
 //!
 //! `cargo run -p portalnet-examples --example cross_portal`
 
+use portalnet_core::Clock;
 use portalnet_node::clock::SystemClock;
 use portalnet_proto::v1 as pb;
 use std::path::Path;
@@ -58,6 +59,9 @@ async fn portal(
     // the example does not wait.
     cfg.network.activation_delay_secs = 0;
     cfg.save(&pdir)?;
+    // The directory's operator (this program) enrols the id; the portal presents it.
+    let secret = portalnet_node::enrolment::enrol_in_process(&dir.directory, id, SystemClock.now())?;
+    portalnet_node::enrolment::save_for_portal(&pdir, &secret)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let node =
         portalnet_node::start(&pdir, Arc::new(SystemClock), Some(listener), Default::default()).await?;

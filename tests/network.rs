@@ -253,6 +253,7 @@ async fn forged_replayed_misdirected_and_stale_requests_are_refused() {
                 public_key: key.to_vec(),
                 rotation_signature: vec![],
                 tls_certificate: String::new(),
+                enrolment_secret: String::new(),
             },
         )
     };
@@ -270,6 +271,7 @@ async fn forged_replayed_misdirected_and_stale_requests_are_refused() {
         public_key: new.verifying_key().to_bytes().to_vec(),
         rotation_signature: vec![],
         tls_certificate: String::new(),
+        enrolment_secret: String::new(),
     };
     rotate.rotation_signature =
         portalnet_federation::sign_rotation(&key, "alpha.test", &new.verifying_key().to_bytes()).to_vec();

@@ -1,7 +1,9 @@
 //! `portald` as separate processes: init and run, graceful SIGTERM, restart, SIGKILL
-//! after acknowledged writes (nothing acknowledged is lost), and `portald devnet`.
+//! after acknowledged writes (nothing acknowledged is lost), `portald devnet`, and
+//! enrolling and linking a portal with a running directory as an operator does.
 
 use portalnet_proto::v1 as pb;
+use portalnet_tests::procnet::DirProcess;
 use portalnet_tests::{Node, Process, bin, channel, clients, ctl_json, new_user, wait_for};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -298,4 +300,80 @@ impl Node for DevNode {
     fn dir(&self) -> &std::path::Path {
         &self.dir
     }
+}
+
+fn portald(args: &[&str]) -> std::process::Output {
+    let out = Command::new(bin("portald")).args(args).output().unwrap();
+    assert!(out.status.success(), "portald {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// Issue 11 (2) as operators do it, with real processes: a portal linked without
+/// an enrolment secret is refused (and told what to do); the directory's operator
+/// runs `portald directory enrol` while the directory serves; the portal links
+/// with the secret and registers; the secret is spent and removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_enrols_and_links_a_portal_with_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ddir = tmp.path().join("directory");
+    let dir = DirProcess::start(&ddir).await.unwrap();
+    let mut d = pb::directory_client::DirectoryClient::new(channel(&dir.endpoint, &dir.cert).await.unwrap());
+    let mut node = Process::init(&tmp.path().join("alpha"), "alpha.test").unwrap();
+    let pdir = node.dir.clone();
+    let (pd, dd, ca) = (pdir.to_string_lossy(), ddir.to_string_lossy(), dir.cert.to_string_lossy());
+    let link = ["link", "--dir", &pd, "--directory", &dir.endpoint, "--directory-ca", &ca];
+
+    let out = portald(&link);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("enrolment secret"));
+    node.run().await.unwrap();
+    let log = node.log.clone();
+    wait_for("the refusal in the portal's log", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        async move { text.contains("portald directory enrol --dir DIR alpha.test").then_some(()) }
+    })
+    .await
+    .unwrap();
+    let lookup = pb::LookupPortalRequest { portal_id: "alpha.test".into() };
+    assert_eq!(d.lookup_portal(lookup.clone()).await.unwrap_err().code(), tonic::Code::NotFound);
+
+    let out = portald(&["directory", "enrol", "--dir", &dd, "alpha.test"]);
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(secret.starts_with("pne_") && secret.len() >= 40, "{secret:?}");
+    let listed = String::from_utf8(portald(&["directory", "enrolments", "--dir", &dd]).stdout).unwrap();
+    assert!(listed.contains("alpha.test") && listed.contains("not yet imported"), "{listed}");
+    // The secret is nowhere in the directory's folder, only its hash.
+    for f in std::fs::read_dir(ddir.join("enrolments")).unwrap() {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap_or_default();
+        assert!(!text.contains(&secret));
+    }
+
+    assert!(node.terminate().unwrap().success());
+    portald(&[&link[..], &["--enrolment", &secret]].concat());
+    node.run().await.unwrap();
+    let rec = wait_for("alpha registered", || {
+        let (mut d, l) = (d.clone(), lookup.clone());
+        async move { d.lookup_portal(l).await.ok().map(|r| r.into_inner()) }
+    })
+    .await
+    .unwrap();
+    assert_eq!(rec.portal_id, "alpha.test");
+    // The portal removes the spent secret once the directory's answer arrives.
+    let spent = pdir.join("enrolment.secret");
+    wait_for("the spent secret removed", || {
+        let gone = !spent.exists();
+        async move { gone.then_some(()) }
+    })
+    .await
+    .unwrap();
+    wait_for("the enrolment listed as used", || {
+        let listed = String::from_utf8(portald(&["directory", "enrolments", "--dir", &dd]).stdout).unwrap();
+        async move { (listed.contains("alpha.test") && listed.contains("used")).then_some(()) }
+    })
+    .await
+    .unwrap();
+
+    // Registered, the portal works with the Network as before.
+    let mut admin = node.clients(&node.admin_token()).await.unwrap();
+    let status = admin.network.enable(pb::NetworkRequest {}).await.unwrap().into_inner();
+    assert!(status.enabled);
 }

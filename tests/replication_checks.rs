@@ -174,6 +174,13 @@ async fn register_portal(f: &Fed, id: &str) -> Signer {
         public_key: s.verifying_key().to_bytes().to_vec(),
         rotation_signature: vec![],
         tls_certificate: String::new(),
+        // Enrolled like any portal: the rogue is a member that misbehaves.
+        enrolment_secret: portalnet_node::enrolment::enrol_in_process(
+            &f.dir.handle.directory,
+            ROGUE,
+            f.clock.now(),
+        )
+        .unwrap(),
     };
     d.register(s.sign(method::REGISTER, &dir_id, f.clock.now(), &reg)).await.unwrap();
     let on = pb::SetNetworkRequest { enabled: true };

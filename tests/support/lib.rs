@@ -183,6 +183,9 @@ impl InProcess {
         });
         cfg.network.activation_delay_secs = activation_delay_secs;
         cfg.save(&dir)?;
+        // As an operator would: the directory enrols the id, the portal keeps the secret.
+        let secret = portalnet_node::enrolment::enrol_in_process(&directory.directory, portal, clock.now())?;
+        portalnet_node::enrolment::save_for_portal(&dir, &secret)?;
         let mut n = Self { tmp: Some(tmp), dir, handle: None, endpoint: String::new(), clock };
         n.restart().await?;
         Ok(n)

@@ -87,7 +87,18 @@ impl PNode {
     }
 }
 
-/// Initialises portal `id` in `root/id`, links it to `dir`, lets `edit` adjust its
+/// `portald directory enrol` for `id`, as the directory's operator runs it while
+/// the directory serves; returns the secret it prints.
+pub fn enrol(dir: &DirProcess, id: &str) -> Result<String> {
+    let out =
+        Command::new(bin("portald")).args(["directory", "enrol", "--dir"]).arg(&dir.dir).arg(id).output()?;
+    if !out.status.success() {
+        bail!("portald directory enrol {id} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8(out.stdout).context("the secret is not UTF-8")?.trim().to_string())
+}
+
+/// Initialises portal `id` in `root/id`, enrols it with `dir`, links it to `dir`, lets `edit` adjust its
 /// configuration, and starts it on a port that stays the same across restarts.
 pub async fn start_portal(
     root: &Path,
@@ -106,6 +117,7 @@ pub async fn start_portal(
     };
     let pd = pdir.to_string_lossy().into_owned();
     run(&["init", "--dir", &pd, "--portal", id, "--listen", "127.0.0.1:0"])?;
+    let secret = enrol(dir, id)?;
     let ca = dir.cert.to_string_lossy().into_owned();
     run(&[
         "link",
@@ -117,6 +129,8 @@ pub async fn start_portal(
         &ca,
         "--activation-delay-secs",
         "0",
+        "--enrolment",
+        &secret,
     ])?;
     // A fixed port, so a restarted portal is where the others last saw it.
     let port = crate::smtp::free_port();

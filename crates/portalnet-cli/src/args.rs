@@ -464,6 +464,11 @@ pub enum NetworkCmd {
 pub enum AccountCmd {
     /// Change the e-mail address of your Network account, freeing the old one
     SetEmail { email: String },
+    /// Your Network account and the addresses of other portals asking to join it
+    Requests,
+    /// Agree that ADDRESS (login@portal, published with your e-mail) joins your
+    /// Network account
+    Approve { address: String },
 }
 
 impl Command {
@@ -814,6 +819,14 @@ mod tests {
             panic!("wrong command");
         };
         assert_eq!(email, "anna@new.test");
+        let a = parse(&["network", "account", "approve", "anna@beta.test"]).unwrap();
+        assert!(matches!(
+            a.command,
+            Command::Network(NetworkCmd::Account(AccountCmd::Approve { ref address })) if address == "anna@beta.test"
+        ));
+        assert!(parse(&["network", "account", "approve"]).is_err());
+        let a = parse(&["network", "account", "requests"]).unwrap();
+        assert!(matches!(a.command, Command::Network(NetworkCmd::Account(AccountCmd::Requests))));
         let err = parse(&["network", "account", "set-email"]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument);
     }

@@ -661,15 +661,18 @@ impl From<pb::SearchResponse> for SearchView {
     }
 }
 
-/// The caller's Network account (R11): the addresses linked to it.
+/// The caller's Network account (R11): the addresses linked to it, the owner
+/// address (whose portal speaks for it) and addresses asking to join.
 #[derive(Debug, Serialize)]
 pub struct AccountView {
     pub addresses: Vec<String>,
+    pub owner: String,
+    pub requests: Vec<String>,
 }
 
 impl From<pb::Account> for AccountView {
     fn from(a: pb::Account) -> Self {
-        Self { addresses: a.addresses }
+        Self { addresses: a.addresses, owner: a.owner, requests: a.requests }
     }
 }
 
@@ -909,14 +912,22 @@ mod tests {
 
     #[test]
     fn account_json() {
-        let a = pb::Account { addresses: vec!["anna@alpha.test".into(), "anna@beta.test".into()] };
+        let a = pb::Account {
+            addresses: vec!["anna@alpha.test".into(), "anna@beta.test".into()],
+            owner: "anna@alpha.test".into(),
+            requests: vec!["x@evil.test".into()],
+        };
         assert_eq!(
             serde_json::to_value(AccountView::from(a)).unwrap(),
-            serde_json::json!({"addresses": ["anna@alpha.test", "anna@beta.test"]})
+            serde_json::json!({
+                "addresses": ["anna@alpha.test", "anna@beta.test"],
+                "owner": "anna@alpha.test",
+                "requests": ["x@evil.test"]
+            })
         );
         assert_eq!(
             serde_json::to_value(AccountView::from(pb::Account::default())).unwrap(),
-            serde_json::json!({"addresses": []})
+            serde_json::json!({"addresses": [], "owner": "", "requests": []})
         );
     }
 }

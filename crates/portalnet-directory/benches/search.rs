@@ -324,7 +324,10 @@ fn load(dir: &Directory, people: usize, portals: usize) {
     let mut loaded = 0usize;
     for p in 0..portals {
         let portal = format!("p{p:03}.bench.test");
-        dir.register(&portal, &format!("https://{portal}:7443"), [p as u8; 32], now).expect("register");
+        let secret = format!("bench-enrolment-secret-{portal}");
+        dir.enrol(&portal, &secret, now, portalnet_directory::ENROLMENT_TTL_MS).expect("enrol");
+        dir.register(&portal, &format!("https://{portal}:7443"), [p as u8; 32], Some(&secret), now)
+            .expect("register");
         dir.set_network(&portal, true, now).expect("network on");
         let in_portal = PER_PORTAL.min(people - loaded);
         let mut done = 0;

@@ -1,19 +1,55 @@
 //! Network accounts (R11): a person's global identity, owning one e-mail address
-//! that is unique across the directory (compared case-insensitively). An entry
-//! published with an e-mail is linked to the account of that e-mail, which is
-//! created when none has it; an account left without addresses is deleted, and its
-//! e-mail is free again.
+//! that is unique across the directory (compared case-insensitively), joined only
+//! with its consent.
+//!
+//! An entry published with an e-mail nobody owns creates an account; its address
+//! becomes the **owner**, whose portal speaks for the account. An entry published
+//! with an owned e-mail is linked when the account already holds an address of the
+//! publishing portal (that portal speaks for its own people); otherwise it stays
+//! unlinked and a link request is recorded, which the owner's portal approves
+//! ([`Directory::approve_link`]). So a portal that publishes someone else's e-mail
+//! neither joins, moves nor freezes their account. An account left without
+//! addresses is deleted, and its e-mail is free again; when the owner's address
+//! goes, the first remaining address (approved earlier) becomes the owner.
 
 use crate::error::{Error, Result};
 use crate::portals::portal_id;
-use crate::records::{Account, AccountRecord, EntryKey};
-use crate::{Directory, MAX_ADDRESSES_PER_ACCOUNT};
+use crate::records::{Account, AccountRecord, EntryKey, EntryRecord};
+use crate::{Directory, MAX_ADDRESSES_PER_ACCOUNT, MAX_LINK_REQUESTS};
 use portalnet_core::validate;
 use portalnet_store::WriteTx;
 use std::collections::{BTreeSet, HashMap};
 
 /// The counter (in the store's `meta` tree) that numbers accounts.
 const ACCOUNT_SEQ: &str = "dir_accounts";
+
+/// Whether `addr` (`login@portal`) is an address of `portal`.
+fn on_portal(addr: &str, portal: &str) -> bool {
+    addr.rsplit_once('@').is_some_and(|(_, p)| p == portal)
+}
+
+fn insert_sorted(list: &mut Vec<String>, addr: &str) -> bool {
+    match list.binary_search_by(|a| a.as_str().cmp(addr)) {
+        Ok(_) => false,
+        Err(at) => {
+            list.insert(at, addr.to_string());
+            true
+        }
+    }
+}
+
+fn remove_sorted(list: &mut Vec<String>, addr: &str) {
+    if let Ok(at) = list.binary_search_by(|a| a.as_str().cmp(addr)) {
+        list.remove(at);
+    }
+}
+
+fn full(addr: &str) -> Error {
+    Error::FailedPrecondition(format!(
+        "the e-mail address of {addr} is already linked to {MAX_ADDRESSES_PER_ACCOUNT} addresses, the most \
+         one Network account may have"
+    ))
+}
 
 /// The accounts one write touches, each written once at the end ([`Self::finish`]):
 /// a batch linking thousands of addresses to one account does not rewrite it
@@ -29,49 +65,80 @@ impl<'d> AccountChanges<'d> {
         Self { dir, loaded: HashMap::new(), dirty: BTreeSet::new() }
     }
 
-    fn load(&mut self, tx: &WriteTx<'_>, id: u64, email: &str) -> Result<&mut AccountRecord> {
+    /// The account `id`, loaded once per write; `None` when it does not exist.
+    fn load(&mut self, tx: &WriteTx<'_>, id: u64) -> Result<Option<&mut AccountRecord>> {
         if !self.loaded.contains_key(&id) {
-            let record = self
-                .dir
-                .accounts
-                .tx_get(tx, &id)?
-                .unwrap_or_else(|| AccountRecord { email: email.to_string(), addresses: Vec::new() });
+            let Some(record) = self.dir.accounts.tx_get(tx, &id)? else { return Ok(None) };
             self.loaded.insert(id, record);
         }
-        self.loaded.get_mut(&id).ok_or_else(|| Error::FailedPrecondition("account vanished".into()))
+        Ok(self.loaded.get_mut(&id))
     }
 
-    /// Links `addr` to the account owning `email`, creating it; returns its id.
-    pub fn link(&mut self, tx: &mut WriteTx<'_>, email: &str, addr: &str) -> Result<u64> {
+    /// Links `addr` (an address of `portal`) to the account owning `email`, or
+    /// creates that account with `addr` as owner, and returns its id; when the
+    /// account holds no address of `portal`, records a link request instead and
+    /// returns `None` (the entry stays unlinked until the owner approves).
+    pub fn link_or_request(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        email: &str,
+        addr: &str,
+        portal: &str,
+    ) -> Result<Option<u64>> {
         let key = validate::email_key(email);
-        let id = match self.dir.emails.tx_get(tx, &key)? {
-            Some(id) => id,
-            None => {
-                let id = tx.next_id(ACCOUNT_SEQ)?;
-                self.dir.emails.tx_put(tx, &key, &id)?;
-                self.loaded.insert(id, AccountRecord { email: email.to_string(), addresses: Vec::new() });
-                id
-            }
+        let Some(id) = self.dir.emails.tx_get(tx, &key)? else {
+            let id = tx.next_id(ACCOUNT_SEQ)?;
+            self.dir.emails.tx_put(tx, &key, &id)?;
+            let account = AccountRecord {
+                email: email.to_string(),
+                addresses: vec![addr.to_string()],
+                owner: addr.to_string(),
+                requests: Vec::new(),
+            };
+            self.loaded.insert(id, account);
+            self.dirty.insert(id);
+            return Ok(Some(id));
         };
-        let account = self.load(tx, id, email)?;
-        if let Err(at) = account.addresses.binary_search_by(|a| a.as_str().cmp(addr)) {
-            if account.addresses.len() >= MAX_ADDRESSES_PER_ACCOUNT {
-                return Err(Error::FailedPrecondition(format!(
-                    "the e-mail address of {addr} is already linked to {MAX_ADDRESSES_PER_ACCOUNT} \
-                     addresses, the most one Network account may have"
-                )));
+        let account = self
+            .load(tx, id)?
+            .ok_or_else(|| Error::FailedPrecondition(format!("the Network account of {addr} is missing")))?;
+        if account.addresses.iter().any(|a| on_portal(a, portal)) {
+            if !account.addresses.iter().any(|a| a == addr)
+                && account.addresses.len() >= MAX_ADDRESSES_PER_ACCOUNT
+            {
+                return Err(full(addr));
             }
-            account.addresses.insert(at, addr.to_string());
+            insert_sorted(&mut account.addresses, addr);
+            remove_sorted(&mut account.requests, addr);
+            self.dirty.insert(id);
+            return Ok(Some(id));
         }
-        self.dirty.insert(id);
-        Ok(id)
+        if account.requests.len() < MAX_LINK_REQUESTS && insert_sorted(&mut account.requests, addr) {
+            self.dirty.insert(id);
+        }
+        Ok(None)
     }
 
-    /// Unlinks `addr` from account `id`.
-    pub fn unlink(&mut self, tx: &WriteTx<'_>, id: u64, addr: &str) -> Result<()> {
-        let account = self.load(tx, id, "")?;
-        if let Ok(at) = account.addresses.binary_search_by(|a| a.as_str().cmp(addr)) {
-            account.addresses.remove(at);
+    /// Undoes what [`Self::link_or_request`] did for the entry `old` at `addr`:
+    /// unlinks it, or withdraws its link request.
+    pub fn release(&mut self, tx: &WriteTx<'_>, old: &EntryRecord, addr: &str) -> Result<()> {
+        let id = match old.account {
+            Some(id) => id,
+            None => match self.dir.emails.tx_get(tx, &validate::email_key(&old.email))? {
+                Some(id) => id,
+                None => return Ok(()),
+            },
+        };
+        let Some(account) = self.load(tx, id)? else { return Ok(()) };
+        if old.account.is_some() {
+            remove_sorted(&mut account.addresses, addr);
+            if account.owner == addr {
+                // Everyone left was linked by the owner's consent or by the owner's
+                // own portal: the first of them speaks for the account now.
+                account.owner = account.addresses.first().cloned().unwrap_or_default();
+            }
+        } else {
+            remove_sorted(&mut account.requests, addr);
         }
         self.dirty.insert(id);
         Ok(())
@@ -97,16 +164,47 @@ impl<'d> AccountChanges<'d> {
 }
 
 impl Directory {
-    /// The Network account that `login@portal_id` is linked to.
+    /// The Network account that `login@portal_id` is linked to (`None` also while
+    /// its link request waits for approval).
     pub fn account_of(&self, portal_id: &str, login: &str) -> Result<Option<Account>> {
         let id = self::portal_id(portal_id)?;
         let Some(entry) = self.entries.get(&EntryKey::new(&id, login.trim()))? else { return Ok(None) };
-        Ok(self.accounts.get(&entry.account)?.map(|a| Account { email: a.email, addresses: a.addresses }))
+        let Some(account) = entry.account else { return Ok(None) };
+        Ok(self.accounts.get(&account)?.map(|a| a.view()))
+    }
+
+    /// The account linked to `login@portal`, which must be owned by an address of
+    /// `portal`: only the owner's portal speaks for an account.
+    fn owned_account(&self, tx: &WriteTx<'_>, key: &EntryKey, what: &str) -> Result<(u64, AccountRecord)> {
+        let entry = self.entries.tx_get(tx, key)?.ok_or_else(|| {
+            Error::not_found(format!("{} is not published in the directory", key.address()))
+        })?;
+        let id = entry.account.ok_or_else(|| {
+            Error::FailedPrecondition(format!(
+                "{} is not linked to a Network account: its e-mail belongs to an account that has not \
+                 approved it",
+                key.address()
+            ))
+        })?;
+        let account = self
+            .accounts
+            .tx_get(tx, &id)?
+            .ok_or_else(|| Error::FailedPrecondition(format!("{} has no Network account", key.address())))?;
+        if !on_portal(&account.owner, &key.portal) {
+            return Err(Error::PermissionDenied(format!(
+                "the Network account of {} is owned by an address on another portal; {what} there",
+                key.address()
+            )));
+        }
+        Ok((id, account))
     }
 
     /// The account linked to `login@portal_id` takes `new_email` (R11); its old
-    /// e-mail is free afterwards. The stored entries of every address linked to the
-    /// account carry the new e-mail. AlreadyExists when another account owns it.
+    /// e-mail is free afterwards. Allowed to the owner's portal only, whatever other
+    /// portals published. The stored entries of every linked address carry the new
+    /// e-mail; pending link requests (made under the old e-mail) are dropped. An
+    /// address still waiting for approval leaves that request and gets an account
+    /// of its own under `new_email`. AlreadyExists when another account owns it.
     pub fn change_account_email(&self, portal_id: &str, login: &str, new_email: &str) -> Result<Account> {
         let id = self::portal_id(portal_id)?;
         let login = validate::login("login", login)?;
@@ -117,35 +215,41 @@ impl Directory {
             let entry = self.entries.tx_get(tx, &key)?.ok_or_else(|| {
                 Error::not_found(format!("{} is not published in the directory", key.address()))
             })?;
-            let account_id = entry.account;
-            let mut account = self.accounts.tx_get(tx, &account_id)?.ok_or_else(|| {
-                Error::FailedPrecondition(format!("{} has no Network account", key.address()))
-            })?;
-            // A portal speaks only for its own people: an account that also holds
-            // addresses of other portals is not one portal's to change (otherwise a
-            // portal could publish someone's e-mail, join their account, and move it).
-            let foreign = account.addresses.iter().filter(|a| !a.ends_with(&format!("@{id}"))).count();
-            if foreign > 0 {
-                return Err(Error::PermissionDenied(format!(
-                    "the Network account of {} is linked to {foreign} address(es) on other portals; \
-                     a portal changes only accounts of its own people",
-                    key.address()
-                )));
-            }
-            match self.emails.tx_get(tx, &new_key)? {
-                Some(owner) if owner != account_id => {
-                    return Err(Error::AlreadyExists(
+            let taken = |tx: &WriteTx<'_>, mine: Option<u64>| -> Result<()> {
+                match self.emails.tx_get(tx, &new_key)? {
+                    Some(owner) if Some(owner) != mine => Err(Error::AlreadyExists(
                         "this e-mail address belongs to another Network account".into(),
-                    ));
+                    )),
+                    _ => Ok(()),
                 }
-                _ => {}
+            };
+            if entry.account.is_none() {
+                taken(tx, None)?;
+                let mut accounts = AccountChanges::new(self);
+                accounts.release(tx, &entry, &key.address())?;
+                let account = accounts.link_or_request(tx, &new_email, &key.address(), &id)?;
+                accounts.finish(tx)?;
+                let record = EntryRecord { email: new_email.clone(), account, ..entry };
+                self.entries.tx_put(tx, &key, &record)?;
+                let created = match account {
+                    Some(a) => self.accounts.tx_get(tx, &a)?,
+                    None => None,
+                };
+                return created.map(|a| a.view()).ok_or_else(|| {
+                    Error::FailedPrecondition("the new Network account was not created".into())
+                });
             }
+            let (account_id, mut account) = self.owned_account(tx, &key, "its e-mail is changed")?;
+            taken(tx, Some(account_id))?;
             let old_key = validate::email_key(&account.email);
             if old_key != new_key && self.emails.tx_get(tx, &old_key)? == Some(account_id) {
                 self.emails.tx_remove(tx, &old_key);
             }
             self.emails.tx_put(tx, &new_key, &account_id)?;
             account.email = new_email.clone();
+            if old_key != new_key {
+                account.requests.clear();
+            }
             for addr in &account.addresses {
                 let Some((login, portal)) = addr.split_once('@') else { continue };
                 let k = EntryKey::new(portal, login);
@@ -155,7 +259,59 @@ impl Directory {
                 }
             }
             self.accounts.tx_put(tx, &account_id, &account)?;
-            Ok(Account { email: account.email, addresses: account.addresses })
+            Ok(account.view())
         })
+    }
+
+    /// The account of `login@portal_id` with its link requests; for the owner's
+    /// portal only.
+    pub fn link_requests(&self, portal_id: &str, login: &str) -> Result<Account> {
+        let id = self::portal_id(portal_id)?;
+        let login = validate::login("login", login)?;
+        let key = EntryKey::new(&id, &login);
+        self.db.write(|tx| Ok(self.owned_account(tx, &key, "its link requests are answered")?.1.view()))
+    }
+
+    /// The person `login@portal_id`, through their own (the owner's) portal, agrees
+    /// that `address` joins their Network account: its entry is linked, its request
+    /// removed. NotFound when `address` did not ask; a request whose entry no
+    /// longer carries the account's e-mail is dropped (FailedPrecondition).
+    pub fn approve_link(&self, portal_id: &str, login: &str, address: &str) -> Result<Account> {
+        let id = self::portal_id(portal_id)?;
+        let login = validate::login("login", login)?;
+        let address = address.trim();
+        let (other_login, other_portal) = address
+            .split_once('@')
+            .ok_or_else(|| Error::invalid(format!("{address} is not an address: expected login@portal")))?;
+        let other = EntryKey::new(&self::portal_id(other_portal)?, &validate::login("login", other_login)?);
+        let addr = other.address();
+        let key = EntryKey::new(&id, &login);
+        self.db.write(|tx| {
+            let (account_id, mut account) = self.owned_account(tx, &key, "link requests are answered")?;
+            if account.requests.binary_search(&addr).is_err() {
+                return Err(Error::not_found(format!(
+                    "{addr} has not asked to join the Network account of {}",
+                    key.address()
+                )));
+            }
+            let pending = self.entries.tx_get(tx, &other)?.filter(|e| {
+                e.account.is_none() && validate::email_key(&e.email) == validate::email_key(&account.email)
+            });
+            remove_sorted(&mut account.requests, &addr);
+            let Some(mut entry) = pending else {
+                self.accounts.tx_put(tx, &account_id, &account)?;
+                return Ok(Err(Error::FailedPrecondition(format!(
+                    "{addr} no longer carries this account's e-mail; its request is withdrawn"
+                ))));
+            };
+            if account.addresses.len() >= MAX_ADDRESSES_PER_ACCOUNT {
+                return Err(full(&addr));
+            }
+            insert_sorted(&mut account.addresses, &addr);
+            entry.account = Some(account_id);
+            self.entries.tx_put(tx, &other, &entry)?;
+            self.accounts.tx_put(tx, &account_id, &account)?;
+            Ok(Ok(account.view()))
+        })?
     }
 }

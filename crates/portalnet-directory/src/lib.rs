@@ -3,13 +3,17 @@
 //! Portals register (id, endpoint, public key) and switch network communication on
 //! or off; they publish their people; anyone with a registered portal searches
 //! people by name, or looks one up by exact e-mail; a Network account is a person's
-//! global identity and owns one e-mail address unique across the directory. The
-//! node verifies signatures and wires gRPC around this crate.
+//! global identity and owns one e-mail address unique across the directory; an
+//! address of another portal joins it only when the account's owner approves. A
+//! new portal id registers only with a one-time enrolment secret from the
+//! directory's operator. The node verifies signatures and wires gRPC around this
+//! crate.
 //!
-//! Storage is a [`portalnet_store::Db`] with five tables, all prefixed `dir_`:
+//! Storage is a [`portalnet_store::Db`] with six tables, all prefixed `dir_`:
 //! portals, entries (`portal ‖ 0 ‖ login`), the name index
 //! (`folded word ‖ 0 ‖ portal ‖ 0 ‖ login` → folded name), the e-mail index
-//! (case-folded e-mail → account id) and accounts. Every change is one atomic
+//! (case-folded e-mail → account id), accounts, and enrolments (secret SHA-256 →
+//! enrolment). Every change is one atomic
 //! [`portalnet_store::Db::write`]. Writes reach sled's log in memory: the caller
 //! calls [`Directory::sync`] (or `Db::sync`) before acknowledging a change that
 //! must survive a crash.
@@ -23,6 +27,7 @@
 //! are serialised by the `Db`).
 
 mod accounts;
+mod enrol;
 mod error;
 pub mod fold;
 mod index;
@@ -32,9 +37,10 @@ mod ratelimit;
 mod records;
 mod search;
 
+pub use enrol::{ENROLMENT_TTL_MS, MIN_SECRET_CHARS, secret_sha256};
 pub use error::{Error, Result};
 pub use ratelimit::RateLimiter;
-pub use records::{Account, Entry, Person, PortalRecord};
+pub use records::{Account, Enrolment, Entry, Person, PortalRecord};
 
 use portalnet_store::{Db, Table, Tree};
 use records::{AccountRecord, EntryKey, EntryRecord};
@@ -59,6 +65,9 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_QUERY_WORDS: usize = 8;
 /// Addresses one Network account may be linked to.
 pub const MAX_ADDRESSES_PER_ACCOUNT: usize = 1_000;
+/// Link requests one Network account keeps; more are not recorded (the entries
+/// stay unlinked), so strangers cannot grow an account without bound.
+pub const MAX_LINK_REQUESTS: usize = 100;
 /// Longest position, in characters, and longest endpoint, in bytes.
 pub const MAX_POSITION_CHARS: usize = 200;
 pub const MAX_ENDPOINT: usize = 512;
@@ -74,6 +83,8 @@ pub struct Directory {
     /// `email_key(email)` → account id.
     emails: Table<String, u64>,
     accounts: Table<u64, AccountRecord>,
+    /// Secret SHA-256 (hex) → enrolment.
+    enrolments: Table<String, Enrolment>,
 }
 
 impl Directory {
@@ -86,6 +97,7 @@ impl Directory {
             names: db.tree("dir_names")?,
             emails: Table::open(db, "dir_emails")?,
             accounts: Table::open(db, "dir_accounts")?,
+            enrolments: Table::open(db, "dir_enrolments")?,
         })
     }
 

@@ -29,31 +29,38 @@ fn endpoint(value: &str) -> Result<String> {
 
 impl Directory {
     /// Registers a new portal (network off), or updates the endpoint of a known one
-    /// presenting its current key. A known portal presenting another key gets
-    /// PermissionDenied: that takes [`Directory::rotate_key`].
+    /// presenting its current key. A new id needs `enrolment`: a secret enrolled
+    /// for exactly that id, unused and unexpired, which this write uses up; a known
+    /// portal needs none (it proves itself by its key) and its secret is ignored.
+    /// A known portal presenting another key gets PermissionDenied: that takes
+    /// [`Directory::rotate_key`]. A refusal writes nothing.
     pub fn register(
         &self,
         portal_id: &str,
         endpoint: &str,
         public_key: [u8; 32],
+        enrolment: Option<&str>,
         now: Timestamp,
     ) -> Result<PortalRecord> {
         let id = self::portal_id(portal_id)?;
         let endpoint = self::endpoint(endpoint)?;
         self.db.write(|tx| {
             let record = match self.portals.tx_get(tx, &id)? {
-                None => PortalRecord {
-                    portal_id: id.clone(),
-                    endpoint,
-                    public_key,
-                    network_enabled: false,
-                    network_enabled_since: None,
-                    registered_at: now,
-                    previous_keys: Vec::new(),
-                    key_rotated_at: None,
-                    entries: 0,
-                    tls_certificate: String::new(),
-                },
+                None => {
+                    self.redeem(tx, &id, enrolment, now)?;
+                    PortalRecord {
+                        portal_id: id.clone(),
+                        endpoint,
+                        public_key,
+                        network_enabled: false,
+                        network_enabled_since: None,
+                        registered_at: now,
+                        previous_keys: Vec::new(),
+                        key_rotated_at: None,
+                        entries: 0,
+                        tls_certificate: String::new(),
+                    }
+                }
                 Some(known) if known.public_key == public_key => {
                     if known.endpoint == endpoint {
                         return Ok(known);

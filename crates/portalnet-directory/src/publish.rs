@@ -24,7 +24,8 @@ impl Directory {
     /// Upserts and removes entries of `portal_id`'s people; with `replace_all`, every
     /// entry not in `upsert` is removed. Each entry is keyed by (portal, login), its
     /// address is `login@portal_id`, and it is linked to the Network account of its
-    /// e-mail. All or nothing: one invalid entry refuses the whole call. Returns the
+    /// e-mail when that account consents (see `accounts.rs`: an account that holds
+    /// no address of this portal gets a link request instead). All or nothing: one invalid entry refuses the whole call. Returns the
     /// number of entries the portal has now.
     ///
     /// Entries of a portal whose network is off are stored but not searchable.
@@ -85,7 +86,7 @@ impl Directory {
                 if visible {
                     self.unindex_person(tx, &key, &old.display_name);
                 }
-                accounts.unlink(tx, old.account, &key.address())?;
+                accounts.release(tx, &old, &key.address())?;
                 self.entries.tx_remove(tx, &key);
                 portal.entries = portal.entries.saturating_sub(1);
             }
@@ -94,20 +95,24 @@ impl Directory {
                 let addr = key.address();
                 let old = self.entries.tx_get(tx, &key)?;
                 let (account, reindex) = match &old {
+                    // Unchanged and linked: nothing to do. Unchanged but unlinked:
+                    // ask again, the account may have gone or its e-mail moved.
                     Some(old)
                         if old.display_name == e.display_name
                             && old.position == e.position
-                            && old.email == e.email =>
+                            && old.email == e.email
+                            && old.account.is_some() =>
                     {
                         continue;
                     }
                     Some(old) => {
                         let same_email = validate::email_key(&old.email) == validate::email_key(&e.email);
-                        let account = if same_email {
-                            old.account
-                        } else {
-                            accounts.unlink(tx, old.account, &addr)?;
-                            accounts.link(tx, &e.email, &addr)?
+                        let account = match old.account {
+                            Some(linked) if same_email => Some(linked),
+                            _ => {
+                                accounts.release(tx, old, &addr)?;
+                                accounts.link_or_request(tx, &e.email, &addr, &id)?
+                            }
                         };
                         let reindex = visible && old.display_name != e.display_name;
                         if reindex {
@@ -117,7 +122,7 @@ impl Directory {
                     }
                     None => {
                         portal.entries = portal.entries.saturating_add(1);
-                        (accounts.link(tx, &e.email, &addr)?, visible)
+                        (accounts.link_or_request(tx, &e.email, &addr, &id)?, visible)
                     }
                 };
                 if reindex {

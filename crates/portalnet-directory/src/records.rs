@@ -58,6 +58,24 @@ pub struct Person {
 pub struct Account {
     pub email: String,
     pub addresses: Vec<String>,
+    /// The address whose portal speaks for the account: it changes the e-mail and
+    /// approves link requests.
+    pub owner: String,
+    /// Addresses of other portals published with the account's e-mail, waiting
+    /// for the owner's approval (sorted).
+    pub requests: Vec<String>,
+}
+
+/// A one-time enrolment secret for one portal id, stored under the SHA-256 of the
+/// secret (hex); the secret itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub portal_id: String,
+    pub secret_sha256: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// When a registration used it; a used secret is refused.
+    pub used_at: Option<Timestamp>,
 }
 
 /// A stored entry, under [`EntryKey`].
@@ -66,8 +84,9 @@ pub(crate) struct EntryRecord {
     pub display_name: String,
     pub position: String,
     pub email: String,
-    /// The Network account the entry is linked to.
-    pub account: u64,
+    /// The Network account the entry is linked to; `None` while its e-mail belongs
+    /// to an account that has not approved it (format 2; format 1 always linked).
+    pub account: Option<u64>,
 }
 
 /// A stored account, under its id.
@@ -75,6 +94,23 @@ pub(crate) struct EntryRecord {
 pub(crate) struct AccountRecord {
     pub email: String,
     pub addresses: Vec<String>,
+    /// Format 2: the address whose portal speaks for the account (format 1: the
+    /// first address, see `migrate`).
+    pub owner: String,
+    /// Format 2: addresses of other portals asking to be linked, sorted.
+    #[serde(default)]
+    pub requests: Vec<String>,
+}
+
+impl AccountRecord {
+    pub fn view(&self) -> Account {
+        Account {
+            email: self.email.clone(),
+            addresses: self.addresses.clone(),
+            owner: self.owner.clone(),
+            requests: self.requests.clone(),
+        }
+    }
 }
 
 /// The value of a name-index key: the person's folded words joined by one space,
@@ -89,10 +125,44 @@ impl Record for PortalRecord {
 }
 impl Record for EntryRecord {
     const NAME: &'static str = "directory entry";
-    const VERSION: u16 = 1;
+    /// 2: `account` may be null (an unapproved entry).
+    const VERSION: u16 = 2;
+
+    /// Format 1 always had an account id, which reads as `Some` unchanged.
+    fn migrate(from: u16, value: serde_json::Value) -> Result<serde_json::Value, String> {
+        match from {
+            1 => Ok(value),
+            _ => Err(format!("no migration from format version {from}")),
+        }
+    }
 }
 impl Record for AccountRecord {
     const NAME: &'static str = "network account";
+    /// 2: `owner` and `requests` (consent to link, R11).
+    const VERSION: u16 = 2;
+
+    /// Format 1 accounts had no owner: the first address (sorted) becomes it, so
+    /// accounts built before consent keep their links and one portal to speak for
+    /// them.
+    fn migrate(from: u16, mut value: serde_json::Value) -> Result<serde_json::Value, String> {
+        if from != 1 {
+            return Err(format!("no migration from format version {from}"));
+        }
+        let obj = value.as_object_mut().ok_or("a format 1 account is not a JSON object")?;
+        let first = obj
+            .get("addresses")
+            .and_then(|a| a.as_array())
+            .and_then(|a| a.first())
+            .and_then(|a| a.as_str())
+            .unwrap_or_default()
+            .to_string();
+        obj.insert("owner".into(), serde_json::Value::String(first));
+        obj.insert("requests".into(), serde_json::Value::Array(Vec::new()));
+        Ok(value)
+    }
+}
+impl Record for Enrolment {
+    const NAME: &'static str = "portal enrolment";
     const VERSION: u16 = 1;
 }
 impl Record for IndexedName {

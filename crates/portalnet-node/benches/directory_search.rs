@@ -149,6 +149,7 @@ async fn run() -> anyhow::Result<()> {
             public_key: s.verifying_key().to_bytes().to_vec(),
             rotation_signature: vec![],
             tls_certificate: String::new(),
+            enrolment_secret: portalnet_node::enrolment::enrol_in_process(&d.directory, s.portal_id(), now)?,
         };
         client
             .clone()

@@ -20,6 +20,7 @@
 //! follow; then a backlog queued for a stopped beta, drained when it returns.
 
 use anyhow::{Context, Result, bail};
+use portalnet_core::Clock;
 use portalnet_node::NodeHandle;
 use portalnet_node::clock::SystemClock;
 use portalnet_node::directory_node::DirectoryHandle;
@@ -171,6 +172,9 @@ async fn network() -> Result<Net> {
         });
         cfg.network.activation_delay_secs = 0;
         cfg.save(&dir)?;
+        let secret =
+            portalnet_node::enrolment::enrol_in_process(&directory.directory, id, SystemClock.now())?;
+        portalnet_node::enrolment::save_for_portal(&dir, &secret)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let handle =
             portalnet_node::start(&dir, clock.clone(), Some(listener), CancellationToken::new()).await?;

@@ -54,7 +54,7 @@ pub const DIRECTORY_ID: &str = "directory.test";
 
 /// Starts (initialising on first run) a Network directory and `n` portals under
 /// `dir`: the directory on `base_port - 1`, portal i on `base_port + i` (ephemeral
-/// ports when `base_port` is 0). On first run each portal is seeded, registered and
+/// ports when `base_port` is 0). On first run each portal is enrolled, seeded, registered and
 /// has network communication switched on; cross-portal work opens after
 /// `activation_delay_secs` (R15, shortened for demos).
 pub async fn start_devnet(
@@ -86,6 +86,12 @@ pub async fn start_devnet(
             let listen: SocketAddr = ([127, 0, 0, 1], port(i as i32)).into();
             crate::init::init(&pdir, id, listen, clock.as_ref())?;
         }
+        // The devnet's operator is this process: it enrols each portal id its
+        // directory does not know yet, and the portal presents the secret.
+        if directory.directory.portal(id).map_err(|e| anyhow!("{e}"))?.is_none() {
+            let secret = crate::enrolment::enrol_in_process(&directory.directory, id, clock.now())?;
+            crate::enrolment::save_for_portal(&pdir, &secret)?;
+        }
         // Point the portal at this run's directory (its port may be new).
         let mut cfg = NodeConfig::load(&pdir)?;
         cfg.directory = Some(link.clone());
@@ -102,6 +108,9 @@ pub async fn start_devnet(
             let portal = &handle.state.portal;
             seed(portal, i, &pdir).map_err(|e| anyhow!("seeding {id}: {e}"))?;
             if let Some(client) = &handle.state.directory {
+                // As `network enable` does: the sync task's registration answer
+                // must not land after this switch and undo it.
+                let _state = client.network_state.lock().await;
                 client
                     .register(&handle.endpoint, portal.now())
                     .await

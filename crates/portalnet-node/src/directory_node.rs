@@ -1,7 +1,9 @@
 //! The Network directory role (`portald directory`): its own data folder, TLS
 //! certificate and storage, serving the `Directory` gRPC service. Every call but
 //! `LookupPortal` is a signed envelope from a registered portal (first
-//! registration: signed by the key being registered, which proves possession).
+//! registration: signed by the key being registered, which proves possession, and
+//! carrying an enrolment secret, which proves the right to the id — see
+//! `enrolment.rs`).
 
 use crate::config::TlsConfig;
 use crate::error::sign_status;
@@ -108,6 +110,8 @@ pub async fn start(
     let db =
         Db::open(&dir.join("db")).with_context(|| format!("cannot open storage in {}", dir.display()))?;
     let directory = Directory::open(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::enrolment::import(dir, &directory);
+    crate::enrolment::write_status(dir, &directory);
     let listener = match listener {
         Some(l) => l,
         None => {
@@ -122,6 +126,7 @@ pub async fn start(
         limiter: RateLimiter::new(cfg.search_rate_per_sec, cfg.search_burst),
         clock,
         db: db.clone(),
+        data: dir.to_path_buf(),
     };
     let identity = TlsIdentity::from_pem(tls.cert_pem, tls.key_pem);
     let mut builder = Server::builder()
@@ -165,6 +170,8 @@ struct DirectorySvc {
     limiter: RateLimiter,
     clock: Arc<dyn Clock>,
     db: Db,
+    /// The data folder: its enrolment inbox is read before an unknown id is refused.
+    data: PathBuf,
 }
 
 struct Keys<'a>(&'a Directory);
@@ -295,8 +302,20 @@ impl pb::directory_server::Directory for DirectorySvc {
                     .rotate_key(&body.portal_id, new_key, &body.endpoint, now)
                     .map_err(dir_status)?
             }
-            _ => {
-                self.directory.register(&body.portal_id, &body.endpoint, new_key, now).map_err(dir_status)?
+            known => {
+                if known.is_none() {
+                    // The operator may have enrolled the id since the last import.
+                    crate::enrolment::import(&self.data, &self.directory);
+                }
+                let secret = Some(body.enrolment_secret.as_str()).filter(|s| !s.is_empty());
+                let rec = self
+                    .directory
+                    .register(&body.portal_id, &body.endpoint, new_key, secret, now)
+                    .map_err(dir_status)?;
+                if known.is_none() {
+                    crate::enrolment::write_status(&self.data, &self.directory);
+                }
+                rec
             }
         };
         let rec = if body.tls_certificate.is_empty() {
@@ -375,8 +394,30 @@ impl pb::directory_server::Directory for DirectorySvc {
         let account =
             self.directory.change_account_email(&origin, &body.login, &body.new_email).map_err(dir_status)?;
         self.durable().await?;
-        Ok(Response::new(pb::Account { addresses: account.addresses }))
+        Ok(Response::new(account_pb(account)))
     }
+
+    async fn link_requests(&self, req: Request<pb::Signed>) -> Result<Response<pb::Account>, Status> {
+        let (origin, body): (String, pb::AccountLinksRequest) =
+            self.open(req.get_ref(), crate::network::method::LINK_REQUESTS)?;
+        let account = self.directory.link_requests(&origin, &body.login).map_err(dir_status)?;
+        Ok(Response::new(account_pb(account)))
+    }
+
+    async fn approve_link(&self, req: Request<pb::Signed>) -> Result<Response<pb::Account>, Status> {
+        let (origin, body): (String, pb::ApproveLinkRequest) =
+            self.open(req.get_ref(), crate::network::method::APPROVE_LINK)?;
+        // The signing portal speaks for `login@origin` only; the directory checks
+        // that this address's portal owns the account.
+        let result = self.directory.approve_link(&origin, &body.login, &body.address);
+        // A stale request is dropped even when the approval is refused.
+        self.durable().await?;
+        Ok(Response::new(account_pb(result.map_err(dir_status)?)))
+    }
+}
+
+fn account_pb(a: portalnet_directory::Account) -> pb::Account {
+    pb::Account { addresses: a.addresses, owner: a.owner, requests: a.requests }
 }
 
 impl DirectorySvc {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod convert;
 pub mod devnet;
 pub mod directory_node;
+pub mod enrolment;
 pub mod error;
 mod fsutil;
 pub mod grpc;

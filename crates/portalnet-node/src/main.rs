@@ -58,10 +58,14 @@ enum Cmd {
         #[arg(long, default_value_t = 30)]
         activation_delay_secs: u64,
     },
-    /// Run the Network directory in DIR (created on first run).
+    /// Run the Network directory in DIR (created on first run); `enrol` and
+    /// `enrolments` manage the portal ids it accepts.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Directory {
-        #[arg(long)]
-        dir: PathBuf,
+        #[command(subcommand)]
+        action: Option<DirectoryCmd>,
+        #[arg(long, required = true)]
+        dir: Option<PathBuf>,
         /// The directory's id (the destination portals sign for).
         #[arg(long, default_value = "directory.test")]
         id: String,
@@ -83,10 +87,33 @@ enum Cmd {
         directory_ca: PathBuf,
         #[arg(long)]
         activation_delay_secs: Option<u64>,
+        /// The one-time enrolment secret from the directory's operator, needed for
+        /// the portal's first registration (kept in DIR until then).
+        #[arg(long, value_name = "SECRET")]
+        enrolment: Option<String>,
     },
     /// Make a new key pair for the portal; the old key signs its announcement to
     /// the directory at the next start.
     RotateKey {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCmd {
+    /// Enrol PORTAL_ID: print a one-time secret that lets that portal register
+    /// (only its SHA-256 is stored). Works while the directory runs.
+    Enrol {
+        #[arg(long)]
+        dir: PathBuf,
+        portal_id: String,
+        /// Days the secret stays valid.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=365))]
+        valid_days: u32,
+    },
+    /// List enrolments: waiting, used, expired.
+    Enrolments {
         #[arg(long)]
         dir: PathBuf,
     },
@@ -148,7 +175,9 @@ async fn run(args: Args) -> Result<()> {
             say!("devnet: stopped");
             Ok(())
         }
-        Cmd::Directory { dir, id, listen } => {
+        Cmd::Directory { action: Some(action), .. } => directory_cmd(action, clock.as_ref()),
+        Cmd::Directory { action: None, dir, id, listen } => {
+            let dir = dir.ok_or_else(|| anyhow::anyhow!("--dir is required"))?;
             portalnet_node::directory_node::init_if_needed(&dir, &id, listen)?;
             let shutdown = CancellationToken::new();
             let d = portalnet_node::directory_node::start(&dir, clock, None, shutdown.clone()).await?;
@@ -159,7 +188,7 @@ async fn run(args: Args) -> Result<()> {
             say!("directory: stopped");
             Ok(())
         }
-        Cmd::Link { dir, directory, directory_id, directory_ca, activation_delay_secs } => {
+        Cmd::Link { dir, directory, directory_id, directory_ca, activation_delay_secs, enrolment } => {
             let mut cfg = portalnet_node::config::NodeConfig::load(&dir)?;
             let ca = std::fs::canonicalize(&directory_ca)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", directory_ca.display()))?;
@@ -168,8 +197,19 @@ async fn run(args: Args) -> Result<()> {
             if let Some(s) = activation_delay_secs {
                 cfg.network.activation_delay_secs = s;
             }
+            if let Some(secret) = &enrolment {
+                portalnet_node::enrolment::save_for_portal(&dir, secret)?;
+            }
             cfg.save(&dir)?;
             say!("linked; restart the portal (portald run --dir {})", dir.display());
+            if enrolment.is_none() {
+                say!(
+                    "a portal the directory does not know yet registers only with an enrolment secret: \
+                     ask the directory's operator (`portald directory enrol --dir DIR {}`) and link again \
+                     with --enrolment SECRET",
+                    cfg.portal_id
+                );
+            }
             Ok(())
         }
         Cmd::RotateKey { dir } => {
@@ -178,6 +218,39 @@ async fn run(args: Args) -> Result<()> {
                 "new key {}; the old one is kept to sign the rotation. Restart the portal.",
                 id.fingerprint()
             );
+            Ok(())
+        }
+    }
+}
+
+fn directory_cmd(action: DirectoryCmd, clock: &dyn portalnet_core::Clock) -> Result<()> {
+    match action {
+        DirectoryCmd::Enrol { dir, portal_id, valid_days } => {
+            let ttl = i64::from(valid_days) * 24 * 3600 * 1000;
+            let now = portalnet_core::Clock::now(clock);
+            let secret = portalnet_node::enrolment::enrol(&dir, &portal_id, now, ttl)?;
+            say!("{secret}");
+            eprintln!(
+                "enrolled {portal_id} until {}: give the portal's operator this one-time secret, who links \
+                 with `portald link --dir PORTAL_DIR --directory ENDPOINT --directory-ca CERT --enrolment SECRET`",
+                now.plus_millis(ttl).to_utc_string()
+            );
+            Ok(())
+        }
+        DirectoryCmd::Enrolments { dir } => {
+            let list = portalnet_node::enrolment::list(&dir, portalnet_core::Clock::now(clock))?;
+            if list.is_empty() {
+                say!("no enrolments");
+            }
+            for e in list {
+                say!(
+                    "{}  {}  expires {}  {}",
+                    e.portal_id,
+                    e.hash_prefix,
+                    e.expires_at.to_utc_string(),
+                    e.state
+                );
+            }
             Ok(())
         }
     }

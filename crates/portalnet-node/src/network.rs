@@ -26,6 +26,8 @@ pub mod method {
     pub const LOOKUP_EMAIL: &str = "/portalnet.v1.Directory/LookupEmail";
     pub const CHANGE_ACCOUNT_EMAIL: &str = "/portalnet.v1.Directory/ChangeAccountEmail";
     pub const LOOKUP_ADDRESSES: &str = "/portalnet.v1.Directory/LookupAddresses";
+    pub const LINK_REQUESTS: &str = "/portalnet.v1.Directory/LinkRequests";
+    pub const APPROVE_LINK: &str = "/portalnet.v1.Directory/ApproveLink";
     pub const DELIVER: &str = "/portalnet.v1.Replication/Deliver";
     pub const FETCH_EVENTS: &str = "/portalnet.v1.Replication/FetchEvents";
     pub const HELLO: &str = "/portalnet.v1.Replication/Hello";
@@ -43,6 +45,12 @@ pub struct DirectoryClient {
     previous: Option<SigningKey>,
     /// PEM of this portal's TLS certificate, registered for other portals to pin.
     tls_certificate: String,
+    /// The data folder, where an enrolment secret waits for the first registration.
+    dir: std::path::PathBuf,
+    /// Held from a call that answers with the portal's network state until that
+    /// state is recorded, so a slow registration answer ("off") cannot overwrite
+    /// a switch made after it (`network enable` racing the first registration).
+    pub network_state: tokio::sync::Mutex<()>,
 }
 
 impl DirectoryClient {
@@ -69,6 +77,8 @@ impl DirectoryClient {
             signer: Signer::new(portal_id.to_string(), key),
             previous,
             tls_certificate,
+            dir: dir.to_path_buf(),
+            network_state: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -76,6 +86,9 @@ impl DirectoryClient {
         self.signer.sign(method, &self.link.id, now, msg)
     }
 
+    /// Registers (or re-registers) the portal. The first registration presents the
+    /// enrolment secret kept by `portald link --enrolment`; once the directory
+    /// accepted the portal, the secret is spent and removed.
     pub async fn register(&self, endpoint: &str, now: Timestamp) -> Result<pb::PortalRecord, tonic::Status> {
         let rotation_signature = self
             .previous
@@ -90,8 +103,11 @@ impl DirectoryClient {
             public_key: self.public_key.to_vec(),
             rotation_signature,
             tls_certificate: self.tls_certificate.clone(),
+            enrolment_secret: crate::enrolment::portal_secret(&self.dir).unwrap_or_default(),
         };
-        Ok(self.client.clone().register(self.sign(method::REGISTER, &req, now)).await?.into_inner())
+        let rec = self.client.clone().register(self.sign(method::REGISTER, &req, now)).await?.into_inner();
+        crate::enrolment::forget_portal_secret(&self.dir);
+        Ok(rec)
     }
 
     pub async fn set_network(
@@ -153,6 +169,25 @@ impl DirectoryClient {
             .change_account_email(self.sign(method::CHANGE_ACCOUNT_EMAIL, &req, now))
             .await?
             .into_inner())
+    }
+}
+
+impl DirectoryClient {
+    /// The Network account of `login` with its waiting link requests (R11).
+    pub async fn link_requests(&self, login: &str, now: Timestamp) -> Result<pb::Account, tonic::Status> {
+        let req = pb::AccountLinksRequest { login: login.into() };
+        Ok(self.client.clone().link_requests(self.sign(method::LINK_REQUESTS, &req, now)).await?.into_inner())
+    }
+
+    /// `login` agrees that `address` joins their Network account (R11).
+    pub async fn approve_link(
+        &self,
+        login: &str,
+        address: &str,
+        now: Timestamp,
+    ) -> Result<pb::Account, tonic::Status> {
+        let req = pb::ApproveLinkRequest { login: login.into(), address: address.into() };
+        Ok(self.client.clone().approve_link(self.sign(method::APPROVE_LINK, &req, now)).await?.into_inner())
     }
 }
 
@@ -254,6 +289,7 @@ async fn sync_once(
     registered: &mut bool,
 ) -> anyhow::Result<()> {
     if !*registered {
+        let _state = client.network_state.lock().await;
         let rec = client
             .register(endpoint, portal.now())
             .await

@@ -2,7 +2,7 @@
 //! the Network directory (R16) and the caller's Network account (R11).
 
 use anyhow::Result;
-use portalnet_proto::v1::{NetworkRequest, SearchRequest, SetAccountEmailRequest};
+use portalnet_proto::v1::{ApproveAccountLinkRequest, NetworkRequest, SearchRequest, SetAccountEmailRequest};
 
 use crate::args::{AccountCmd, NetworkCmd};
 use crate::client::Conn;
@@ -25,6 +25,15 @@ pub async fn run(conn: &Conn, cmd: NetworkCmd, out: &Output) -> Result<()> {
         }
         NetworkCmd::Account(AccountCmd::SetEmail { email }) => {
             let account = network.set_account_email(SetAccountEmailRequest { email }).await?.into_inner();
+            return out.show(&AccountView::from(account), account_block);
+        }
+        NetworkCmd::Account(AccountCmd::Requests) => {
+            let account = network.account_requests(NetworkRequest {}).await?.into_inner();
+            return out.show(&AccountView::from(account), account_block);
+        }
+        NetworkCmd::Account(AccountCmd::Approve { address }) => {
+            let req = ApproveAccountLinkRequest { address };
+            let account = network.approve_account_link(req).await?.into_inner();
             return out.show(&AccountView::from(account), account_block);
         }
     };
@@ -60,7 +69,12 @@ fn search_table(v: &SearchView, offset: u32) -> String {
 }
 
 fn account_block(a: &AccountView) -> String {
-    key_values(&[("addresses", a.addresses.join("\n"))])
+    let requests = if a.requests.is_empty() { "-".to_string() } else { a.requests.join("\n") };
+    key_values(&[
+        ("addresses", a.addresses.join("\n")),
+        ("owner", if a.owner.is_empty() { "-".into() } else { a.owner.clone() }),
+        ("link requests", requests),
+    ])
 }
 
 #[cfg(test)]
@@ -120,7 +134,16 @@ mod tests {
 
     #[test]
     fn account_lists_addresses() {
-        let a = AccountView { addresses: vec!["anna@alpha.test".into(), "anna@beta.test".into()] };
-        assert_eq!(account_block(&a), "addresses:  anna@alpha.test\n            anna@beta.test\n");
+        let a = AccountView {
+            addresses: vec!["anna@alpha.test".into(), "anna@beta.test".into()],
+            owner: "anna@alpha.test".into(),
+            requests: vec![],
+        };
+        assert_eq!(
+            account_block(&a),
+            "addresses:      anna@alpha.test\n                anna@beta.test\n\
+             owner:          anna@alpha.test\n\
+             link requests:  -\n"
+        );
     }
 }

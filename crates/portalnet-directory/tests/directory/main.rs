@@ -1,13 +1,16 @@
 //! The directory against a real database in a temporary folder.
 
 mod accounts;
+mod consent;
+mod enrolment;
+mod migration;
 mod no_panic;
 mod portals;
 mod publish;
 mod search;
 
 use portalnet_core::time::Timestamp;
-use portalnet_directory::{Directory, Entry, Error, Person};
+use portalnet_directory::{Directory, Entry, Error, Person, PortalRecord};
 use portalnet_store::Db;
 use tempfile::TempDir;
 
@@ -30,9 +33,23 @@ pub fn key(n: u8) -> [u8; 32] {
     [n; 32]
 }
 
+/// Enrols `id` with a fresh secret (valid for the default 7 days from `T0`) and
+/// returns the secret.
+pub fn enrol(d: &Directory, id: &str) -> String {
+    let secret = format!("test-enrolment-secret-for-{id}-{}", d.enrolments().unwrap().len());
+    d.enrol(id, &secret, T0, portalnet_directory::ENROLMENT_TTL_MS).unwrap();
+    secret
+}
+
+/// Enrols and registers a new portal `id` with `key`.
+pub fn register_new(d: &Directory, id: &str, endpoint: &str, key: [u8; 32]) -> PortalRecord {
+    let secret = enrol(d, id);
+    d.register(id, endpoint, key, Some(&secret), T0).unwrap()
+}
+
 /// Registers `id` and sets its network.
 pub fn portal(d: &Directory, id: &str, enabled: bool) {
-    d.register(id, &format!("https://{id}:7443"), key(1), T0).unwrap();
+    register_new(d, id, &format!("https://{id}:7443"), key(1));
     d.set_network(id, enabled, T0).unwrap();
 }
 

@@ -92,7 +92,13 @@ proptest! {
     ) {
         let d = directory();
         let id = format!("x{id}");
-        bounded(d.register(&id, &endpoint, key(7), T0))?;
+        // An arbitrary secret first (refused), then one enrolled for the id when
+        // the id is valid, so the calls after it reach a registered portal.
+        bounded(d.register(&id, &endpoint, key(7), Some(&pem), T0))?;
+        let secret = format!("no-panic-secret-{}", id.len());
+        if d.enrol(&id, &secret, T0, portalnet_directory::ENROLMENT_TTL_MS).is_ok() {
+            bounded(d.register(&id, &endpoint, key(7), Some(&secret), T0))?;
+        }
         bounded(d.set_certificate(&id, &pem))?;
         bounded(d.set_network(&id, true, T0))?;
         bounded(d.rotate_key(&id, key(8), &endpoint, T0))?;
@@ -115,7 +121,8 @@ fn huge_ids_are_not_echoed() {
     let d = directory();
     let huge = "ł".repeat(100_000);
     for r in [
-        d.register(&huge, "https://x.test", key(9), T0).map(drop),
+        d.register(&huge, "https://x.test", key(9), Some(&huge), T0).map(drop),
+        d.enrol(&huge, &huge, T0, 1).map(drop),
         d.set_network(&huge, true, T0).map(drop),
         d.publish(&huge, vec![], vec![], false).map(drop),
         d.search(&huge, 0, 0).map(drop),

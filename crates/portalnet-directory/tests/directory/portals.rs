@@ -6,7 +6,7 @@ use crate::*;
 fn register_and_update_endpoint() {
     let f = fixture();
     let d = &f.directory;
-    let p = d.register("Alpha.Test", "https://alpha.test:7443", key(1), T0).unwrap();
+    let p = register_new(d, "Alpha.Test", "https://alpha.test:7443", key(1));
     assert_eq!(p.portal_id, "alpha.test");
     assert!(!p.network_enabled);
     assert_eq!(p.network_enabled_since, None);
@@ -14,23 +14,23 @@ fn register_and_update_endpoint() {
     assert!(p.previous_keys.is_empty());
     // Same key: the endpoint changes, nothing else.
     let later = T0.plus_millis(5_000);
-    let p2 = d.register("alpha.test", "https://alpha.example:443", key(1), later).unwrap();
+    let p2 = d.register("alpha.test", "https://alpha.example:443", key(1), None, later).unwrap();
     assert_eq!(p2.endpoint, "https://alpha.example:443");
     assert_eq!(p2.registered_at, T0);
     assert_eq!(d.portal("ALPHA.test").unwrap(), Some(p2.clone()));
     // Another key without a rotation: refused.
     assert!(matches!(
-        d.register("alpha.test", "https://evil:1", key(2), later),
+        d.register("alpha.test", "https://evil:1", key(2), None, later),
         Err(Error::PermissionDenied(_))
     ));
     assert_eq!(d.portal("alpha.test").unwrap(), Some(p2));
     assert_eq!(d.portal("nobody.test").unwrap(), None);
     assert_eq!(d.portal("not a portal").unwrap(), None);
 
-    assert_invalid(d.register("alpha", "https://a:1", key(1), T0));
-    assert_invalid(d.register("beta.test", "", key(1), T0));
-    assert_invalid(d.register("beta.test", "https://a b", key(1), T0));
-    assert_invalid(d.register("beta.test", &format!("https://{}", "a".repeat(600)), key(1), T0));
+    assert_invalid(d.register("alpha", "https://a:1", key(1), None, T0));
+    assert_invalid(d.register("beta.test", "", key(1), None, T0));
+    assert_invalid(d.register("beta.test", "https://a b", key(1), None, T0));
+    assert_invalid(d.register("beta.test", &format!("https://{}", "a".repeat(600)), key(1), None, T0));
     assert_eq!(d.portals().unwrap().len(), 1);
 }
 
@@ -38,7 +38,7 @@ fn register_and_update_endpoint() {
 fn rotating_keeps_previous_keys() {
     let f = fixture();
     let d = &f.directory;
-    d.register("alpha.test", "https://alpha.test:1", key(1), T0).unwrap();
+    register_new(d, "alpha.test", "https://alpha.test:1", key(1));
     let t1 = T0.plus_millis(1);
     let p = d.rotate_key("alpha.test", key(2), "https://alpha.test:2", t1).unwrap();
     assert_eq!(p.public_key, key(2));
@@ -57,8 +57,11 @@ fn rotating_keeps_previous_keys() {
         Err(Error::FailedPrecondition(_))
     ));
     // The new key registers (updates) as usual; the old one is refused.
-    assert!(d.register("alpha.test", "https://alpha.test:4", key(3), t1).is_ok());
-    assert!(matches!(d.register("alpha.test", "https://x:1", key(1), t1), Err(Error::PermissionDenied(_))));
+    assert!(d.register("alpha.test", "https://alpha.test:4", key(3), None, t1).is_ok());
+    assert!(matches!(
+        d.register("alpha.test", "https://x:1", key(1), None, t1),
+        Err(Error::PermissionDenied(_))
+    ));
     assert!(matches!(d.rotate_key("ghost.test", key(9), "https://g:1", t1), Err(Error::NotFound(_))));
 }
 
@@ -66,7 +69,7 @@ fn rotating_keeps_previous_keys() {
 fn network_enabled_since_follows_the_setting() {
     let f = fixture();
     let d = &f.directory;
-    d.register("alpha.test", "https://alpha.test:1", key(1), T0).unwrap();
+    register_new(d, "alpha.test", "https://alpha.test:1", key(1));
     let (t1, t2, t3) = (T0.plus_millis(1_000), T0.plus_millis(2_000), T0.plus_millis(3_000));
     let p = d.set_network("alpha.test", true, t1).unwrap();
     assert!(p.network_enabled);

@@ -49,6 +49,7 @@ impl NetworkSvc {
             return Err(Status::permission_denied("only portal administrators switch network communication"));
         }
         let client = self.client()?;
+        let _state = client.network_state.lock().await;
         let rec = client
             .set_network(enabled, self.0.portal.now())
             .await
@@ -118,6 +119,42 @@ impl NetworkService for NetworkSvc {
             .map_err(|s| directory_error(&client.link, s))?;
         portal.apply_account_email(&actor.login, &email)?;
         self.0.durable().await?;
+        Ok(Response::new(account))
+    }
+
+    /// R11: the caller's Network account with the addresses of other portals that
+    /// asked to join it (published with its e-mail).
+    async fn account_requests(
+        &self,
+        req: Request<pb::NetworkRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        let actor = self.0.actor(&req)?;
+        let client = self.client()?;
+        let account = client
+            .link_requests(&actor.login, self.0.portal.now())
+            .await
+            .map_err(|s| directory_error(&client.link, s))?;
+        Ok(Response::new(account))
+    }
+
+    /// R11: the caller agrees that an address of another portal joins their
+    /// Network account. Only the person can: the call names the caller only.
+    async fn approve_account_link(
+        &self,
+        req: Request<pb::ApproveAccountLinkRequest>,
+    ) -> Result<Response<pb::Account>, Status> {
+        let actor = self.0.actor(&req)?;
+        let address = req.get_ref().address.trim();
+        if address.is_empty() {
+            return Err(Status::invalid_argument(
+                "address is required: the login@portal that asked to join (see `portalctl network account requests`)",
+            ));
+        }
+        let client = self.client()?;
+        let account = client
+            .approve_link(&actor.login, address, self.0.portal.now())
+            .await
+            .map_err(|s| directory_error(&client.link, s))?;
         Ok(Response::new(account))
     }
 }
