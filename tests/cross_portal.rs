@@ -275,6 +275,18 @@ async fn ten_thousand_pending_for_one_destination_all_arrive() {
     findable(&ua, &b.address).await.unwrap();
     let t = ua.tasks.clone().create_task(create("Ten thousand", &b.address, &[])).await.unwrap().into_inner();
     replica(&b.user().await.unwrap(), "alpha.test", t.id).await;
+    // Beta holding the task is not yet alpha having its answer: wait for that too,
+    // so exactly the N changes below are what waits for beta.
+    let admin = a.admin().await.unwrap();
+    wait_for("alpha's queue for beta empty", || {
+        let mut p = admin.portal.clone();
+        async move {
+            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            rows.iter().all(|r| r.portal_id != "beta.test" || r.depth == 0).then_some(())
+        }
+    })
+    .await
+    .unwrap();
     b.p.kill().unwrap();
     const N: usize = 10_000;
     // Eight writers at a time; the comments of one task still get one order.

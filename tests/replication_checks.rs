@@ -177,7 +177,7 @@ async fn register_portal(f: &Fed, id: &str) -> Signer {
         // Enrolled like any portal: the rogue is a member that misbehaves.
         enrolment_secret: portalnet_node::enrolment::enrol_in_process(
             &f.dir.handle.directory,
-            ROGUE,
+            id,
             f.clock.now(),
         )
         .unwrap(),

@@ -91,6 +91,9 @@ proptest! {
     ) {
         let home = node("alpha.test");
         let replica = node("beta.test");
+        // The receiver names only its own active employees (issue 11): jan is one.
+        let jan = portalnet_core::user::NewUser::new("jan", "Jan Kowalski", "jan@beta.test", "", false).unwrap();
+        replica.portal.add_user(&admin(), jan).unwrap();
         let new = NewTask {
             title: "Replicated".into(),
             description: String::new(),
