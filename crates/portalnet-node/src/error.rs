@@ -15,6 +15,9 @@ pub enum NodeError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
+    /// A limit on how often something may be done was reached; later it may be done.
+    #[error("{0}")]
+    RateLimited(String),
 }
 
 pub type NodeResult<T> = Result<T, NodeError>;
@@ -39,6 +42,7 @@ impl From<NodeError> for Status {
                 Status::new(code, d.to_string())
             }
             NodeError::Unauthenticated(m) => Status::unauthenticated(m),
+            NodeError::RateLimited(m) => Status::resource_exhausted(m),
             NodeError::Store(e) => {
                 tracing::error!(error = %e, "storage error");
                 Status::internal("internal storage error; the portal operator can find it in the node's log")
