@@ -16,7 +16,8 @@ pub fn html_to_text(html: &str) -> String {
         end -= 1;
     }
     let input = &html[..end];
-    let text = html2text::config::plain()
+    // No `**bold**` or `_italic_` marks: a description is plain text, not Markdown.
+    let text = html2text::config::plain_no_decorate()
         .link_footnotes(true)
         .string_from_read(input.as_bytes(), WIDTH)
         // A converter failure (it has none on valid UTF-8) loses the formatting, not the words.
@@ -53,7 +54,7 @@ mod tests {
              <p>First paragraph</p><p>Second<br>line two</p>\
              <ul><li>apples</li><li>pears</li></ul><ol><li>one</li><li>two</li></ol>\
              <table><tr><td>cell A</td><td>cell B</td></tr><tr><td>cell C</td><td>cell D</td></tr></table>\
-             <p>See <a href=\"https://example.org/spec\">the spec</a>.</p></body></html>",
+             <p>See <a href=\"https://example.org/spec\">the spec</a>, <b>bold</b> <i>it</i>.</p></body></html>",
         );
         assert!(t.contains("First paragraph\n\nSecond\nline two"), "{t}");
         assert!(t.contains("* apples\n* pears"), "{t}");
@@ -63,6 +64,7 @@ mod tests {
         }
         assert!(t.contains("cell A") && t.contains("cell D"), "{t}");
         assert!(t.contains("https://example.org/spec"), "{t}");
+        assert!(t.contains(", bold it."), "no emphasis marks: {t}");
         assert!(!t.contains("color:red") && !t.contains("alert"), "{t}");
     }
 
