@@ -391,3 +391,123 @@ async fn limits_refusals_loops_and_duplicates() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found"), "{out:?}");
 }
+
+/// Issue 16 against a real `portald`: a retry through other relays makes no second
+/// task (Found 1), HTML-only mail keeps its blocks apart (Found 2), a subject split
+/// inside a character survives (Found 3), and a sender past the limit gets a 4xx
+/// until the window has passed (Found 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relays_html_subjects_and_senders_limits() {
+    let m = MailNode::start_with("alpha.test", None, |cfg| {
+        cfg.mail.tasks_per_sender = Some(3);
+        cfg.mail.rate_window_secs = Some(4);
+    })
+    .await
+    .unwrap();
+    let token = m.employee("anna", "Anna Nowak").await.unwrap();
+    let anna = m.node.clients(&token).await.unwrap();
+    let addr = m.task_address(&token);
+    let dir = tempfile::tempdir().unwrap();
+    let count = |tasks: &[pb::Task], title: &str| tasks.iter().filter(|t| t.title == title).count();
+
+    // The same message through two relay chains, over SMTP twice, then LMTP then SMTP.
+    let body = ["From: a@example.org", "Subject: Relayed", "Message-ID: <relay-1@example.org>", "", "once"];
+    let chain = |hops: &[&str]| {
+        let mut lines: Vec<&str> = hops.to_vec();
+        lines.extend(body);
+        raw(&lines)
+    };
+    let first = write(
+        dir.path(),
+        "r1.eml",
+        &chain(&["Received: from mx1.example.org by mx.alpha.test; Tue, 1 Dec 2026 10:00:00 +0000"]),
+    );
+    let second = write(
+        dir.path(),
+        "r2.eml",
+        &chain(&[
+            "Return-Path: <a@example.org>",
+            "Received: from mx2.example.net by mx.alpha.test; Tue, 1 Dec 2026 10:05:00 +0000",
+            "Received: from mx1.example.org by mx2.example.net; Tue, 1 Dec 2026 10:04:00 +0000",
+            "Authentication-Results: mx.alpha.test; spf=pass",
+            "DKIM-Signature: v=1; d=example.net; b=abc",
+            "ARC-Seal: i=1; cv=none",
+        ]),
+    );
+    for (via, data) in [(Via::Smtp, &first), (Via::Smtp, &second), (Via::Lmtp, &second)] {
+        let (code, t) = m.swaks(via, &["--from", "a@example.org", "--to", &addr, "--data", data]).await;
+        assert_eq!(code, 0, "{t}");
+    }
+    assert_eq!(count(&tasks_of(&anna).await, "Relayed"), 1, "one task for one message");
+    let other = write(
+        dir.path(),
+        "r3.eml",
+        &raw(&[
+            "From: a@example.org",
+            "Subject: Relayed",
+            "Message-ID: <relay-1@example.org>",
+            "",
+            "changed",
+        ]),
+    );
+    let (code, t) = m.swaks(Via::Smtp, &["--from", "b@example.org", "--to", &addr, "--data", &other]).await;
+    assert_eq!(code, 0, "{t}");
+    assert_eq!(count(&tasks_of(&anna).await, "Relayed"), 2, "same Message-ID, other body: its own task");
+
+    // HTML only: paragraphs, list items and table cells stay apart; links keep their targets.
+    let (code, t) = m
+        .swaks(
+            Via::Smtp,
+            &[
+                "--from",
+                "c@example.org",
+                "--to",
+                &addr,
+                "--header",
+                "Subject: =?UTF-8?B?WmHFvMOzxYLEhyDF?= =?UTF-8?B?vMOzxYLEhw==?=",
+                "--add-header",
+                "Content-Type: text/html; charset=utf-8",
+                "--body",
+                "<html><head><style>p{color:red}</style><script>alert(1)</script></head><body>\
+                 <p>Pierwszy akapit</p><p>Drugi akapit</p><ul><li>jabłka</li><li>gruszki</li></ul>\
+                 <table><tr><td>Komórka A</td><td>Komórka B</td></tr></table>\
+                 <p><a href=\"https://example.org/plan\">plan</a></p></body></html>",
+            ],
+        )
+        .await;
+    assert_eq!(code, 0, "{t}");
+    let tasks = tasks_of(&anna).await;
+    let html = tasks.iter().find(|t| t.title == "Zażółć żółć").expect("split subject decoded whole");
+    let d = &html.description;
+    for glued in ["akapitDrugi", "jabłkagruszki", "Komórka AKomórka B"] {
+        assert!(!d.contains(glued), "{glued:?} in {d:?}");
+    }
+    assert!(d.contains("Pierwszy akapit\n\nDrugi akapit"), "{d:?}");
+    assert!(d.contains("* jabłka\n* gruszki"), "{d:?}");
+    assert!(d.contains("https://example.org/plan"), "{d:?}");
+    assert!(!d.contains("color:red") && !d.contains("alert"), "{d:?}");
+
+    // Senders' limit: 3 tasks per 4 s from one sender; the 4th is refused for now.
+    for n in 1..=3 {
+        let (code, t) = m
+            .swaks(
+                Via::Smtp,
+                &["--from", "d@example.org", "--to", &addr, "--header", &format!("Subject: L{n}")],
+            )
+            .await;
+        assert_eq!(code, 0, "{t}");
+    }
+    let (code, t) =
+        m.swaks(Via::Smtp, &["--from", "d@example.org", "--to", &addr, "--header", "Subject: L4"]).await;
+    assert_ne!(code, 0);
+    assert!(t.contains("451 4.7.1") && t.contains("try again later"), "{t}");
+    let (code, t) =
+        m.swaks(Via::Lmtp, &["--from", "e@example.org", "--to", &addr, "--header", "Subject: Other"]).await;
+    assert_eq!(code, 0, "another sender is not held back: {t}");
+    tokio::time::sleep(std::time::Duration::from_millis(4200)).await;
+    let (code, t) =
+        m.swaks(Via::Smtp, &["--from", "d@example.org", "--to", &addr, "--header", "Subject: L4"]).await;
+    assert_eq!(code, 0, "after the window: {t}");
+    assert!(t.contains("250"), "{t}");
+    assert_eq!(count(&tasks_of(&anna).await, "L4"), 1);
+}

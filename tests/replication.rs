@@ -329,3 +329,120 @@ async fn known_peers_work_on_while_the_directory_is_down() {
     assert!(va.ok && vb.ok && va.events == 3, "{va:?} {vb:?}");
     assert_eq!(va.head_hash, vb.head_hash);
 }
+
+/// Issue 16, point 6: a task homed on alpha with an e-mail responsible and a person
+/// on beta. Only the home mails the e-mail participant; their reply by e-mail (real
+/// `swaks` to alpha's SMTP listener) and their comment on the task page (HTTP form
+/// post to alpha's web server) reach beta's replica; beta's comment reaches them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e_mail_participant_of_a_cross_portal_task() {
+    const JOE: &str = "joe@example.org";
+    let mut f =
+        fed(&["alpha.test", "beta.test"], &[("anna", "Anna Nowak"), ("bob", "Bob Beta")]).await.unwrap();
+    // Mail in on alpha; restarted on the same address, so beta reaches it where it was.
+    let mut cfg = portalnet_node::config::NodeConfig::load(&f.members[0].node.dir).unwrap();
+    cfg.mail.smtp_listen = Some("127.0.0.1:0".parse().unwrap());
+    cfg.save(&f.members[0].node.dir).unwrap();
+    f.members[0].node.restart_in_place().await.unwrap();
+    let (alpha, beta) = (&f.members[0], &f.members[1]);
+    let handle = alpha.node.handle.as_ref().unwrap();
+    let smtp = handle.smtp_addr.expect("SMTP listener").to_string();
+    let web = handle.web_url.clone().expect("web pages");
+    let outbox = alpha.node.dir.join("mail/outbox");
+    let mail_to = |n: usize| mail_in(outbox.clone(), JOE, n);
+    let t = alpha
+        .user
+        .tasks
+        .clone()
+        .create_task(create("Wspólne zadanie", &format!("mailto:{JOE}"), &[&beta.address]))
+        .await
+        .unwrap()
+        .into_inner();
+    let on_beta = replica_id(&beta.user, "alpha.test", t.id).await.unwrap();
+    let first = mail_to(1).await.remove(0);
+    assert!(first.reply_to.starts_with("reply+") && first.reply_to.ends_with("@alpha.test"), "{first:?}");
+    let beta_outbox = beta.node.dir.join("mail/outbox");
+    let beta_mail = std::fs::read_dir(&beta_outbox).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(beta_mail, 0, "only the home mails e-mail participants");
+
+    // Joe replies by e-mail.
+    let out = tokio::process::Command::new("swaks")
+        .args(["--server", &smtp, "--helo", "client.test", "--from", JOE, "--to", &first.reply_to])
+        .args(["--header", &format!("Subject: Re: {}", first.subject)])
+        .args(["--header", &format!("In-Reply-To: <{}>", first.message_id)])
+        .args(["--body", "Odpowiedź mailem."])
+        .output()
+        .await
+        .expect("swaks runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    // And comments on the task page.
+    let token = first.link().rsplit('/').next().unwrap().to_string();
+    let host = web.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let body = "text=Komentarz+ze+strony";
+    let req = format!(
+        "POST /t/{token} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(&host).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut s, req.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut s, &mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+
+    // Both reach beta, as Joe's.
+    let seen = wait_for("Joe's two comments on beta", || {
+        let mut c = beta.user.clone();
+        async move {
+            let list = c
+                .tasks
+                .list_comments(pb::ListCommentsRequest { task_id: on_beta })
+                .await
+                .ok()?
+                .into_inner()
+                .comments;
+            let joes: Vec<String> =
+                list.into_iter().filter(|c| c.author == format!("mailto:{JOE}")).map(|c| c.text).collect();
+            (joes.len() >= 2).then_some(joes)
+        }
+    })
+    .await
+    .unwrap();
+    assert!(seen.iter().any(|t| t.contains("Odpowiedź mailem.")), "{seen:?}");
+    assert!(seen.iter().any(|t| t == "Komentarz ze strony"), "{seen:?}");
+
+    // Bob comments on beta: the home mails Joe about it.
+    let req = pb::AddCommentRequest { task_id: on_beta, text: "Dzięki, Joe.".into() };
+    beta.user.tasks.clone().add_comment(req).await.unwrap();
+    let got = mail_to(2).await;
+    assert!(
+        got[1].text.contains("Bob Beta commented") || got[1].text.contains("bob@beta.test commented"),
+        "{}",
+        got[1].text
+    );
+    assert!(got[1].text.contains("Dzięki, Joe."), "{}", got[1].text);
+    assert_eq!(std::fs::read_dir(&beta_outbox).map(|d| d.count()).unwrap_or(0), 0, "beta mails no one");
+}
+
+/// Waits until `n` messages to `to` are in the `.eml` outbox folder; returns them in order.
+async fn mail_in(outbox: std::path::PathBuf, to: &str, n: usize) -> Vec<portalnet_tests::mailnode::Sent> {
+    wait_for(&format!("{n} message(s) to {to}"), || {
+        let files: Vec<Vec<u8>> = std::fs::read_dir(&outbox)
+            .map(|d| {
+                // `.eml` only: a file being written is a temporary one beside them.
+                let mut p: Vec<_> = d
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect();
+                p.sort();
+                p.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+            })
+            .unwrap_or_default();
+        let got = portalnet_tests::mailnode::messages_to(&files, to);
+        async move { (got.len() >= n).then_some(got) }
+    })
+    .await
+    .expect("mail written in time")
+}

@@ -152,3 +152,119 @@ async fn task_page_in_chromium() {
     assert!(comments.iter().all(|c| c.text != "too late"));
     page.wait_for("document.body.innerText.includes('revoked')", Duration::from_secs(5)).await.unwrap();
 }
+
+/// Issue 16, languages: a portal speaking Russian mails its notice and invitation in
+/// Russian (subject, text and HTML parts, plural forms of the file count); its pages
+/// follow the browser's `Accept-Language` (pl, ru) and fall back to the portal's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn languages_of_mail_and_pages() {
+    let m = MailNode::start_with("alpha.test", None, |c| c.language = "ru".into()).await.unwrap();
+    let token = m.employee("anna", "Anna Nowak").await.unwrap();
+    let mut anna = m.node.clients(&token).await.unwrap();
+    let t = anna
+        .tasks
+        .create_task(pb::CreateTaskRequest { title: "Ремонт".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    for name in ["a.txt", "b.txt"] {
+        attach(&anna, t.id, name, b"12345").await;
+    }
+    // Named after two files were attached: the notice counts them.
+    anna.tasks
+        .update_task(pb::UpdateTaskRequest {
+            id: t.id,
+            observers: Some(pb::LoginList { logins: vec![format!("mailto:{JOE}")] }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let notice = m.wait_mail(JOE, 1).await.remove(0);
+    assert_eq!(notice.subject, "[alpha.test] Ремонт");
+    for want in [
+        "Пользователь Anna Nowak добавил вас в задачу «Ремонт» в роли наблюдателя.",
+        "Статус: новая",
+        "В задаче 2 файла.",
+        "Ответьте на это письмо",
+    ] {
+        assert!(notice.text.contains(want), "text has {want:?}:\n{}", notice.text);
+    }
+    assert!(
+        notice.html.contains("lang=\"ru\"") && notice.html.contains("В задаче 2 файла."),
+        "{}",
+        notice.html
+    );
+    assert!(notice.html.contains("Открыть задачу"), "{}", notice.html);
+
+    // The invitation e-mail, in Russian too.
+    let mut admin = m.admin().await.unwrap();
+    let g = portalnet_tests::new_group(
+        &mut admin.groups,
+        pb::CreateGroupRequest { name: "Снабжение".into(), extranet: true, ..Default::default() },
+    )
+    .await;
+    admin.invites.invite(pb::InviteRequest { email: "guest@ext.test".into(), group_id: g.id }).await.unwrap();
+    let inv = m.wait_mail("guest@ext.test", 1).await.remove(0);
+    assert_eq!(inv.subject, "Приглашение в группу Снабжение на портале alpha.test");
+    assert!(
+        inv.text.contains("Пользователь admin") || inv.text.contains("приглашает вас в группу «Снабжение»"),
+        "{}",
+        inv.text
+    );
+    assert!(inv.text.contains("Приглашение действует до ") && inv.text.contains(" г., "), "{}", inv.text);
+    assert!(inv.html.contains("Принять приглашение"), "{}", inv.html);
+    let invite_link =
+        inv.text.split_whitespace().find(|w| w.contains("/invite/")).expect("an invitation link").to_string();
+
+    let browser = Browser::launch().await.unwrap();
+    for (lang, task_words, invite_words) in [
+        (
+            "pl-PL,pl;q=0.9",
+            &[
+                "Status: nowe",
+                "Obserwator: joe@example.org",
+                "5 bajtów",
+                "Komentujesz jako joe@example.org",
+                "Wyślij komentarz",
+            ][..],
+            &["Zapraszamy Cię do grupy Snabżenie", "Przyjmij zaproszenie", "Imię i nazwisko"][..],
+        ),
+        (
+            "ru",
+            &[
+                "Статус: новая",
+                "Наблюдатель: joe@example.org",
+                "5 байт",
+                "Вы комментируете как joe@example.org",
+            ][..],
+            &["Вас приглашают в группу Снабжение", "Принять приглашение", "Ваше имя"][..],
+        ),
+    ] {
+        let page = browser.new_page().await.unwrap();
+        page.set_accept_language(lang).await.unwrap();
+        page.goto(&notice.link()).await.unwrap();
+        let text = page.text().await.unwrap();
+        for want in task_words {
+            assert!(text.contains(want), "{lang}: task page shows {want:?}:\n{text}");
+        }
+        page.goto(&invite_link).await.unwrap();
+        let text = page.text().await.unwrap();
+        for want in invite_words {
+            let want = want.replace("Snabżenie", "Снабжение");
+            assert!(text.contains(&want), "{lang}: invitation page shows {want:?}:\n{text}");
+        }
+    }
+    // A language the portal does not speak: the portal's own (ru).
+    let page = browser.new_page().await.unwrap();
+    page.set_accept_language("de-DE,de").await.unwrap();
+    page.goto(&notice.link()).await.unwrap();
+    assert!(page.text().await.unwrap().contains("Статус: новая"));
+
+    // portalctl asks for refusals in its language (--language, else the locale).
+    let out = portalnet_tests::ctl(&m.node, "pn_not_a_token", &["--language", "pl", "group", "list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("ten portal nie zna tego tokenu API"), "{err}");
+    let out = portalnet_tests::ctl(&m.node, "", &["--language", "ru", "group", "list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("нет API-токена"), "{err}");
+}

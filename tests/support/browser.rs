@@ -284,6 +284,13 @@ impl Page {
         lock(&self.conn.pages).get_mut(&self.session).map(f)
     }
 
+    /// Sends `Accept-Language: value` with every request of this page from now on.
+    pub async fn set_accept_language(&self, value: &str) -> Result<()> {
+        self.call("Network.enable", json!({})).await?;
+        self.call("Network.setExtraHTTPHeaders", json!({ "headers": { "Accept-Language": value } })).await?;
+        Ok(())
+    }
+
     /// Navigates to `url` and waits until the new document has loaded completely.
     pub async fn goto(&self, url: &str) -> Result<()> {
         self.mark_document().await?;

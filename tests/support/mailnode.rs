@@ -27,6 +27,15 @@ impl MailNode {
     /// `portald init` + mail listeners on free ports (+ an SMTP relay for outgoing
     /// mail when given; `.eml` files otherwise) + `portald run`.
     pub async fn start(portal: &str, relay: Option<u16>) -> Result<Self> {
+        Self::start_with(portal, relay, |_| {}).await
+    }
+
+    /// As [`MailNode::start`], with `portald.toml` changed by `edit` before the start.
+    pub async fn start_with(
+        portal: &str,
+        relay: Option<u16>,
+        edit: impl FnOnce(&mut portalnet_node::config::NodeConfig),
+    ) -> Result<Self> {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().join(portal);
         let mut node = Process::init(&dir, portal)?;
@@ -35,6 +44,7 @@ impl MailNode {
         cfg.mail.lmtp_listen = Some(lmtp.parse()?);
         cfg.mail.smtp_listen = Some(smtp.parse()?);
         cfg.mail.smtp_relay = relay.map(|p| format!("127.0.0.1:{p}"));
+        edit(&mut cfg);
         cfg.save(&dir)?;
         node.run().await?;
         Ok(Self { node, lmtp, smtp, _tmp: tmp })

@@ -26,6 +26,9 @@ pub struct Global {
     /// API token (see `token issue`)
     #[arg(long, env = "PORTALCTL_TOKEN", hide_env_values = true, global = true)]
     pub token: Option<String>,
+    /// Language of the portal's refusals (en, pl, ru); default from LC_ALL / LC_MESSAGES / LANG
+    #[arg(long, global = true)]
+    pub language: Option<String>,
     /// PEM file with the portal's CA or self-signed certificate
     #[arg(long, env = "PORTALCTL_CA", global = true)]
     pub ca: Option<PathBuf>,

@@ -17,17 +17,31 @@ use tonic::{Request, Status};
 
 use crate::args::Global;
 
-/// Adds `authorization: Bearer <token>` to every call.
+/// Adds `authorization: Bearer <token>` and `x-portal-language` (the language the
+/// portal's refusals should be in) to every call.
 #[derive(Clone)]
-pub struct Auth(Option<AsciiMetadataValue>);
+pub struct Auth(Option<AsciiMetadataValue>, Option<AsciiMetadataValue>);
 
 impl Interceptor for Auth {
     fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
         if let Some(v) = &self.0 {
             req.metadata_mut().insert("authorization", v.clone());
         }
+        if let Some(v) = &self.1 {
+            req.metadata_mut().insert("x-portal-language", v.clone());
+        }
         Ok(req)
     }
+}
+
+/// `--language`, else the language of `LC_ALL`, `LC_MESSAGES` or `LANG` (`pl_PL.UTF-8` → `pl`).
+fn language(global: &Global) -> Option<AsciiMetadataValue> {
+    let from_env = || {
+        ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+    };
+    let tag = global.language.clone().or_else(from_env)?;
+    let primary = tag.split(['_', '.', '@']).next()?.trim().to_string();
+    MetadataValue::try_from(primary).ok()
 }
 
 pub type Svc = InterceptedService<Channel, Auth>;
@@ -59,13 +73,16 @@ pub struct Conn {
 
 impl Conn {
     pub async fn connect(global: &Global) -> Result<Self> {
-        let auth = Auth(match &global.token {
-            Some(t) if !t.trim().is_empty() => Some(
-                MetadataValue::try_from(format!("Bearer {}", t.trim()))
-                    .map_err(|_| anyhow!("the token contains characters not allowed in a header"))?,
-            ),
-            _ => None,
-        });
+        let auth = Auth(
+            match &global.token {
+                Some(t) if !t.trim().is_empty() => Some(
+                    MetadataValue::try_from(format!("Bearer {}", t.trim()))
+                        .map_err(|_| anyhow!("the token contains characters not allowed in a header"))?,
+                ),
+                _ => None,
+            },
+            language(global),
+        );
         let endpoint = endpoint(global)?;
         // Connect eagerly so an unreachable portal or a TLS mismatch is reported
         // as such, not as the status of the first call.

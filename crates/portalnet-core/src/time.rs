@@ -16,6 +16,14 @@ impl Timestamp {
         Timestamp(self.0.saturating_add(ms))
     }
 
+    /// (year, month, day, hour, minute) in UTC, for formatting in a language.
+    pub fn utc_parts(self) -> (i64, u32, u32, u32, u32) {
+        let secs = self.0.div_euclid(1000);
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let (y, m, d) = civil_from_days(days);
+        (y, m, d, (rem / 3600) as u32, (rem % 3600 / 60) as u32)
+    }
+
     /// `YYYY-MM-DD HH:MM UTC`, for messages meant for people.
     pub fn to_utc_string(self) -> String {
         let secs = self.0.div_euclid(1000);

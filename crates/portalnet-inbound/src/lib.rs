@@ -3,7 +3,10 @@
 //! - [`serve`] / [`serve_connection`]: an SMTP or LMTP listener (tokio). The portal supplies a
 //!   [`MailHandler`] that checks recipients at `RCPT TO` and takes complete messages.
 //! - [`parse`]: raw message → [`InboundMessage`] (subject, text, attachments, ids, a content
-//!   hash so redeliveries can be collapsed by `(Message-ID, hash)`).
+//!   hash so redeliveries can be collapsed by `(Message-ID, hash)`; the hash leaves out the
+//!   header fields relays add, [`RELAY_FIELDS`], so a retry through another relay is the same
+//!   message). HTML-only bodies become text with `html2text`; subjects are decoded leniently
+//!   (encoded-words split inside a character are joined first).
 //! - [`is_automatic`]: whether a message is a bounce, auto-reply or our own mail coming back.
 //! - [`strip_reply`]: the part of a reply its author newly wrote.
 //!
@@ -35,12 +38,15 @@ mod autoreply;
 mod config;
 mod conn;
 mod data;
+mod encoded_words;
 mod error;
 mod handler;
+mod html_text;
 mod message;
 mod reply;
 mod server;
 mod session;
+mod trace;
 
 pub use attachment::Attachment;
 pub use autoreply::is_automatic;
@@ -51,3 +57,4 @@ pub use message::{AutoSignals, InboundMessage, MAX_PARTS, NO_SUBJECT, parse};
 pub use reply::strip_reply;
 pub use server::serve;
 pub use session::serve_connection;
+pub use trace::{RELAY_FIELDS, content_hash, is_relay_field};

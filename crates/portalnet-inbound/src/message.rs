@@ -1,12 +1,10 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::attachment::{Attachment, clean_name, fallback_name};
+use crate::error::Error;
 use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
 use mail_parser::{Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
-use sha2::{Digest, Sha256};
-
-use crate::attachment::{Attachment, clean_name, fallback_name};
-use crate::error::Error;
 
 /// Most MIME parts a message may have (bodies, attachments and containers together).
 pub const MAX_PARTS: usize = 500;
@@ -31,7 +29,9 @@ pub struct InboundMessage {
     pub in_reply_to: Vec<String>,
     /// `References` ids without angle brackets, oldest first.
     pub references: Vec<String>,
-    /// SHA-256 of the raw bytes: with `message_id` it identifies a redelivery of the same mail.
+    /// SHA-256 of the message without the header fields relays add or change
+    /// ([`crate::RELAY_FIELDS`]): with `message_id` it identifies a redelivery of the same
+    /// mail, also one retried through another relay.
     pub content_hash: [u8; 32],
     /// Header facts that tell a machine-sent message, read by [`crate::is_automatic`].
     pub auto: AutoSignals,
@@ -63,7 +63,7 @@ impl InboundMessage {
 /// out. Fails only when there is no header at all, when the message has more than
 /// [`MAX_PARTS`] parts, or when the MIME parser itself breaks.
 pub fn parse(raw: &[u8]) -> Result<InboundMessage, Error> {
-    let content_hash: [u8; 32] = Sha256::digest(raw).into();
+    let content_hash = crate::trace::content_hash(raw);
     // mail-parser promises not to panic; this keeps a bug there from taking the listener or the
     // node down with it.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
@@ -77,7 +77,10 @@ fn read(msg: &Message<'_>, content_hash: [u8; 32]) -> Result<InboundMessage, Err
     if msg.parts.len() > MAX_PARTS {
         return Err(Error::TooManyParts { count: msg.parts.len(), max: MAX_PARTS });
     }
-    let subject = msg.subject().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(NO_SUBJECT);
+    // Our own lenient decoding first (words split mid-character), mail-parser's otherwise.
+    let lenient = msg.header_raw("Subject").and_then(crate::encoded_words::decode);
+    let subject =
+        lenient.as_deref().or(msg.subject()).map(str::trim).filter(|s| !s.is_empty()).unwrap_or(NO_SUBJECT);
     Ok(InboundMessage {
         message_id: msg.message_id().map(clean_id).filter(|id| !id.is_empty()),
         from: msg
@@ -110,11 +113,18 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
     raw.into_iter().map(clean_id).filter(|id| !id.is_empty()).collect()
 }
 
-/// All inline text parts in order; mail-parser lists an HTML part here (and converts it) when a
-/// message or alternative has no plain-text version.
+/// All inline text parts in order; mail-parser lists an HTML part here when a message or
+/// alternative has no plain-text version, and `html2text` converts it.
 fn body_text(msg: &Message<'_>) -> String {
-    let parts: Vec<String> = (0..msg.text_body_count())
-        .filter_map(|pos| msg.body_text(pos))
+    let parts: Vec<String> = msg
+        .text_body
+        .iter()
+        .filter_map(|id| msg.part(*id))
+        .filter_map(|part| match &part.body {
+            PartType::Text(text) => Some(text.to_string()),
+            PartType::Html(html) => Some(crate::html_text::html_to_text(html)),
+            _ => None,
+        })
         .map(|text| normalize_newlines(&text))
         .filter(|text| !text.trim().is_empty())
         .collect();

@@ -1,4 +1,7 @@
+//! The invitation e-mail of an extranet user (R4), in the portal's language.
+
 use crate::html::escape_html;
+use crate::i18n::{Arg, Lang, tr};
 use crate::message::{Mailbox, Outgoing};
 
 /// What the invitation e-mail of an extranet user (R4) says. Named fields rather than eight
@@ -15,17 +18,24 @@ pub struct Invitation<'a> {
     pub group_name: Option<&'a str>,
     pub accept_link: &'a str,
     pub token: &'a str,
-    /// Shown as given, e.g. `2026-05-01 12:00 UTC`.
+    /// Shown as given, e.g. `2026-05-01 12:00 UTC` (see [`crate::i18n::datetime`]).
     pub expires: &'a str,
+    /// The language of the e-mail.
+    pub lang: Lang,
 }
 
 /// Compose the invitation e-mail; addresses are checked when it is rendered.
 pub fn invitation(inv: &Invitation<'_>) -> Outgoing {
     let subject = match inv.group_name {
-        Some(group) => format!("Invitation to {group} on {}", inv.portal_name),
-        None => format!("Invitation to {}", inv.portal_name),
+        Some(group) => tr(
+            inv.lang,
+            "invite-subject-group",
+            &[("group", group.into()), ("portal", inv.portal_name.into())],
+        ),
+        None => tr(inv.lang, "invite-subject", &[("portal", inv.portal_name.into())]),
     };
-    let command = format!("portalctl invite accept {} --name \"Your Name\"", shell_word(inv.token));
+    let your_name = tr(inv.lang, "invite-your-name", &[]);
+    let command = format!("portalctl invite accept {} --name \"{your_name}\"", shell_word(inv.token));
     Outgoing {
         from: Mailbox { name: Some(inv.portal_name.to_owned()), address: inv.from.to_owned() },
         to: inv.to.to_owned(),
@@ -38,54 +48,77 @@ pub fn invitation(inv: &Invitation<'_>) -> Outgoing {
     }
 }
 
-fn text_body(inv: &Invitation<'_>, command: &str) -> String {
-    let Invitation { portal_name, inviter_name, accept_link, expires, .. } = *inv;
-    let invited = match inv.group_name {
+/// The "who invites you where" sentence; `wrap` marks up the names (HTML) or not.
+fn invited(inv: &Invitation<'_>, wrap: impl Fn(&str) -> String) -> String {
+    let (inviter, portal) = (wrap(inv.inviter_name), wrap(inv.portal_name));
+    match inv.group_name {
         Some(group) => {
-            format!("{inviter_name} has invited you to join the group \"{group}\" on {portal_name}.")
+            let group = wrap(group);
+            tr(
+                inv.lang,
+                "invite-body-group",
+                &[
+                    ("inviter", Arg::Str(&inviter)),
+                    ("group", Arg::Str(&group)),
+                    ("portal", Arg::Str(&portal)),
+                ],
+            )
         }
-        None => format!("{inviter_name} has invited you to join {portal_name} as an external user."),
-    };
+        None => {
+            tr(inv.lang, "invite-body", &[("inviter", Arg::Str(&inviter)), ("portal", Arg::Str(&portal))])
+        }
+    }
+}
+
+fn text_body(inv: &Invitation<'_>, command: &str) -> String {
+    let l = inv.lang;
     format!(
-        "Hello,\n\n\
+        "{hello}\n\n\
          {invited}\n\n\
-         To accept, open this link:\n\n    {accept_link}\n\n\
-         Or, with the portalctl command-line tool, run:\n\n    {command}\n\n\
-         This invitation is valid until {expires}.\n\
-         If you did not expect it, you can ignore this e-mail.\n"
+         {open}\n\n    {link}\n\n\
+         {or_cli}\n\n    {command}\n\n\
+         {valid}\n\
+         {ignore}\n",
+        hello = tr(l, "invite-hello", &[]),
+        invited = invited(inv, str::to_owned),
+        open = tr(l, "invite-open-link", &[]),
+        link = inv.accept_link,
+        or_cli = tr(l, "invite-or-cli", &[]),
+        valid = tr(l, "invite-valid-until", &[("expires", inv.expires.into())]),
+        ignore = tr(l, "invite-ignore", &[]),
     )
 }
 
 fn html_body(inv: &Invitation<'_>, subject: &str, command: &str) -> String {
     let e = escape_html;
-    let inviter = format!("<strong>{}</strong>", e(inv.inviter_name));
-    let portal = format!("<strong>{}</strong>", e(inv.portal_name));
-    let invited = match inv.group_name {
-        Some(group) => {
-            format!("{inviter} has invited you to join the group <strong>{}</strong> on {portal}.", e(group))
-        }
-        None => format!("{inviter} has invited you to join {portal} as an external user."),
-    };
+    let l = inv.lang;
+    // Messages are trusted text; every value put into them is escaped first.
+    let invited = invited(inv, |s| format!("<strong>{}</strong>", e(s)));
     let link = e(inv.accept_link);
     // Only web links become clickable; anything else (say `javascript:`) is shown as text.
     let accept = if is_web_link(inv.accept_link) {
-        format!("<a href=\"{link}\">Accept the invitation</a><br>{link}")
+        format!("<a href=\"{link}\">{}</a><br>{link}", e(&tr(l, "invite-accept", &[])))
     } else {
         link
     };
+    let expires = e(inv.expires);
     format!(
-        "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n\
-         <p>Hello,</p>\n\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n\
+         <p>{hello}</p>\n\
          <p>{invited}</p>\n\
          <p>{accept}</p>\n\
-         <p>Or, with the portalctl command-line tool, run:</p>\n\
+         <p>{or_cli}</p>\n\
          <pre><code>{command}</code></pre>\n\
-         <p>This invitation is valid until {expires}.<br>\
-         If you did not expect it, you can ignore this e-mail.</p>\n\
+         <p>{valid}<br>\
+         {ignore}</p>\n\
          </body>\n</html>\n",
+        lang = l.code(),
         title = e(subject),
+        hello = e(&tr(l, "invite-hello", &[])),
+        or_cli = e(&tr(l, "invite-or-cli", &[])),
         command = e(command),
-        expires = e(inv.expires),
+        valid = tr(l, "invite-valid-until", &[("expires", Arg::Str(&expires))]),
+        ignore = e(&tr(l, "invite-ignore", &[])),
     )
 }
 
@@ -120,6 +153,7 @@ mod tests {
             accept_link: "https://acme.example/invite/accept?token=T0K3N&lang=pl",
             token: "T0K3N-abc_123",
             expires: "2026-05-01 12:00 UTC",
+            lang: Lang::En,
         }
     }
 
@@ -208,5 +242,51 @@ mod tests {
         assert_eq!(shell_word(""), "''");
         assert_eq!(shell_word("a b"), "'a b'");
         assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
+}
+
+#[cfg(test)]
+mod lang_tests {
+    use super::*;
+    use crate::render;
+    use mail_parser::MessageParser;
+
+    /// Rendered and parsed back: what the `.eml` holds, in Polish and Russian.
+    #[test]
+    fn invitation_in_polish_and_russian() {
+        let base = Invitation {
+            portal_name: "Acme",
+            from: "portal@acme.example",
+            to: "guest@example.org",
+            inviter_name: "Anna",
+            group_name: Some("Sprzedaż"),
+            accept_link: "https://acme.example/invite/T",
+            token: "T",
+            expires: "1 maja 2026, 12:00 UTC",
+            lang: Lang::Pl,
+        };
+        for (lang, subject, text, html) in [
+            (
+                Lang::Pl,
+                "Zaproszenie do grupy Sprzedaż w portalu Acme",
+                "Użytkownik Anna zaprasza Cię do grupy „Sprzedaż” w portalu Acme.",
+                "Przyjmij zaproszenie",
+            ),
+            (
+                Lang::Ru,
+                "Приглашение в группу Sprzedaż на портале Acme",
+                "Пользователь Anna приглашает вас в группу «Sprzedaż» на портале Acme.",
+                "Принять приглашение",
+            ),
+        ] {
+            let raw = render(&invitation(&Invitation { lang, ..base })).unwrap();
+            let m = MessageParser::default().parse(&raw).unwrap();
+            assert_eq!(m.subject(), Some(subject));
+            let t = m.body_text(0).unwrap();
+            assert!(t.contains(text), "{t}");
+            let h = m.body_html(0).unwrap();
+            assert!(h.contains(html) && h.contains(&format!("lang=\"{lang}\"")), "{h}");
+            assert!(!t.contains('\u{2068}'), "no isolation marks: {t:?}");
+        }
     }
 }

@@ -3,19 +3,22 @@
 //! thread per task and person (`In-Reply-To`/`References` point at the first).
 
 use crate::html::escape_html as e;
+use crate::i18n::{Arg, Lang, tr};
 use crate::message::{Mailbox, Outgoing};
 
 /// What happened, as the notice tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NoticeKind {
     /// The person was named on the task; `role` is "responsible", "co-executor" or
-    /// "observer".
+    /// "observer" (translated here); `status` and `deadline` come already in the
+    /// notice's language; `files` is how many files the task has.
     Added {
         role: String,
         by: String,
         description: String,
         status: String,
         deadline: Option<String>,
+        files: usize,
     },
     Comment {
         author: String,
@@ -48,6 +51,8 @@ pub struct TaskNotice<'a> {
     /// This message's id, and the first message of the thread (equal for the first).
     pub message_id: String,
     pub thread_root: String,
+    /// The language of the notice.
+    pub lang: Lang,
 }
 
 pub fn task_notice(n: &TaskNotice<'_>) -> Outgoing {
@@ -72,72 +77,122 @@ pub fn task_notice(n: &TaskNotice<'_>) -> Outgoing {
     }
 }
 
-const REPLY_HINT: &str = "Reply to this message to comment on the task; write above the quoted text.";
-
 fn bodies(n: &TaskNotice<'_>) -> (String, String) {
+    let l = n.lang;
+    let strong = |s: &str| format!("<strong>{}</strong>", e(s));
     let (lead_text, lead_html) = match &n.kind {
-        NoticeKind::Added { role, by, description, status, deadline } => {
-            let deadline_t = deadline.as_deref().map(|d| format!("Deadline: {d}\n")).unwrap_or_default();
+        NoticeKind::Added { role, by, description, status, deadline, files } => {
+            let added = |by: &str, title: &str| {
+                tr(
+                    l,
+                    "notice-added",
+                    &[("by", Arg::Str(by)), ("title", Arg::Str(title)), ("role", Arg::Str(role))],
+                )
+            };
+            let status_t = tr(l, "notice-status-line", &[("status", Arg::Str(status))]);
+            let status_h = tr(l, "notice-status-line", &[("status", Arg::Str(&e(status)))]);
+            let deadline_t =
+                deadline.as_deref().map(|d| tr(l, "notice-deadline-line", &[("deadline", d.into())]));
             let deadline_h =
-                deadline.as_deref().map(|d| format!("<br>Deadline: {}", e(d))).unwrap_or_default();
+                deadline.as_deref().map(|d| tr(l, "notice-deadline-line", &[("deadline", Arg::Str(&e(d)))]));
+            let count = i64::try_from(*files).unwrap_or(i64::MAX);
+            let files_line = (*files > 0).then(|| tr(l, "notice-files", &[("count", Arg::Num(count))]));
             (
                 format!(
-                    "{by} added you to the task \"{title}\" as {role}.\n\nStatus: {status}\n{deadline_t}\n{description}\n",
-                    title = n.task_title
+                    "{}\n\n{status_t}\n{}{}\n{description}\n",
+                    added(by, n.task_title),
+                    deadline_t.map(|d| format!("{d}\n")).unwrap_or_default(),
+                    files_line.as_deref().map(|f| format!("{f}\n")).unwrap_or_default(),
                 ),
                 format!(
-                    "<p><strong>{}</strong> added you to the task <strong>{}</strong> as {}.</p>\
-                     <p>Status: {}{deadline_h}</p><div style=\"white-space:pre-wrap\">{}</div>",
-                    e(by),
-                    e(n.task_title),
-                    e(role),
-                    e(status),
+                    "<p>{}</p><p>{status_h}{}{}</p><div style=\"white-space:pre-wrap\">{}</div>",
+                    added(&strong(by), &strong(n.task_title)),
+                    deadline_h.map(|d| format!("<br>{d}")).unwrap_or_default(),
+                    files_line.as_deref().map(|f| format!("<br>{}", e(f))).unwrap_or_default(),
                     e(description)
                 ),
             )
         }
         NoticeKind::Comment { author, text } => (
-            format!("{author} commented:\n\n{text}\n"),
+            format!("{}\n\n{text}\n", tr(l, "notice-comment", &[("author", author.into())])),
             format!(
-                "<p><strong>{}</strong> commented:</p><blockquote style=\"white-space:pre-wrap\">{}</blockquote>",
-                e(author),
+                "<p>{}</p><blockquote style=\"white-space:pre-wrap\">{}</blockquote>",
+                tr(l, "notice-comment", &[("author", Arg::Str(&strong(author)))]),
                 e(text)
             ),
         ),
         NoticeKind::Status { from, to, by } => (
-            format!("{by} changed the status from {from} to {to}.\n"),
             format!(
-                "<p><strong>{}</strong> changed the status from {} to <strong>{}</strong>.</p>",
-                e(by),
-                e(from),
-                e(to)
+                "{}\n",
+                tr(
+                    l,
+                    "notice-status-changed",
+                    &[("by", by.into()), ("from", from.into()), ("to", to.into())]
+                )
+            ),
+            format!(
+                "<p>{}</p>",
+                tr(
+                    l,
+                    "notice-status-changed",
+                    &[
+                        ("by", Arg::Str(&strong(by))),
+                        ("from", Arg::Str(&e(from))),
+                        ("to", Arg::Str(&strong(to)))
+                    ]
+                )
             ),
         ),
         NoticeKind::Deadline { from, to, by } => {
-            let show = |d: &Option<String>| d.clone().unwrap_or_else(|| "none".to_owned());
+            let none = tr(l, "notice-no-deadline", &[]);
+            let show = |d: &Option<String>| d.clone().unwrap_or_else(|| none.clone());
+            let (from, to) = (show(from), show(to));
             (
-                format!("{by} changed the deadline from {} to {}.\n", show(from), show(to)),
                 format!(
-                    "<p><strong>{}</strong> changed the deadline from {} to <strong>{}</strong>.</p>",
-                    e(by),
-                    e(&show(from)),
-                    e(&show(to))
+                    "{}\n",
+                    tr(
+                        l,
+                        "notice-deadline-changed",
+                        &[("by", by.into()), ("from", (&from).into()), ("to", (&to).into())]
+                    )
+                ),
+                format!(
+                    "<p>{}</p>",
+                    tr(
+                        l,
+                        "notice-deadline-changed",
+                        &[
+                            ("by", Arg::Str(&strong(by))),
+                            ("from", Arg::Str(&e(&from))),
+                            ("to", Arg::Str(&strong(&to)))
+                        ]
+                    )
                 ),
             )
         }
     };
-    let link_t = if n.page_url.is_empty() { String::new() } else { format!("\nThe task: {}\n", n.page_url) };
+    let link_t = if n.page_url.is_empty() {
+        String::new()
+    } else {
+        format!("\n{}\n", tr(l, "notice-task-link", &[("url", n.page_url.into())]))
+    };
     let link_h = if n.page_url.is_empty() {
         String::new()
     } else {
-        format!("<p><a href=\"{u}\">Open the task</a><br>{u}</p>", u = e(n.page_url))
+        format!(
+            "<p><a href=\"{u}\">{open}</a><br>{u}</p>",
+            u = e(n.page_url),
+            open = e(&tr(l, "notice-open-task", &[]))
+        )
     };
-    let text = format!("{lead_text}{link_t}\n-- \n{REPLY_HINT}\n{}\n", n.portal_name);
+    let hint = tr(l, "notice-reply-hint", &[]);
+    let text = format!("{lead_text}{link_t}\n-- \n{hint}\n{}\n", n.portal_name);
     let html = format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\n\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\n\
          {lead_html}\n{link_h}\n<p style=\"color:#666\">{hint}<br>{portal}</p>\n</body></html>\n",
+        lang = l.code(),
         title = e(n.task_title),
-        hint = e(REPLY_HINT),
+        hint = e(&hint),
         portal = e(n.portal_name),
     );
     (text, html)
@@ -160,6 +215,7 @@ mod tests {
             kind,
             message_id: if first { "t1.l1.0@acme.test".into() } else { "t1.l1.3@acme.test".into() },
             thread_root: "t1.l1.0@acme.test".into(),
+            lang: Lang::En,
         }
     }
 
@@ -171,6 +227,7 @@ mod tests {
             description: "<script>x</script>".into(),
             status: "new".into(),
             deadline: Some("2026-12-01 12:00 UTC".into()),
+            files: 0,
         };
         let raw = render(&task_notice(&notice(kind, true))).unwrap();
         let m = MessageParser::default().parse(&raw).unwrap();
@@ -196,5 +253,67 @@ mod tests {
         assert_eq!(m.in_reply_to().as_text(), Some("t1.l1.0@acme.test"));
         assert_eq!(m.references().as_text(), Some("t1.l1.0@acme.test"));
         assert_eq!(m.message_id(), Some("t1.l1.3@acme.test"));
+    }
+}
+
+#[cfg(test)]
+mod lang_tests {
+    use super::*;
+    use crate::render;
+    use mail_parser::MessageParser;
+
+    fn added(lang: Lang, files: usize) -> (String, String) {
+        let n = TaskNotice {
+            portal_name: "Acme",
+            from: "portal@acme.test",
+            to: "joe@example.org",
+            reply_to: "reply+abc@acme.test",
+            page_url: "http://127.0.0.1:1/t/abc",
+            task_title: "Dach",
+            kind: NoticeKind::Added {
+                role: "co-executor".into(),
+                by: "Anna".into(),
+                description: "opis".into(),
+                status: "nowe".into(),
+                deadline: None,
+                files,
+            },
+            message_id: "t1.l1.0@acme.test".into(),
+            thread_root: "t1.l1.0@acme.test".into(),
+            lang,
+        };
+        let raw = render(&task_notice(&n)).unwrap();
+        let m = MessageParser::default().parse(&raw).unwrap();
+        (m.body_text(0).unwrap().into_owned(), m.body_html(0).unwrap().into_owned())
+    }
+
+    /// The `.eml` of a notice in each language, with the plural forms of 1, 2 and 5 files.
+    #[test]
+    fn notices_in_three_languages_with_plural_forms() {
+        for (lang, lead, files) in [
+            (
+                Lang::En,
+                "Anna added you to the task \"Dach\" as co-executor.",
+                ["1 file.", "2 files.", "5 files."],
+            ),
+            (
+                Lang::Pl,
+                "Użytkownik Anna dodał Cię do zadania „Dach” jako współwykonawcę.",
+                ["Zadanie ma 1 plik.", "Zadanie ma 2 pliki.", "Zadanie ma 5 plików."],
+            ),
+            (
+                Lang::Ru,
+                "Пользователь Anna добавил вас в задачу «Dach» в роли соисполнителя.",
+                ["В задаче 1 файл.", "В задаче 2 файла.", "В задаче 5 файлов."],
+            ),
+        ] {
+            for (count, want) in [1, 2, 5].into_iter().zip(files) {
+                let (text, html) = added(lang, count);
+                assert!(text.contains(lead) && text.contains(want), "{lang} {count}: {text}");
+                assert!(html.contains(want) && html.contains(&format!("lang=\"{lang}\"")), "{lang}: {html}");
+            }
+        }
+        let (text, _) = added(Lang::Ru, 0);
+        assert!(text.contains("Ответьте на это письмо") && !text.contains("файл"), "{text}");
     }
 }

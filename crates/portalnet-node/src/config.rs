@@ -15,6 +15,10 @@ pub struct NodeConfig {
     pub portal_id: String,
     #[serde(default)]
     pub display_name: String,
+    /// The portal's language (`en`, `pl`, `ru`): its e-mail, and its pages when the
+    /// browser asks for none of these.
+    #[serde(default = "default_language")]
+    pub language: String,
     /// Address of the gRPC listener (TLS).
     pub listen: SocketAddr,
     /// The endpoint other portals reach this one at, as registered in the
@@ -39,6 +43,10 @@ pub struct NodeConfig {
     pub network: NetworkConfig,
     #[serde(default)]
     pub replication: ReplicationSection,
+}
+
+fn default_language() -> String {
+    "en".into()
 }
 
 /// Delivery to other portals (cross-portal tasks).
@@ -118,6 +126,34 @@ pub struct MailConfig {
     pub smtp_relay: Option<String>,
     /// Folder for `.eml` files (default `mail/outbox`).
     pub dir: Option<PathBuf>,
+    /// Tasks one sender may create through one task address per `rate_window_secs`
+    /// (default 20); past it the message is refused with 451 4.7.1 (try later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_per_sender: Option<u32>,
+    /// Tasks one task address may receive per `rate_window_secs` from everyone (default 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_per_address: Option<u32>,
+    /// The window of both limits, in seconds (default 3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_window_secs: Option<u64>,
+    /// How long a received message is remembered so a redelivery does nothing (default 30 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_retention_days: Option<u32>,
+}
+
+impl MailConfig {
+    /// The limits, defaults filled in.
+    pub fn limits(&self) -> crate::app::MailLimits {
+        use crate::app::MailLimits as L;
+        let secs = self.rate_window_secs.unwrap_or(L::DEFAULT_WINDOW_SECS).max(1);
+        L {
+            tasks_per_sender: self.tasks_per_sender.unwrap_or(L::DEFAULT_TASKS_PER_SENDER),
+            tasks_per_address: self.tasks_per_address.unwrap_or(L::DEFAULT_TASKS_PER_ADDRESS),
+            window_ms: i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+            seen_retention_ms: i64::from(self.seen_retention_days.unwrap_or(L::DEFAULT_SEEN_RETENTION_DAYS))
+                * 86_400_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

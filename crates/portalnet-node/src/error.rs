@@ -10,14 +10,61 @@ pub enum NodeError {
     #[error(transparent)]
     Domain(#[from] Domain),
     #[error("{0}")]
-    Unauthenticated(String),
+    Unauthenticated(AuthRefusal),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
+    /// A limit on how often something may be done was reached; later it may be done.
+    #[error("{0}")]
+    RateLimited(String),
 }
 
 pub type NodeResult<T> = Result<T, NodeError>;
+
+/// Why an API call is not let in; said in the caller's language by [`status_in`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthRefusal {
+    #[error(
+        "missing API token: send `authorization: Bearer <token>` (portalctl: --token or PORTALCTL_TOKEN)"
+    )]
+    Missing,
+    #[error(
+        "API token not recognised on this portal: ask an administrator for one (`portalctl token issue LOGIN`)"
+    )]
+    Unknown,
+    #[error("user `{0}` is dismissed; their tokens no longer work")]
+    Dismissed(String),
+}
+
+/// The language a gRPC caller asks refusals in: `x-portal-language` (portalctl sends
+/// it from `--language` or the locale), else `accept-language`.
+pub fn request_lang(meta: &tonic::metadata::MetadataMap) -> Option<portalnet_mail::Lang> {
+    let get = |k: &str| meta.get(k).and_then(|v| v.to_str().ok());
+    get("x-portal-language")
+        .and_then(portalnet_mail::Lang::parse)
+        .or_else(|| get("accept-language").and_then(portalnet_mail::Lang::from_accept_language))
+}
+
+/// As `Status::from`, with the refusals that have translations (authentication,
+/// storage and internal errors) in `lang`; other messages stay as built (English).
+pub fn status_in(e: NodeError, lang: Option<portalnet_mail::Lang>) -> Status {
+    use portalnet_mail::{Arg, tr};
+    let Some(l) = lang else { return e.into() };
+    match e {
+        NodeError::Unauthenticated(r) => Status::unauthenticated(match &r {
+            AuthRefusal::Missing => tr(l, "error-token-missing", &[]),
+            AuthRefusal::Unknown => tr(l, "error-token-unknown", &[]),
+            AuthRefusal::Dismissed(login) => tr(l, "error-user-dismissed", &[("login", Arg::Str(login))]),
+        }),
+        NodeError::Store(_) | NodeError::Internal(_) => {
+            let id = if matches!(e, NodeError::Store(_)) { "error-storage" } else { "error-internal" };
+            let english = Status::from(e);
+            Status::new(english.code(), tr(l, id, &[]))
+        }
+        other => other.into(),
+    }
+}
 
 impl NodeError {
     pub fn invalid(msg: impl Into<String>) -> Self {
@@ -38,7 +85,8 @@ impl From<NodeError> for Status {
                 };
                 Status::new(code, d.to_string())
             }
-            NodeError::Unauthenticated(m) => Status::unauthenticated(m),
+            NodeError::Unauthenticated(r) => Status::unauthenticated(r.to_string()),
+            NodeError::RateLimited(m) => Status::resource_exhausted(m),
             NodeError::Store(e) => {
                 tracing::error!(error = %e, "storage error");
                 Status::internal("internal storage error; the portal operator can find it in the node's log")

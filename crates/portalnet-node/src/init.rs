@@ -28,6 +28,7 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let config = NodeConfig {
         display_name: portal_id.clone(),
+        language: "en".into(),
         portal_id: portal_id.clone(),
         listen,
         public_endpoint: None,

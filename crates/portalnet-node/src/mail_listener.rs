@@ -44,7 +44,9 @@ impl MailHandler for PortalMail {
                 let m = if i + 1 == n { msg.take() } else { msg.clone() };
                 let m = m.ok_or_else(|| NodeError::Internal("message used up".into()))?;
                 let done = match target {
-                    MailTarget::NewTask { owner } => self.portal.task_from_mail(&owner, rcpt, m),
+                    MailTarget::NewTask { owner } => {
+                        self.portal.task_from_mail(&owner, &envelope.mail_from, rcpt, m)
+                    }
                     MailTarget::Reply(access) => self.portal.comment_from_mail(&access, rcpt, m),
                 };
                 match done? {
@@ -78,6 +80,8 @@ fn refusal(e: NodeError) -> Refusal {
         NodeError::Domain(D::PermissionDenied(m)) => Refusal::new(550, [5, 7, 1], m),
         NodeError::Domain(D::FailedPrecondition(m)) => Refusal::new(550, [5, 2, 1], m),
         NodeError::Domain(D::InvalidArgument(m) | D::AlreadyExists(m)) => Refusal::new(550, [5, 6, 0], m),
+        // A sender's limit: the sending server keeps the message and retries later.
+        NodeError::RateLimited(m) => Refusal::new(451, [4, 7, 1], m),
         other => {
             tracing::error!(error = %other, "receiving mail");
             Refusal::temporary("the portal cannot take mail right now; try again later")

@@ -2,6 +2,9 @@
 //! from the outbox only after the transport took it; a temporary failure is retried
 //! with capped exponential backoff (1 s doubling up to 10 min, with jitter), a
 //! permanent refusal is kept, marked failed, for the operator.
+//!
+//! [`run_sweep`] is the mail housekeeping loop: it forgets received messages past
+//! their retention (duplicate detection), hourly and at start.
 
 use crate::app::Portal;
 use crate::error::{NodeError, NodeResult};
@@ -114,6 +117,27 @@ async fn deliver_due(
         portal.durable().await?;
     }
     Ok(next_due.map(|ms| Duration::from_millis(ms.max(0) as u64)))
+}
+
+/// How often received-mail records past their retention are removed.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs until `shutdown`: removes records of received mail older than the retention.
+/// Lookups already ignore such records, so a late sweep changes no answer.
+pub async fn run_sweep(portal: Arc<Portal>, shutdown: CancellationToken) {
+    loop {
+        let p = portal.clone();
+        match tokio::task::spawn_blocking(move || p.sweep_seen()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(removed = n, "old received-mail records removed"),
+            Ok(Err(e)) => tracing::error!(error = %e, "sweeping received-mail records"),
+            Err(e) => tracing::error!(error = %e, "received-mail sweep stopped"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+    }
 }
 
 /// 1 s, 2 s, 4 s … capped at 10 minutes, with ±20 % jitter.

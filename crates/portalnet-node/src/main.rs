@@ -36,6 +36,9 @@ enum Cmd {
         portal: String,
         #[arg(long, default_value = "127.0.0.1:7400")]
         listen: SocketAddr,
+        /// The portal's language: en, pl or ru (its e-mail; its pages when the browser asks for none of these).
+        #[arg(long, default_value = "en", value_parser = ["en", "pl", "ru"])]
+        language: String,
     },
     /// Run the portal in DIR until SIGINT or SIGTERM.
     Run {
@@ -136,8 +139,13 @@ async fn main() {
 async fn run(args: Args) -> Result<()> {
     let clock = Arc::new(SystemClock);
     match args.cmd {
-        Cmd::Init { dir, portal, listen } => {
+        Cmd::Init { dir, portal, listen, language } => {
             let done = portalnet_node::init::init(&dir, &portal, listen, clock.as_ref())?;
+            if language != done.config.language {
+                let mut config = done.config.clone();
+                config.language = language;
+                config.save(&dir)?;
+            }
             say!("initialised portal {} in {}", done.config.portal_id, dir.display());
             say!("admin token (also in {}): {}", dir.join("admin.token").display(), done.admin_token);
             say!("start it with: portald run --dir {}", dir.display());

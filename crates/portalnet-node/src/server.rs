@@ -138,6 +138,14 @@ pub async fn start(
             .clone()
             .unwrap_or_else(|| config.portal_id.clone())
             .to_ascii_lowercase(),
+        mail_limits: config.mail.limits(),
+        language: portalnet_mail::Lang::parse(&config.language).with_context(|| {
+            format!(
+                "language = {:?} in {}: the portal speaks en, pl and ru",
+                config.language,
+                crate::config::CONFIG_FILE
+            )
+        })?,
     };
     let portal =
         Arc::new(Portal::open(Tables::open(&db)?, clock, options).map_err(|e| anyhow::anyhow!("{e}"))?);
@@ -185,11 +193,10 @@ pub async fn start(
         smtp_addr,
     });
     let server = spawn_server(state.clone(), &config, tls, listener, shutdown.clone())?;
-    let mut workers = vec![tokio::spawn(crate::mailer::run(
-        portal.clone(),
-        mail_transport(dir, &config)?,
-        shutdown.clone(),
-    ))];
+    let mut workers = vec![
+        tokio::spawn(crate::mailer::run(portal.clone(), mail_transport(dir, &config)?, shutdown.clone())),
+        tokio::spawn(crate::mailer::run_sweep(portal.clone(), shutdown.clone())),
+    ];
     if let Some(r) = replicator {
         workers.push(tokio::spawn(r.run()));
     }

@@ -1,17 +1,19 @@
 //! The portal's web pages: the invitation page an invitee opens from the e-mail
 //! (R4) and the task page of e-mail participants (R22, `web_task`).
-//! Server-rendered; every value from people is HTML-escaped. Every response gets
-//! the same security headers ([`security_headers`]): both kinds of page carry a
-//! secret token in their address.
+//! Server-rendered; every value from people is HTML-escaped. Pages speak the
+//! browser's language (`Accept-Language`) when it is one of ours (en, pl, ru),
+//! else the portal's. Every response gets the same security headers
+//! ([`security_headers`]): both kinds of page carry a secret token in their address.
 
 use crate::error::NodeError;
 use crate::grpc::State;
 use axum::Router;
 use axum::extract::{Form, Path, State as Ax};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use portalnet_mail::escape_html as esc;
+use portalnet_mail::{Arg, Lang, tr};
 use serde::Deserialize;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -50,9 +52,18 @@ pub async fn serve(
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+/// The language of a page: the browser's choice among ours, else the portal's.
+pub(crate) fn page_lang(state: &State, headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or(state.portal.options.language)
+}
+
+fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
     let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{t}</title>\
          <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}label{{display:block;margin:.5em 0}}\
          code{{background:#eee;padding:.1em .3em}}</style></head><body><h1>{t}</h1>{body}</body></html>",
         t = esc(title)
@@ -81,32 +92,55 @@ pub(crate) fn status_and_message(e: NodeError) -> (StatusCode, String) {
     (status, msg)
 }
 
-fn error_page(e: NodeError) -> Response {
+fn error_page(lang: Lang, e: NodeError) -> Response {
     let (status, msg) = status_and_message(e);
-    page(status, "Invitation", &format!("<p class=\"error\">{}</p>", esc(&msg)))
+    page(status, lang, &tr(lang, "page-invitation", &[]), &format!("<p class=\"error\">{}</p>", esc(&msg)))
 }
 
-async fn show_invitation(Ax(state): Ax<Arc<State>>, Path(token): Path<String>) -> Response {
+async fn show_invitation(
+    Ax(state): Ax<Arc<State>>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
     let portal = &state.portal;
+    let l = page_lang(&state, &headers);
+    // Messages are trusted text; every value put into them is escaped first.
+    let t = |id: &str| esc(&tr(l, id, &[]));
     match portal.invitation_by_token(&token) {
         Ok((inv, group)) => {
-            let into = match (&group, inv.admits_to_group) {
-                (Some(g), true) => format!("the group <b>{}</b> on ", esc(&g.name)),
-                _ => String::new(),
+            let portal_name = format!("<b>{}</b>", esc(&portal.settings.display_name));
+            let email = esc(&inv.email);
+            let invited = match (&group, inv.admits_to_group) {
+                (Some(g), true) => {
+                    let group = format!("<b>{}</b>", esc(&g.name));
+                    tr(
+                        l,
+                        "page-invited-group",
+                        &[
+                            ("group", Arg::Str(&group)),
+                            ("portal", Arg::Str(&portal_name)),
+                            ("email", Arg::Str(&email)),
+                        ],
+                    )
+                }
+                _ => {
+                    tr(l, "page-invited", &[("portal", Arg::Str(&portal_name)), ("email", Arg::Str(&email))])
+                }
             };
+            let expires = esc(&portal.datetime(l, inv.expires_at));
             let body = format!(
-                "<p>You are invited to {into}<b>{portal_name}</b> as an external (extranet) user, as {email}. \
-                 The invitation is valid until {expires}.</p>\
-                 <form method=\"post\"><label>Your name <input name=\"name\" required maxlength=\"200\"></label>\
-                 <label>Login (optional) <input name=\"login\" maxlength=\"32\" pattern=\"[a-z][a-z0-9._-]{{1,31}}\"></label>\
-                 <button type=\"submit\">Accept the invitation</button></form>",
-                portal_name = esc(&portal.settings.display_name),
-                email = esc(&inv.email),
-                expires = esc(&inv.expires_at.to_utc_string()),
+                "<p>{invited} {valid}</p>\
+                 <form method=\"post\"><label>{your_name} <input name=\"name\" required maxlength=\"200\"></label>\
+                 <label>{login} <input name=\"login\" maxlength=\"32\" pattern=\"[a-z][a-z0-9._-]{{1,31}}\"></label>\
+                 <button type=\"submit\">{accept}</button></form>",
+                valid = tr(l, "page-valid-until", &[("expires", Arg::Str(&expires))]),
+                your_name = t("page-your-name"),
+                login = t("page-login-optional"),
+                accept = t("page-accept"),
             );
-            page(StatusCode::OK, "Invitation", &body)
+            page(StatusCode::OK, l, &tr(l, "page-invitation", &[]), &body)
         }
-        Err(e) => error_page(e),
+        Err(e) => error_page(l, e),
     }
 }
 
@@ -119,28 +153,39 @@ struct AcceptForm {
 
 async fn accept_invitation(
     Ax(state): Ax<Arc<State>>,
+    headers: HeaderMap,
     Path(token): Path<String>,
     Form(form): Form<AcceptForm>,
 ) -> Response {
     let portal = &state.portal;
+    let l = page_lang(&state, &headers);
     let accepted = match portal.accept_invitation(&token, &form.name, &form.login) {
         Ok(a) => a,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(l, e),
     };
     if let Err(e) = portal.durable().await {
-        return error_page(e);
+        return error_page(l, e);
     }
     let endpoint = state.endpoints.first().cloned().unwrap_or_default();
+    let (name, portal_name, login) = (
+        esc(&accepted.user.display_name),
+        format!("<b>{}</b>", esc(&portal.settings.display_name)),
+        format!("<code>{}</code>", esc(&accepted.user.login)),
+    );
     let body = format!(
-        "<p>Welcome, {name}. You are now an extranet user of <b>{portal_name}</b> with the login <code>{login}</code>.</p>\
-         <p>Your API token (shown once; keep it secret):</p><p><code id=\"token\">{token}</code></p>\
-         <p>Use it with portalctl:</p><pre>export PORTALCTL_ENDPOINT={endpoint}\nexport PORTALCTL_TOKEN={token}\n\
+        "<p>{welcome}</p>\
+         <p>{once}</p><p><code id=\"token\">{token}</code></p>\
+         <p>{use_it}</p><pre>export PORTALCTL_ENDPOINT={endpoint}\nexport PORTALCTL_TOKEN={token}\n\
          portalctl group list</pre>",
-        name = esc(&accepted.user.display_name),
-        portal_name = esc(&portal.settings.display_name),
-        login = esc(&accepted.user.login),
+        welcome = tr(
+            l,
+            "page-welcome",
+            &[("name", Arg::Str(&name)), ("portal", Arg::Str(&portal_name)), ("login", Arg::Str(&login))]
+        ),
+        once = esc(&tr(l, "page-token-once", &[])),
+        use_it = esc(&tr(l, "page-use-token", &[])),
         token = esc(&accepted.api_token),
         endpoint = esc(&endpoint),
     );
-    page(StatusCode::OK, "Invitation accepted", &body)
+    page(StatusCode::OK, l, &tr(l, "page-accepted", &[]), &body)
 }

@@ -3,21 +3,23 @@
 //! person, on that task only. Every value from people is HTML-escaped, the page
 //! runs no script (a Content-Security-Policy forbids any), and the token in its
 //! address is not sent on to other sites (`Referrer-Policy: no-referrer`); those
-//! headers are added to every page by `web::security_headers`.
+//! headers are added to every page by `web::security_headers`. It speaks the
+//! browser's language when it is one of ours, else the portal's.
 
 use crate::app::LinkAccess;
 use crate::error::NodeError;
 use crate::grpc::State;
 use axum::extract::{Form, Path, State as Ax};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use portalnet_mail::escape_html as esc;
+use portalnet_mail::{Arg, Lang, tr};
 use serde::Deserialize;
 use std::sync::Arc;
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
     let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{t}</title>\
          <meta name=\"viewport\" content=\"width=device-width\">\
          <style>body{{font-family:sans-serif;max-width:46em;margin:2em auto;padding:0 1em}}\
          .pre{{white-space:pre-wrap}}.meta{{color:#555}}.comment{{border-top:1px solid #ddd;padding:.5em 0}}\
@@ -27,15 +29,22 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     (status, axum::response::Html(html)).into_response()
 }
 
-fn error_page(e: NodeError) -> Response {
+fn error_page(lang: Lang, e: NodeError) -> Response {
     let (status, msg) = crate::web::status_and_message(e);
-    page(status, "Task", &format!("<h1>Task</h1><p class=\"error\" id=\"error\">{}</p>", esc(&msg)))
+    let title = tr(lang, "page-task", &[]);
+    page(
+        status,
+        lang,
+        &title,
+        &format!("<h1>{}</h1><p class=\"error\" id=\"error\">{}</p>", esc(&title), esc(&msg)),
+    )
 }
 
-pub async fn show(Ax(state): Ax<Arc<State>>, Path(token): Path<String>) -> Response {
-    match state.portal.link_access(&token).and_then(|a| render(&state, &a, &token, None)) {
+pub async fn show(Ax(state): Ax<Arc<State>>, headers: HeaderMap, Path(token): Path<String>) -> Response {
+    let l = crate::web::page_lang(&state, &headers);
+    match state.portal.link_access(&token).and_then(|a| render(&state, l, &a, &token, None)) {
         Ok(r) => r,
-        Err(e) => error_page(e),
+        Err(e) => error_page(l, e),
     }
 }
 
@@ -47,31 +56,37 @@ pub struct CommentForm {
 
 pub async fn comment(
     Ax(state): Ax<Arc<State>>,
+    headers: HeaderMap,
     Path(token): Path<String>,
     Form(form): Form<CommentForm>,
 ) -> Response {
     let portal = &state.portal;
+    let l = crate::web::page_lang(&state, &headers);
     let access = match portal.link_access(&token) {
         Ok(a) => a,
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(l, e),
     };
     match portal.add_comment(&access.actor(), access.task.id, &form.text) {
         Ok(_) => {}
         // Shown on the page with what they wrote, so nothing typed is lost.
         Err(NodeError::Domain(e)) => {
-            return render(&state, &access, &token, Some((&e.to_string(), &form.text)))
-                .unwrap_or_else(error_page);
+            return render(&state, l, &access, &token, Some((&e.to_string(), &form.text)))
+                .unwrap_or_else(|e| error_page(l, e));
         }
-        Err(e) => return error_page(e),
+        Err(e) => return error_page(l, e),
     }
     if let Err(e) = portal.durable().await {
-        return error_page(e);
+        return error_page(l, e);
     }
     // Post/redirect/get (303): a reload does not post the comment again.
     Redirect::to(&format!("/t/{token}#comments")).into_response()
 }
 
-pub async fn file(Ax(state): Ax<Arc<State>>, Path((token, file_id)): Path<(String, u64)>) -> Response {
+pub async fn file(
+    Ax(state): Ax<Arc<State>>,
+    headers: HeaderMap,
+    Path((token, file_id)): Path<(String, u64)>,
+) -> Response {
     let portal = &state.portal;
     let got = portal.link_access(&token).and_then(|a| portal.get_file(&a.actor(), a.task.id, file_id));
     match got {
@@ -89,7 +104,7 @@ pub async fn file(Ax(state): Ax<Arc<State>>, Path((token, file_id)): Path<(Strin
             }
             r
         }
-        Err(e) => error_page(e),
+        Err(e) => error_page(crate::web::page_lang(&state, &headers), e),
     }
 }
 
@@ -107,6 +122,7 @@ fn percent(s: &str) -> String {
 
 fn render(
     state: &State,
+    l: Lang,
     a: &LinkAccess,
     token: &str,
     error: Option<(&str, &str)>,
@@ -116,14 +132,13 @@ fn render(
     let task = portal.get_task(&actor, a.task.id)?;
     let comments = portal.list_comments(&actor, task.id)?;
     let name = |p: &str| portal.display_name(p).unwrap_or_else(|_| p.to_string());
-    let mut people = format!(
-        "<li>Creator: {}</li><li>Responsible: {}</li>",
-        esc(&name(&task.creator)),
-        esc(&name(&task.responsible))
-    );
-    for (label, list) in [("Co-executor", &task.accomplices), ("Observer", &task.observers)] {
+    // Messages are trusted text; every value put into them is escaped first.
+    let t = |id: &str| esc(&tr(l, id, &[]));
+    let person = |id: &str, p: &str| format!("<li>{}</li>", tr(l, id, &[("name", Arg::Str(&esc(&name(p))))]));
+    let mut people = person("page-creator", &task.creator) + &person("page-responsible", &task.responsible);
+    for (label, list) in [("page-co-executor", &task.accomplices), ("page-observer", &task.observers)] {
         for p in list {
-            people.push_str(&format!("<li>{label}: {}</li>", esc(&name(p))));
+            people.push_str(&person(label, p));
         }
     }
     let files: String = task
@@ -131,10 +146,11 @@ fn render(
         .iter()
         .map(|f| {
             format!(
-                "<li><a href=\"/t/{token}/files/{id}\">{n}</a> <span class=\"meta\">({size} bytes)</span></li>",
+                "<li><a href=\"/t/{token}/files/{id}\">{n}</a> <span class=\"meta\">({size})</span></li>",
                 id = f.id,
                 n = esc(&f.name),
-                size = f.size
+                size =
+                    tr(l, "page-file-size", &[("size", Arg::Num(i64::try_from(f.size).unwrap_or(i64::MAX)))])
             )
         })
         .collect();
@@ -145,7 +161,7 @@ fn render(
                 "<div class=\"comment\" id=\"c{id}\"><div class=\"meta\">{who}, {at}</div><div class=\"pre text\">{text}</div></div>",
                 id = c.id,
                 who = esc(&name(&c.author)),
-                at = esc(&c.created_at.to_utc_string()),
+                at = esc(&portal.datetime(l, c.created_at)),
                 text = esc(&c.text)
             )
         })
@@ -154,26 +170,42 @@ fn render(
         Some((e, typed)) => (format!("<p class=\"error\" id=\"error\">{}</p>", esc(e)), esc(typed)),
         None => (String::new(), String::new()),
     };
-    let deadline =
-        task.deadline.map(|d| format!(" · deadline {}", esc(&d.to_utc_string()))).unwrap_or_default();
+    let deadline = task
+        .deadline
+        .map(|d| {
+            format!(" · {}", tr(l, "page-deadline", &[("deadline", Arg::Str(&esc(&portal.datetime(l, d))))]))
+        })
+        .unwrap_or_default();
     let you = portalnet_core::address::email_of(&a.link.participant).unwrap_or_default();
     let body = format!(
-        "<p class=\"meta\">{portal_name} · task {id}</p><h1 id=\"title\">{title}</h1>\
-         <p>Status: <b id=\"status\">{status}</b>{deadline}</p>\
+        "<p class=\"meta\">{meta}</p><h1 id=\"title\">{title}</h1>\
+         <p>{status_label} <b id=\"status\">{status}</b>{deadline}</p>\
          <div class=\"pre\" id=\"description\">{description}</div>\
-         <h2>People</h2><ul id=\"people\">{people}</ul>\
-         <h2>Files</h2><ul id=\"files\">{files}</ul>\
-         <h2 id=\"comments\">Comments</h2><div id=\"comment-list\">{comments_html}</div>\
-         <h2>Add a comment</h2>{err}\
-         <form method=\"post\" action=\"/t/{token}\"><p class=\"meta\">You comment as {you}.</p>\
+         <h2>{people_h}</h2><ul id=\"people\">{people}</ul>\
+         <h2>{files_h}</h2><ul id=\"files\">{files}</ul>\
+         <h2 id=\"comments\">{comments_h}</h2><div id=\"comment-list\">{comments_html}</div>\
+         <h2>{add_h}</h2>{err}\
+         <form method=\"post\" action=\"/t/{token}\"><p class=\"meta\">{you}</p>\
          <textarea name=\"text\" id=\"text\" required>{typed}</textarea>\
-         <p><button type=\"submit\" id=\"send\">Post comment</button></p></form>",
-        portal_name = esc(&portal.settings.display_name),
-        id = task.id,
+         <p><button type=\"submit\" id=\"send\">{post}</button></p></form>",
+        meta = tr(
+            l,
+            "page-task-meta",
+            &[
+                ("portal", Arg::Str(&esc(&portal.settings.display_name))),
+                ("id", Arg::Str(&task.id.to_string()))
+            ]
+        ),
         title = esc(&task.title),
-        status = esc(&task.status.name().replace('_', " ")),
+        status_label = t("page-status"),
+        status = esc(&portalnet_mail::i18n::status_name(l, task.status.name())),
         description = esc(&task.description),
-        you = esc(you),
+        people_h = t("page-people"),
+        files_h = t("page-files"),
+        comments_h = t("page-comments"),
+        add_h = t("page-add-comment"),
+        you = tr(l, "page-comment-as", &[("email", Arg::Str(&esc(you)))]),
+        post = t("page-post-comment"),
     );
-    Ok(page(if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK }, &task.title, &body))
+    Ok(page(if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK }, l, &task.title, &body))
 }

@@ -47,6 +47,8 @@ fn node() -> &'static Node {
             signing_key: identity.signing.clone(),
             activation_delay_ms: 0,
             mail_domain: "alpha.test".into(),
+            mail_limits: portalnet_node::app::MailLimits::default(),
+            language: Default::default(),
         };
         let portal = Portal::open(Tables::open(&db).unwrap(), clock.clone(), options).unwrap();
         portal

@@ -81,6 +81,12 @@ fn fixture() -> Fixture {
         signing_key: identity.signing.clone(),
         activation_delay_ms: 0,
         mail_domain: DOMAIN.into(),
+        mail_limits: portalnet_node::app::MailLimits {
+            tasks_per_sender: u32::MAX,
+            tasks_per_address: u32::MAX,
+            ..Default::default()
+        },
+        language: Default::default(),
     };
     let portal = Arc::new(Portal::open(Tables::open(&db).unwrap(), clock, options).unwrap());
     let admin = actor_of(&portal.tables.users.get(&"admin".to_string()).unwrap().unwrap());
@@ -1338,4 +1344,105 @@ fn known_bug_forward_of_a_forward_refused_in_debug_builds() {
     let got = fx.deliver("a@example.org", std::slice::from_ref(&fx.task_rcpt), raw.as_bytes());
     assert_eq!(got, vec![Ok(())]);
     assert_eq!(fx.state(None).tasks, before + 1);
+}
+
+// ---------------------------------------------------------------------------
+// Retention of received mail and senders' limits, on an injected clock
+// ---------------------------------------------------------------------------
+
+/// A clock the test moves.
+struct TestClock(AtomicU64);
+
+impl portalnet_core::Clock for TestClock {
+    fn now(&self) -> portalnet_core::Timestamp {
+        portalnet_core::Timestamp(self.0.load(Ordering::SeqCst) as i64)
+    }
+}
+
+fn limited_portal(
+    limits: portalnet_node::app::MailLimits,
+) -> (PortalMail, Arc<TestClock>, String, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join(DOMAIN);
+    let clock = Arc::new(TestClock(AtomicU64::new(1_800_000_000_000)));
+    portalnet_node::init::init(&dir, DOMAIN, "127.0.0.1:0".parse().unwrap(), clock.as_ref()).unwrap();
+    let identity = portalnet_node::identity::Identity::load(&dir).unwrap();
+    let db = Db::open(&dir.join(portalnet_node::init::DB_DIR)).unwrap();
+    let options = PortalOptions {
+        invite_ttl_ms: 1000,
+        web_url: String::new(),
+        mail_from: OWN.into(),
+        signing_key: identity.signing.clone(),
+        activation_delay_ms: 0,
+        mail_domain: DOMAIN.into(),
+        mail_limits: limits,
+        language: Default::default(),
+    };
+    let portal = Arc::new(Portal::open(Tables::open(&db).unwrap(), clock.clone(), options).unwrap());
+    let admin = actor_of(&portal.tables.users.get(&"admin".to_string()).unwrap().unwrap());
+    let new = NewUser::new("anna", "Anna Nowak", "anna@alpha.test", "Project manager", false).unwrap();
+    let owner = actor_of(&portal.add_user(&admin, new).unwrap());
+    let rcpt = portal.task_address_string(&portal.task_address(&owner).unwrap());
+    (PortalMail { portal }, clock, rcpt, tmp)
+}
+
+fn send(mail: &PortalMail, from: &str, rcpt: &str, raw: &str) -> Result<(), Refusal> {
+    let envelope = Envelope {
+        mail_from: from.into(),
+        recipients: vec![rcpt.into()],
+        helo: "mx.test".into(),
+        peer: None,
+    };
+    mail.deliver(&envelope, raw.as_bytes()).remove(0)
+}
+
+/// Found 4 / point 1: a redelivery does nothing within the retention, the record
+/// is forgotten after it (lookups by the clock, the sweep removes it).
+#[test]
+fn received_mail_is_remembered_for_the_retention_only() {
+    let day = 86_400_000;
+    let limits = portalnet_node::app::MailLimits { seen_retention_ms: 30 * day, ..Default::default() };
+    let (mail, clock, rcpt, _tmp) = limited_portal(limits);
+    let p = mail.portal.clone();
+    let msg = "From: a@example.org\r\nSubject: Once\r\nMessage-ID: <keep@example.org>\r\n\r\nbody\r\n";
+    let tasks = || p.tables.tasks.iter().count();
+    send(&mail, "a@example.org", &rcpt, msg).unwrap();
+    clock.0.fetch_add(29 * day as u64, Ordering::SeqCst);
+    // Through another relay, 29 days later: still the same message.
+    send(&mail, "a@example.org", &rcpt, &format!("Received: from mx7.example.net\r\n{msg}")).unwrap();
+    assert_eq!(tasks(), 1);
+    assert_eq!(p.sweep_seen().unwrap(), 0, "nothing is old yet");
+    clock.0.fetch_add(2 * day as u64, Ordering::SeqCst);
+    assert_eq!(p.sweep_seen().unwrap(), 1, "past 30 days the record goes");
+    assert_eq!(p.tables.inbound_seen.iter().count(), 0);
+    send(&mail, "a@example.org", &rcpt, msg).unwrap();
+    assert_eq!(tasks(), 2, "forgotten: the message acts again");
+}
+
+/// Found 4 / point 4: past the limits a new task is refused with 451 4.7.1; a
+/// redelivery of mail already taken is still accepted; after the window, 250.
+#[test]
+fn senders_limits_refuse_for_now() {
+    let limits = portalnet_node::app::MailLimits {
+        tasks_per_sender: 2,
+        tasks_per_address: 3,
+        window_ms: 60_000,
+        ..Default::default()
+    };
+    let (mail, clock, rcpt, _tmp) = limited_portal(limits);
+    let msg = |n: u32| {
+        format!("From: x@example.org\r\nSubject: m{n}\r\nMessage-ID: <m{n}@example.org>\r\n\r\nbody\r\n")
+    };
+    send(&mail, "a@example.org", &rcpt, &msg(1)).unwrap();
+    send(&mail, "A@Example.org", &rcpt, &msg(2)).unwrap();
+    let r = send(&mail, "a@example.org", &rcpt, &msg(3)).unwrap_err();
+    assert_eq!((r.code, r.enhanced), (451, [4, 7, 1]), "{r:?}");
+    assert!(r.text.contains("too many messages from a@example.org"), "{r:?}");
+    send(&mail, "a@example.org", &rcpt, &msg(1)).expect("a retry of mail already taken is 250");
+    send(&mail, "b@example.org", &rcpt, &msg(4)).expect("another sender");
+    let r = send(&mail, "c@example.org", &rcpt, &msg(5)).unwrap_err();
+    assert_eq!(r.code, 451, "the address's limit: {r:?}");
+    clock.0.fetch_add(60_001, Ordering::SeqCst);
+    send(&mail, "a@example.org", &rcpt, &msg(3)).expect("after the window");
+    assert_eq!(mail.portal.tables.tasks.iter().count(), 4);
 }

@@ -38,6 +38,12 @@ fn node(id: &str) -> Node {
         signing_key: identity.signing.clone(),
         activation_delay_ms: 0,
         mail_domain: "home.test".into(),
+        mail_limits: portalnet_node::app::MailLimits {
+            tasks_per_sender: u32::MAX,
+            tasks_per_address: u32::MAX,
+            ..Default::default()
+        },
+        language: Default::default(),
     };
     let portal = Portal::open(Tables::open(&db).unwrap(), clock.clone(), options).unwrap();
     let since = clock.now().0 - 1;

@@ -129,7 +129,7 @@ fn addresses_ids_and_hash() {
     assert_eq!(msg.message_id.as_deref(), Some("CAB+x=1@mail.gmail.com"));
     assert_eq!(msg.in_reply_to, ["task-12.abc@portal.example"]);
     assert_eq!(msg.references, ["root@portal.example", "task-12.abc@portal.example"]);
-    assert_eq!(msg.content_hash, <[u8; 32]>::from(Sha256::digest(raw)));
+    assert_eq!(msg.content_hash, crate::trace::content_hash(raw));
     assert_eq!(msg.content_hash_hex().len(), 64);
 }
 
@@ -347,4 +347,39 @@ mod props {
             }
         }
     }
+}
+
+#[test]
+fn subject_split_inside_a_character_is_whole() {
+    // Found 3: "Faktura żółta" with "ż" (C5 BC) cut between two UTF-8 words, as some clients fold.
+    let raw = b"From: a@b.c\r\nSubject: =?UTF-8?B?RmFrdHVyYSDF?=\r\n =?UTF-8?B?vMOzxYJ0YQ==?=\r\n\r\nx\r\n";
+    assert_eq!(parsed(raw).subject, "Faktura żółta");
+    let raw =
+        "From: a@b.c\r\nSubject: =?utf-8?Q?=D0=9F=D1?= =?utf-8?Q?=80=D0=B8=D0=B2=D0=B5=D1=82?=\r\n\r\nx\r\n";
+    assert_eq!(parsed(raw.as_bytes()).subject, "Привет");
+}
+
+#[test]
+fn html_only_blocks_stay_apart() {
+    // Found 2: adjacent paragraphs, list items and table cells must not run together.
+    let raw = b"From: a@b.c\r\nSubject: html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+        <p>Alpha</p><p>Beta</p><ul><li>Gamma</li><li>Delta</li></ul>\
+        <table><tr><td>Eps</td><td>Zeta</td></tr></table><a href=\"https://x.example/a\">link</a>\r\n";
+    let t = parsed(raw).text;
+    for glued in ["AlphaBeta", "GammaDelta", "EpsZeta"] {
+        assert!(!t.contains(glued), "{glued} in {t:?}");
+    }
+    assert!(t.contains("Alpha\n\nBeta") && t.contains("https://x.example/a"), "{t:?}");
+}
+
+#[test]
+fn a_relay_retry_hashes_the_same() {
+    // Found 1: a second delivery with another Received chain is the same message.
+    let msg = "From: a@b.c\r\nSubject: s\r\nMessage-ID: <r1@b.c>\r\n\r\nbody\r\n";
+    let relayed = format!("Received: from mx9.example.net\r\nDelivered-To: x@y.z\r\n{msg}");
+    assert_eq!(parsed(msg.as_bytes()).content_hash, parsed(relayed.as_bytes()).content_hash);
+    assert_ne!(
+        parsed(msg.as_bytes()).content_hash,
+        parsed(msg.replace("body", "other").as_bytes()).content_hash
+    );
 }

@@ -59,17 +59,13 @@ impl Portal {
     /// The user a bearer token acts as.
     pub fn authenticate(&self, token: Option<&str>) -> NodeResult<Actor> {
         let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
-            return Err(NodeError::Unauthenticated(
-                "missing API token: send `authorization: Bearer <token>` (portalctl: --token or PORTALCTL_TOKEN)"
-                    .into(),
-            ));
+            return Err(NodeError::Unauthenticated(crate::error::AuthRefusal::Missing));
         };
-        let rec = self.tables.tokens.get(&hash_token(token))?.ok_or_else(|| {
-            NodeError::Unauthenticated(
-                "API token not recognised on this portal: ask an administrator for one (`portalctl token issue LOGIN`)"
-                    .into(),
-            )
-        })?;
+        let rec = self
+            .tables
+            .tokens
+            .get(&hash_token(token))?
+            .ok_or(NodeError::Unauthenticated(crate::error::AuthRefusal::Unknown))?;
         let user = self.tables.users.get(&rec.login)?.ok_or_else(|| {
             NodeError::Store(StoreError::Corrupt {
                 what: "token".into(),
@@ -77,10 +73,7 @@ impl Portal {
             })
         })?;
         if !user.is_active() {
-            return Err(NodeError::Unauthenticated(format!(
-                "user `{}` is dismissed; their tokens no longer work",
-                user.login
-            )));
+            return Err(NodeError::Unauthenticated(crate::error::AuthRefusal::Dismissed(user.login)));
         }
         Ok(actor_of(&user))
     }

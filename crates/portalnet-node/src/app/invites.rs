@@ -297,7 +297,7 @@ impl Portal {
             .map(|u| u.display_name)
             .unwrap_or_else(|| inv.inviter.clone());
         let link = format!("{}/invite/{token}", self.options.web_url.trim_end_matches('/'));
-        let expires = inv.expires_at.to_utc_string();
+        let expires = self.datetime(self.options.language, inv.expires_at);
         let mail = portalnet_mail::invitation(&portalnet_mail::Invitation {
             portal_name: &self.settings.display_name,
             from: &self.options.mail_from,
@@ -307,6 +307,7 @@ impl Portal {
             accept_link: &link,
             token,
             expires: &expires,
+            lang: self.options.language,
         });
         self.enqueue_mail(tx, &mail)
     }

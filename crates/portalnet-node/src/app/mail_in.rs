@@ -11,8 +11,11 @@
 //!
 //! A reply whose `From` is not the person the link was issued to is **refused**
 //! (550 5.7.1, so the sender's server tells the sender), never posted as that
-//! person. A message seen before — same recipient, Message-ID and content — does
-//! nothing again and is acknowledged (a retried delivery).
+//! person. A message seen before — same recipient, Message-ID and content apart
+//! from the header fields relays add ([`portalnet_inbound::RELAY_FIELDS`]) — does
+//! nothing again and is acknowledged (a retried delivery), for
+//! [`super::MailLimits::seen_retention_ms`] (30 days by default) after it came.
+//! New tasks by mail are limited per sender and per address (`mail_limits.rs`).
 
 use super::mail_links::{LinkAccess, is_token, mail_token};
 use super::{Portal, actor_of};
@@ -132,7 +135,15 @@ impl Portal {
 
     /// Makes the task a message to `owner`'s task address asks for (R19, R20).
     /// Takes the message by value: its attachments move into storage, uncopied.
-    pub fn task_from_mail(&self, owner: &str, rcpt: &str, msg: InboundMessage) -> NodeResult<MailOutcome> {
+    /// A redelivery (within the retention) does nothing; past the sender's limits a
+    /// new message is refused for now ([`NodeError::RateLimited`]).
+    pub fn task_from_mail(
+        &self,
+        owner: &str,
+        sender: &str,
+        rcpt: &str,
+        msg: InboundMessage,
+    ) -> NodeResult<MailOutcome> {
         let user = self.user(owner)?;
         let actor = actor_of(&user);
         let limits = self.limits().clone();
@@ -148,9 +159,14 @@ impl Portal {
         .validate(&limits)?;
         let now = self.now();
         let seen_key = seen_key(rcpt, &msg);
-        self.write(|tx| {
-            if let Some(seen) = self.tables.inbound_seen.tx_get(tx, &seen_key)? {
-                return Ok(MailOutcome::Duplicate { task: seen.task });
+        // A retry of mail already taken is answered 250 even past the limits.
+        if let Some(task) = self.seen(None, &seen_key, now)? {
+            return Ok(MailOutcome::Duplicate { task });
+        }
+        self.check_mail_rate(owner, sender)?;
+        let done = self.write(|tx| {
+            if let Some(task) = self.seen(Some(tx), &seen_key, now)? {
+                return Ok(MailOutcome::Duplicate { task });
             }
             let id = tx.next_id("task")?;
             let (mut task, change) = new.into_task(id, &actor.login, now);
@@ -160,7 +176,48 @@ impl Portal {
             }
             self.tables.inbound_seen.tx_put(tx, &seen_key, &InboundSeen { task: id, at: now })?;
             Ok(MailOutcome::Created(task))
-        })
+        })?;
+        if let MailOutcome::Created(_) = done {
+            self.count_mail_task(owner, sender);
+        }
+        Ok(done)
+    }
+
+    /// The task a message (by its seen-key) acted on, if it came within the retention;
+    /// an older record counts as gone even before the sweep removes it.
+    fn seen(&self, tx: Option<&WriteTx<'_>>, key: &str, now: Timestamp) -> NodeResult<Option<u64>> {
+        let rec = match tx {
+            Some(tx) => self.tables.inbound_seen.tx_get(tx, &key.to_string())?,
+            None => self.tables.inbound_seen.get(&key.to_string())?,
+        };
+        let retention = self.options.mail_limits.seen_retention_ms;
+        Ok(rec.filter(|s| now.0.saturating_sub(s.at.0) < retention).map(|s| s.task))
+    }
+
+    /// Removes the records of received mail older than the retention; returns how many.
+    /// Run by the mail sweep ([`crate::mailer::run_sweep`]).
+    pub fn sweep_seen(&self) -> NodeResult<usize> {
+        let cutoff = self.now().0.saturating_sub(self.options.mail_limits.seen_retention_ms);
+        let mut old = Vec::new();
+        for kv in self.tables.inbound_seen.iter() {
+            let (key, seen) = kv?;
+            if seen.at.0 <= cutoff {
+                old.push(key);
+            }
+        }
+        // In slices, so that mail arriving meanwhile waits for no long write.
+        for chunk in old.chunks(500) {
+            self.tables.db.write(|tx| {
+                for key in chunk {
+                    // Re-read: a redelivery past the retention may have renewed it.
+                    if self.tables.inbound_seen.tx_get(tx, key)?.is_some_and(|s| s.at.0 <= cutoff) {
+                        self.tables.inbound_seen.tx_remove(tx, key);
+                    }
+                }
+                Ok::<_, NodeError>(())
+            })?;
+        }
+        Ok(old.len())
     }
 
     /// Posts a reply as the comment of the link's e-mail participant (R22).
@@ -185,8 +242,8 @@ impl Portal {
         let seen_key = seen_key(rcpt, &msg);
         let task_id = access.task.id;
         self.write(|tx| {
-            if let Some(seen) = self.tables.inbound_seen.tx_get(tx, &seen_key)? {
-                return Ok(MailOutcome::Duplicate { task: seen.task });
+            if let Some(task) = self.seen(Some(tx), &seen_key, now)? {
+                return Ok(MailOutcome::Duplicate { task });
             }
             let mut task = self.tx_task(tx, task_id)?;
             let rel = self.relation(&actor, &task)?;

@@ -206,6 +206,9 @@ impl Portal {
             return Ok(());
         }
         let by = self.display_name(actor)?;
+        // E-mail participants have no account to hold a language: the portal's is theirs.
+        let lang = self.options.language;
+        let date = |t: Timestamp| self.datetime(lang, t);
         for p in now_in {
             if p == actor {
                 continue;
@@ -216,11 +219,12 @@ impl Portal {
                     role: role_of(task, p).to_string(),
                     by: by.clone(),
                     description: task.description.clone(),
-                    status: task.status.name().replace('_', " "),
-                    deadline: task.deadline.map(|d| d.to_utc_string()),
+                    status: portalnet_mail::i18n::status_name(lang, task.status.name()),
+                    deadline: task.deadline.map(date),
+                    files: task.files.len(),
                 })
             } else {
-                notice_of(task, before, change, comment, &by, |a| self.display_name(a))?
+                notice_of(task, before, change, comment, &by, |a| self.display_name(a), lang)?
             };
             let Some(kind) = kind else { continue };
             let mut link = match self.link_of(tx, task.id, p)? {
@@ -242,6 +246,7 @@ impl Portal {
                 kind,
                 message_id,
                 thread_root: format!("t{}.l{}.0@{domain}", task.id, link.id),
+                lang,
             };
             self.enqueue_mail(tx, &task_notice(&notice))?;
             link.notices_sent = link.notices_sent.saturating_add(1);
@@ -282,21 +287,22 @@ fn notice_of(
     comment: Option<&Comment>,
     by: &str,
     name: impl Fn(&str) -> NodeResult<String>,
+    lang: portalnet_mail::Lang,
 ) -> NodeResult<Option<NoticeKind>> {
+    let date = |t: Timestamp| super::datetime(lang, t);
+    let status = |s: portalnet_core::task::TaskStatus| portalnet_mail::i18n::status_name(lang, s.name());
     Ok(match change {
         Change::Comment { .. } => match comment {
             Some(c) => Some(NoticeKind::Comment { author: name(&c.author)?, text: c.text.clone() }),
             None => None,
         },
-        Change::Status { from, to } => Some(NoticeKind::Status {
-            from: from.name().replace('_', " "),
-            to: to.name().replace('_', " "),
-            by: by.to_string(),
-        }),
+        Change::Status { from, to } => {
+            Some(NoticeKind::Status { from: status(*from), to: status(*to), by: by.to_string() })
+        }
         Change::Updated { fields } if fields.iter().any(|f| f.field == "deadline") => {
             Some(NoticeKind::Deadline {
-                from: before.and_then(|b| b.deadline).map(|d| d.to_utc_string()),
-                to: task.deadline.map(|d| d.to_utc_string()),
+                from: before.and_then(|b| b.deadline).map(date),
+                to: task.deadline.map(date),
                 by: by.to_string(),
             })
         }

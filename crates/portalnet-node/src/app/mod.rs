@@ -7,6 +7,7 @@ mod events;
 mod groups;
 mod invites;
 mod mail_in;
+mod mail_limits;
 mod mail_links;
 mod proposals;
 pub mod replica;
@@ -18,6 +19,7 @@ mod verify;
 pub use auth::{actor_of, hash_token, init_portal, new_token};
 pub use invites::{Accepted, Invited};
 pub use mail_in::{MailOutcome, MailTarget};
+pub use mail_limits::MailLimits;
 pub use mail_links::LinkAccess;
 pub use replica::{InEvent, InItem, InProposal, Outcome, Refused};
 pub use reports::TaskReport;
@@ -54,6 +56,8 @@ pub struct Portal {
     pub fed: Arc<FedSignal>,
     /// Rung after every write that changed replicated state or a proposal.
     pub replica_changed: Arc<tokio::sync::Notify>,
+    /// Tasks made by mail lately, for the senders' limits.
+    pub(crate) mail_rate: mail_limits::MailRate,
 }
 
 /// Tells the replication workers which destinations got new outbox entries. Writes
@@ -92,6 +96,10 @@ pub struct PortalOptions {
     pub activation_delay_ms: i64,
     /// The domain of task addresses and reply addresses (R18, R22).
     pub mail_domain: String,
+    /// Senders' limits and how long received mail is remembered.
+    pub mail_limits: MailLimits,
+    /// The portal's language: of its e-mail and of pages when the browser asks for none we have.
+    pub language: portalnet_mail::Lang,
 }
 
 impl Portal {
@@ -112,7 +120,13 @@ impl Portal {
             directory_wake: Arc::new(tokio::sync::Notify::new()),
             fed: Arc::new(FedSignal::default()),
             replica_changed: Arc::new(tokio::sync::Notify::new()),
+            mail_rate: mail_limits::MailRate::default(),
         })
+    }
+
+    /// A moment as `lang` writes it (UTC).
+    pub fn datetime(&self, lang: portalnet_mail::Lang, t: portalnet_core::Timestamp) -> String {
+        datetime(lang, t)
     }
 
     pub fn portal_id(&self) -> &str {
@@ -233,4 +247,10 @@ pub fn require_employee(actor: &Actor, what: &str) -> NodeResult<()> {
     } else {
         Ok(())
     }
+}
+
+/// A moment as `lang` writes it (UTC).
+pub(crate) fn datetime(lang: portalnet_mail::Lang, t: portalnet_core::Timestamp) -> String {
+    let (year, month, day, hour, minute) = t.utc_parts();
+    portalnet_mail::i18n::datetime(lang, portalnet_mail::DateTime { year, month, day, hour, minute })
 }

@@ -48,7 +48,9 @@ impl State {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .map(|v| v.strip_prefix("Bearer ").unwrap_or(v));
-        Ok(self.portal.authenticate(token)?)
+        self.portal
+            .authenticate(token)
+            .map_err(|e| crate::error::status_in(e, crate::error::request_lang(req.metadata())))
     }
 
     pub fn replicator(&self) -> Result<&std::sync::Arc<crate::replication::Replicator>, Status> {

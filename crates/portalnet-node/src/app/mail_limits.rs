@@ -1,0 +1,103 @@
+//! Limits on mail in: how many tasks one sender may make through one task address,
+//! and one task address from everyone, per window (a 4xx refusal past them, so an
+//! honest server retries later), and how long a received message is remembered
+//! for duplicate detection. Counts are kept in memory: a restart forgets them,
+//! which only ever lets mail through.
+
+use super::Portal;
+use crate::error::{NodeError, NodeResult};
+use portalnet_core::Timestamp;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+/// The limits, from `[mail]` in `portald.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailLimits {
+    /// Tasks one sender (envelope `MAIL FROM`) may create through one task address per window.
+    pub tasks_per_sender: u32,
+    /// Tasks one task address may receive per window, from all senders together.
+    pub tasks_per_address: u32,
+    pub window_ms: i64,
+    /// How long a received message is remembered, so that a redelivery does nothing.
+    pub seen_retention_ms: i64,
+}
+
+impl MailLimits {
+    pub const DEFAULT_TASKS_PER_SENDER: u32 = 20;
+    pub const DEFAULT_TASKS_PER_ADDRESS: u32 = 200;
+    pub const DEFAULT_WINDOW_SECS: u64 = 3600;
+    pub const DEFAULT_SEEN_RETENTION_DAYS: u32 = 30;
+}
+
+impl Default for MailLimits {
+    fn default() -> Self {
+        Self {
+            tasks_per_sender: Self::DEFAULT_TASKS_PER_SENDER,
+            tasks_per_address: Self::DEFAULT_TASKS_PER_ADDRESS,
+            window_ms: Self::DEFAULT_WINDOW_SECS as i64 * 1000,
+            seen_retention_ms: i64::from(Self::DEFAULT_SEEN_RETENTION_DAYS) * 86_400_000,
+        }
+    }
+}
+
+/// When tasks were made by mail lately, per key: `a\0<owner>` and `s\0<owner>\0<sender>`.
+#[derive(Default)]
+pub struct MailRate {
+    recent: Mutex<HashMap<String, VecDeque<Timestamp>>>,
+}
+
+/// Past this many keys, keys with nothing in the window are dropped.
+const TIDY_KEYS: usize = 10_000;
+
+impl MailRate {
+    fn keys(owner: &str, sender: &str) -> [String; 2] {
+        [format!("a\0{owner}"), format!("s\0{owner}\0{}", sender.trim().to_ascii_lowercase())]
+    }
+}
+
+impl Portal {
+    /// Refuses (for now) a new task by mail from `sender` to `owner`'s address when
+    /// either limit is reached within the window ending now.
+    pub(crate) fn check_mail_rate(&self, owner: &str, sender: &str) -> NodeResult<()> {
+        let l = self.options.mail_limits;
+        let now = self.now();
+        let mut recent =
+            self.mail_rate.recent.lock().map_err(|_| NodeError::Internal("mail rate lock".into()))?;
+        let [addr_key, sender_key] = MailRate::keys(owner, sender);
+        let mut count = |key: &str| {
+            recent.get_mut(key).map_or(0, |q| {
+                while q.front().is_some_and(|t| t.0 <= now.0 - l.window_ms) {
+                    q.pop_front();
+                }
+                q.len()
+            })
+        };
+        let mins = l.window_ms.div_euclid(60_000).max(1);
+        if count(&sender_key) >= l.tasks_per_sender as usize {
+            return Err(NodeError::RateLimited(format!(
+                "too many messages from {sender} to this address: at most {} tasks in {mins} min; try again later",
+                l.tasks_per_sender
+            )));
+        }
+        if count(&addr_key) >= l.tasks_per_address as usize {
+            return Err(NodeError::RateLimited(format!(
+                "this address has received too many messages: at most {} tasks in {mins} min; try again later",
+                l.tasks_per_address
+            )));
+        }
+        Ok(())
+    }
+
+    /// Counts a task made by mail.
+    pub(crate) fn count_mail_task(&self, owner: &str, sender: &str) {
+        let now = self.now();
+        let window = self.options.mail_limits.window_ms;
+        let Ok(mut recent) = self.mail_rate.recent.lock() else { return };
+        if recent.len() > TIDY_KEYS {
+            recent.retain(|_, q| q.back().is_some_and(|t| t.0 > now.0 - window));
+        }
+        for key in MailRate::keys(owner, sender) {
+            recent.entry(key).or_default().push_back(now);
+        }
+    }
+}
