@@ -163,21 +163,36 @@ async fn home_killed_with_pending_deliveries_finishes_them() {
     assert_eq!(head(&ua, t.id).await.head_hash, head(&ub, on_b).await.head_hash);
 }
 
+/// Alpha, beta and gamma as processes, and a task homed at alpha with jan (beta)
+/// responsible and olga (gamma) observing, replicated to both.
+struct Three {
+    a: PNode,
+    b: PNode,
+    c: PNode,
+    users: [Clients; 3],
+    task: u64,
+    on_b: u64,
+    on_c: u64,
+}
+
+async fn three_with_a_task(root: &Path, d: &DirProcess, title: &str) -> Three {
+    let (a, b, c) = (portal(root, d, ALPHA).await, portal(root, d, BETA).await, portal(root, d, GAMMA).await);
+    let (mut ua, ub, uc) = (a.user().await.unwrap(), b.user().await.unwrap(), c.user().await.unwrap());
+    findable(&ua, &b.address).await.unwrap();
+    findable(&ua, &c.address).await.unwrap();
+    let t = ua.tasks.create_task(create(title, &b.address, &[&c.address])).await.unwrap().into_inner();
+    let (on_b, on_c) = (replica(&ub, "alpha.test", t.id).await, replica(&uc, "alpha.test", t.id).await);
+    Three { a, b, c, users: [ua, ub, uc], task: t.id, on_b, on_c }
+}
+
 /// R17: while the home portal is down, changes on beta and gamma wait as pending
 /// (the people see them so), and apply when it is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_down_proposals_wait_then_apply() {
     let tmp = tempfile::tempdir().unwrap();
     let d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
-    let mut a = portal(tmp.path(), &d, ALPHA).await;
-    let b = portal(tmp.path(), &d, BETA).await;
-    let c = portal(tmp.path(), &d, GAMMA).await;
-    let (mut ua, mut ub, mut uc) =
-        (a.user().await.unwrap(), b.user().await.unwrap(), c.user().await.unwrap());
-    findable(&ua, &b.address).await.unwrap();
-    findable(&ua, &c.address).await.unwrap();
-    let t = ua.tasks.create_task(create("Offline", &b.address, &[&c.address])).await.unwrap().into_inner();
-    let (on_b, on_c) = (replica(&ub, "alpha.test", t.id).await, replica(&uc, "alpha.test", t.id).await);
+    let Three { mut a, b: _b, c, users: [_, mut ub, mut uc], task, on_b, on_c } =
+        three_with_a_task(tmp.path(), &d, "Offline").await;
     a.p.terminate().unwrap();
 
     let req = pb::SetStatusRequest { id: on_b, status: pb::TaskStatus::InProgress as i32 };
@@ -211,8 +226,8 @@ async fn home_down_proposals_wait_then_apply() {
         portalnet_tests::fed::task_where(cl, id, "proposals applied", want).await.unwrap();
     }
     let ua = a.user().await.unwrap();
-    portalnet_tests::fed::task_where(&ua, t.id, "home applied both", want).await.unwrap();
-    assert_eq!(head(&ua, t.id).await.head_hash, head(&uc, on_c).await.head_hash);
+    portalnet_tests::fed::task_where(&ua, task, "home applied both", want).await.unwrap();
+    assert_eq!(head(&ua, task).await.head_hash, head(&uc, on_c).await.head_hash);
 }
 
 /// A partition between alpha and beta (a TCP proxy in front of beta, cut and
@@ -364,15 +379,8 @@ async fn ten_thousand_pending_for_one_destination_all_arrive() {
 async fn directory_killed_while_proposals_are_in_flight_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let mut d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
-    let a = portal(tmp.path(), &d, ALPHA).await;
-    let b = portal(tmp.path(), &d, BETA).await;
-    let c = portal(tmp.path(), &d, GAMMA).await;
-    let (mut ua, mut ub, mut uc) =
-        (a.user().await.unwrap(), b.user().await.unwrap(), c.user().await.unwrap());
-    findable(&ua, &b.address).await.unwrap();
-    findable(&ua, &c.address).await.unwrap();
-    let t = ua.tasks.create_task(create("Campaign", &b.address, &[&c.address])).await.unwrap().into_inner();
-    let (on_b, on_c) = (replica(&ub, "alpha.test", t.id).await, replica(&uc, "alpha.test", t.id).await);
+    let Three { a, b: _b, c: _c, users: [ua, mut ub, mut uc], task, on_b, on_c } =
+        three_with_a_task(tmp.path(), &d, "Campaign").await;
 
     let rounds = 4;
     let mut written = Vec::new();
@@ -387,7 +395,7 @@ async fn directory_killed_while_proposals_are_in_flight_loses_nothing() {
         d.kill();
         a.p.resume().unwrap();
         let n = written.len() as u32;
-        portalnet_tests::fed::task_where(&ua, t.id, "the home applied the round", |t| t.comment_count == n)
+        portalnet_tests::fed::task_where(&ua, task, "the home applied the round", |t| t.comment_count == n)
             .await
             .unwrap();
         if round % 2 == 1 {
@@ -396,7 +404,7 @@ async fn directory_killed_while_proposals_are_in_flight_loses_nothing() {
     }
     written.sort();
     let n = written.len() as u32;
-    for (cl, id) in [(&ua, t.id), (&ub, on_b), (&uc, on_c)] {
+    for (cl, id) in [(&ua, task), (&ub, on_b), (&uc, on_c)] {
         let done = |t: &pb::Task| t.comment_count == n && t.pending.is_empty();
         portalnet_tests::fed::task_where(cl, id, "every comment applied", done).await.unwrap();
         let mut cl = cl.clone();
@@ -405,7 +413,7 @@ async fn directory_killed_while_proposals_are_in_flight_loses_nothing() {
         texts.sort();
         assert_eq!(texts, written, "each acknowledged comment exactly once");
     }
-    let home = head(&ua, t.id).await;
+    let home = head(&ua, task).await;
     assert_eq!(home.events, 1 + u64::from(n));
     assert_eq!(home.head_hash, head(&ub, on_b).await.head_hash);
     assert_eq!(home.head_hash, head(&uc, on_c).await.head_hash);

@@ -216,6 +216,13 @@ async fn email_participants_are_notified_and_reply_by_mail() {
     );
     assert_eq!(task(&anna, t.id).await.files.len(), 1);
 
+    // Olga's comment is mailed to Joe too: let that notice arrive before counting.
+    wait_for("Joe told of Olga's comment", || {
+        let told = messages_to(&m.sent(), JOE).iter().any(|x| x.text.contains("Widziałam to."));
+        async move { told.then_some(()) }
+    })
+    .await
+    .unwrap();
     // R21: status, deadline and comments from the portal reach Joe, in one thread.
     let before = messages_to(&m.sent(), JOE).len();
     anna.tasks

@@ -52,29 +52,29 @@ async fn sigkill_loses_nothing_that_was_acknowledged() {
     let mut node = Process::init_and_run(&tmp.path().join("alpha"), "alpha.test").await.unwrap();
     let admin = node.clients(&node.admin_token()).await.unwrap();
     // 8 writers; every acknowledged task must be there after SIGKILL.
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut writers = Vec::new();
     for w in 0..8 {
-        let mut c = admin.clone();
+        let (mut c, answered) = (admin.clone(), answered.clone());
         writers.push(tokio::spawn(async move {
             let mut acked = Vec::new();
             for i in 0..40 {
                 let req = pb::CreateTaskRequest { title: format!("w{w} #{i}"), ..Default::default() };
                 match c.tasks.create_task(req).await {
-                    Ok(r) => acked.push(r.into_inner().id),
+                    Ok(r) => {
+                        acked.push(r.into_inner().id);
+                        answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
                     Err(_) => break,
                 }
             }
             acked
         }));
     }
-    // Kill while the writers are still going.
-    let mut probe = admin.clone();
-    wait_for("some acknowledged writes", || {
-        let mut p = probe.clone();
-        async move {
-            let n = p.tasks.list_tasks(pb::ListTasksRequest::default()).await.ok()?.into_inner().tasks.len();
-            (n >= 50).then_some(())
-        }
+    // Kill while the writers are still going, once 50 writes were acknowledged.
+    wait_for("50 acknowledged writes", || {
+        let n = answered.load(std::sync::atomic::Ordering::SeqCst);
+        async move { (n >= 50).then_some(()) }
     })
     .await
     .unwrap();
@@ -86,7 +86,7 @@ async fn sigkill_loses_nothing_that_was_acknowledged() {
     assert!(acked.len() >= 50, "only {} writes acknowledged", acked.len());
 
     node.run().await.unwrap();
-    probe = node.clients(&node.admin_token()).await.unwrap();
+    let mut probe = node.clients(&node.admin_token()).await.unwrap();
     let have: std::collections::HashSet<u64> = probe
         .tasks
         .list_tasks(pb::ListTasksRequest::default())

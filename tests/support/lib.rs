@@ -215,31 +215,23 @@ impl InProcess {
         self.restart().await
     }
 
-    /// Stops the node (if running) and starts it again on the same data folder.
     /// Stops and starts the node again on the same address, so peers that know
     /// it (from the directory, earlier) reach it where they last saw it.
     pub async fn restart_in_place(&mut self) -> Result<()> {
-        let h = self.handle.take().ok_or_else(|| anyhow!("not running"))?;
-        let addr = h.addr;
-        h.stop().await?;
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let h = portalnet_node::start(
-            &self.dir,
-            self.clock.clone(),
-            Some(listener),
-            tokio_util::sync::CancellationToken::new(),
-        )
-        .await?;
-        self.endpoint = h.endpoint.clone();
-        self.handle = Some(h);
-        Ok(())
+        let addr = self.handle.as_ref().ok_or_else(|| anyhow!("not running"))?.addr;
+        self.start_on(&addr.to_string()).await
     }
 
+    /// Stops the node (if running) and starts it again on the same data folder.
     pub async fn restart(&mut self) -> Result<()> {
+        self.start_on("127.0.0.1:0").await
+    }
+
+    async fn start_on(&mut self, addr: &str) -> Result<()> {
         if let Some(h) = self.handle.take() {
             h.stop().await?;
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let h = portalnet_node::start(
             &self.dir,
             self.clock.clone(),

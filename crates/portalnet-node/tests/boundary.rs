@@ -9,13 +9,13 @@ use portalnet_core::permissions::Actor;
 use portalnet_core::task::NewTask;
 use portalnet_core::user::UserKind;
 use portalnet_node::NodeError;
-use portalnet_node::app::{InItem, Outcome, Portal, PortalOptions};
+use portalnet_node::app::{InItem, Outcome, Portal};
 use portalnet_node::clock::SystemClock;
 use portalnet_node::replication::convert::{event_in, item_in};
 use portalnet_proto::v1 as pb;
-use portalnet_store::Db;
-use portalnet_store::schema::Tables;
 use proptest::prelude::*;
+
+mod common;
 use std::sync::{Arc, OnceLock};
 
 /// Most bytes a reason or message may have when the input was huge.
@@ -33,24 +33,8 @@ struct Node {
 fn node() -> &'static Node {
     static NODE: OnceLock<Node> = OnceLock::new();
     NODE.get_or_init(|| {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("alpha.test");
         let clock = Arc::new(SystemClock);
-        portalnet_node::init::init(&dir, "alpha.test", "127.0.0.1:0".parse().unwrap(), clock.as_ref())
-            .unwrap();
-        let identity = portalnet_node::identity::Identity::load(&dir).unwrap();
-        let db = Db::open(&dir.join(portalnet_node::init::DB_DIR)).unwrap();
-        let options = PortalOptions {
-            invite_ttl_ms: 1000,
-            web_url: String::new(),
-            mail_from: "portal@alpha.test".into(),
-            signing_key: identity.signing.clone(),
-            activation_delay_ms: 0,
-            mail_domain: "alpha.test".into(),
-            mail_limits: portalnet_node::app::MailLimits::default(),
-            language: Default::default(),
-        };
-        let portal = Portal::open(Tables::open(&db).unwrap(), clock.clone(), options).unwrap();
+        let (portal, _, tmp) = common::open_portal("alpha.test", clock.clone(), Default::default());
         portal
             .record_network(&pb::PortalRecord {
                 network_enabled: true,

@@ -24,12 +24,13 @@ use portalnet_core::permissions::Actor;
 use portalnet_core::task::{Comment, NewTask, Task};
 use portalnet_core::user::NewUser;
 use portalnet_inbound::{Envelope, MailHandler, Refusal};
-use portalnet_node::app::{Portal, PortalOptions, actor_of};
+use portalnet_node::app::{Portal, actor_of};
 use portalnet_node::clock::SystemClock;
 use portalnet_node::mail_listener::PortalMail;
-use portalnet_store::Db;
-use portalnet_store::schema::{Tables, blob_key};
+use portalnet_store::schema::blob_key;
 use proptest::prelude::*;
+
+mod common;
 use proptest::sample::{Index, select};
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use sha2::{Digest, Sha256};
@@ -39,8 +40,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 const DOMAIN: &str = "alpha.test";
-/// The portal's own sending address: mail from it is our own coming back.
-const OWN: &str = "portal@alpha.test";
 const JOE: &str = "mailto:joe@example.org";
 const KASIA: &str = "mailto:kasia@example.org";
 
@@ -68,27 +67,8 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join(DOMAIN);
-    let clock = Arc::new(SystemClock);
-    portalnet_node::init::init(&dir, DOMAIN, "127.0.0.1:0".parse().unwrap(), clock.as_ref()).unwrap();
-    let identity = portalnet_node::identity::Identity::load(&dir).unwrap();
-    let db = Db::open(&dir.join(portalnet_node::init::DB_DIR)).unwrap();
-    let options = PortalOptions {
-        invite_ttl_ms: 1000,
-        web_url: String::new(),
-        mail_from: OWN.into(),
-        signing_key: identity.signing.clone(),
-        activation_delay_ms: 0,
-        mail_domain: DOMAIN.into(),
-        mail_limits: portalnet_node::app::MailLimits {
-            tasks_per_sender: u32::MAX,
-            tasks_per_address: u32::MAX,
-            ..Default::default()
-        },
-        language: Default::default(),
-    };
-    let portal = Arc::new(Portal::open(Tables::open(&db).unwrap(), clock, options).unwrap());
+    let (portal, _, tmp) = common::open_portal(DOMAIN, Arc::new(SystemClock), common::unlimited());
+    let portal = Arc::new(portal);
     let admin = actor_of(&portal.tables.users.get(&"admin".to_string()).unwrap().unwrap());
     let new = NewUser::new("anna", "Anna Nowak", "anna@alpha.test", "Project manager", false).unwrap();
     let owner = actor_of(&portal.add_user(&admin, new).unwrap());
@@ -1362,23 +1342,9 @@ impl portalnet_core::Clock for TestClock {
 fn limited_portal(
     limits: portalnet_node::app::MailLimits,
 ) -> (PortalMail, Arc<TestClock>, String, tempfile::TempDir) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join(DOMAIN);
     let clock = Arc::new(TestClock(AtomicU64::new(1_800_000_000_000)));
-    portalnet_node::init::init(&dir, DOMAIN, "127.0.0.1:0".parse().unwrap(), clock.as_ref()).unwrap();
-    let identity = portalnet_node::identity::Identity::load(&dir).unwrap();
-    let db = Db::open(&dir.join(portalnet_node::init::DB_DIR)).unwrap();
-    let options = PortalOptions {
-        invite_ttl_ms: 1000,
-        web_url: String::new(),
-        mail_from: OWN.into(),
-        signing_key: identity.signing.clone(),
-        activation_delay_ms: 0,
-        mail_domain: DOMAIN.into(),
-        mail_limits: limits,
-        language: Default::default(),
-    };
-    let portal = Arc::new(Portal::open(Tables::open(&db).unwrap(), clock.clone(), options).unwrap());
+    let (portal, _, tmp) = common::open_portal(DOMAIN, clock.clone(), limits);
+    let portal = Arc::new(portal);
     let admin = actor_of(&portal.tables.users.get(&"admin".to_string()).unwrap().unwrap());
     let new = NewUser::new("anna", "Anna Nowak", "anna@alpha.test", "Project manager", false).unwrap();
     let owner = actor_of(&portal.add_user(&admin, new).unwrap());

@@ -9,13 +9,13 @@ use portalnet_core::permissions::Actor;
 use portalnet_core::task::{NewTask, TaskStatus};
 use portalnet_core::user::UserKind;
 use portalnet_node::app::replica::with_fetched;
-use portalnet_node::app::{InItem, Outcome, Portal, PortalOptions, StatusSet};
+use portalnet_node::app::{InItem, Outcome, Portal, StatusSet};
 use portalnet_node::clock::SystemClock;
 use portalnet_node::replication::convert::{event_in, event_out};
 use portalnet_proto::v1 as pb;
-use portalnet_store::Db;
-use portalnet_store::schema::Tables;
 use proptest::prelude::*;
+
+mod common;
 use std::sync::Arc;
 
 struct Node {
@@ -25,27 +25,8 @@ struct Node {
 }
 
 fn node(id: &str) -> Node {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join(id);
     let clock = Arc::new(SystemClock);
-    portalnet_node::init::init(&dir, id, "127.0.0.1:0".parse().unwrap(), clock.as_ref()).unwrap();
-    let identity = portalnet_node::identity::Identity::load(&dir).unwrap();
-    let db = Db::open(&dir.join(portalnet_node::init::DB_DIR)).unwrap();
-    let options = PortalOptions {
-        invite_ttl_ms: 1000,
-        web_url: String::new(),
-        mail_from: format!("portal@{id}"),
-        signing_key: identity.signing.clone(),
-        activation_delay_ms: 0,
-        mail_domain: "home.test".into(),
-        mail_limits: portalnet_node::app::MailLimits {
-            tasks_per_sender: u32::MAX,
-            tasks_per_address: u32::MAX,
-            ..Default::default()
-        },
-        language: Default::default(),
-    };
-    let portal = Portal::open(Tables::open(&db).unwrap(), clock.clone(), options).unwrap();
+    let (portal, key, tmp) = common::open_portal(id, clock.clone(), common::unlimited());
     let since = clock.now().0 - 1;
     portal
         .record_network(&pb::PortalRecord {
@@ -54,7 +35,7 @@ fn node(id: &str) -> Node {
             ..Default::default()
         })
         .unwrap();
-    Node { portal, key: identity.signing.verifying_key(), _tmp: tmp }
+    Node { portal, key, _tmp: tmp }
 }
 
 fn admin() -> Actor {
