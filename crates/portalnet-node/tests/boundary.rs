@@ -6,7 +6,6 @@
 
 use portalnet_core::Clock;
 use portalnet_core::permissions::Actor;
-use portalnet_core::task::NewTask;
 use portalnet_core::user::UserKind;
 use portalnet_node::NodeError;
 use portalnet_node::app::{InItem, Outcome, Portal};
@@ -43,16 +42,7 @@ fn node() -> &'static Node {
             })
             .unwrap();
         let admin = Actor { login: "admin".into(), admin: true, kind: UserKind::Employee };
-        let new = NewTask {
-            title: "Shared".into(),
-            description: String::new(),
-            responsible: Some("jan@beta.test".into()),
-            accomplices: vec![],
-            observers: vec![],
-            deadline: None,
-            group: None,
-        };
-        let task = portal.create_task(&admin, new).unwrap().id;
+        let task = portal.create_task(&admin, common::task_for_jan_at_beta("Shared")).unwrap().id;
         Node { portal, task, _tmp: tmp }
     })
 }

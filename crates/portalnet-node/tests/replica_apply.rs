@@ -6,7 +6,7 @@
 use ed25519_dalek::VerifyingKey;
 use portalnet_core::Clock;
 use portalnet_core::permissions::Actor;
-use portalnet_core::task::{NewTask, TaskStatus};
+use portalnet_core::task::TaskStatus;
 use portalnet_core::user::UserKind;
 use portalnet_node::app::replica::with_fetched;
 use portalnet_node::app::{InItem, Outcome, Portal, StatusSet};
@@ -81,16 +81,7 @@ proptest! {
         // The receiver names only its own active employees (issue 11): jan is one.
         let jan = portalnet_core::user::NewUser::new("jan", "Jan Kowalski", "jan@beta.test", "", false).unwrap();
         replica.portal.add_user(&admin(), jan).unwrap();
-        let new = NewTask {
-            title: "Replicated".into(),
-            description: String::new(),
-            responsible: Some("jan@beta.test".into()),
-            accomplices: vec![],
-            observers: vec![],
-            deadline: None,
-            group: None,
-        };
-        let task = home.portal.create_task(&admin(), new).unwrap();
+        let task = home.portal.create_task(&admin(), common::task_for_jan_at_beta("Replicated")).unwrap();
         for i in 0..changes {
             if i % 3 == 2 {
                 let to = if i % 2 == 0 { TaskStatus::InProgress } else { TaskStatus::Deferred };

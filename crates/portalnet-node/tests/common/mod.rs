@@ -39,3 +39,17 @@ pub fn open_portal(
     let portal = Portal::open(Tables::open(&db).unwrap(), clock, options).unwrap();
     (portal, identity.signing.verifying_key(), tmp)
 }
+
+/// A task for jan of beta.test, created by whoever creates it.
+#[allow(dead_code)]
+pub fn task_for_jan_at_beta(title: &str) -> portalnet_core::task::NewTask {
+    portalnet_core::task::NewTask {
+        title: title.into(),
+        description: String::new(),
+        responsible: Some("jan@beta.test".into()),
+        accomplices: vec![],
+        observers: vec![],
+        deadline: None,
+        group: None,
+    }
+}
