@@ -247,7 +247,7 @@ impl Portal {
             let m = &self.metrics;
             let result = match o {
                 Outcome::Applied { version } => {
-                    tracing::debug!(%origin, kind, version, "replicated item applied");
+                    tracing::info!(%origin, kind, version, "replicated item applied");
                     "applied"
                 }
                 Outcome::Duplicate => {
