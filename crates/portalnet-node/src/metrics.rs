@@ -280,3 +280,45 @@ pub fn static_router(metrics: Metrics) -> axum::Router {
         }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every metric the Grafana dashboard queries is one the nodes export.
+    #[test]
+    fn dashboard_names_only_exported_metrics() {
+        let dash = include_str!("../../../examples/grafana/portalnet.json");
+        let mut seen = 0;
+        for (i, _) in dash.match_indices("portalnet_") {
+            let name: String = dash
+                .get(i..)
+                .unwrap_or_default()
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            let base = ["_bucket", "_count", "_sum"]
+                .iter()
+                .fold(name.as_str(), |n, s| n.strip_suffix(s).unwrap_or(n));
+            assert!(CATALOG.iter().any(|(n, _, _)| *n == base), "dashboard queries unknown metric {name}");
+            seen += 1;
+        }
+        assert!(seen > 10);
+    }
+
+    #[test]
+    fn rendered_text_has_help_and_labels_and_nothing_when_disabled() {
+        let m = Metrics::enabled();
+        m.inc("portalnet_mail_out_sent_total", &[]);
+        m.observe("portalnet_storage_flush_duration_seconds", &[], 0.002);
+        m.set("portalnet_replication_outbox_depth", &[("peer", "beta.test")], 3.0);
+        let text = m.render();
+        assert!(text.contains("# HELP portalnet_mail_out_sent_total"), "{text}");
+        assert!(text.contains("portalnet_mail_out_sent_total 1"), "{text}");
+        assert!(text.contains("portalnet_replication_outbox_depth{peer=\"beta.test\"} 3"), "{text}");
+        assert!(text.contains("portalnet_storage_flush_duration_seconds_bucket{le=\"0.0025\"} 1"), "{text}");
+        let off = Metrics::disabled();
+        off.inc("portalnet_mail_out_sent_total", &[]);
+        assert_eq!(off.render(), "");
+    }
+}
