@@ -382,7 +382,8 @@ impl Replicator {
         let mut outcomes = Vec::new();
         if !items.is_empty() {
             let n = items.len();
-            for (t, item) in traces.iter().zip(&items) {
+            let debug = tracing::enabled!(tracing::Level::DEBUG);
+            for (t, item) in traces.iter().zip(&items).filter(|_| debug) {
                 let span = t.span("deliver");
                 let _g = span.enter();
                 let what = match &item.kind {
