@@ -224,7 +224,7 @@ pub async fn start(
         workers.push(tokio::spawn(async move {
             let mut app = crate::web::router(state.clone());
             if metrics_on_web {
-                app = app.merge(crate::metrics::router(state));
+                app = crate::web::secured(app.merge(crate::metrics::router(state)));
             }
             let served = axum::serve(l, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
             if let Err(e) = served {
