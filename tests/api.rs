@@ -418,3 +418,37 @@ async fn health_and_reflection_answer_over_tls() {
     };
     assert!(!ok, "a plaintext call must not succeed");
 }
+
+/// Issue 15: health means something. While storage flushes fail the node says
+/// NOT_SERVING (and the write's caller gets an error); the next good flush makes
+/// it SERVING again. Metrics count the failed flush.
+#[tokio::test]
+async fn health_is_not_serving_while_storage_fails() {
+    let node = InProcess::start("alpha.test").await.unwrap();
+    let (endpoint, ca) = (node.endpoint.clone(), portalnet_tests::Node::ca(&node));
+    assert!(portalnet_tests::healthy(&endpoint, &ca).await);
+    let portal = node.handle.as_ref().unwrap().state.portal.clone();
+    let mut admin = node.admin().await.unwrap();
+    portal.fail_flushes_for_test(true);
+    let e = admin.users.add_user(new_user("bob", "Bob")).await.unwrap_err();
+    assert_eq!(e.code(), Code::Internal, "{e:?}");
+    portalnet_tests::wait_for("NOT_SERVING", || {
+        let (endpoint, ca) = (endpoint.clone(), ca.clone());
+        async move { (!portalnet_tests::healthy(&endpoint, &ca).await).then_some(()) }
+    })
+    .await
+    .unwrap();
+    portal.fail_flushes_for_test(false);
+    admin.users.add_user(new_user("carl", "Carl")).await.unwrap();
+    portalnet_tests::wait_for("SERVING again", || {
+        let (endpoint, ca) = (endpoint.clone(), ca.clone());
+        async move { portalnet_tests::healthy(&endpoint, &ca).await.then_some(()) }
+    })
+    .await
+    .unwrap();
+    let url = node.handle.as_ref().unwrap().metrics_url.clone().unwrap();
+    let s = portalnet_tests::scrape::scrape(&url).await.unwrap();
+    assert_eq!(portalnet_tests::scrape::value(&s, "portalnet_storage_flush_failures_total", &[]), 1.0);
+    let internal = [("method", "AddUser"), ("code", "INTERNAL")];
+    assert_eq!(portalnet_tests::scrape::value(&s, "portalnet_grpc_server_requests_total", &internal), 1.0);
+}

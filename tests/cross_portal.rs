@@ -475,3 +475,65 @@ async fn replica_back_after_a_long_outage_gets_its_backlog_at_once() {
     .unwrap();
     assert!(row.last_error.is_empty() && row.failed_attempts == 0, "{row:?}");
 }
+
+/// The JSON log lines (`[log] format = "json"`) of a portal process.
+fn json_lines(log: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+/// The trace ids of the spans a JSON log line is in.
+fn trace_ids(line: &serde_json::Value) -> Vec<String> {
+    let spans = line["spans"].as_array().cloned().unwrap_or_default();
+    spans.iter().filter_map(|s| s["trace_id"].as_str().map(str::to_string)).collect()
+}
+
+/// Waits until `log` has a line with `message` (and field `kind`, if given) in trace `trace`.
+async fn traced_line(log: &Path, message: &str, kind: Option<&str>, trace: &str) -> serde_json::Value {
+    wait_for(&format!("`{message}` in trace {trace} in {}", log.display()), || {
+        let found = json_lines(log).into_iter().find(|l| {
+            l["fields"]["message"] == message
+                && kind.is_none_or(|k| l["fields"]["kind"] == k)
+                && trace_ids(l).iter().any(|t| t == trace)
+        });
+        async move { found }
+    })
+    .await
+    .unwrap()
+}
+
+/// Issue 15: one comment on beta, on a task homed at alpha with an observer on
+/// gamma, is one trace: beta's proposal, alpha applying it (and writing the event),
+/// gamma applying that event, and beta receiving it back all log the same trace
+/// id, though each step is stored and sent later by a background worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_comment_is_one_trace_in_three_processes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
+    let json = |c: &mut portalnet_node::config::NodeConfig| c.log.format = Some("json".into());
+    let a = start_portal(tmp.path(), &d, ALPHA.0, ALPHA.1, json).await.unwrap();
+    let b = start_portal(tmp.path(), &d, BETA.0, BETA.1, json).await.unwrap();
+    let c = start_portal(tmp.path(), &d, GAMMA.0, GAMMA.1, json).await.unwrap();
+    let (mut ua, mut ub, uc) = (a.user().await.unwrap(), b.user().await.unwrap(), c.user().await.unwrap());
+    findable(&ua, &b.address).await.unwrap();
+    findable(&ua, &c.address).await.unwrap();
+    let t = ua.tasks.create_task(create("Traced", &b.address, &[&c.address])).await.unwrap().into_inner();
+    let on_b = replica(&ub, "alpha.test", t.id).await;
+    let on_c = replica(&uc, "alpha.test", t.id).await;
+    comment(&mut ub, on_b, "one trace".into()).await;
+    at_version(&uc, on_c, 2).await;
+    at_version(&ub, on_b, 2).await;
+
+    let queued = json_lines(&b.p.log)
+        .into_iter()
+        .find(|l| l["fields"]["message"] == "proposal queued for the home portal")
+        .expect("beta logs the proposal");
+    let trace = trace_ids(&queued).first().cloned().expect("the proposal's line names its trace");
+    assert_eq!(trace.len(), 32, "{trace}");
+    traced_line(&a.p.log, "replicated item applied", Some("proposal"), &trace).await;
+    let on_gamma = traced_line(&c.p.log, "replicated item applied", Some("event"), &trace).await;
+    traced_line(&b.p.log, "replicated item applied", Some("event"), &trace).await;
+    // What gamma applied in this trace is the comment's event; the task's
+    // creation (version 1) was another call, so another trace.
+    assert_eq!(on_gamma["fields"]["version"], 2, "{on_gamma}");
+}

@@ -58,12 +58,13 @@ async fn deliver(
 }
 
 fn event_item(e: pb::Event) -> pb::DeliverItem {
-    pb::DeliverItem { kind: Some(Kind::Event(e)) }
+    pb::DeliverItem { kind: Some(Kind::Event(e)), ..Default::default() }
 }
 
 fn proposal_item(id: &str, task: u64, actor: &str, op: Op) -> pb::DeliverItem {
     pb::DeliverItem {
         kind: Some(Kind::Proposal(pb::Proposal { id: id.into(), task, actor: actor.into(), op: Some(op) })),
+        ..Default::default()
     }
 }
 
@@ -345,7 +346,7 @@ async fn one_bad_item_in_a_batch_is_rejected_alone() {
                 "jan@beta.test",
                 Op::Status(pb::ProposeStatus { status: "completed".into() }),
             ),
-            pb::DeliverItem { kind: None },
+            pb::DeliverItem { kind: None, ..Default::default() },
             proposal_item("", t.id, "jan@beta.test", comment_op("No id")),
         ]
     };
@@ -659,4 +660,110 @@ async fn a_refused_event_shows_at_the_home() {
     assert_eq!((r.portal_id.as_str(), r.version), ("beta.test", 1));
     assert!(r.reason.contains("ghost@beta.test"), "{r:?}");
     assert_eq!(task_count(&b.admin).await, 0, "beta stored nothing");
+}
+
+/// Issue 15: every portal's `/metrics`, read with a real exposition-format
+/// parser, moves as expected after a cross-portal comment (B proposes, A applies,
+/// C receives the event), a delivery refused by B, and an e-mail notice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_follow_comments_refusals_and_mail() {
+    use portalnet_tests::scrape::{label_values, scrape, value};
+    let f = net(3).await;
+    let (a, b, c) = (&f.members[0], &f.members[1], &f.members[2]);
+    let url =
+        |m: &Member| m.node.handle.as_ref().unwrap().metrics_url.clone().expect("metrics on the web port");
+    // A task on alpha with jan@beta responsible, olga@gamma and an e-mail address observing.
+    let req = pb::CreateTaskRequest {
+        observers: vec![c.address.clone(), "mailto:joe@example.org".into()],
+        ..create("Metrics", &b.address)
+    };
+    let t = a.user.tasks.clone().create_task(req).await.unwrap().into_inner();
+    let on_b = replica_id(&b.user, "alpha.test", t.id).await.unwrap();
+    let on_c = replica_id(&c.user, "alpha.test", t.id).await.unwrap();
+    let req = pb::AddCommentRequest { task_id: on_b, text: "From beta".into() };
+    b.user.tasks.clone().add_comment(req).await.unwrap();
+    task_where(&c.user, on_c, "the comment reaches gamma", |t| t.version >= 2).await.unwrap();
+    task_where(&b.user, on_b, "beta's proposal comes back applied", |t| t.version >= 2).await.unwrap();
+    // A refused delivery: beta has no employee `ghost`.
+    let ghost = portalnet_directory::Entry {
+        login: "ghost".into(),
+        display_name: "Ghost Writer".into(),
+        position: String::new(),
+        email: "ghost@example.org".into(),
+    };
+    f.dir.handle.directory.publish("beta.test", vec![ghost], vec![], false).unwrap();
+    a.user.tasks.clone().create_task(create("For a ghost", "ghost@beta.test")).await.unwrap();
+
+    let sa = wait_for("alpha's metrics show beta's refusal and the mail sent", || {
+        let u = url(a);
+        async move {
+            let s = scrape(&u).await.ok()?;
+            let refused =
+                value(&s, "portalnet_replication_items_refused_by_peer_total", &[("peer", "beta.test")]);
+            let sent = value(&s, "portalnet_mail_out_sent_total", &[]);
+            (refused >= 1.0 && sent >= 1.0).then_some(s)
+        }
+    })
+    .await
+    .unwrap();
+    let grpc = "portalnet_grpc_server_requests_total";
+    let create_ok = [("service", "portalnet.v1.TaskService"), ("method", "CreateTask"), ("code", "OK")];
+    assert_eq!(value(&sa, grpc, &create_ok), 2.0);
+    let deliver_ok = [("service", "portalnet.v1.Replication"), ("method", "Deliver"), ("code", "OK")];
+    assert!(value(&sa, grpc, &deliver_ok) >= 1.0, "beta delivered its proposal to alpha");
+    let latency = "portalnet_grpc_server_request_duration_seconds_count";
+    assert_eq!(value(&sa, latency, &create_ok[..2]), 2.0);
+    let received = "portalnet_replication_items_received_total";
+    let proposal_applied = [("peer", "beta.test"), ("kind", "proposal"), ("outcome", "applied")];
+    assert_eq!(value(&sa, received, &proposal_applied), 1.0);
+    for peer in ["beta.test", "gamma.test"] {
+        let ok = [("peer", peer), ("result", "ok")];
+        assert!(value(&sa, "portalnet_replication_deliveries_total", &ok) >= 1.0, "{peer}");
+        assert_eq!(value(&sa, "portalnet_replication_outbox_depth", &[("peer", peer)]), 0.0, "{peer}");
+        let worker = format!("outbox:{peer}");
+        let state = [("worker", worker.as_str()), ("state", "idle")];
+        assert_eq!(value(&sa, "portalnet_worker_state", &state), 1.0, "{peer}");
+    }
+    assert!(value(&sa, "portalnet_mail_out_queued_total", &[]) >= 1.0);
+    assert!(value(&sa, "portalnet_storage_flush_duration_seconds_count", &[]) >= 1.0);
+    assert!(value(&sa, "portalnet_storage_size_bytes", &[]) > 0.0);
+    assert_eq!(value(&sa, "portalnet_worker_state", &[("worker", "mailer"), ("state", "idle")]), 1.0);
+
+    let sb = scrape(&url(b)).await.unwrap();
+    assert_eq!(value(&sb, "portalnet_proposals_total", &[("outcome", "queued")]), 1.0);
+    assert_eq!(value(&sb, "portalnet_proposals_total", &[("outcome", "applied")]), 1.0);
+    assert_eq!(value(&sb, "portalnet_proposals_pending", &[("peer", "alpha.test")]), 0.0);
+    let events = [("peer", "alpha.test"), ("kind", "event"), ("outcome", "applied")];
+    assert!(value(&sb, received, &events) >= 2.0, "creation and comment");
+    let refused = [("peer", "alpha.test"), ("kind", "event"), ("outcome", "refused")];
+    assert_eq!(value(&sb, received, &refused), 1.0, "the ghost's task");
+    assert_eq!(value(&sb, "portalnet_replication_refusals_total", &[("peer", "alpha.test")]), 1.0);
+    let reasons = label_values(&sb, "portalnet_replication_refusals_total", "reason");
+    let known = ["malformed", "forbidden", "precondition", "not_found", "other"];
+    assert!(reasons.iter().all(|r| known.contains(&r.as_str())), "{reasons:?}");
+    assert_eq!(value(&sb, "portalnet_mail_out_sent_total", &[]), 0.0, "beta mailed nobody");
+
+    let sc = scrape(&url(c)).await.unwrap();
+    assert!(value(&sc, received, &events) >= 2.0, "gamma got creation and comment");
+    assert_eq!(value(&sc, received, &[("outcome", "refused")]), 0.0);
+    // Labels stay bounded: no task, comment or user ids anywhere.
+    for s in [&sa, &sb, &sc] {
+        for x in &s.samples {
+            for k in x.labels.keys() {
+                let allowed = ["service", "method", "code", "peer", "kind", "outcome", "result", "reason"];
+                let more = ["class", "worker", "state", "le", "quantile", "portal"];
+                assert!(allowed.contains(&k.as_str()) || more.contains(&k.as_str()), "{}: {k}", x.metric);
+            }
+        }
+    }
+
+    // The workers, as `portalctl portal workers` shows them (admins only).
+    let w = a.admin.portal.clone().workers(pb::WorkersRequest {}).await.unwrap().into_inner().workers;
+    let names: Vec<&str> = w.iter().map(|w| w.name.as_str()).collect();
+    for want in ["mailer", "directory-sync", "outbox:beta.test", "outbox:gamma.test"] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    assert!(w.iter().all(|w| w.state != "stopped"), "{w:?}");
+    let e = a.user.portal.clone().workers(pb::WorkersRequest {}).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
 }

@@ -8,6 +8,7 @@ pub mod fed;
 pub mod mailnode;
 pub mod procnet;
 pub mod proxy;
+pub mod scrape;
 pub mod smtp;
 
 use anyhow::{Context, Result, anyhow, bail};

@@ -401,6 +401,8 @@ pub enum PortalCmd {
         #[command(subcommand)]
         cmd: Option<OutboxCmd>,
     },
+    /// Background workers: state, last error, next try (admins only)
+    Workers,
 }
 
 #[derive(Debug, Subcommand)]

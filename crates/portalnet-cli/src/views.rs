@@ -414,6 +414,27 @@ impl From<pb::OutboxRow> for OutboxView {
 }
 
 #[derive(Debug, Serialize)]
+pub struct WorkerView {
+    pub name: String,
+    pub state: String,
+    pub last_error: String,
+    pub next_try_at: Millis,
+    pub failures: u32,
+}
+
+impl From<pb::WorkerRow> for WorkerView {
+    fn from(r: pb::WorkerRow) -> Self {
+        Self {
+            name: r.name,
+            state: r.state,
+            last_error: r.last_error,
+            next_try_at: Millis(r.next_try_at),
+            failures: r.failures,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
 pub struct DownloadView {
     pub file: FileView,
     pub path: String,

@@ -43,6 +43,58 @@ pub struct NodeConfig {
     pub network: NetworkConfig,
     #[serde(default)]
     pub replication: ReplicationSection,
+    #[serde(default, skip_serializing_if = "MetricsConfig::is_default")]
+    pub metrics: MetricsConfig,
+    #[serde(default, skip_serializing_if = "LogConfig::is_default")]
+    pub log: LogConfig,
+}
+
+/// Prometheus metrics (`/metrics`, exposition format).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsConfig {
+    /// Off: nothing is recorded and no endpoint answers. The environment variable
+    /// `PORTALD_METRICS=off` (or `on`) overrides it.
+    pub enabled: bool,
+    /// A separate plain-HTTP listener for `/metrics` only (keep it private). None:
+    /// `/metrics` on the web listener, if there is one.
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { enabled: true, listen: None }
+    }
+}
+
+impl MetricsConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// `enabled`, unless `PORTALD_METRICS` says otherwise.
+    pub fn effective_enabled(&self) -> bool {
+        match std::env::var("PORTALD_METRICS").ok().as_deref().map(str::trim) {
+            Some("off" | "0" | "false") => false,
+            Some("on" | "1" | "true") => true,
+            _ => self.enabled,
+        }
+    }
+}
+
+/// Logging; `RUST_LOG` filters as usual.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    /// `text` (default) or `json` (one object per line, with the spans' fields,
+    /// e.g. `trace_id`). `portald --log-format` and `PORTALD_LOG_FORMAT` win.
+    pub format: Option<String>,
+}
+
+impl LogConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 fn default_language() -> String {

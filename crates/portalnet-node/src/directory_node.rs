@@ -37,6 +37,10 @@ pub struct DirectoryConfig {
     pub search_rate_per_sec: f64,
     #[serde(default = "default_burst")]
     pub search_burst: u32,
+    /// Plain-HTTP listener for Prometheus `/metrics` (keep it private). None: no
+    /// metrics are recorded or served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 fn default_rate() -> f64 {
@@ -68,6 +72,7 @@ pub fn init_if_needed(dir: &Path, id: &str, listen: SocketAddr) -> Result<Direct
         tls: TlsConfig::default(),
         search_rate_per_sec: default_rate(),
         search_burst: default_burst(),
+        metrics_listen: None,
     };
     std::fs::write(dir.join(CONFIG_FILE), toml::to_string_pretty(&cfg)?)?;
     Ok(cfg)
@@ -81,8 +86,11 @@ pub struct DirectoryHandle {
     pub cert: PathBuf,
     /// The directory's data, for tests and tools in the same process.
     pub directory: Directory,
+    /// Where Prometheus scrapes the directory (`metrics_listen`), if set.
+    pub metrics_url: Option<String>,
     shutdown: CancellationToken,
     server: JoinHandle<Result<()>>,
+    metrics_server: Option<JoinHandle<()>>,
     db: Db,
 }
 
@@ -92,6 +100,11 @@ impl DirectoryHandle {
         match tokio::time::timeout(crate::server::SHUTDOWN_GRACE, self.server).await {
             Ok(joined) => joined.context("directory task failed")??,
             Err(_) => tracing::warn!("directory connections still open; closing them"),
+        }
+        if let Some(m) = self.metrics_server
+            && tokio::time::timeout(crate::server::SHUTDOWN_GRACE, m).await.is_err()
+        {
+            tracing::warn!("the metrics server did not stop in time");
         }
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.sync()).await??;
@@ -120,7 +133,22 @@ pub async fn start(
     };
     let addr = listener.local_addr()?;
     let endpoint = format!("https://{addr}");
+    let metrics_listener = match cfg.metrics_listen {
+        Some(a) => {
+            Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen for metrics on {a}"))?)
+        }
+        None => None,
+    };
+    let metrics = match (&metrics_listener, std::env::var("PORTALD_METRICS").as_deref()) {
+        (Some(_), Ok("off" | "0" | "false")) | (None, _) => crate::metrics::Metrics::disabled(),
+        (Some(_), _) => crate::metrics::Metrics::enabled(),
+    };
+    let metrics_url = match &metrics_listener {
+        Some(l) if metrics.is_enabled() => Some(format!("http://{}/metrics", l.local_addr()?)),
+        _ => None,
+    };
     let svc = DirectorySvc {
+        metrics: metrics.clone(),
         directory: directory.clone(),
         verifier: Verifier::new(cfg.id.clone()),
         limiter: RateLimiter::new(cfg.search_rate_per_sec, cfg.search_burst),
@@ -132,7 +160,8 @@ pub async fn start(
     let mut builder = Server::builder()
         .tls_config(ServerTlsConfig::new().identity(identity))
         .context("TLS certificate or key is not usable")?
-        .timeout(std::time::Duration::from_secs(60));
+        .timeout(std::time::Duration::from_secs(60))
+        .layer(crate::rpc_layer::RpcLayer::new(metrics.clone(), crate::rpc_layer::KnownMethods::node()));
     let (health, health_svc) = tonic_health::server::health_reporter();
     health.set_serving::<DirectoryServer<DirectorySvc>>().await;
     let router = builder
@@ -143,6 +172,14 @@ pub async fn start(
             pb::echo_server::EchoServer::new(crate::grpc::OpenEchoSvc)
                 .max_decoding_message_size(crate::grpc::OPEN_ECHO_MAX_BYTES),
         );
+    let metrics_server = metrics_listener.filter(|_| metrics.is_enabled()).map(|l| {
+        let (app, token) = (crate::metrics::static_router(metrics.clone()), shutdown.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, app).with_graceful_shutdown(token.cancelled_owned()).await {
+                tracing::error!(error = %e, "metrics server failed");
+            }
+        })
+    });
     let token = shutdown.clone();
     let server = tokio::spawn(async move {
         router
@@ -158,6 +195,8 @@ pub async fn start(
         id: cfg.id.clone(),
         cert: crate::config::resolve(dir, &cfg.tls.cert),
         directory,
+        metrics_url,
+        metrics_server,
         shutdown,
         server,
         db,
@@ -165,6 +204,7 @@ pub async fn start(
 }
 
 struct DirectorySvc {
+    metrics: crate::metrics::Metrics,
     directory: Directory,
     verifier: Verifier,
     limiter: RateLimiter,
@@ -362,6 +402,9 @@ impl pb::directory_server::Directory for DirectorySvc {
         // Entries are keyed by the signing portal: a portal publishes only its own people.
         let n = self.directory.publish(&origin, upsert, body.remove, body.replace_all).map_err(dir_status)?;
         self.durable().await?;
+        self.metrics.inc("portalnet_directory_publishes_total", &[("portal", &origin)]);
+        let at = self.now().0 as f64 / 1000.0;
+        self.metrics.set("portalnet_directory_last_publish_timestamp_seconds", &[("portal", &origin)], at);
         Ok(Response::new(pb::PublishResponse { entries: n }))
     }
 
@@ -370,6 +413,7 @@ impl pb::directory_server::Directory for DirectorySvc {
             self.open(req.get_ref(), crate::network::method::SEARCH)?;
         self.rate_limit(&origin)?;
         let (list, more) = self.directory.search(&body.query, body.limit, body.offset).map_err(dir_status)?;
+        self.metrics.inc("portalnet_directory_searches_total", &[]);
         Ok(Response::new(people(list, more)))
     }
 

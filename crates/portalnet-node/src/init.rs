@@ -40,6 +40,8 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
         directory: None,
         network: Default::default(),
         replication: Default::default(),
+        metrics: Default::default(),
+        log: Default::default(),
     };
     Identity::generate().save(dir)?;
     crate::tls::ensure(dir, &config)?;

@@ -15,12 +15,16 @@ pub mod identity;
 pub mod init;
 pub mod mail_listener;
 pub mod mailer;
+pub mod metrics;
 pub mod network;
 pub mod replication;
+pub mod rpc_layer;
 pub mod server;
 pub mod tls;
+pub mod trace_context;
 pub mod web;
 mod web_task;
+pub mod workers;
 
 pub use error::{NodeError, NodeResult};
 pub use server::{NodeHandle, start};

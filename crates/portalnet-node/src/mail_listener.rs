@@ -15,7 +15,7 @@ pub struct PortalMail {
 
 impl MailHandler for PortalMail {
     fn check_recipient(&self, rcpt: &str) -> Result<(), Refusal> {
-        self.portal.mail_target(rcpt).map(|_| ()).map_err(refusal)
+        self.portal.mail_target(rcpt).map(|_| ()).map_err(refusal).inspect_err(|r| self.count_refused(r))
     }
 
     fn deliver(&self, envelope: &Envelope, data: &[u8]) -> Vec<Result<(), Refusal>> {
@@ -24,17 +24,20 @@ impl MailHandler for PortalMail {
             Ok(m) => m,
             Err(e) => {
                 let r = Refusal::permanent(format!("the message cannot be read: {e}"));
+                self.portal.metrics.add("portalnet_mail_in_refused_total", &[("class", "5xx")], n as u64);
                 return vec![Err(r); n];
             }
         };
         let own = self.portal.own_mail_addresses();
         if let Some(why) = portalnet_inbound::is_automatic(&msg, Some(&envelope.mail_from), &own) {
             tracing::info!(from = %envelope.mail_from, reason = why, "automatic mail accepted and dropped");
+            self.portal.metrics.add("portalnet_mail_in_dropped_total", &[("reason", "auto_reply")], n as u64);
             return vec![Ok(()); n];
         }
         // The last recipient takes the parsed message itself (attachments move
         // into storage uncopied); earlier ones get a copy.
         let mut msg = Some(msg);
+        let duplicates = std::cell::Cell::new(0u64);
         let mut out: Vec<Result<(), Refusal>> = envelope
             .recipients
             .iter()
@@ -55,6 +58,7 @@ impl MailHandler for PortalMail {
                         tracing::info!(task = c.task_id, comment = c.id, "comment from an e-mail reply")
                     }
                     MailOutcome::Duplicate { task } => {
+                        duplicates.set(duplicates.get() + 1);
                         tracing::info!(task, %rcpt, "message delivered again; already acted on")
                     }
                 }
@@ -67,6 +71,13 @@ impl MailHandler for PortalMail {
         {
             tracing::error!(error = %e, "cannot flush received mail");
             out = vec![Err(Refusal::temporary("storage is failing; try again later")); n];
+        }
+        let m = &self.portal.metrics;
+        let accepted = out.iter().filter(|r| r.is_ok()).count() as u64;
+        m.add("portalnet_mail_in_accepted_total", &[], accepted.saturating_sub(duplicates.get()));
+        m.add("portalnet_mail_in_dropped_total", &[("reason", "duplicate")], duplicates.get());
+        for r in out.iter().filter_map(|r| r.as_ref().err()) {
+            self.count_refused(r);
         }
         out
     }
@@ -86,5 +97,13 @@ fn refusal(e: NodeError) -> Refusal {
             tracing::error!(error = %other, "receiving mail");
             Refusal::temporary("the portal cannot take mail right now; try again later")
         }
+    }
+}
+
+impl PortalMail {
+    /// `portalnet_mail_in_refused_total{class="4xx"|"5xx"}`.
+    fn count_refused(&self, r: &Refusal) {
+        let class = if r.code >= 500 { "5xx" } else { "4xx" };
+        self.portal.metrics.inc("portalnet_mail_in_refused_total", &[("class", class)]);
     }
 }

@@ -40,23 +40,34 @@ impl Portal {
         };
         self.tables.mail_outbox.tx_put(tx, &id, &entry)?;
         self.mail_queued.store(true, std::sync::atomic::Ordering::Release);
+        self.metrics.inc("portalnet_mail_out_queued_total", &[]);
         Ok(())
     }
 }
 
 /// Runs until `shutdown`, delivering whatever is due.
 pub async fn run(portal: Arc<Portal>, transport: Transport, shutdown: CancellationToken) {
+    let (workers, name) = (portal.workers.clone(), "mailer");
+    workers.idle(name);
     loop {
+        workers.busy(name);
         let next = match deliver_due(&portal, &transport, &shutdown).await {
-            Ok(next) => next,
+            Ok(next) => {
+                workers.settle(name);
+                next
+            }
             Err(e) => {
                 tracing::error!(error = %e, "mail outbox");
+                workers.failed(name, &e.to_string(), Some(portal.now().plus_millis(5000)));
                 Some(Duration::from_secs(5))
             }
         };
         let wait = next.unwrap_or(IDLE_POLL).min(IDLE_POLL);
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => {
+                workers.stopped(name);
+                return;
+            }
             _ = portal.mail_wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
         }
@@ -97,11 +108,15 @@ async fn deliver_due(
                     Ok::<_, NodeError>(())
                 })?;
                 tracing::info!(id = mail.id, to = %mail.to, "e-mail delivered");
+                portal.metrics.inc("portalnet_mail_out_sent_total", &[]);
+                portal.workers.succeeded("mailer");
             }
             Err(e) => {
                 let mut m = mail.clone();
                 m.attempts += 1;
                 m.last_error = Some(e.to_string());
+                let kind = if e.is_permanent() { "permanent" } else { "temporary" };
+                portal.metrics.inc("portalnet_mail_out_failed_total", &[("kind", kind)]);
                 if e.is_permanent() {
                     m.failed = true;
                     tracing::error!(id = m.id, to = %m.to, error = %e, "e-mail refused for good");
@@ -109,6 +124,7 @@ async fn deliver_due(
                     let backoff = backoff_ms(m.attempts);
                     m.next_attempt_at = portal.now().plus_millis(backoff);
                     next_due = Some(next_due.map_or(backoff, |n| n.min(backoff)));
+                    portal.workers.failed("mailer", &e.to_string(), Some(m.next_attempt_at));
                     tracing::warn!(id = m.id, to = %m.to, error = %e, attempt = m.attempts, "e-mail delivery failed; will retry");
                 }
                 t.db.write(|tx| t.mail_outbox.tx_put(tx, &m.id, &m))?;

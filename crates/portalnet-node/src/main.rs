@@ -23,6 +23,10 @@ macro_rules! say {
 struct Args {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Log format: text or json (one object per line, with span fields such as
+    /// trace_id). Default: `[log] format` in portald.toml, else text.
+    #[arg(long, global = true, env = "PORTALD_LOG_FORMAT")]
+    log_format: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -124,13 +128,15 @@ enum DirectoryCmd {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    if let Err(e) = run(Args::parse()).await {
+    let args = Args::parse();
+    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    match log_format(&args).as_str() {
+        "json" => {
+            tracing_subscriber::fmt().json().with_env_filter(filter()).with_writer(std::io::stderr).init()
+        }
+        _ => tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr).init(),
+    }
+    if let Err(e) = run(args).await {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
@@ -261,6 +267,21 @@ fn directory_cmd(action: DirectoryCmd, clock: &dyn portalnet_core::Clock) -> Res
             }
             Ok(())
         }
+    }
+}
+
+/// `--log-format` / `PORTALD_LOG_FORMAT`, else `[log] format` of the portal being run.
+fn log_format(args: &Args) -> String {
+    if let Some(f) = &args.log_format {
+        return f.trim().to_ascii_lowercase();
+    }
+    match &args.cmd {
+        Cmd::Run { dir } => portalnet_node::config::NodeConfig::load(dir)
+            .ok()
+            .and_then(|c| c.log.format)
+            .map(|f| f.trim().to_ascii_lowercase())
+            .unwrap_or_default(),
+        _ => String::new(),
     }
 }
 

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
 
 pub mod method {
     pub const REGISTER: &str = "/portalnet.v1.Directory/Register";
@@ -38,7 +38,7 @@ const UNPUBLISHED: &str = "admin";
 
 pub struct DirectoryClient {
     pub link: DirectoryLink,
-    client: pb::directory_client::DirectoryClient<Channel>,
+    client: pb::directory_client::DirectoryClient<crate::trace_context::Traced>,
     signer: Signer,
     public_key: [u8; 32],
     /// The key this portal used before (`portal.key.previous`), to sign a rotation.
@@ -72,7 +72,10 @@ impl DirectoryClient {
         let previous = crate::identity::Identity::load_previous(dir)?.map(|i| i.signing);
         Ok(Self {
             link: link.clone(),
-            client: pb::directory_client::DirectoryClient::new(channel),
+            client: pb::directory_client::DirectoryClient::with_interceptor(
+                channel,
+                crate::trace_context::Propagate,
+            ),
             public_key: key.verifying_key().to_bytes(),
             signer: Signer::new(portal_id.to_string(), key),
             previous,
@@ -261,21 +264,33 @@ pub async fn run_sync(
 ) {
     let mut registered = false;
     let mut failures = 0u32;
+    let (workers, name) = (portal.workers.clone(), "directory-sync");
     loop {
+        workers.busy(name);
         let result = sync_once(&portal, &client, &endpoint, &mut registered).await;
         let wait = match result {
             Ok(()) => {
                 failures = 0;
+                portal.metrics.inc("portalnet_directory_syncs_total", &[("result", "ok")]);
+                workers.succeeded(name);
+                workers.idle(name);
                 Duration::from_secs(30)
             }
             Err(e) => {
                 failures += 1;
                 tracing::warn!(error = %e, attempt = failures, "directory sync failed; will retry");
-                Duration::from_millis((1000u64 << failures.min(6)).min(60_000))
+                let wait = Duration::from_millis((1000u64 << failures.min(6)).min(60_000));
+                portal.metrics.inc("portalnet_directory_syncs_total", &[("result", "failed")]);
+                let next = portal.now().plus_millis(wait.as_millis() as i64);
+                workers.failed(name, &format!("{e:#}"), Some(next));
+                wait
             }
         };
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => {
+                workers.stopped(name);
+                return;
+            }
             _ = portal.directory_wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
         }
@@ -300,9 +315,17 @@ async fn sync_once(
         tracing::info!(directory = %client.link.endpoint, "registered with the Network directory");
     }
     let changes = portal.counter(DIRECTORY_CHANGES).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pending = &portal.directory_pending_since;
     if portal.counter(DIRECTORY_PUBLISHED).map_err(|e| anyhow::anyhow!("{e}"))? == changes {
+        pending.store(0, std::sync::atomic::Ordering::Relaxed);
         return Ok(());
     }
+    let _ = pending.compare_exchange(
+        0,
+        portal.now().0.max(1),
+        std::sync::atomic::Ordering::Relaxed,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     if portal.network_setting().map_err(|e| anyhow::anyhow!("{e}"))?.enabled {
         let req = pb::PublishRequest {
             upsert: portal.directory_entries().map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -318,5 +341,6 @@ async fn sync_once(
     let t = &portal.tables;
     t.db.write(|tx| t.counters.tx_put(tx, &DIRECTORY_PUBLISHED.to_string(), &changes))?;
     portal.durable().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    pending.store(0, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }

@@ -43,6 +43,8 @@ pub struct NodeHandle {
     pub endpoint: String,
     /// Base URL of the web pages, when they are served.
     pub web_url: Option<String>,
+    /// Where Prometheus scrapes this node, when metrics are on and served.
+    pub metrics_url: Option<String>,
     pub dir: PathBuf,
     pub state: Arc<State>,
     shutdown: CancellationToken,
@@ -147,8 +149,23 @@ pub async fn start(
             )
         })?,
     };
-    let portal =
-        Arc::new(Portal::open(Tables::open(&db)?, clock, options).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let metrics = if config.metrics.effective_enabled() {
+        crate::metrics::Metrics::enabled()
+    } else {
+        crate::metrics::Metrics::disabled()
+    };
+    let metrics_listener = match (metrics.is_enabled(), config.metrics.listen) {
+        (true, Some(a)) => {
+            Some(TcpListener::bind(a).await.with_context(|| format!("cannot listen for metrics on {a}"))?)
+        }
+        _ => None,
+    };
+    let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+    let portal = Arc::new(
+        Portal::open(Tables::open(&db)?, clock, options)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .with_metrics(metrics.clone()),
+    );
     let directory = match &config.directory {
         Some(link) => Some(Arc::new(crate::network::DirectoryClient::new(
             dir,
@@ -192,8 +209,9 @@ pub async fn start(
         lmtp_addr,
         smtp_addr,
     });
-    let server = spawn_server(state.clone(), &config, tls, listener, shutdown.clone())?;
+    let (server, health) = spawn_server(state.clone(), &config, tls, listener, shutdown.clone())?;
     let mut workers = vec![
+        health,
         tokio::spawn(crate::mailer::run(portal.clone(), mail_transport(dir, &config)?, shutdown.clone())),
         tokio::spawn(crate::mailer::run_sweep(portal.clone(), shutdown.clone())),
     ];
@@ -209,11 +227,26 @@ pub async fn start(
             shutdown.clone(),
         )));
     }
+    let metrics_on_web = metrics.is_enabled() && metrics_listener.is_none();
     if let Some(l) = web_listener {
         let (state, shutdown) = (state.clone(), shutdown.clone());
         workers.push(tokio::spawn(async move {
-            if let Err(e) = crate::web::serve(l, state, shutdown).await {
+            let mut app = crate::web::router(state.clone());
+            if metrics_on_web {
+                app = crate::web::secured(app.merge(crate::metrics::router(state)));
+            }
+            let served = axum::serve(l, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
+            if let Err(e) = served {
                 tracing::error!(error = %e, "web server failed");
+            }
+        }));
+    }
+    if let Some(l) = metrics_listener {
+        let app = crate::metrics::router(state.clone());
+        let shutdown = shutdown.clone();
+        workers.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, app).with_graceful_shutdown(shutdown.cancelled_owned()).await {
+                tracing::error!(error = %e, "metrics server failed");
             }
         }));
     }
@@ -231,6 +264,11 @@ pub async fn start(
     tracing::info!(portal = %config.portal_id, %endpoint, web = web_url.as_deref().unwrap_or("off"), "portal node serving");
     Ok(NodeHandle {
         addr,
+        metrics_url: match (metrics_addr, &web_url) {
+            (Some(a), _) => Some(format!("http://{a}/metrics")),
+            (None, Some(w)) if metrics_on_web => Some(format!("{w}/metrics")),
+            _ => None,
+        },
         lmtp_addr,
         smtp_addr,
         endpoint,
@@ -249,7 +287,7 @@ fn spawn_server(
     tls: crate::tls::TlsFiles,
     listener: TcpListener,
     shutdown: CancellationToken,
-) -> Result<JoinHandle<Result<()>>> {
+) -> Result<(JoinHandle<Result<()>>, JoinHandle<()>)> {
     // Uploads carry a whole file: allow the file limit plus room for the rest of the
     // message. Anything larger is refused by its length prefix, before it is read.
     let max_upload =
@@ -265,7 +303,11 @@ fn spawn_server(
         .tls_config(ServerTlsConfig::new().identity(identity))
         .context("TLS certificate or key is not usable")?
         .concurrency_limit_per_connection(256)
-        .timeout(std::time::Duration::from_secs(60));
+        .timeout(std::time::Duration::from_secs(60))
+        .layer(crate::rpc_layer::RpcLayer::new(
+            state.portal.metrics.clone(),
+            crate::rpc_layer::KnownMethods::node(),
+        ));
     let router = builder
         .add_service(health_svc)
         .add_service(reflection)
@@ -301,15 +343,59 @@ fn spawn_server(
                 .max_encoding_message_size(crate::replication::peers::MAX_REPLICATION_MESSAGE)
         }))
         .add_service(EchoServer::new(grpc::EchoSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE));
-    Ok(tokio::spawn(async move {
-        for svc in ["portalnet.v1.UserService", "portalnet.v1.GroupService", "portalnet.v1.TaskService"] {
-            health.set_service_status(svc, tonic_health::ServingStatus::Serving).await;
-        }
+    let health_task =
+        tokio::spawn(report_health(health, state.portal.storage_ok.subscribe(), shutdown.clone()));
+    let server = tokio::spawn(async move {
         router
             .serve_with_incoming_shutdown(tcp_incoming(listener), shutdown.cancelled_owned())
             .await
             .context("gRPC server failed")
-    }))
+    });
+    Ok((server, health_task))
+}
+
+/// The services whose health a portal reports (and "", the node as a whole).
+const HEALTH_SERVICES: [&str; 10] = [
+    "",
+    "portalnet.v1.UserService",
+    "portalnet.v1.GroupService",
+    "portalnet.v1.TaskService",
+    "portalnet.v1.PortalService",
+    "portalnet.v1.ReportService",
+    "portalnet.v1.InvitationService",
+    "portalnet.v1.NetworkService",
+    "portalnet.v1.MailService",
+    "portalnet.v1.Replication",
+];
+
+/// SERVING while storage flushes succeed; NOT_SERVING while they fail and from
+/// the moment the node starts stopping.
+async fn report_health(
+    health: tonic_health::server::HealthReporter,
+    mut storage_ok: tokio::sync::watch::Receiver<bool>,
+    shutdown: CancellationToken,
+) {
+    use tonic_health::ServingStatus as S;
+    let set = |status: S| {
+        let health = health.clone();
+        async move {
+            for svc in HEALTH_SERVICES {
+                health.set_service_status(svc, status).await;
+            }
+        }
+    };
+    loop {
+        let ok = *storage_ok.borrow_and_update();
+        if !ok {
+            tracing::error!("storage is failing: health reports NOT_SERVING until a flush succeeds");
+        }
+        set(if ok { S::Serving } else { S::NotServing }).await;
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            changed = storage_ok.changed() => if changed.is_err() { break },
+        }
+    }
+    set(S::NotServing).await;
 }
 
 fn mail_transport(dir: &Path, config: &NodeConfig) -> Result<portalnet_mail::Transport> {

@@ -29,6 +29,12 @@ pub fn router(state: Arc<State>) -> Router {
         .with_state(state)
 }
 
+/// `r` with the security headers on every response, its fallback (404) included:
+/// for routes merged after [`router`] built its own (`/metrics`).
+pub fn secured(r: Router) -> Router {
+    r.layer(axum::middleware::map_response(security_headers))
+}
+
 /// Pages run no script (the policy forbids any) and post only to themselves.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 

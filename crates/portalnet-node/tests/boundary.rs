@@ -116,9 +116,9 @@ fn proposal(task: u64) -> impl Strategy<Value = pb::Proposal> {
 fn item(task: u64) -> impl Strategy<Value = pb::DeliverItem> {
     use pb::deliver_item::Kind;
     prop_oneof![
-        Just(pb::DeliverItem { kind: None }),
-        event().prop_map(|e| pb::DeliverItem { kind: Some(Kind::Event(e)) }),
-        proposal(task).prop_map(|p| pb::DeliverItem { kind: Some(Kind::Proposal(p)) }),
+        Just(pb::DeliverItem { kind: None, ..Default::default() }),
+        event().prop_map(|e| pb::DeliverItem { kind: Some(Kind::Event(e)), ..Default::default() }),
+        proposal(task).prop_map(|p| pb::DeliverItem { kind: Some(Kind::Proposal(p)), ..Default::default() }),
     ]
 }
 
@@ -202,6 +202,7 @@ fn multi_byte_actors_are_refused_per_item() {
                 actor: actor.into(),
                 op: Some(pb::proposal::Op::Comment(pb::ProposeComment { text: "hi".into() })),
             })),
+            ..Default::default()
         };
         let InItem::Malformed(reason) = item_in(item) else { panic!("{actor} accepted") };
         assert!(reason.contains("actor `") && reason.contains("not a valid"), "{reason}");

@@ -25,6 +25,10 @@ pub struct StoredEvent {
     /// The file the event attaches, whose bytes travel with it.
     #[serde(default)]
     pub file_id: Option<u64>,
+    /// W3C `traceparent` of the call that caused it, so its delivery continues
+    /// the same trace (none in data written before traces were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// What an outbox entry delivers; the item itself is stored once elsewhere.
@@ -48,6 +52,10 @@ pub enum OutboxItem {
 pub struct OutboxEntry {
     pub item: OutboxItem,
     pub enqueued_at: Timestamp,
+    /// W3C `traceparent` of the call that caused it, so its delivery continues
+    /// the same trace (none in data written before traces were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// A change a person of this portal made to a task homed elsewhere.
@@ -62,6 +70,10 @@ pub struct ProposalRecord {
     pub op: ProposalOp,
     pub created_at: Timestamp,
     pub state: ProposalState,
+    /// W3C `traceparent` of the call that caused it, so its delivery continues
+    /// the same trace (none in data written before traces were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

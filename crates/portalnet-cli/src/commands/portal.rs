@@ -1,14 +1,16 @@
 //! `portal info` and `portal plan ...` (seats, R8).
 
 use anyhow::Result;
-use portalnet_proto::v1::{GetPlanRequest, InfoRequest, OutboxRequest, RetryOutboxRequest, SetPlanRequest};
+use portalnet_proto::v1::{
+    GetPlanRequest, InfoRequest, OutboxRequest, RetryOutboxRequest, SetPlanRequest, WorkersRequest,
+};
 
 use crate::args::{OutboxCmd, PlanCmd, PortalCmd};
 use crate::client::Conn;
 use crate::output::Output;
 use crate::table::Table;
 use crate::table::key_values;
-use crate::views::{OutboxView, PlanView, PortalView};
+use crate::views::{OutboxView, PlanView, PortalView, WorkerView};
 
 pub async fn run(conn: &Conn, cmd: PortalCmd, out: &Output) -> Result<()> {
     let mut portal = conn.portal();
@@ -30,6 +32,11 @@ pub async fn run(conn: &Conn, cmd: PortalCmd, out: &Output) -> Result<()> {
             };
             let views: Vec<OutboxView> = rows.into_iter().map(OutboxView::from).collect();
             return out.show(&views, |v| outbox_table(v));
+        }
+        PortalCmd::Workers => {
+            let rows = portal.workers(WorkersRequest {}).await?.into_inner().workers;
+            let views: Vec<WorkerView> = rows.into_iter().map(WorkerView::from).collect();
+            return out.show(&views, |v| workers_table(v));
         }
     };
     out.show(&PlanView::from(plan), plan_block)
@@ -90,6 +97,21 @@ fn outbox_table(rows: &[OutboxView]) -> String {
         ]);
     }
     if t.is_empty() { "nothing queued for other portals\n".into() } else { t.render() }
+}
+
+fn workers_table(rows: &[WorkerView]) -> String {
+    let mut t = Table::new(&["WORKER", "STATE", "FAILURES", "NEXT TRY", "LAST ERROR"]).right(&[2]);
+    for r in rows {
+        let next = if r.next_try_at.0 == 0 { "-".to_string() } else { r.next_try_at.table() };
+        t.row(vec![
+            r.name.clone(),
+            r.state.replace('_', "-"),
+            r.failures.to_string(),
+            next,
+            crate::table::clean(&r.last_error),
+        ]);
+    }
+    if t.is_empty() { "no background workers\n".into() } else { t.render() }
 }
 
 /// `3d 4h`, `12m 5s`: how long an entry has waited.

@@ -74,6 +74,7 @@ impl Portal {
             hash: hex::encode(hash),
             signature: hex::encode(signature),
             file_id: extra.file.map(|f| f.id),
+            traceparent: crate::trace_context::current_header(),
         };
         self.mail_notices(tx, task, actor, &change, extra, now)?;
         let entry = HistoryEntry {
@@ -114,7 +115,7 @@ impl Portal {
         self.tables.fed_outbox.tx_put(
             tx,
             &(dest.to_string(), seq),
-            &OutboxEntry { item, enqueued_at: now },
+            &OutboxEntry { item, enqueued_at: now, traceparent: crate::trace_context::current_header() },
         )?;
         self.fed.mark(dest);
         Ok(())

@@ -21,7 +21,7 @@ pub use invites::{Accepted, Invited};
 pub use mail_in::{MailOutcome, MailTarget};
 pub use mail_limits::MailLimits;
 pub use mail_links::LinkAccess;
-pub use replica::{InEvent, InItem, InProposal, Outcome, Refused};
+pub use replica::{InEvent, InItem, InProposal, Outcome, RefusalKind, Refused};
 pub use reports::TaskReport;
 pub use tasks::{Attached, Commented, StatusSet, TaskFilter};
 pub use verify::VerifyReport;
@@ -58,6 +58,17 @@ pub struct Portal {
     pub replica_changed: Arc<tokio::sync::Notify>,
     /// Tasks made by mail lately, for the senders' limits.
     pub(crate) mail_rate: mail_limits::MailRate,
+    /// This node's metrics (disabled unless [`Portal::with_metrics`]).
+    pub metrics: crate::metrics::Metrics,
+    /// What the background workers are doing.
+    pub workers: Arc<crate::workers::Workers>,
+    /// False while storage is failing (the last flush failed): health says
+    /// NOT_SERVING until a flush succeeds again.
+    pub storage_ok: tokio::sync::watch::Sender<bool>,
+    /// Unix ms since a change of people has waited for the directory (0: none).
+    pub(crate) directory_pending_since: std::sync::atomic::AtomicI64,
+    /// Tests: make the next flushes fail.
+    fail_flushes: std::sync::atomic::AtomicBool,
 }
 
 /// Tells the replication workers which destinations got new outbox entries. Writes
@@ -121,12 +132,35 @@ impl Portal {
             fed: Arc::new(FedSignal::default()),
             replica_changed: Arc::new(tokio::sync::Notify::new()),
             mail_rate: mail_limits::MailRate::default(),
+            metrics: crate::metrics::Metrics::disabled(),
+            workers: Arc::new(crate::workers::Workers::default()),
+            storage_ok: tokio::sync::watch::Sender::new(true),
+            directory_pending_since: std::sync::atomic::AtomicI64::new(0),
+            fail_flushes: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
     /// A moment as `lang` writes it (UTC).
     pub fn datetime(&self, lang: portalnet_mail::Lang, t: portalnet_core::Timestamp) -> String {
         datetime(lang, t)
+    }
+
+    /// The portal records into `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Fault injection for tests: while set, every flush fails as a full disk would.
+    #[doc(hidden)]
+    pub fn fail_flushes_for_test(&self, fail: bool) {
+        self.fail_flushes.store(fail, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Seconds a change of people has waited to reach the directory (0: in step).
+    pub fn directory_lag_secs(&self) -> f64 {
+        let since = self.directory_pending_since.load(std::sync::atomic::Ordering::Relaxed);
+        if since == 0 { 0.0 } else { (self.now().0 - since).max(0) as f64 / 1000.0 }
     }
 
     pub fn portal_id(&self) -> &str {
@@ -157,12 +191,28 @@ impl Portal {
     }
 
     /// Makes committed writes survive a killed process; called before answering.
+    /// A failed flush marks storage as failing (health: NOT_SERVING) until one succeeds.
     pub async fn durable(&self) -> NodeResult<()> {
         let db = self.tables.db.clone();
-        match tokio::task::spawn_blocking(move || db.sync()).await {
-            Ok(r) => Ok(r?),
-            Err(e) => Err(NodeError::Internal(format!("flush task failed: {e}"))),
+        let started = std::time::Instant::now();
+        let r = if self.fail_flushes.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(NodeError::Internal("flush failed (injected by a test)".into()))
+        } else {
+            match tokio::task::spawn_blocking(move || db.sync()).await {
+                Ok(r) => r.map_err(NodeError::from),
+                Err(e) => Err(NodeError::Internal(format!("flush task failed: {e}"))),
+            }
+        };
+        self.metrics.observe(
+            "portalnet_storage_flush_duration_seconds",
+            &[],
+            started.elapsed().as_secs_f64(),
+        );
+        if r.is_err() {
+            self.metrics.inc("portalnet_storage_flush_failures_total", &[]);
         }
+        self.storage_ok.send_if_modified(|ok| std::mem::replace(ok, r.is_ok()) != r.is_ok());
+        r
     }
 
     fn user(&self, login: &str) -> NodeResult<User> {

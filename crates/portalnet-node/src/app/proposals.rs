@@ -55,10 +55,15 @@ impl Portal {
                 op,
                 created_at: now,
                 state: ProposalState::Pending,
+                traceparent: crate::trace_context::current_header(),
             };
             self.tables.proposals.tx_put(tx, &pid, &record)?;
             self.enqueue(tx, &home.portal, OutboxItem::Proposal { id: pid }, now)?;
             Ok(record)
+        })
+        .inspect(|r| {
+            self.metrics.inc("portalnet_proposals_total", &[("outcome", "queued")]);
+            tracing::info!(proposal = r.id, task = id, home = %r.home.portal, change = %r.op.summary(), "proposal queued for the home portal");
         })
     }
 

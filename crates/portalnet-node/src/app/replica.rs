@@ -9,6 +9,7 @@
 use super::Portal;
 use super::events::{Extra, decode_hash};
 use crate::error::{NodeError, NodeResult};
+use crate::trace_context::TraceContext;
 use ed25519_dalek::VerifyingKey;
 use portalnet_core::address::{self, localize, localize_change, localize_comment, localize_task};
 use portalnet_core::event::{EventBody, GENESIS, Step, decide};
@@ -81,6 +82,43 @@ impl Outcome {
                 Ok(Outcome::Rejected { reason: s.message().to_string(), code: s.code() as i32 })
             }
             other => Err(other),
+        }
+    }
+}
+
+/// Why a received item was refused, as a metric label: a small fixed set read
+/// from the refusal's gRPC code (the reason text stays in logs and histories).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// Unreadable, inconsistent or out of range (hash, body, fields).
+    Malformed,
+    /// Not the sender's to say: wrong home, bad signature, no participant there.
+    Forbidden,
+    /// A rule or the history held here says no (conflict, network off, status).
+    Precondition,
+    /// Names a task or person this portal does not have.
+    NotFound,
+    Other,
+}
+
+impl RefusalKind {
+    pub fn of(code: i32) -> Self {
+        match Code::from_i32(code) {
+            Code::InvalidArgument | Code::OutOfRange => RefusalKind::Malformed,
+            Code::PermissionDenied | Code::Unauthenticated => RefusalKind::Forbidden,
+            Code::FailedPrecondition | Code::AlreadyExists | Code::Aborted => RefusalKind::Precondition,
+            Code::NotFound => RefusalKind::NotFound,
+            _ => RefusalKind::Other,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RefusalKind::Malformed => "malformed",
+            RefusalKind::Forbidden => "forbidden",
+            RefusalKind::Precondition => "precondition",
+            RefusalKind::NotFound => "not_found",
+            RefusalKind::Other => "other",
         }
     }
 }
@@ -163,18 +201,72 @@ impl Portal {
         keys: &[VerifyingKey],
         blocked: &dyn Fn(&str) -> Option<String>,
     ) -> NodeResult<Vec<Outcome>> {
+        let items = items.into_iter().map(|i| (i, None)).collect();
+        self.apply_batch_traced(origin, items, keys, blocked)
+    }
+
+    /// [`Portal::apply_batch`], each item under its own trace context (as its
+    /// sender stored it; none: the current call's). What an item writes (the event
+    /// a proposal becomes, its outbox entries) keeps that context, and its log line
+    /// names it.
+    pub fn apply_batch_traced(
+        &self,
+        origin: &str,
+        items: Vec<(InItem, Option<TraceContext>)>,
+        keys: &[VerifyingKey],
+        blocked: &dyn Fn(&str) -> Option<String>,
+    ) -> NodeResult<Vec<Outcome>> {
         let now = self.now();
-        self.write(|tx| {
+        let fallback = crate::trace_context::current();
+        let ctxs: Vec<TraceContext> = items
+            .iter()
+            .map(|(_, c)| c.or(fallback).map_or_else(TraceContext::root, |c| c.child()))
+            .collect();
+        let kinds: Vec<&'static str> = items
+            .iter()
+            .map(|(i, _)| match i {
+                InItem::Event(_) => "event",
+                InItem::Proposal(_) => "proposal",
+                InItem::Malformed(_) => "malformed",
+            })
+            .collect();
+        let out = self.write(|tx| {
             let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                out.push(match item {
-                    InItem::Event(ev) => self.apply_event(tx, origin, ev, keys)?,
-                    InItem::Proposal(p) => self.apply_proposal(tx, origin, p, blocked, now)?,
-                    InItem::Malformed(reason) => Outcome::reject(Code::InvalidArgument, reason),
-                });
+            for ((item, _), ctx) in items.into_iter().zip(&ctxs) {
+                out.push(ctx.enter(|| match item {
+                    InItem::Event(ev) => self.apply_event(tx, origin, ev, keys),
+                    InItem::Proposal(p) => self.apply_proposal(tx, origin, p, blocked, now),
+                    InItem::Malformed(reason) => Ok(Outcome::reject(Code::InvalidArgument, reason)),
+                })?);
             }
             Ok(out)
-        })
+        })?;
+        for ((o, ctx), kind) in out.iter().zip(&ctxs).zip(kinds) {
+            let span = ctx.span("apply");
+            let _g = span.enter();
+            let m = &self.metrics;
+            let result = match o {
+                Outcome::Applied { version } => {
+                    tracing::info!(%origin, kind, version, "replicated item applied");
+                    "applied"
+                }
+                Outcome::Duplicate => {
+                    tracing::debug!(%origin, kind, "replicated item already held");
+                    "duplicate"
+                }
+                Outcome::Rejected { reason, code } => {
+                    let why = RefusalKind::of(*code).label();
+                    tracing::info!(%origin, kind, reason = %reason, refusal = why, "replicated item refused");
+                    m.inc("portalnet_replication_refusals_total", &[("peer", origin), ("reason", why)]);
+                    "refused"
+                }
+            };
+            m.inc(
+                "portalnet_replication_items_received_total",
+                &[("peer", origin), ("kind", kind), ("outcome", result)],
+            );
+        }
+        Ok(out)
     }
 
     fn apply_event(
@@ -318,6 +410,7 @@ impl Portal {
             hash: hex::encode(ev.hash),
             signature: hex::encode(&ev.signature),
             file_id: body.file.as_ref().map(|f| f.id),
+            traceparent: crate::trace_context::current_header(),
         };
         t.events.tx_put(tx, &(id, ev.version), &stored)?;
         // Our own proposal coming back applied.

@@ -60,6 +60,30 @@ impl PortalService for PortalSvc {
         r.wake(&id, true);
         Ok(Response::new(pb::OutboxResponse { rows: r.rows()? }))
     }
+
+    async fn workers(
+        &self,
+        req: Request<pb::WorkersRequest>,
+    ) -> Result<Response<pb::WorkersResponse>, Status> {
+        if !self.0.actor(&req)?.admin {
+            return Err(Status::permission_denied("only portal administrators see the background workers"));
+        }
+        let workers = self
+            .0
+            .portal
+            .workers
+            .list()
+            .into_iter()
+            .map(|(name, s)| pb::WorkerRow {
+                name,
+                state: s.state.name().to_string(),
+                last_error: s.last_error,
+                next_try_at: s.next_try.map_or(0, |t| t.0),
+                failures: s.failures,
+            })
+            .collect();
+        Ok(Response::new(pb::WorkersResponse { workers }))
+    }
 }
 
 impl PortalSvc {

@@ -11,6 +11,7 @@ use super::convert::{event_out, outcome_in, proposal_out};
 use super::peers::Peers;
 use crate::app::{Outcome, Portal, Refused};
 use crate::network::method;
+use crate::trace_context::TraceContext;
 use portalnet_core::Timestamp;
 use portalnet_federation::Signer;
 use portalnet_proto::v1::{self as pb, deliver_item::Kind};
@@ -79,6 +80,21 @@ struct Batch {
     proposals: Vec<Option<u64>>,
     /// For an event: (local task, version).
     events: Vec<Option<(u64, u64)>>,
+    /// The trace each item continues.
+    traces: Vec<TraceContext>,
+}
+
+/// One destination's outbox as the metrics show it.
+pub struct OutboxGauge {
+    pub peer: String,
+    pub depth: u64,
+    pub oldest_age_ms: i64,
+    /// Proposals among the entries (made here, not yet answered by their home).
+    pub proposals: u64,
+}
+
+fn worker_name(dest: &str) -> String {
+    format!("outbox:{dest}")
 }
 
 struct Worker {
@@ -208,10 +224,14 @@ impl Replicator {
     }
 
     async fn work(self: Arc<Self>, dest: String, w: Arc<Worker>) {
+        let name = worker_name(&dest);
+        let workers = self.portal.workers.clone();
         loop {
             if self.shutdown.is_cancelled() {
+                workers.stopped(&name);
                 return;
             }
+            workers.busy(&name);
             let batch = match self.load_batch(&dest) {
                 Ok(b) => b,
                 Err(e) => {
@@ -222,8 +242,12 @@ impl Replicator {
                 }
             };
             if batch.seqs.is_empty() {
+                workers.idle(&name);
                 tokio::select! {
-                    _ = self.shutdown.cancelled() => return,
+                    _ = self.shutdown.cancelled() => {
+                        workers.stopped(&name);
+                        return;
+                    }
                     _ = w.bell.notified() => continue,
                 }
             }
@@ -231,6 +255,10 @@ impl Replicator {
                 Ok(()) => {}
                 Err(e) => {
                     tracing::warn!(%dest, error = %e, "replication delivery failed; will retry");
+                    self.portal.metrics.inc(
+                        "portalnet_replication_deliveries_total",
+                        &[("peer", dest.as_str()), ("result", "failed")],
+                    );
                     self.note_failure(&dest, e);
                     self.pause(&dest, &w).await;
                 }
@@ -247,6 +275,8 @@ impl Replicator {
         let delay = backoff(failures, self.config.min_backoff, self.config.max_backoff, jitter);
         let due = Timestamp(self.portal.now().0.saturating_add(delay.as_millis() as i64));
         self.update(dest, |s| s.next_attempt_at = Some(due));
+        let error = self.status.lock().ok().and_then(|s| s.get(dest).map(|p| p.last_error.clone()));
+        self.portal.workers.failed(&worker_name(dest), &error.unwrap_or_default(), Some(due));
         loop {
             let left = due.0 - self.portal.now().0;
             if left <= 0 {
@@ -292,6 +322,7 @@ impl Replicator {
         let mut bytes = 0usize;
         for kv in t.fed_outbox.scan_raw(&portal_prefix(dest)) {
             let ((_, seq), entry) = kv.map_err(|e| e.to_string())?;
+            let stored_trace: Option<String>;
             let (kind, proposal, event) = match entry.item {
                 OutboxItem::Event { task, version, catch_up } => {
                     let Some(e) = t.events.get(&(task, version)).map_err(|e| e.to_string())? else {
@@ -311,6 +342,7 @@ impl Replicator {
                             .unwrap_or_default(),
                         None => Vec::new(),
                     };
+                    stored_trace = e.traceparent.clone();
                     (Kind::Event(event_out(&e, content, catch_up)), None, Some((task, version)))
                 }
                 OutboxItem::Proposal { id } => {
@@ -318,10 +350,13 @@ impl Replicator {
                         batch.seqs.push(seq);
                         continue;
                     };
+                    stored_trace = p.traceparent.clone();
                     (Kind::Proposal(proposal_out(&p, me)?), Some(id), None)
                 }
             };
-            let item = pb::DeliverItem { kind: Some(kind) };
+            let trace =
+                crate::trace_context::from_stored(entry.traceparent.as_deref().or(stored_trace.as_deref()));
+            let item = pb::DeliverItem { kind: Some(kind), traceparent: trace.to_string() };
             let size = prost::Message::encoded_len(&item);
             if !batch.items.is_empty()
                 && (bytes + size > self.config.batch_bytes || batch.items.len() >= self.config.batch_items)
@@ -333,6 +368,7 @@ impl Replicator {
             batch.items.push(item);
             batch.proposals.push(proposal);
             batch.events.push(event);
+            batch.traces.push(trace);
         }
         Ok(batch)
     }
@@ -342,14 +378,27 @@ impl Replicator {
         self.portal.durable().await.map_err(|e| e.to_string())?;
         let now = self.portal.now();
         self.update(dest, |s| s.last_attempt_at = Some(now));
-        let Batch { seqs, items, proposals, events } = batch;
+        let Batch { seqs, items, proposals, events, traces } = batch;
         let mut outcomes = Vec::new();
         if !items.is_empty() {
             let n = items.len();
+            let debug = tracing::enabled!(tracing::Level::DEBUG);
+            for (t, item) in traces.iter().zip(&items).filter(|_| debug) {
+                let span = t.span("deliver");
+                let _g = span.enter();
+                let what = match &item.kind {
+                    Some(Kind::Event(e)) => format!("event {} of task {}", e.version, e.task),
+                    Some(Kind::Proposal(p)) => format!("proposal {} on task {}", p.id, p.task),
+                    None => String::new(),
+                };
+                tracing::debug!(%dest, item = %what, "delivering");
+            }
             let signed = self.signer.sign(method::DELIVER, dest, now, &pb::DeliverBatch { items });
             let mut client = self.peers.client(dest).await.map_err(|s| s.message().to_string())?;
-            let reply = client
-                .deliver(signed)
+            // The call carries the first item's trace; each item carries its own.
+            let call = traces.first().copied().unwrap_or_else(TraceContext::root);
+            let reply = call
+                .scope(client.deliver(signed))
                 .await
                 .map_err(|s| format!("{dest} answered {:?}: {}", s.code(), s.message()))?
                 .into_inner();
@@ -360,9 +409,14 @@ impl Replicator {
         }
         let mut settled = Vec::new();
         let mut refused = Vec::new();
+        let m = &self.portal.metrics;
         for ((proposal, event), outcome) in proposals.into_iter().zip(events).zip(outcomes) {
             match (proposal, event, outcome) {
-                (Some(pid), _, o) => settled.push((pid, o)),
+                (Some(pid), _, o) => {
+                    let outcome = if matches!(o, Outcome::Rejected { .. }) { "refused" } else { "applied" };
+                    m.inc("portalnet_proposals_total", &[("outcome", outcome)]);
+                    settled.push((pid, o))
+                }
                 (None, Some((task, version)), Outcome::Rejected { reason, .. }) => {
                     refused.push(Refused { task, version, reason })
                 }
@@ -376,6 +430,16 @@ impl Replicator {
             tracing::warn!(%dest, task = r.task, version = r.version, reason = %r.reason, "a replicated event was refused");
         }
         let done = seqs.len() as u64;
+        m.inc("portalnet_replication_deliveries_total", &[("peer", dest), ("result", "ok")]);
+        m.add("portalnet_replication_items_delivered_total", &[("peer", dest)], done);
+        if !refused.is_empty() {
+            m.add(
+                "portalnet_replication_items_refused_by_peer_total",
+                &[("peer", dest)],
+                refused.len() as u64,
+            );
+        }
+        self.portal.workers.succeeded(&worker_name(dest));
         let now = self.portal.now();
         self.update(dest, |s| {
             s.failures = 0;
@@ -389,6 +453,32 @@ impl Replicator {
             }
         });
         Ok(())
+    }
+
+    /// Depth, age of the oldest entry and proposals waiting, per destination with
+    /// entries or a known status (for the metrics).
+    pub fn gauges(&self) -> Vec<OutboxGauge> {
+        let now = self.portal.now();
+        let mut dests: Vec<String> = self.destinations_with_entries();
+        if let Ok(s) = self.status.lock() {
+            dests.extend(s.keys().cloned());
+        }
+        dests.sort();
+        dests.dedup();
+        let mut out = Vec::new();
+        for peer in dests {
+            let (mut depth, mut proposals, mut oldest) = (0u64, 0u64, None);
+            for (_, e) in self.portal.tables.fed_outbox.scan_raw(&portal_prefix(&peer)).flatten() {
+                depth += 1;
+                if matches!(e.item, OutboxItem::Proposal { .. }) {
+                    proposals += 1;
+                }
+                oldest.get_or_insert(e.enqueued_at);
+            }
+            let oldest_age_ms = oldest.map_or(0, |o: Timestamp| (now.0 - o.0).max(0));
+            out.push(OutboxGauge { peer, depth, oldest_age_ms, proposals });
+        }
+        out
     }
 
     /// One row per destination with entries or a known status.

@@ -11,6 +11,7 @@
 //! is never turned into a refusal.
 
 use crate::network::DirectoryClient;
+use crate::trace_context::{Propagate, Traced};
 use ed25519_dalek::VerifyingKey;
 use portalnet_core::{Clock, Timestamp};
 use portalnet_federation::verifying_key_from_bytes;
@@ -202,10 +203,11 @@ impl Peers {
     }
 
     /// A client for `portal`'s replication service.
-    pub async fn client(&self, portal: &str) -> Result<ReplicationClient<Channel>, Status> {
+    pub async fn client(&self, portal: &str) -> Result<ReplicationClient<Traced>, Status> {
         let rec = self.record(portal, Duration::from_secs(60)).await?;
         if let Some(ch) = self.cache.lock().ok().and_then(|c| c.get(portal).and_then(|c| c.channel.clone())) {
-            return Ok(ReplicationClient::new(ch).max_decoding_message_size(MAX_REPLICATION_MESSAGE));
+            return Ok(ReplicationClient::with_interceptor(ch, Propagate)
+                .max_decoding_message_size(MAX_REPLICATION_MESSAGE));
         }
         if rec.tls_certificate.is_empty() {
             return Err(Status::failed_precondition(format!(
@@ -231,7 +233,8 @@ impl Peers {
             });
             entry.channel = Some(channel.clone());
         }
-        Ok(ReplicationClient::new(channel).max_decoding_message_size(MAX_REPLICATION_MESSAGE))
+        Ok(ReplicationClient::with_interceptor(channel, Propagate)
+            .max_decoding_message_size(MAX_REPLICATION_MESSAGE))
     }
 
     /// Whether cross-portal work with `portal` is possible now (R13–R15): `None`

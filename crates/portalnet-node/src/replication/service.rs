@@ -6,6 +6,7 @@ use super::peers::{Blocked, Peers};
 use crate::app::{InItem, Portal};
 use crate::error::sign_status;
 use crate::network::method;
+use crate::trace_context::TraceContext;
 use portalnet_core::address;
 use portalnet_federation::{SignError, Verifier};
 use portalnet_proto::v1::{self as pb, replication_server::Replication};
@@ -86,6 +87,9 @@ impl Replication for ReplicationSvc {
         self.sender_active(&origin).await?;
         let portal = self.portal().clone();
         let n = batch.items.len();
+        let call = crate::trace_context::current();
+        let traces: Vec<Option<TraceContext>> =
+            batch.items.iter().map(|i| TraceContext::parse(&i.traceparent).or(call)).collect();
         let items: Vec<(Option<usize>, InItem)> =
             batch.items.into_iter().map(item_in).enumerate().map(|(i, it)| (Some(i), it)).collect();
 
@@ -145,10 +149,15 @@ impl Replication for ReplicationSvc {
         }
         let keys = Peers::keys(&rec);
         let (index, list): (Vec<Option<usize>>, Vec<InItem>) = items.into_iter().unzip();
+        let list = list
+            .into_iter()
+            .zip(&index)
+            .map(|(item, i)| (item, i.and_then(|i| traces.get(i).copied().flatten()).or(call)))
+            .collect();
         let (p2, o2) = (portal.clone(), origin.clone());
         let outcomes = tokio::task::spawn_blocking(move || {
             let blocked_fn = |p: &str| blocked.get(p).cloned().flatten();
-            p2.apply_batch(&o2, list, &keys, &blocked_fn)
+            p2.apply_batch_traced(&o2, list, &keys, &blocked_fn)
         })
         .await
         .map_err(|e| Status::internal(format!("apply task failed: {e}")))??;
