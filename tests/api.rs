@@ -452,3 +452,24 @@ async fn health_is_not_serving_while_storage_fails() {
     let internal = [("method", "AddUser"), ("code", "INTERNAL")];
     assert_eq!(portalnet_tests::scrape::value(&s, "portalnet_grpc_server_requests_total", &internal), 1.0);
 }
+
+/// Issue 15 (3): the directory's health turns NOT_SERVING as soon as it starts
+/// stopping, before it closes its connections, so clients move to another
+/// directory first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_health_turns_not_serving_when_it_stops() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let dir = portalnet_tests::TestDirectory::start(std::sync::Arc::new(portalnet_node::clock::SystemClock))
+        .await
+        .unwrap();
+    let ch = portalnet_tests::channel(&dir.handle.endpoint, &dir.handle.cert).await.unwrap();
+    let mut h = tonic_health::pb::health_client::HealthClient::new(ch);
+    let req = tonic_health::pb::HealthCheckRequest { service: "portalnet.v1.Directory".into() };
+    let mut watch = h.watch(req).await.unwrap().into_inner();
+    assert_eq!(watch.message().await.unwrap().unwrap().status, ServingStatus::Serving as i32);
+    let portalnet_tests::TestDirectory { tmp: _tmp, handle } = dir;
+    let stopping = tokio::spawn(handle.stop());
+    assert_eq!(watch.message().await.unwrap().unwrap().status, ServingStatus::NotServing as i32);
+    drop(watch);
+    stopping.await.unwrap().unwrap();
+}

@@ -505,12 +505,18 @@ async fn traced_line(log: &Path, message: &str, kind: Option<&str>, trace: &str)
 /// Issue 15: one comment on beta, on a task homed at alpha with an observer on
 /// gamma, is one trace: beta's proposal, alpha applying it (and writing the event),
 /// gamma applying that event, and beta receiving it back all log the same trace
-/// id, though each step is stored and sent later by a background worker.
+/// id, though each step is stored and sent later by a background worker; and the
+/// three portals export that trace over OTLP to one collector.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_comment_is_one_trace_in_three_processes() {
     let tmp = tempfile::tempdir().unwrap();
     let d = DirProcess::start(&tmp.path().join("directory")).await.unwrap();
-    let json = |c: &mut portalnet_node::config::NodeConfig| c.log.format = Some("json".into());
+    let (collector, endpoint) = portalnet_tests::otlp::Collector::start().await.unwrap();
+    let endpoint = &endpoint;
+    let json = |c: &mut portalnet_node::config::NodeConfig| {
+        c.log.format = Some("json".into());
+        c.log.otlp_endpoint = Some(endpoint.clone());
+    };
     let a = start_portal(tmp.path(), &d, ALPHA.0, ALPHA.1, json).await.unwrap();
     let b = start_portal(tmp.path(), &d, BETA.0, BETA.1, json).await.unwrap();
     let c = start_portal(tmp.path(), &d, GAMMA.0, GAMMA.1, json).await.unwrap();
@@ -536,4 +542,13 @@ async fn one_comment_is_one_trace_in_three_processes() {
     // What gamma applied in this trace is the comment's event; the task's
     // creation (version 1) was another call, so another trace.
     assert_eq!(on_gamma["fields"]["version"], 2, "{on_gamma}");
+    // The same trace reached the OTLP collector from all three portals.
+    let all: std::collections::BTreeSet<String> =
+        ["alpha.test", "beta.test", "gamma.test"].into_iter().map(String::from).collect();
+    wait_for("the trace exported by all three portals", || {
+        let done = collector.services_with(&trace).is_superset(&all);
+        async move { done.then_some(()) }
+    })
+    .await
+    .unwrap();
 }

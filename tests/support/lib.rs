@@ -6,6 +6,7 @@ pub mod browser;
 pub mod extranet;
 pub mod fed;
 pub mod mailnode;
+pub mod otlp;
 pub mod procnet;
 pub mod proxy;
 pub mod scrape;

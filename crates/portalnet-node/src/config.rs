@@ -89,6 +89,11 @@ pub struct LogConfig {
     /// `text` (default) or `json` (one object per line, with the spans' fields,
     /// e.g. `trace_id`). `portald --log-format` and `PORTALD_LOG_FORMAT` win.
     pub format: Option<String>,
+    /// Where to export traces over OTLP/gRPC, e.g. `http://127.0.0.1:4317` (an
+    /// OpenTelemetry Collector, Jaeger, Tempo). Off when unset; `PORTALD_OTLP_ENDPOINT`
+    /// wins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp_endpoint: Option<String>,
 }
 
 impl LogConfig {

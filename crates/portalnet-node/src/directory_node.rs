@@ -92,10 +92,13 @@ pub struct DirectoryHandle {
     server: JoinHandle<Result<()>>,
     metrics_server: Option<JoinHandle<()>>,
     db: Db,
+    health: tonic_health::server::HealthReporter,
 }
 
 impl DirectoryHandle {
     pub async fn stop(self) -> Result<()> {
+        // Balancers and portals stop choosing a directory that is going away.
+        self.health.set_not_serving::<DirectoryServer<DirectorySvc>>().await;
         self.shutdown.cancel();
         match tokio::time::timeout(crate::server::SHUTDOWN_GRACE, self.server).await {
             Ok(joined) => joined.context("directory task failed")??,
@@ -147,7 +150,8 @@ pub async fn start(
         Some(l) if metrics.is_enabled() => Some(format!("http://{}/metrics", l.local_addr()?)),
         _ => None,
     };
-    let svc = DirectorySvc {
+    let mut svc = DirectorySvc {
+        health: None,
         metrics: metrics.clone(),
         directory: directory.clone(),
         verifier: Verifier::new(cfg.id.clone()),
@@ -164,6 +168,7 @@ pub async fn start(
         .layer(crate::rpc_layer::RpcLayer::new(metrics.clone(), crate::rpc_layer::KnownMethods::node()));
     let (health, health_svc) = tonic_health::server::health_reporter();
     health.set_serving::<DirectoryServer<DirectorySvc>>().await;
+    svc.health = Some(health.clone());
     let router = builder
         .add_service(health_svc)
         .add_service(DirectoryServer::new(svc).max_decoding_message_size(16 * 1024 * 1024))
@@ -200,6 +205,7 @@ pub async fn start(
         shutdown,
         server,
         db,
+        health,
     })
 }
 
@@ -212,6 +218,8 @@ struct DirectorySvc {
     db: Db,
     /// The data folder: its enrolment inbox is read before an unknown id is refused.
     data: PathBuf,
+    /// The health service's reporter, told when storage fails or recovers.
+    health: Option<tonic_health::server::HealthReporter>,
 }
 
 struct Keys<'a>(&'a Directory);
@@ -258,7 +266,17 @@ impl DirectorySvc {
 
     async fn durable(&self) -> Result<(), Status> {
         let db = self.db.clone();
-        match tokio::task::spawn_blocking(move || db.sync()).await {
+        let flushed = tokio::task::spawn_blocking(move || db.sync()).await;
+        // Health tells whether storage works: NOT_SERVING from a failed flush
+        // until one succeeds again.
+        if let Some(h) = &self.health {
+            if matches!(flushed, Ok(Ok(()))) {
+                h.set_serving::<DirectoryServer<DirectorySvc>>().await;
+            } else {
+                h.set_not_serving::<DirectoryServer<DirectorySvc>>().await;
+            }
+        }
+        match flushed {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "directory storage");

@@ -17,6 +17,7 @@ pub mod mail_listener;
 pub mod mailer;
 pub mod metrics;
 pub mod network;
+pub mod otlp;
 pub mod replication;
 pub mod rpc_layer;
 pub mod server;

@@ -128,18 +128,57 @@ enum DirectoryCmd {
 
 #[tokio::main]
 async fn main() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let args = Args::parse();
-    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    match log_format(&args).as_str() {
-        "json" => {
-            tracing_subscriber::fmt().json().with_env_filter(filter()).with_writer(std::io::stderr).init()
-        }
-        _ => tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr).init(),
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let fmt = match log_format(&args).as_str() {
+        "json" => tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).boxed(),
+        _ => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed(),
+    };
+    // Traces over OTLP only when asked for; a bad endpoint is said, not fatal.
+    let (provider, tracer) = match otlp_endpoint(&args) {
+        Some((endpoint, service)) => match portalnet_node::otlp::start(&endpoint, &service) {
+            Ok((p, t)) => (Some(p), Some(t)),
+            Err(e) => {
+                eprintln!("warning: traces are not exported: {e:#}");
+                (None, None)
+            }
+        },
+        None => (None, None),
+    };
+    let otel = tracer.map(|t| tracing_opentelemetry::layer().with_tracer(t));
+    tracing_subscriber::registry().with(filter).with(fmt).with(otel).init();
+    let result = run(args).await;
+    if let Some(p) = provider
+        && let Err(e) = p.shutdown()
+    {
+        eprintln!("warning: the last traces were not exported: {e}");
     }
-    if let Err(e) = run(args).await {
+    if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// `PORTALD_OTLP_ENDPOINT`, else `[log] otlp_endpoint` of the portal being run;
+/// with the service name the traces carry (the portal id, or `directory`).
+fn otlp_endpoint(args: &Args) -> Option<(String, String)> {
+    let config = match &args.cmd {
+        Cmd::Run { dir } => portalnet_node::config::NodeConfig::load(dir).ok(),
+        _ => None,
+    };
+    let service = match (&args.cmd, &config) {
+        (Cmd::Directory { .. }, _) => "directory".to_string(),
+        (_, Some(c)) => c.portal_id.clone(),
+        _ => "portald".to_string(),
+    };
+    std::env::var("PORTALD_OTLP_ENDPOINT")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .or_else(|| config.and_then(|c| c.log.otlp_endpoint))
+        .map(|e| (e.trim().to_string(), service))
 }
 
 async fn run(args: Args) -> Result<()> {

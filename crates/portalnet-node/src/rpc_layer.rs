@@ -117,6 +117,7 @@ where
         let (service, method) = (service.to_string(), method.to_string());
         let span =
             tracing::info_span!("rpc", trace_id = %ctx.trace_id_hex(), rpc = %method, service = %service);
+        crate::otlp::link(&span, &ctx);
         let fut = ctx.scope(self.inner.call(req));
         let metrics = self.layer.metrics.clone();
         let started = Instant::now();

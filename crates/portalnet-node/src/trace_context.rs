@@ -72,7 +72,9 @@ impl TraceContext {
     /// A span for work done under this context; its `trace_id` field is in every
     /// log line inside it.
     pub fn span(&self, name: &'static str) -> tracing::Span {
-        tracing::info_span!("trace", op = name, trace_id = %self.trace_id_hex(), span_id = %format!("{:016x}", self.span_id))
+        let span = tracing::info_span!("trace", op = name, trace_id = %self.trace_id_hex(), span_id = %format!("{:016x}", self.span_id));
+        crate::otlp::link(&span, self);
+        span
     }
 
     /// Runs `f` with this context as [`current`] (synchronous code, any thread).
