@@ -766,4 +766,15 @@ async fn metrics_follow_comments_refusals_and_mail() {
     assert!(w.iter().all(|w| w.state != "stopped"), "{w:?}");
     let e = a.user.portal.clone().workers(pb::WorkersRequest {}).await.unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
+
+    // The directory is a node too: its calls and the portals' publishes are counted.
+    let sd = scrape(f.dir.handle.metrics_url.as_deref().expect("directory metrics")).await.unwrap();
+    for p in ["alpha.test", "beta.test", "gamma.test"] {
+        assert!(value(&sd, "portalnet_directory_publishes_total", &[("portal", p)]) >= 1.0, "{p}");
+    }
+    let lookups = [("method", "LookupAddresses"), ("code", "OK")];
+    assert!(
+        value(&sd, "portalnet_grpc_server_requests_total", &lookups) >= 1.0,
+        "alpha checked jan and olga"
+    );
 }

@@ -452,7 +452,11 @@ impl TestDirectory {
     pub async fn start(clock: Arc<dyn Clock>) -> Result<Self> {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().join("directory");
-        portalnet_node::directory_node::init_if_needed(&dir, "directory.test", "127.0.0.1:0".parse()?)?;
+        let mut cfg =
+            portalnet_node::directory_node::init_if_needed(&dir, "directory.test", "127.0.0.1:0".parse()?)?;
+        // Prometheus metrics on an ephemeral port (`handle.metrics_url`).
+        cfg.metrics_listen = Some("127.0.0.1:0".parse()?);
+        std::fs::write(dir.join(portalnet_node::directory_node::CONFIG_FILE), toml::to_string_pretty(&cfg)?)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let handle = portalnet_node::directory_node::start(
             &dir,
