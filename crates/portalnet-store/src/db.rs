@@ -53,8 +53,11 @@ impl Db {
         let start = std::time::Instant::now();
         let sled = loop {
             match sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open() {
+                // sled reports the held lock as `Other` with the OS error in its text.
                 Err(sled::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock && start.elapsed() < LOCK_WAIT =>
+                    if (e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.to_string().contains("could not acquire lock"))
+                        && start.elapsed() < LOCK_WAIT =>
                 {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
