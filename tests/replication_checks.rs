@@ -623,6 +623,18 @@ async fn a_portal_not_yet_active_is_refused_on_receipt() {
     assert_eq!((res[0].outcome, res[0].version), (Outcome::Applied as i32, 1), "{res:?}");
 }
 
+/// The directory lists a person `ghost` for beta, whom beta never had: alpha's
+/// checks pass when a task names ghost@beta.test, and only beta can say no.
+fn publish_ghost_at_beta(f: &Fed) {
+    let ghost = portalnet_directory::Entry {
+        login: "ghost".into(),
+        display_name: "Ghost Writer".into(),
+        position: String::new(),
+        email: "ghost@example.org".into(),
+    };
+    f.dir.handle.directory.publish("beta.test", vec![ghost], vec![], false).unwrap();
+}
+
 /// Issue 11 (1): a receiver's refusal goes back to the home with its reason: it
 /// shows in the home's `portal outbox` (refused count and last refusal, while the
 /// last error stays empty: beta was reached) and in the task's history there; the
@@ -632,13 +644,7 @@ async fn a_portal_not_yet_active_is_refused_on_receipt() {
 async fn a_refused_event_shows_at_the_home() {
     let f = net(2).await;
     let (a, b) = (&f.members[0], &f.members[1]);
-    let ghost = portalnet_directory::Entry {
-        login: "ghost".into(),
-        display_name: "Ghost Writer".into(),
-        position: String::new(),
-        email: "ghost@example.org".into(),
-    };
-    f.dir.handle.directory.publish("beta.test", vec![ghost], vec![], false).unwrap();
+    publish_ghost_at_beta(&f);
     let t = a.user.tasks.clone().create_task(create("For a ghost", "ghost@beta.test")).await.unwrap();
     let id = t.into_inner().id;
     let row = wait_for("alpha's outbox shows beta's refusal", || {
@@ -685,13 +691,7 @@ async fn metrics_follow_comments_refusals_and_mail() {
     task_where(&c.user, on_c, "the comment reaches gamma", |t| t.version >= 2).await.unwrap();
     task_where(&b.user, on_b, "beta's proposal comes back applied", |t| t.version >= 2).await.unwrap();
     // A refused delivery: beta has no employee `ghost`.
-    let ghost = portalnet_directory::Entry {
-        login: "ghost".into(),
-        display_name: "Ghost Writer".into(),
-        position: String::new(),
-        email: "ghost@example.org".into(),
-    };
-    f.dir.handle.directory.publish("beta.test", vec![ghost], vec![], false).unwrap();
+    publish_ghost_at_beta(&f);
     a.user.tasks.clone().create_task(create("For a ghost", "ghost@beta.test")).await.unwrap();
 
     let sa = wait_for("alpha's metrics show beta's refusal and the mail sent", || {

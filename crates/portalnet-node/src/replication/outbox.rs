@@ -455,18 +455,23 @@ impl Replicator {
         Ok(())
     }
 
-    /// Depth, age of the oldest entry and proposals waiting, per destination with
-    /// entries or a known status (for the metrics).
-    pub fn gauges(&self) -> Vec<OutboxGauge> {
-        let now = self.portal.now();
+    /// Destinations with entries or a known status, in order.
+    fn known_destinations(&self) -> Vec<String> {
         let mut dests: Vec<String> = self.destinations_with_entries();
         if let Ok(s) = self.status.lock() {
             dests.extend(s.keys().cloned());
         }
         dests.sort();
         dests.dedup();
+        dests
+    }
+
+    /// Depth, age of the oldest entry and proposals waiting, per destination with
+    /// entries or a known status (for the metrics).
+    pub fn gauges(&self) -> Vec<OutboxGauge> {
+        let now = self.portal.now();
         let mut out = Vec::new();
-        for peer in dests {
+        for peer in self.known_destinations() {
             let (mut depth, mut proposals, mut oldest) = (0u64, 0u64, None);
             for (_, e) in self.portal.tables.fed_outbox.scan_raw(&portal_prefix(&peer)).flatten() {
                 depth += 1;
@@ -484,15 +489,9 @@ impl Replicator {
     /// One row per destination with entries or a known status.
     pub fn rows(&self) -> Result<Vec<pb::OutboxRow>, crate::NodeError> {
         let now = self.portal.now();
-        let mut dests: Vec<String> = self.destinations_with_entries();
-        if let Ok(s) = self.status.lock() {
-            dests.extend(s.keys().cloned());
-        }
-        dests.sort();
-        dests.dedup();
         let t = &self.portal.tables;
         let mut rows = Vec::new();
-        for d in dests {
+        for d in self.known_destinations() {
             let mut depth = 0u64;
             let mut oldest = None;
             for kv in t.fed_outbox.scan_raw(&portal_prefix(&d)) {
