@@ -466,44 +466,39 @@ impl Replicator {
         dests
     }
 
-    /// Depth, age of the oldest entry and proposals waiting, per destination with
-    /// entries or a known status (for the metrics).
+    /// Depth, age of the oldest entry and proposals waiting for `peer`.
+    fn queue(&self, peer: String, now: Timestamp) -> Result<OutboxGauge, crate::NodeError> {
+        let (mut depth, mut proposals, mut oldest) = (0u64, 0u64, None);
+        for kv in self.portal.tables.fed_outbox.scan_raw(&portal_prefix(&peer)) {
+            let (_, e) = kv?;
+            depth += 1;
+            if matches!(e.item, OutboxItem::Proposal { .. }) {
+                proposals += 1;
+            }
+            oldest.get_or_insert(e.enqueued_at);
+        }
+        let oldest_age_ms = oldest.map_or(0, |o: Timestamp| (now.0 - o.0).max(0));
+        Ok(OutboxGauge { peer, depth, oldest_age_ms, proposals })
+    }
+
+    /// [`Self::queue`] of every destination with entries or a known status (for
+    /// the metrics; a destination whose entries cannot be read is left out).
     pub fn gauges(&self) -> Vec<OutboxGauge> {
         let now = self.portal.now();
-        let mut out = Vec::new();
-        for peer in self.known_destinations() {
-            let (mut depth, mut proposals, mut oldest) = (0u64, 0u64, None);
-            for (_, e) in self.portal.tables.fed_outbox.scan_raw(&portal_prefix(&peer)).flatten() {
-                depth += 1;
-                if matches!(e.item, OutboxItem::Proposal { .. }) {
-                    proposals += 1;
-                }
-                oldest.get_or_insert(e.enqueued_at);
-            }
-            let oldest_age_ms = oldest.map_or(0, |o: Timestamp| (now.0 - o.0).max(0));
-            out.push(OutboxGauge { peer, depth, oldest_age_ms, proposals });
-        }
-        out
+        self.known_destinations().into_iter().filter_map(|d| self.queue(d, now).ok()).collect()
     }
 
     /// One row per destination with entries or a known status.
     pub fn rows(&self) -> Result<Vec<pb::OutboxRow>, crate::NodeError> {
         let now = self.portal.now();
-        let t = &self.portal.tables;
         let mut rows = Vec::new();
         for d in self.known_destinations() {
-            let mut depth = 0u64;
-            let mut oldest = None;
-            for kv in t.fed_outbox.scan_raw(&portal_prefix(&d)) {
-                let (_, e) = kv?;
-                depth += 1;
-                oldest.get_or_insert(e.enqueued_at);
-            }
             let s = self.status.lock().ok().and_then(|s| s.get(&d).cloned()).unwrap_or_default();
+            let q = self.queue(d, now)?;
             rows.push(pb::OutboxRow {
-                portal_id: d,
-                depth,
-                oldest_age_ms: oldest.map_or(0, |o: Timestamp| (now.0 - o.0).max(0)),
+                portal_id: q.peer,
+                depth: q.depth,
+                oldest_age_ms: q.oldest_age_ms,
                 last_error: s.last_error,
                 last_attempt_at: s.last_attempt_at.map_or(0, |t| t.0),
                 last_success_at: s.last_success_at.map_or(0, |t| t.0),

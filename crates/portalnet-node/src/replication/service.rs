@@ -87,9 +87,8 @@ impl Replication for ReplicationSvc {
         self.sender_active(&origin).await?;
         let portal = self.portal().clone();
         let n = batch.items.len();
-        let call = crate::trace_context::current();
         let traces: Vec<Option<TraceContext>> =
-            batch.items.iter().map(|i| TraceContext::parse(&i.traceparent).or(call)).collect();
+            batch.items.iter().map(|i| TraceContext::parse(&i.traceparent)).collect();
         let items: Vec<(Option<usize>, InItem)> =
             batch.items.into_iter().map(item_in).enumerate().map(|(i, it)| (Some(i), it)).collect();
 
@@ -149,6 +148,9 @@ impl Replication for ReplicationSvc {
         }
         let keys = Peers::keys(&rec);
         let (index, list): (Vec<Option<usize>>, Vec<InItem>) = items.into_iter().unzip();
+        // Items without a trace of their own (and fetched ones) take the call's: the
+        // blocking task below cannot see the call's task-local context.
+        let call = crate::trace_context::current();
         let list = list
             .into_iter()
             .zip(&index)
