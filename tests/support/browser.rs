@@ -24,6 +24,11 @@ use tokio_tungstenite::tungstenite::Message;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const POLL: Duration = Duration::from_millis(20);
+/// How long chromium may take to start listening. The first start on a fresh machine
+/// builds its font and profile caches and prints nothing meanwhile (seen: 14 s here,
+/// over 30 s on a loaded CI machine); later starts take about a second. The wait ends
+/// as soon as DevTools listens, so a long limit costs nothing when all is well.
+const START_DEADLINE: Duration = Duration::from_secs(180);
 /// A global marking the current document, so a wait can tell a new one from it.
 const OLD_DOCUMENT: &str = "window.__portalnetOldDocument";
 
@@ -207,6 +212,10 @@ impl Browser {
             ])
             .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
             .arg("about:blank")
+            // No D-Bus here: addresses that fail at once instead of a bus that may
+            // exist but never answer (libdbus waits 25 s per call for one).
+            .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/portalnet-test-system-bus")
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/portalnet-test-session-bus")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -216,7 +225,7 @@ impl Browser {
             .with_context(|| format!("starting {CHROMIUM}"))?;
         let mut process = Process { child };
 
-        let deadline = Instant::now() + DEADLINE;
+        let deadline = Instant::now() + START_DEADLINE;
         let ws_url = loop {
             let stderr = std::fs::read_to_string(&log).unwrap_or_default();
             if let Some(url) = stderr.lines().find_map(|l| l.split_once("DevTools listening on ")) {
@@ -227,7 +236,7 @@ impl Browser {
             }
             if Instant::now() >= deadline {
                 bail!(
-                    "chromium did not print 'DevTools listening on ws://...' within {DEADLINE:?}; stderr:\n{stderr}"
+                    "chromium did not print 'DevTools listening on ws://...' within {START_DEADLINE:?}; stderr:\n{stderr}"
                 );
             }
             sleep(POLL).await;
