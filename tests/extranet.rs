@@ -72,7 +72,7 @@ async fn world(policy: pb::InvitePolicy) -> World {
 }
 
 fn invite(email: &str, group: u64) -> pb::InviteRequest {
-    pb::InviteRequest { email: email.into(), group_id: group }
+    pb::InviteRequest { email: email.into(), group_id: group, ..Default::default() }
 }
 
 /// The invitation e-mail written for `to` (as `.eml` in the data folder); returns

@@ -17,7 +17,11 @@ async fn invitations_wait_for_the_relay_and_survive_restarts() {
         pb::CreateGroupRequest { name: "Ext".into(), extranet: true, ..Default::default() },
     )
     .await;
-    admin.invites.invite(pb::InviteRequest { email: "guest@ext.test".into(), group_id: g.id }).await.unwrap();
+    admin
+        .invites
+        .invite(pb::InviteRequest { email: "guest@ext.test".into(), group_id: g.id, ..Default::default() })
+        .await
+        .unwrap();
 
     // Nobody listens on the relay port: the message stays queued, with the error.
     let tables = node.handle.as_ref().unwrap().state.portal.tables.clone();

@@ -151,7 +151,7 @@ async fn registration_network_setting_and_search() {
         .update_user(pb::UpdateUserRequest {
             login: "lukasz".into(),
             display_name: Some("Łukasz Nowicki".into()),
-            position: None,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -306,7 +306,7 @@ async fn r11_changing_the_account_email_frees_the_address() {
     .await;
     let e =
         n.a.invites
-            .invite(pb::InviteRequest { email: "JAN@firma.pl".into(), group_id: g.id })
+            .invite(pb::InviteRequest { email: "JAN@firma.pl".into(), group_id: g.id, ..Default::default() })
             .await
             .unwrap_err();
     assert_eq!(e.code(), Code::AlreadyExists);
@@ -325,7 +325,10 @@ async fn r11_changing_the_account_email_frees_the_address() {
         jan.users.who_am_i(pb::WhoAmIRequest {}).await.unwrap().into_inner().email,
         "jan.k@private.pl"
     );
-    n.a.invites.invite(pb::InviteRequest { email: "JAN@firma.pl".into(), group_id: g.id }).await.unwrap();
+    n.a.invites
+        .invite(pb::InviteRequest { email: "JAN@firma.pl".into(), group_id: g.id, ..Default::default() })
+        .await
+        .unwrap();
     // Another account cannot take an address in use.
     add(&mut n.b, "anna", "Anna", "anna@beta.test").await;
     search_settles(&n.a, "anna", &["anna@beta.test"]).await;

@@ -4,6 +4,7 @@
 //! text (no script runs); a link grants one task only; a revoked link is refused.
 
 use portalnet_proto::v1 as pb;
+use portalnet_tests::Node;
 use portalnet_tests::browser::Browser;
 use portalnet_tests::ctl_json;
 use portalnet_tests::mailnode::MailNode;
@@ -203,7 +204,11 @@ async fn languages_of_mail_and_pages() {
         pb::CreateGroupRequest { name: "Снабжение".into(), extranet: true, ..Default::default() },
     )
     .await;
-    admin.invites.invite(pb::InviteRequest { email: "guest@ext.test".into(), group_id: g.id }).await.unwrap();
+    admin
+        .invites
+        .invite(pb::InviteRequest { email: "guest@ext.test".into(), group_id: g.id, ..Default::default() })
+        .await
+        .unwrap();
     let inv = m.wait_mail("guest@ext.test", 1).await.remove(0);
     assert_eq!(inv.subject, "Приглашение в группу Снабжение на портале alpha.test");
     assert!(
@@ -267,4 +272,124 @@ async fn languages_of_mail_and_pages() {
     let out = portalnet_tests::ctl(&m.node, "", &["--language", "ru", "group", "list"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("нет API-токена"), "{err}");
+}
+
+/// Issue 16, each reader's language: a user who reads Russian gets the portal's rule
+/// refusals in Russian when their client asks for no language; `portalctl --language`
+/// wins over it; field names and plural forms are said in the language; an invitee
+/// chosen to read Polish gets the invitation in Polish and becomes a Polish-reading
+/// user; a language the portal does not speak is refused up front.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_and_invitations_in_each_readers_language() {
+    let m = MailNode::start_with("alpha.test", None, |_| {}).await.unwrap();
+    let mut admin = m.admin().await.unwrap();
+
+    let bad = admin
+        .users
+        .add_user(pb::AddUserRequest {
+            language: "de".into(),
+            ..portalnet_tests::new_user("olga", "Olga Petrova")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), tonic::Code::InvalidArgument, "{bad:?}");
+    assert!(bad.message().contains("use en, pl or ru"), "{}", bad.message());
+    assert!(
+        admin.users.get_user(pb::GetUserRequest { login: "olga".into() }).await.is_err(),
+        "nothing written"
+    );
+
+    let olga = admin
+        .users
+        .add_user(pb::AddUserRequest {
+            language: "ru".into(),
+            ..portalnet_tests::new_user("olga", "Olga Petrova")
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(olga.language, "ru");
+    let token = admin
+        .users
+        .issue_token(pb::IssueTokenRequest { login: "olga".into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .token;
+    let mut as_olga = m.node.clients(&token).await.unwrap();
+
+    // No language asked: hers.
+    let e = as_olga.users.add_user(portalnet_tests::new_user("ivan", "Ivan")).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::PermissionDenied);
+    assert_eq!(e.message(), "только администраторы портала могут добавлять пользователей");
+    let e = as_olga
+        .groups
+        .create_group(pb::CreateGroupRequest { name: " ".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!((e.code(), e.message()), (tonic::Code::InvalidArgument, "поле «название группы» обязательно"));
+    let e = as_olga
+        .tasks
+        .create_task(pb::CreateTaskRequest { title: "x".repeat(1001), ..Default::default() })
+        .await
+        .unwrap_err();
+    // Plural forms of the language: 1001 → "символ", 255 in the limit is a bare number.
+    assert_eq!(e.message(), "в поле «название» 1001 символ; предел — 255");
+
+    // portalctl's language wins over hers; without a token the portal's (en) is said.
+    let out = portalnet_tests::ctl(
+        &m.node,
+        &token,
+        &["--language", "pl", "user", "add", "ivan", "--name", "Ivan", "--email", "ivan@x.test"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("tylko administratorzy portalu mogą dodawać użytkowników"),
+        "{err}"
+    );
+    let out = portalnet_tests::ctl(&m.node, &token, &["--language", "en", "task", "show", "999"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("task 999 not found"), "{err}");
+
+    // Back to the portal's language.
+    let u = portalnet_tests::ctl_json(
+        &m.node,
+        &m.node.admin_token(),
+        &["user", "update", "olga", "--user-language", ""],
+    );
+    assert_eq!(u["language"], "");
+    let e = as_olga.users.add_user(portalnet_tests::new_user("ivan", "Ivan")).await.unwrap_err();
+    assert_eq!(e.message(), "only portal administrators may add users");
+    let u = portalnet_tests::ctl_json(
+        &m.node,
+        &m.node.admin_token(),
+        &["user", "update", "olga", "--user-language", "pl"],
+    );
+    assert_eq!(u["language"], "pl");
+    let e = as_olga.users.add_user(portalnet_tests::new_user("ivan", "Ivan")).await.unwrap_err();
+    assert_eq!(e.message(), "tylko administratorzy portalu mogą dodawać użytkowników");
+
+    // An invitee chosen to read Polish, on an English portal.
+    let g = portalnet_tests::new_group(
+        &mut admin.groups,
+        pb::CreateGroupRequest { name: "Dostawcy".into(), extranet: true, ..Default::default() },
+    )
+    .await;
+    let inv = portalnet_tests::ctl_json(
+        &m.node,
+        &m.node.admin_token(),
+        &["group", "invite", &g.id.to_string(), "--email", "guest@ext.test", "--invitee-language", "pl"],
+    );
+    assert_eq!(inv["language"], "pl", "{inv}");
+    let mail = m.wait_mail("guest@ext.test", 1).await.remove(0);
+    assert_eq!(mail.subject, "Zaproszenie do grupy Dostawcy w portalu alpha.test");
+    let link = mail.text.split_whitespace().find(|w| w.contains("/invite/")).expect("an invitation link");
+    let token = link.rsplit('/').next().unwrap_or_default().to_string();
+    let accepted = admin
+        .invites
+        .accept(pb::AcceptRequest { token, display_name: "Gość".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(accepted.user.map(|u| u.language).as_deref(), Some("pl"));
 }

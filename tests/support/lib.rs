@@ -437,8 +437,7 @@ pub fn new_user(login: &str, name: &str) -> pb::AddUserRequest {
         login: login.into(),
         display_name: name.into(),
         email: format!("{login}@example.test"),
-        position: String::new(),
-        admin: false,
+        ..Default::default()
     }
 }
 

@@ -116,6 +116,10 @@ pub enum UserCmd {
         /// Make the user a portal administrator
         #[arg(long)]
         admin: bool,
+        /// The language the person reads (en, pl, ru): the portal's refusals to them;
+        /// default: the portal's
+        #[arg(long, value_name = "LANG", default_value = "")]
+        user_language: String,
     },
     /// List users (active only unless --all)
     List {
@@ -127,14 +131,17 @@ pub enum UserCmd {
     Show { login: String },
     /// Dismiss a user (admins only)
     Dismiss { login: String },
-    /// Rename a user or change their position (admins only)
-    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["name", "position"])))]
+    /// Rename a user, change their position or language (admins only)
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(["name", "position", "user_language"])))]
     Update {
         login: String,
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
         position: Option<String>,
+        /// The language the person reads (en, pl, ru; "" for the portal's)
+        #[arg(long, value_name = "LANG")]
+        user_language: Option<String>,
     },
     /// Show the user the token belongs to
     Whoami,
@@ -221,6 +228,9 @@ pub enum GroupCmd {
         id: u64,
         #[arg(long)]
         email: String,
+        /// The invitee's language (en, pl, ru) for the invitation; default: the portal's
+        #[arg(long, value_name = "LANG", default_value = "")]
+        invitee_language: String,
     },
     /// Show a group and its members
     Show { id: u64 },
@@ -243,6 +253,9 @@ pub enum InviteCmd {
         email: String,
         #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..))]
         group: u64,
+        /// The invitee's language (en, pl, ru) for the invitation; default: the portal's
+        #[arg(long, value_name = "LANG", default_value = "")]
+        invitee_language: String,
     },
     /// List invitations (pending only unless --all)
     List {
@@ -509,7 +522,7 @@ mod tests {
     #[test]
     fn user_add() {
         let a = parse(&["user", "add", "bob", "--name", "Bob B", "--email", "b@x.test", "--admin"]).unwrap();
-        let Command::User(UserCmd::Add { login, name, email, position, admin }) = a.command else {
+        let Command::User(UserCmd::Add { login, name, email, position, admin, .. }) = a.command else {
             panic!("wrong command");
         };
         assert_eq!((login.as_str(), name.as_str(), email.as_str()), ("bob", "Bob B", "b@x.test"));
@@ -695,14 +708,14 @@ mod tests {
     #[test]
     fn group_invite_and_invite_send() {
         let a = parse(&["group", "invite", "5", "--email", "c@x.test"]).unwrap();
-        let Command::Group(GroupCmd::Invite { id, email }) = a.command else {
+        let Command::Group(GroupCmd::Invite { id, email, .. }) = a.command else {
             panic!("wrong command");
         };
         assert_eq!((id, email.as_str()), (5, "c@x.test"));
         assert_eq!(parse(&["group", "invite", "5"]).unwrap_err().kind(), ErrorKind::MissingRequiredArgument);
 
         let a = parse(&["invite", "send", "--email", "c@x.test", "--group", "5"]).unwrap();
-        let Command::Invite(InviteCmd::Send { email, group }) = a.command else {
+        let Command::Invite(InviteCmd::Send { email, group, .. }) = a.command else {
             panic!("wrong command");
         };
         assert_eq!((email.as_str(), group), ("c@x.test", 5));

@@ -20,6 +20,8 @@ pub struct UserView {
     pub state: &'static str,
     pub admin: bool,
     pub created_at: Millis,
+    /// The language the person reads; empty: the portal's.
+    pub language: String,
 }
 
 impl From<pb::User> for UserView {
@@ -33,6 +35,7 @@ impl From<pb::User> for UserView {
             state: state_name(u.state),
             admin: u.admin,
             created_at: Millis(u.created_at),
+            language: u.language,
         }
     }
 }
@@ -96,6 +99,8 @@ pub struct InvitationView {
     pub admits_to_group: bool,
     /// The login the invitation created once accepted, else "".
     pub accepted_login: String,
+    /// The invitee's language; "" for the portal's.
+    pub language: String,
 }
 
 impl From<pb::Invitation> for InvitationView {
@@ -111,6 +116,7 @@ impl From<pb::Invitation> for InvitationView {
             expires_at: Millis(i.expires_at),
             admits_to_group: i.admits_to_group,
             accepted_login: i.accepted_login,
+            language: i.language,
         }
     }
 }
@@ -795,6 +801,7 @@ mod tests {
             expires_at: 1_796_169_599_000,
             admits_to_group: false,
             accepted_login: String::new(),
+            language: String::new(),
         }
     }
 

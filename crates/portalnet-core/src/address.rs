@@ -59,11 +59,7 @@ pub fn participant(field: &str, value: &str) -> Result<String> {
             let login = validate::login(field, login)?;
             let portal = validate::portal_id(portal).map_err(|_| {
                 let v = quote(v);
-                Error::invalid(format!(
-                    "{field} `{v}` is not a valid address: use login@portal such as `jan@beta.test` \
-                     (find people with `portalctl network search`), or `mailto:{v}` for someone who \
-                     takes part by e-mail"
-                ))
+                Error::invalid(crate::error::text!("error-bad-address", field = field, value = v))
             })?;
             Ok(format!("{login}@{portal}"))
         }

@@ -1,7 +1,7 @@
 //! Workgroups (projects): an owner, moderators and members, and a settings record
 //! that later capabilities extend (extranet availability, invite policy).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, text};
 use crate::permissions::Actor;
 use crate::time::Timestamp;
 use crate::validate;
@@ -98,28 +98,23 @@ impl Group {
     /// invitations to let people into the portal.
     pub fn invite_right(&self, actor: &Actor) -> Result<InviteRight> {
         if !self.settings.extranet {
-            return Err(Error::precondition(format!(
-                "group {} ({}) is not available in extranet, so external users cannot be invited into it; \
-                 its owner can enable it with `portalctl group update {} --extranet`",
-                self.id, self.name, self.id
+            return Err(Error::precondition(text!(
+                "error-group-not-extranet",
+                group = self.id,
+                name = &self.name
             )));
         }
         if actor.admin {
             return Ok(InviteRight::Full);
         }
         let Some(role) = self.role_of(&actor.login) else {
-            return Err(Error::denied(format!(
-                "you are not a member of group {}, so you cannot invite into it",
-                self.id
-            )));
+            return Err(Error::denied(text!("error-invite-not-member", group = self.id)));
         };
         match (self.settings.invite_policy, role) {
             (_, GroupRole::Owner) => Ok(InviteRight::Full),
-            (InvitePolicy::Owner, _) => Err(Error::denied(format!(
-                "in group {} only the owner ({}) may invite people",
-                self.id,
-                self.owner()
-            ))),
+            (InvitePolicy::Owner, _) => {
+                Err(Error::denied(text!("error-invite-owner-only", group = self.id, owner = self.owner())))
+            }
             (InvitePolicy::Moderators, GroupRole::Moderator) => Ok(InviteRight::Full),
             (InvitePolicy::Moderators, GroupRole::Member) => Ok(InviteRight::PortalOnly),
             (InvitePolicy::Members, _) => Ok(InviteRight::Full),
@@ -129,10 +124,10 @@ impl Group {
     /// Changes settings or names; only the owner or an admin.
     pub fn update(&mut self, actor: &Actor, patch: GroupPatch) -> Result<()> {
         if !actor.admin && self.role_of(&actor.login) != Some(GroupRole::Owner) {
-            return Err(Error::denied(format!("only the owner of group {} may change it", self.id)));
+            return Err(Error::denied(text!("error-group-owner-only", group = self.id)));
         }
         if patch == GroupPatch::default() {
-            return Err(Error::invalid("the update names no field to change: give at least one"));
+            return Err(Error::invalid(text!("error-empty-update")));
         }
         if let Some(n) = patch.name {
             self.name = validate::name("group name", &n)?;
@@ -155,19 +150,13 @@ impl Group {
         let may = actor.admin
             || matches!(self.role_of(&actor.login), Some(GroupRole::Owner | GroupRole::Moderator));
         if !may {
-            return Err(Error::denied(format!(
-                "only the owner or a moderator of group {} may add members",
-                self.id
-            )));
+            return Err(Error::denied(text!("error-add-member-denied", group = self.id)));
         }
         if role == GroupRole::Owner {
-            return Err(Error::invalid("a group has one owner; add the person as moderator or member"));
+            return Err(Error::invalid(text!("error-one-owner")));
         }
         if self.role_of(login) == Some(GroupRole::Owner) {
-            return Err(Error::precondition(format!(
-                "{login} owns group {}; the owner's role cannot change",
-                self.id
-            )));
+            return Err(Error::precondition(text!("error-owner-role-fixed", login = login, group = self.id)));
         }
         let changed = self.members.insert(login.to_string(), role) != Some(role);
         Ok(changed)
@@ -257,7 +246,7 @@ mod tests {
         g.members.insert("mem".into(), GroupRole::Member);
         // R2: without the extranet flag nobody invites, not even the owner.
         assert!(
-            matches!(g.invite_right(&actor("own", false)), Err(Error::FailedPrecondition(m)) if m.contains("--extranet"))
+            matches!(g.invite_right(&actor("own", false)), Err(Error::FailedPrecondition(m)) if m.to_string().contains("--extranet"))
         );
         g.settings.extranet = true;
         let full = Ok(InviteRight::Full);

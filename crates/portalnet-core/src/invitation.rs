@@ -1,7 +1,7 @@
 //! Invitations of external people into a portal (R1–R6, R11): a single-use token
 //! (only its hash is kept), an expiry, and a state.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, text};
 use crate::group::GroupId;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,10 @@ pub struct Invitation {
     pub admits_to_group: bool,
     #[serde(default)]
     pub accepted_login: Option<String>,
+    /// The invitee's language, chosen by the inviter: the invitation's e-mail and
+    /// page, and the user it makes. None: the portal's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<portalnet_i18n::Lang>,
 }
 
 impl Invitation {
@@ -58,15 +62,9 @@ impl Invitation {
     pub fn check_acceptable(&self, now: Timestamp) -> Result<()> {
         match self.state_at(now) {
             InvitationState::Pending => Ok(()),
-            InvitationState::Accepted => Err(Error::precondition(
-                "this invitation has already been used; sign in with the token you got then, or ask for a new invitation",
-            )),
-            InvitationState::Expired => Err(Error::precondition(
-                "this invitation has expired; ask the person who invited you to send it again",
-            )),
-            InvitationState::Revoked => {
-                Err(Error::precondition("this invitation was withdrawn by the portal"))
-            }
+            InvitationState::Accepted => Err(Error::precondition(text!("error-invitation-used"))),
+            InvitationState::Expired => Err(Error::precondition(text!("error-invitation-expired"))),
+            InvitationState::Revoked => Err(Error::precondition(text!("error-invitation-withdrawn"))),
         }
     }
 
@@ -74,14 +72,12 @@ impl Invitation {
     /// they are.
     pub fn renew(&mut self, token_hash: String, now: Timestamp, ttl_ms: i64) -> Result<()> {
         match self.state {
-            InvitationState::Accepted => Err(Error::precondition(format!(
-                "invitation {} has been accepted; nothing to resend",
-                self.id
-            ))),
-            InvitationState::Revoked => Err(Error::precondition(format!(
-                "invitation {} was revoked; invite the person again instead",
-                self.id
-            ))),
+            InvitationState::Accepted => {
+                Err(Error::precondition(text!("error-invitation-accepted", id = self.id)))
+            }
+            InvitationState::Revoked => {
+                Err(Error::precondition(text!("error-invitation-revoked", id = self.id)))
+            }
             _ => {
                 self.token_hash = token_hash;
                 self.state = InvitationState::Pending;
@@ -97,10 +93,10 @@ impl Invitation {
                 self.state = InvitationState::Revoked;
                 Ok(())
             }
-            s => Err(Error::precondition(format!(
-                "invitation {} is {}; only a pending one can be revoked",
-                self.id,
-                s.name()
+            s => Err(Error::precondition(text!(
+                "error-invitation-not-pending",
+                id = self.id,
+                state = s.name()
             ))),
         }
     }
@@ -135,10 +131,7 @@ pub fn login_from_email(email: &str, taken: impl Fn(&str) -> bool) -> String {
 /// The plan's seat limit (R8): employees and extranet users together. 0 means no limit.
 pub fn check_seat(seats: u32, used: usize) -> Result<()> {
     if seats > 0 && used >= seats as usize {
-        return Err(Error::precondition(format!(
-            "the portal's plan allows {seats} business users (employees and extranet users together) and {used} are active; \
-             dismiss someone or raise the limit (`portalctl portal plan set --seats N`)"
-        )));
+        return Err(Error::precondition(text!("error-seats-full", seats = seats, used = used)));
     }
     Ok(())
 }
@@ -159,6 +152,7 @@ mod tests {
             expires_at: Timestamp(100),
             admits_to_group: true,
             accepted_login: None,
+            language: None,
         }
     }
 

@@ -12,7 +12,7 @@
 //!   admins; group members who take no part may read but not comment.
 //! * **attach files**: creator, responsible, accomplices and admins.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Text, text};
 use crate::task::{Task, TaskStatus};
 use crate::user::UserKind;
 
@@ -68,7 +68,7 @@ impl Relation {
 pub fn authorize(rel: Relation, action: Action, task_id: u64, current: TaskStatus) -> Result<()> {
     if !(rel.participant() || rel.group_member || rel.admin) {
         // Not even visible: say "not found" rather than "denied".
-        return Err(Error::not_found(format!("task {task_id} not found")));
+        return Err(Error::not_found(text!("error-task-not-found", task = task_id)));
     }
     let ok = match action {
         Action::View => true,
@@ -77,7 +77,11 @@ pub fn authorize(rel: Relation, action: Action, task_id: u64, current: TaskStatu
         Action::Attach => rel.creator || rel.responsible || rel.accomplice || rel.admin,
         Action::SetStatus(to) => {
             if to == current {
-                return Err(Error::precondition(format!("task {task_id} is already {}", current.name())));
+                return Err(Error::precondition(text!(
+                    "error-task-already",
+                    task = task_id,
+                    status = current.name()
+                )));
             }
             rel.creator || rel.admin || (rel.responsible && responsible_may(current, to))
         }
@@ -86,20 +90,14 @@ pub fn authorize(rel: Relation, action: Action, task_id: u64, current: TaskStatu
         return Ok(());
     }
     Err(Error::denied(match action {
-        Action::View => String::new(), // always allowed above
-        Action::Edit => format!("only the creator of task {task_id} may edit it"),
-        Action::Comment => format!("only participants of task {task_id} may comment on it"),
-        Action::Attach => {
-            format!("only the creator, responsible person or co-executors of task {task_id} may attach files")
+        Action::View => Text::plain(""), // always allowed above
+        Action::Edit => text!("error-edit-denied", task = task_id),
+        Action::Comment => text!("error-comment-denied", task = task_id),
+        Action::Attach => text!("error-attach-denied", task = task_id),
+        Action::SetStatus(to) if rel.responsible => {
+            text!("error-status-path", task = task_id, from = current.name(), to = to.name())
         }
-        Action::SetStatus(to) if rel.responsible => format!(
-            "the responsible person may not move task {task_id} from {} to {}; ask the creator (they accept and reopen tasks)",
-            current.name(),
-            to.name()
-        ),
-        Action::SetStatus(_) => {
-            format!("only the responsible person or the creator may change the status of task {task_id}")
-        }
+        Action::SetStatus(_) => text!("error-status-denied", task = task_id),
     }))
 }
 

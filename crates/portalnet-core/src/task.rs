@@ -5,7 +5,7 @@
 //! transaction.
 
 use crate::address;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, text};
 use crate::group::GroupId;
 use crate::limits::Limits;
 use crate::permissions::{Action, Relation, authorize};
@@ -216,9 +216,10 @@ impl NewTask {
         self.observers = logins("observers", &self.observers)?;
         let n = 2 + self.accomplices.len() + self.observers.len();
         if n > limits.max_participants {
-            return Err(Error::invalid(format!(
-                "a task may have at most {} participants; this one has {n}",
-                limits.max_participants
+            return Err(Error::invalid(text!(
+                "error-too-many-participants",
+                max = limits.max_participants,
+                n = n
             )));
         }
         if let Some(d) = self.deadline {
@@ -273,7 +274,7 @@ impl TaskPatch {
 
     pub fn validate(mut self, limits: &Limits) -> Result<Self> {
         if self.is_empty() {
-            return Err(Error::invalid("the update names no field to change: give at least one"));
+            return Err(Error::invalid(text!("error-empty-update")));
         }
         if let Some(t) = &self.title {
             self.title = Some(title(t, limits)?);
@@ -343,9 +344,10 @@ impl TaskPatch {
         }
         let n = 2 + next.accomplices.len() + next.observers.len();
         if n > limits.max_participants {
-            return Err(Error::invalid(format!(
-                "a task may have at most {} participants; this edit makes {n}",
-                limits.max_participants
+            return Err(Error::invalid(text!(
+                "error-edit-too-many-participants",
+                max = limits.max_participants,
+                n = n
             )));
         }
         if fields.is_empty() {
@@ -379,7 +381,7 @@ pub fn add_comment(
     authorize(rel, Action::Comment, task.id, task.status)?;
     let text = validate::text("comment", text, limits.max_comment_bytes)?;
     if text.trim().is_empty() {
-        return Err(Error::invalid("comment text is required"));
+        return Err(Error::invalid(text!("error-comment-required")));
     }
     task.comment_count = task.comment_count.saturating_add(1);
     task.bump(now);
@@ -399,11 +401,7 @@ pub fn attach_file(
     authorize(rel, Action::Attach, task.id, task.status)?;
     check_file(&meta.name, &meta.content_type, meta.size, limits)?;
     if task.files.len() >= limits.max_files_per_task {
-        return Err(Error::precondition(format!(
-            "task {} already has {} files, the most a task may hold",
-            task.id,
-            task.files.len()
-        )));
+        return Err(Error::precondition(text!("error-too-many-files", task = task.id, n = task.files.len())));
     }
     let change = Change::File { file_id: meta.id, name: meta.name.clone(), size: meta.size };
     task.files.push(meta);
@@ -415,19 +413,21 @@ pub fn attach_file(
 pub fn check_file(name: &str, content_type: &str, size: u64, limits: &Limits) -> Result<()> {
     let n = name.trim();
     if n.is_empty() {
-        return Err(Error::invalid("file name is required"));
+        return Err(Error::invalid(text!("error-file-name-required")));
     }
     if n.contains(['/', '\\']) || n == "." || n == ".." {
-        return Err(Error::invalid(format!("file name `{n}` must not contain a path: give just the name")));
+        return Err(Error::invalid(text!("error-file-name-path", name = n)));
     }
     validate::optional_line("file name", n, limits.max_file_name_chars)?;
     if content_type.len() > 127 || content_type.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid("content type must be a MIME type such as `text/plain`"));
+        return Err(Error::invalid(text!("error-content-type")));
     }
     if size > limits.max_file_bytes {
-        return Err(Error::invalid(format!(
-            "file `{n}` is {size} bytes; the limit is {} bytes",
-            limits.max_file_bytes
+        return Err(Error::invalid(text!(
+            "error-file-too-big",
+            name = n,
+            size = size,
+            max = limits.max_file_bytes
         )));
     }
     Ok(())
@@ -436,7 +436,7 @@ pub fn check_file(name: &str, content_type: &str, size: u64, limits: &Limits) ->
 fn title(t: &str, limits: &Limits) -> Result<String> {
     let t = validate::optional_line("title", t, limits.max_title_chars)?;
     if t.is_empty() {
-        return Err(Error::invalid("title is required"));
+        return Err(Error::invalid(text!("error-title-required")));
     }
     Ok(t)
 }
@@ -455,7 +455,7 @@ fn logins(field: &str, list: &[String]) -> Result<Vec<String>> {
 fn deadline(d: Timestamp) -> Result<()> {
     // 1970..=9999: rejects garbage and negative values early.
     if d.0 <= 0 || d.0 > 253_402_300_799_000 {
-        return Err(Error::invalid("deadline must be a time between 1970 and 9999"));
+        return Err(Error::invalid(text!("error-deadline-range")));
     }
     Ok(())
 }

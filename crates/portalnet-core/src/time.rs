@@ -33,6 +33,14 @@ impl Timestamp {
     }
 }
 
+/// A moment in a refusal, written as the reader's language writes dates.
+impl From<Timestamp> for portalnet_i18n::Value {
+    fn from(t: Timestamp) -> Self {
+        let (year, month, day, hour, minute) = t.utc_parts();
+        portalnet_i18n::Value::Time(portalnet_i18n::DateTime { year, month, day, hour, minute })
+    }
+}
+
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

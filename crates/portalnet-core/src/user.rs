@@ -3,6 +3,7 @@
 use crate::error::Result;
 use crate::time::Timestamp;
 use crate::validate;
+use portalnet_i18n::Lang;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -32,6 +33,9 @@ pub struct User {
     #[serde(default)]
     pub admin: bool,
     pub created_at: Timestamp,
+    /// The language the person reads: refusals to them; none means the portal's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Lang>,
 }
 
 impl User {
@@ -48,6 +52,8 @@ pub struct NewUser {
     pub email: String,
     pub position: String,
     pub admin: bool,
+    /// None: the portal's language.
+    pub language: Option<Lang>,
 }
 
 impl NewUser {
@@ -58,7 +64,13 @@ impl NewUser {
             email: validate::email("email", email)?,
             position: validate::optional_line("position", position, validate::MAX_NAME_CHARS)?,
             admin,
+            language: None,
         })
+    }
+
+    /// The person reads `language` (None: the portal's).
+    pub fn with_language(self, language: Option<Lang>) -> Self {
+        Self { language, ..self }
     }
 
     pub fn into_user(self, now: Timestamp) -> User {
@@ -71,6 +83,7 @@ impl NewUser {
             state: UserState::Active,
             admin: self.admin,
             created_at: now,
+            language: self.language,
         }
     }
 }

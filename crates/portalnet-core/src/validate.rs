@@ -1,7 +1,7 @@
 //! Field validation shared by every entry point. Messages name the field and say
 //! what a valid value looks like.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, text};
 use crate::quote::quote;
 
 pub const MAX_LOGIN: usize = 32;
@@ -12,15 +12,17 @@ pub const MAX_EMAIL: usize = 254;
 pub fn login(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(Error::invalid(format!("{field} is required (a login such as `anna`)")));
+        return Err(Error::invalid(text!("error-login-required", field = field)));
     }
     let ok_chars =
         v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
     let starts = v.chars().next().is_some_and(|c| c.is_ascii_lowercase());
     if !ok_chars || !starts || v.len() < 2 || v.len() > MAX_LOGIN {
-        return Err(Error::invalid(format!(
-            "{field} `{}` is not a valid login: use 2-{MAX_LOGIN} characters of a-z, 0-9, `.`, `_`, `-`, starting with a letter",
-            quote(v)
+        return Err(Error::invalid(text!(
+            "error-bad-login",
+            field = field,
+            value = quote(v),
+            max = MAX_LOGIN
         )));
     }
     Ok(v.to_string())
@@ -38,10 +40,7 @@ pub fn portal_id(value: &str) -> Result<String> {
             && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     };
     if v.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) {
-        return Err(Error::invalid(format!(
-            "portal id `{}` is not valid: use a DNS-like name such as `alpha.test` (labels of a-z, 0-9, `-`)",
-            quote(value)
-        )));
+        return Err(Error::invalid(text!("error-bad-portal-id", value = quote(value))));
     }
     Ok(v)
 }
@@ -50,7 +49,7 @@ pub fn portal_id(value: &str) -> Result<String> {
 pub fn name(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(Error::invalid(format!("{field} is required")));
+        return Err(Error::invalid(text!("error-required", field = field)));
     }
     single_line(field, v, MAX_NAME_CHARS)?;
     Ok(v.to_string())
@@ -66,10 +65,10 @@ pub fn optional_line(field: &str, value: &str, max_chars: usize) -> Result<Strin
 fn single_line(field: &str, v: &str, max_chars: usize) -> Result<()> {
     let n = v.chars().count();
     if n > max_chars {
-        return Err(Error::invalid(format!("{field} is {n} characters long; the limit is {max_chars}")));
+        return Err(Error::invalid(text!("error-too-many-chars", field = field, n = n, max = max_chars)));
     }
     if v.chars().any(char::is_control) {
-        return Err(Error::invalid(format!("{field} must be a single line without control characters")));
+        return Err(Error::invalid(text!("error-not-single-line", field = field)));
     }
     Ok(())
 }
@@ -77,13 +76,15 @@ fn single_line(field: &str, v: &str, max_chars: usize) -> Result<()> {
 /// Multi-line text bounded in bytes (descriptions, comments). Keeps newlines and tabs.
 pub fn text(field: &str, value: &str, max_bytes: usize) -> Result<String> {
     if value.len() > max_bytes {
-        return Err(Error::invalid(format!(
-            "{field} is {} bytes long; the limit is {max_bytes} bytes",
-            value.len()
+        return Err(Error::invalid(text!(
+            "error-too-many-bytes",
+            field = field,
+            n = value.len(),
+            max = max_bytes
         )));
     }
     if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(Error::invalid(format!("{field} contains control characters")));
+        return Err(Error::invalid(text!("error-control-chars", field = field)));
     }
     Ok(value.trim_end().to_string())
 }
@@ -92,14 +93,9 @@ pub fn text(field: &str, value: &str, max_bytes: usize) -> Result<String> {
 /// [`email_key`].
 pub fn email(field: &str, value: &str) -> Result<String> {
     let v = value.trim();
-    let bad = || {
-        Error::invalid(format!(
-            "{field} `{}` is not an e-mail address: expected `name@example.com`",
-            quote(v)
-        ))
-    };
+    let bad = || Error::invalid(text!("error-bad-email", field = field, value = quote(v)));
     if v.is_empty() {
-        return Err(Error::invalid(format!("{field} is required (an e-mail address)")));
+        return Err(Error::invalid(text!("error-email-required", field = field)));
     }
     if v.len() > MAX_EMAIL
         || v.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'))
@@ -118,6 +114,18 @@ pub fn email(field: &str, value: &str) -> Result<String> {
         return Err(bad());
     }
     Ok(v.to_string())
+}
+
+/// A language the portal speaks (`en`, `pl`, `ru`, or a locale such as `pl_PL.UTF-8`);
+/// empty means none (the portal's).
+pub fn language(value: &str) -> Result<Option<portalnet_i18n::Lang>> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    portalnet_i18n::Lang::parse(v)
+        .map(Some)
+        .ok_or_else(|| Error::invalid(text!("error-bad-language", value = quote(v))))
 }
 
 /// The form under which addresses are compared: case-insensitive (Unicode lowercase).

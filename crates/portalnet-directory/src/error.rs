@@ -44,11 +44,11 @@ impl From<portalnet_core::Error> for Error {
     fn from(e: portalnet_core::Error) -> Self {
         use portalnet_core::Error as E;
         match e {
-            E::InvalidArgument(m) => Self::InvalidArgument(m),
-            E::NotFound(m) => Self::NotFound(m),
-            E::PermissionDenied(m) => Self::PermissionDenied(m),
-            E::AlreadyExists(m) => Self::AlreadyExists(m),
-            E::FailedPrecondition(m) => Self::FailedPrecondition(m),
+            E::InvalidArgument(m) => Self::InvalidArgument(m.to_string()),
+            E::NotFound(m) => Self::NotFound(m.to_string()),
+            E::PermissionDenied(m) => Self::PermissionDenied(m.to_string()),
+            E::AlreadyExists(m) => Self::AlreadyExists(m.to_string()),
+            E::FailedPrecondition(m) => Self::FailedPrecondition(m.to_string()),
         }
     }
 }

@@ -186,8 +186,7 @@ async fn network() -> Result<Net> {
                 login: login.into(),
                 display_name: name.into(),
                 email: format!("{login}@example.test"),
-                position: String::new(),
-                admin: false,
+                ..Default::default()
             })
             .await?;
         let token =

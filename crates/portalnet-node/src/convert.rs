@@ -4,6 +4,7 @@
 
 use crate::error::NodeError;
 use portalnet_core::Timestamp;
+use portalnet_core::error::text;
 use portalnet_core::group::{Group, GroupRole, InvitePolicy};
 use portalnet_core::invitation::{Invitation, InvitationState};
 use portalnet_core::report::{ReportBy, ReportRow};
@@ -16,7 +17,7 @@ use portalnet_store::replication::{ProposalRecord, ProposalState};
 pub struct Checked<T>(pub T);
 
 fn required_id(field: &str, id: u64) -> Result<u64, NodeError> {
-    if id == 0 { Err(NodeError::invalid(format!("{field} is required (a number from 1)"))) } else { Ok(id) }
+    if id == 0 { Err(NodeError::invalid(text!("error-id-required", field = field))) } else { Ok(id) }
 }
 
 pub fn task_id(id: u64) -> Result<u64, NodeError> {
@@ -35,9 +36,7 @@ pub fn status(v: i32) -> Result<TaskStatus, NodeError> {
         Ok(pb::TaskStatus::Completed) => TaskStatus::Completed,
         Ok(pb::TaskStatus::Deferred) => TaskStatus::Deferred,
         _ => {
-            return Err(NodeError::invalid(
-                "status is required: one of new, in_progress, awaiting_control, completed, deferred",
-            ));
+            return Err(NodeError::invalid(text!("error-status-required")));
         }
     };
     Ok(s)
@@ -52,7 +51,7 @@ pub fn role(v: i32) -> Result<GroupRole, NodeError> {
         Ok(pb::GroupRole::Unspecified) | Ok(pb::GroupRole::Member) => Ok(GroupRole::Member),
         Ok(pb::GroupRole::Moderator) => Ok(GroupRole::Moderator),
         Ok(pb::GroupRole::Owner) => Ok(GroupRole::Owner),
-        Err(_) => Err(NodeError::invalid("role must be member or moderator")),
+        Err(_) => Err(NodeError::invalid(text!("error-bad-role"))),
     }
 }
 
@@ -63,7 +62,7 @@ pub fn invite_policy(v: i32) -> Result<Option<InvitePolicy>, NodeError> {
         Ok(pb::InvitePolicy::Owner) => Ok(Some(InvitePolicy::Owner)),
         Ok(pb::InvitePolicy::Moderators) => Ok(Some(InvitePolicy::Moderators)),
         Ok(pb::InvitePolicy::Members) => Ok(Some(InvitePolicy::Members)),
-        Err(_) => Err(NodeError::invalid("invite policy must be owner, moderators or members")),
+        Err(_) => Err(NodeError::invalid(text!("error-bad-invite-policy"))),
     }
 }
 
@@ -84,13 +83,14 @@ pub fn invitation_to_proto(i: &Invitation, group_name: &str, now: Timestamp) -> 
         expires_at: i.expires_at.0,
         admits_to_group: i.admits_to_group,
         accepted_login: i.accepted_login.clone().unwrap_or_default(),
+        language: i.language.map(|l| l.code().to_string()).unwrap_or_default(),
     }
 }
 
 pub fn invite_response(i: &crate::app::Invited, group_name: &str, now: Timestamp) -> pb::InviteResponse {
     pb::InviteResponse {
         invitation: Some(invitation_to_proto(&i.invitation, group_name, now)),
-        notice: i.notice.clone(),
+        notice: i.notice.as_ref().map(|t| t.in_lang(crate::reply_lang::current())).unwrap_or_default(),
     }
 }
 
@@ -99,7 +99,7 @@ pub fn report_by(v: i32) -> Result<ReportBy, NodeError> {
         Ok(pb::ReportBy::Unspecified) | Ok(pb::ReportBy::Responsible) => Ok(ReportBy::Responsible),
         Ok(pb::ReportBy::Status) => Ok(ReportBy::Status),
         Ok(pb::ReportBy::Group) => Ok(ReportBy::Group),
-        Err(_) => Err(NodeError::invalid("report `by` must be responsible, status or group")),
+        Err(_) => Err(NodeError::invalid(text!("error-bad-report-by"))),
     }
 }
 
@@ -107,14 +107,17 @@ fn deadline(ms: i64) -> Result<Option<Timestamp>, NodeError> {
     match ms {
         0 => Ok(None),
         ms if ms > 0 => Ok(Some(Timestamp(ms))),
-        _ => Err(NodeError::invalid("deadline must be a positive time in epoch milliseconds (0 for none)")),
+        _ => Err(NodeError::invalid(text!("error-bad-deadline"))),
     }
 }
 
 impl TryFrom<pb::AddUserRequest> for Checked<NewUser> {
     type Error = NodeError;
     fn try_from(r: pb::AddUserRequest) -> Result<Self, NodeError> {
-        Ok(Checked(NewUser::new(&r.login, &r.display_name, &r.email, &r.position, r.admin)?))
+        let language = portalnet_core::validate::language(&r.language)?;
+        Ok(Checked(
+            NewUser::new(&r.login, &r.display_name, &r.email, &r.position, r.admin)?.with_language(language),
+        ))
     }
 }
 
@@ -143,7 +146,7 @@ impl TryFrom<pb::UpdateTaskRequest> for Checked<(u64, TaskPatch)> {
             ms => Some(deadline(ms)?),
         };
         if r.clear_group && r.group_id != 0 {
-            return Err(NodeError::invalid("give either group_id or clear_group, not both"));
+            return Err(NodeError::invalid(text!("error-group-and-clear")));
         }
         let group = if r.clear_group { Some(None) } else { (r.group_id != 0).then_some(Some(r.group_id)) };
         let patch = TaskPatch {
@@ -183,6 +186,7 @@ impl ToProto for User {
             } as i32,
             admin: self.admin,
             created_at: self.created_at.0,
+            language: self.language.map(|l| l.code().to_string()).unwrap_or_default(),
         }
     }
 }

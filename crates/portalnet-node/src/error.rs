@@ -37,65 +37,47 @@ pub enum AuthRefusal {
     Dismissed(String),
 }
 
-/// The language a gRPC caller asks refusals in: `x-portal-language` (portalctl sends
-/// it from `--language` or the locale), else `accept-language`.
-pub fn request_lang(meta: &tonic::metadata::MetadataMap) -> Option<portalnet_mail::Lang> {
-    let get = |k: &str| meta.get(k).and_then(|v| v.to_str().ok());
-    get("x-portal-language")
-        .and_then(portalnet_mail::Lang::parse)
-        .or_else(|| get("accept-language").and_then(portalnet_mail::Lang::from_accept_language))
-}
-
-/// As `Status::from`, with the refusals that have translations (authentication,
-/// storage and internal errors) in `lang`; other messages stay as built (English).
-pub fn status_in(e: NodeError, lang: Option<portalnet_mail::Lang>) -> Status {
+/// The status for `e` with its words in `lang`. Internal details are logged, never sent.
+pub fn status_in(e: NodeError, lang: portalnet_mail::Lang) -> Status {
     use portalnet_mail::{Arg, tr};
-    let Some(l) = lang else { return e.into() };
     match e {
-        NodeError::Unauthenticated(r) => Status::unauthenticated(match &r {
-            AuthRefusal::Missing => tr(l, "error-token-missing", &[]),
-            AuthRefusal::Unknown => tr(l, "error-token-unknown", &[]),
-            AuthRefusal::Dismissed(login) => tr(l, "error-user-dismissed", &[("login", Arg::Str(login))]),
-        }),
-        NodeError::Store(_) | NodeError::Internal(_) => {
-            let id = if matches!(e, NodeError::Store(_)) { "error-storage" } else { "error-internal" };
-            let english = Status::from(e);
-            Status::new(english.code(), tr(l, id, &[]))
+        NodeError::Domain(d) => {
+            let code = match &d {
+                Domain::InvalidArgument(_) => Code::InvalidArgument,
+                Domain::NotFound(_) => Code::NotFound,
+                Domain::PermissionDenied(_) => Code::PermissionDenied,
+                Domain::AlreadyExists(_) => Code::AlreadyExists,
+                Domain::FailedPrecondition(_) => Code::FailedPrecondition,
+            };
+            Status::new(code, d.text().in_lang(lang))
         }
-        other => other.into(),
+        NodeError::Unauthenticated(r) => Status::unauthenticated(match &r {
+            AuthRefusal::Missing => tr(lang, "error-token-missing", &[]),
+            AuthRefusal::Unknown => tr(lang, "error-token-unknown", &[]),
+            AuthRefusal::Dismissed(login) => tr(lang, "error-user-dismissed", &[("login", Arg::Str(login))]),
+        }),
+        NodeError::RateLimited(m) => Status::resource_exhausted(m),
+        NodeError::Store(e) => {
+            tracing::error!(error = %e, "storage error");
+            Status::internal(tr(lang, "error-storage", &[]))
+        }
+        NodeError::Internal(m) => {
+            tracing::error!(error = %m, "internal error");
+            Status::internal(tr(lang, "error-internal", &[]))
+        }
     }
 }
 
 impl NodeError {
-    pub fn invalid(msg: impl Into<String>) -> Self {
+    pub fn invalid(msg: impl Into<portalnet_core::error::Text>) -> Self {
         NodeError::Domain(Domain::invalid(msg))
     }
 }
 
+/// In the language of the current call's answer (see `reply_lang`).
 impl From<NodeError> for Status {
     fn from(e: NodeError) -> Status {
-        match e {
-            NodeError::Domain(d) => {
-                let code = match &d {
-                    Domain::InvalidArgument(_) => Code::InvalidArgument,
-                    Domain::NotFound(_) => Code::NotFound,
-                    Domain::PermissionDenied(_) => Code::PermissionDenied,
-                    Domain::AlreadyExists(_) => Code::AlreadyExists,
-                    Domain::FailedPrecondition(_) => Code::FailedPrecondition,
-                };
-                Status::new(code, d.to_string())
-            }
-            NodeError::Unauthenticated(r) => Status::unauthenticated(r.to_string()),
-            NodeError::RateLimited(m) => Status::resource_exhausted(m),
-            NodeError::Store(e) => {
-                tracing::error!(error = %e, "storage error");
-                Status::internal("internal storage error; the portal operator can find it in the node's log")
-            }
-            NodeError::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
-                Status::internal("internal error; the portal operator can find it in the node's log")
-            }
-        }
+        status_in(e, crate::reply_lang::current())
     }
 }
 

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod network;
 pub mod otlp;
 pub mod replication;
+pub mod reply_lang;
 pub mod rpc_layer;
 pub mod server;
 pub mod tls;

@@ -87,10 +87,12 @@ impl MailHandler for PortalMail {
 fn refusal(e: NodeError) -> Refusal {
     use portalnet_core::Error as D;
     match e {
-        NodeError::Domain(D::NotFound(m)) => Refusal::new(550, [5, 1, 1], m),
-        NodeError::Domain(D::PermissionDenied(m)) => Refusal::new(550, [5, 7, 1], m),
-        NodeError::Domain(D::FailedPrecondition(m)) => Refusal::new(550, [5, 2, 1], m),
-        NodeError::Domain(D::InvalidArgument(m) | D::AlreadyExists(m)) => Refusal::new(550, [5, 6, 0], m),
+        NodeError::Domain(D::NotFound(m)) => Refusal::new(550, [5, 1, 1], m.to_string()),
+        NodeError::Domain(D::PermissionDenied(m)) => Refusal::new(550, [5, 7, 1], m.to_string()),
+        NodeError::Domain(D::FailedPrecondition(m)) => Refusal::new(550, [5, 2, 1], m.to_string()),
+        NodeError::Domain(D::InvalidArgument(m) | D::AlreadyExists(m)) => {
+            Refusal::new(550, [5, 6, 0], m.to_string())
+        }
         // A sender's limit: the sending server keeps the message and retries later.
         NodeError::RateLimited(m) => Refusal::new(451, [4, 7, 1], m),
         other => {

@@ -1,6 +1,7 @@
 //! The tower layer on every gRPC server of a node: it continues the caller's
 //! trace (or starts one), runs the call inside a span with its `trace_id`, and
-//! counts the call by service, method and status code with its latency.
+//! counts the call by service, method and status code with its latency. It also
+//! holds the language the client asked its answer in (`reply_lang`).
 //!
 //! A unary call that fails answers "trailers-only": its `grpc-status` is in the
 //! response headers. A success puts it in the trailers, which this layer does not
@@ -118,7 +119,8 @@ where
         let span =
             tracing::info_span!("rpc", trace_id = %ctx.trace_id_hex(), rpc = %method, service = %service);
         crate::otlp::link(&span, &ctx);
-        let fut = ctx.scope(self.inner.call(req));
+        let asked = crate::reply_lang::asked(req.headers());
+        let fut = crate::reply_lang::scope(asked, ctx.scope(self.inner.call(req)));
         let metrics = self.layer.metrics.clone();
         let started = Instant::now();
         Box::pin(

@@ -60,10 +60,16 @@ pub async fn serve(
 
 /// The language of a page: the browser's choice among ours, else the portal's.
 pub(crate) fn page_lang(state: &State, headers: &HeaderMap) -> Lang {
+    page_lang_or(state, headers, None)
+}
+
+/// As [`page_lang`], with the reader's own language (an invitee's) before the portal's.
+fn page_lang_or(state: &State, headers: &HeaderMap, reader: Option<Lang>) -> Lang {
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .and_then(Lang::from_accept_language)
+        .or(reader)
         .unwrap_or(state.portal.options.language)
 }
 
@@ -79,7 +85,7 @@ fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
 
 /// The HTTP status and the words a page shows for an error; internal details go to
 /// the log only. Shared by every page.
-pub(crate) fn status_and_message(e: NodeError) -> (StatusCode, String) {
+pub(crate) fn status_and_message(e: NodeError, lang: Lang) -> (StatusCode, String) {
     use portalnet_core::Error as D;
     let status = match &e {
         NodeError::Domain(D::NotFound(_)) => StatusCode::NOT_FOUND,
@@ -89,17 +95,17 @@ pub(crate) fn status_and_message(e: NodeError) -> (StatusCode, String) {
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let msg = match e {
-        NodeError::Domain(d) => d.to_string(),
+        NodeError::Domain(d) => d.text().in_lang(lang),
         other => {
             tracing::error!(error = %other, "web page");
-            "internal error; the portal operator can find it in the node's log".into()
+            tr(lang, "error-internal", &[])
         }
     };
     (status, msg)
 }
 
 fn error_page(lang: Lang, e: NodeError) -> Response {
-    let (status, msg) = status_and_message(e);
+    let (status, msg) = status_and_message(e, lang);
     page(status, lang, &tr(lang, "page-invitation", &[]), &format!("<p class=\"error\">{}</p>", esc(&msg)))
 }
 
@@ -109,11 +115,11 @@ async fn show_invitation(
     Path(token): Path<String>,
 ) -> Response {
     let portal = &state.portal;
-    let l = page_lang(&state, &headers);
-    // Messages are trusted text; every value put into them is escaped first.
-    let t = |id: &str| esc(&tr(l, id, &[]));
     match portal.invitation_by_token(&token) {
         Ok((inv, group)) => {
+            let l = page_lang_or(&state, &headers, inv.language);
+            // Messages are trusted text; every value put into them is escaped first.
+            let t = |id: &str| esc(&tr(l, id, &[]));
             let portal_name = format!("<b>{}</b>", esc(&portal.settings.display_name));
             let email = esc(&inv.email);
             let invited = match (&group, inv.admits_to_group) {
@@ -146,7 +152,7 @@ async fn show_invitation(
             );
             page(StatusCode::OK, l, &tr(l, "page-invitation", &[]), &body)
         }
-        Err(e) => error_page(l, e),
+        Err(e) => error_page(page_lang(&state, &headers), e),
     }
 }
 
@@ -169,6 +175,7 @@ async fn accept_invitation(
         Ok(a) => a,
         Err(e) => return error_page(l, e),
     };
+    let l = page_lang_or(&state, &headers, accepted.user.language);
     if let Err(e) = portal.durable().await {
         return error_page(l, e);
     }

@@ -30,7 +30,7 @@ fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
 }
 
 fn error_page(lang: Lang, e: NodeError) -> Response {
-    let (status, msg) = crate::web::status_and_message(e);
+    let (status, msg) = crate::web::status_and_message(e, lang);
     let title = tr(lang, "page-task", &[]);
     page(
         status,

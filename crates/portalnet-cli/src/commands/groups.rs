@@ -44,7 +44,9 @@ pub async fn run(conn: &Conn, cmd: GroupCmd, out: &Output) -> Result<()> {
             };
             groups.update_group(req).await?.into_inner()
         }
-        GroupCmd::Invite { id, email } => return invites::invite(conn, id, email, out).await,
+        GroupCmd::Invite { id, email, invitee_language } => {
+            return invites::invite(conn, id, email, invitee_language, out).await;
+        }
         GroupCmd::Show { id } => groups.get_group(GetGroupRequest { id }).await?.into_inner(),
         GroupCmd::List => {
             let list = groups.list_groups(ListGroupsRequest {}).await?.into_inner();
@@ -171,6 +173,7 @@ mod tests {
                 expires_at: Millis(0),
                 admits_to_group: true,
                 accepted_login: String::new(),
+                language: String::new(),
             },
             notice: notice.into(),
         };

@@ -16,7 +16,9 @@ use crate::views::{AcceptView, InvitationView, InviteView};
 pub async fn run(conn: &Conn, cmd: InviteCmd, out: &Output) -> Result<()> {
     let mut invitations = conn.invitations();
     let invitation = match cmd {
-        InviteCmd::Send { email, group } => return invite(conn, group, email, out).await,
+        InviteCmd::Send { email, group, invitee_language } => {
+            return invite(conn, group, email, invitee_language, out).await;
+        }
         InviteCmd::List { group, all } => {
             let req = ListInvitationsRequest { group_id: group.unwrap_or(0), all };
             let list = invitations.list_invitations(req).await?.into_inner();
@@ -45,8 +47,8 @@ pub async fn run(conn: &Conn, cmd: InviteCmd, out: &Output) -> Result<()> {
 }
 
 /// Invites `email` into group `group_id` (`group invite` and `invite send`).
-pub async fn invite(conn: &Conn, group_id: u64, email: String, out: &Output) -> Result<()> {
-    let resp = conn.invitations().invite(InviteRequest { email, group_id }).await?.into_inner();
+pub async fn invite(conn: &Conn, group_id: u64, email: String, language: String, out: &Output) -> Result<()> {
+    let resp = conn.invitations().invite(InviteRequest { email, group_id, language }).await?.into_inner();
     out.show(&InviteView::try_from(resp)?, invite_block)
 }
 
@@ -147,6 +149,7 @@ mod tests {
             expires_at: Millis(1_796_169_599_000),
             admits_to_group: false,
             accepted_login: String::new(),
+            language: String::new(),
         }
     }
 
@@ -192,6 +195,7 @@ mod tests {
                 state: "active",
                 admin: false,
                 created_at: Millis(0),
+                language: String::new(),
             }),
             api_token: "pn_secret".into(),
             group_ids: vec![3, 5],

@@ -18,8 +18,9 @@ use crate::views::{TokenView, UserView};
 pub async fn run(conn: &Conn, cmd: UserCmd, out: &Output) -> Result<()> {
     let mut users = conn.users();
     let user = match cmd {
-        UserCmd::Add { login, name, email, position, admin } => {
-            let req = AddUserRequest { login, display_name: name, email, position, admin };
+        UserCmd::Add { login, name, email, position, admin, user_language } => {
+            let req =
+                AddUserRequest { login, display_name: name, email, position, admin, language: user_language };
             users.add_user(req).await?.into_inner()
         }
         UserCmd::List { all } => {
@@ -29,8 +30,9 @@ pub async fn run(conn: &Conn, cmd: UserCmd, out: &Output) -> Result<()> {
         }
         UserCmd::Show { login } => users.get_user(GetUserRequest { login }).await?.into_inner(),
         UserCmd::Dismiss { login } => users.dismiss_user(DismissUserRequest { login }).await?.into_inner(),
-        UserCmd::Update { login, name, position } => {
-            users.update_user(UpdateUserRequest { login, display_name: name, position }).await?.into_inner()
+        UserCmd::Update { login, name, position, user_language } => {
+            let req = UpdateUserRequest { login, display_name: name, position, language: user_language };
+            users.update_user(req).await?.into_inner()
         }
         UserCmd::Whoami => users.who_am_i(WhoAmIRequest {}).await?.into_inner(),
         UserCmd::MoveToIntranet { login } => {
@@ -69,6 +71,7 @@ fn user_block(u: &UserView) -> String {
         ("kind", u.kind.into()),
         ("state", u.state.into()),
         ("admin", yes_no(u.admin).into()),
+        ("language", if u.language.is_empty() { "(the portal's)".into() } else { u.language.clone() }),
         ("created", u.created_at.table()),
     ])
 }

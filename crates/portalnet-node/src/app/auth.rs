@@ -4,6 +4,7 @@
 use super::Portal;
 use crate::error::{NodeError, NodeResult};
 use base64::Engine;
+use portalnet_core::error::text;
 use portalnet_core::permissions::Actor;
 use portalnet_core::user::{NewUser, User};
 use portalnet_core::{Error, Timestamp};
@@ -40,7 +41,7 @@ pub fn init_portal(
     let token = new_token();
     tables.db.write(|tx| {
         if tables.settings.tx_get(tx, &SETTINGS_KEY.to_string())?.is_some() {
-            return Err(NodeError::Domain(Error::exists("this data folder already holds a portal")));
+            return Err(NodeError::Domain(Error::exists(text!("error-portal-exists"))));
         }
         tables.settings.tx_put(tx, &SETTINGS_KEY.to_string(), &settings)?;
         tables.users.tx_put(tx, &admin.login, &admin)?;
@@ -57,7 +58,8 @@ pub fn init_portal(
 
 impl Portal {
     /// The user a bearer token acts as.
-    pub fn authenticate(&self, token: Option<&str>) -> NodeResult<Actor> {
+    /// The user a token names, with the language they read (None: the portal's).
+    pub fn authenticate(&self, token: Option<&str>) -> NodeResult<(Actor, Option<portalnet_mail::Lang>)> {
         let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
             return Err(NodeError::Unauthenticated(crate::error::AuthRefusal::Missing));
         };
@@ -75,7 +77,7 @@ impl Portal {
         if !user.is_active() {
             return Err(NodeError::Unauthenticated(crate::error::AuthRefusal::Dismissed(user.login)));
         }
-        Ok(actor_of(&user))
+        Ok((actor_of(&user), user.language))
     }
 
     /// Issues a new token for an active user (admins only). Returned once.
@@ -84,8 +86,9 @@ impl Portal {
         let login = portalnet_core::validate::login("login", login)?;
         let user = self.user(&login)?;
         if !user.is_active() {
-            return Err(NodeError::Domain(Error::precondition(format!(
-                "user `{login}` is dismissed; a token would not work"
+            return Err(NodeError::Domain(Error::precondition(text!(
+                "error-dismissed-no-token",
+                login = login
             ))));
         }
         let token = new_token();

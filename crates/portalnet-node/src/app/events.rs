@@ -6,6 +6,7 @@
 use super::Portal;
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::address::{self, qualify, qualify_change, qualify_comment, qualify_task};
+use portalnet_core::error::text;
 use portalnet_core::event::{EVENT_FORMAT, EventBody, GENESIS};
 use portalnet_core::task::{Change, Comment, FileMeta, HistoryEntry, Task};
 use portalnet_core::{Error, Timestamp};
@@ -126,15 +127,12 @@ impl Portal {
         let n = self.network_setting()?;
         let me = self.portal_id();
         match n.available_from(self.options.activation_delay_ms) {
-            None => Err(NodeError::Domain(Error::precondition(format!(
-                "network communication is off on portal {me}: an administrator switches it on with \
-                 `portalctl network enable` (R13)"
-            )))),
-            Some(from) if self.now() < from => Err(NodeError::Domain(Error::precondition(format!(
-                "network communication on portal {me} was switched on at {}; tasks with people of other \
-                 portals are possible from {} (R15)",
-                n.enabled_since.map(|t| t.to_utc_string()).unwrap_or_default(),
-                from.to_utc_string()
+            None => Err(NodeError::Domain(Error::precondition(text!("error-network-off", portal = me)))),
+            Some(from) if self.now() < from => Err(NodeError::Domain(Error::precondition(text!(
+                "error-network-not-yet",
+                portal = me,
+                since = n.enabled_since.unwrap_or_default(),
+                from = from
             )))),
             Some(_) => Ok(()),
         }

@@ -1,6 +1,7 @@
 use super::{Invited, Portal};
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::Error;
+use portalnet_core::error::text;
 use portalnet_core::group::{Group, GroupPatch, GroupRole, NewGroup};
 use portalnet_core::permissions::Actor;
 use portalnet_core::user::UserKind;
@@ -16,7 +17,7 @@ impl Portal {
         invite: &[String],
     ) -> NodeResult<(Group, Vec<Invited>)> {
         if actor.kind == UserKind::Extranet {
-            return Err(NodeError::Domain(Error::denied("extranet users cannot create groups")));
+            return Err(NodeError::Domain(Error::denied(text!("error-extranet-no-groups"))));
         }
         let emails: Vec<String> =
             invite.iter().map(|e| validate::email("invited e-mail", e)).collect::<Result<_, _>>()?;
@@ -28,7 +29,7 @@ impl Portal {
             t.groups.tx_put(tx, &id, &group)?;
             let mut invited = Vec::with_capacity(emails.len());
             for e in &emails {
-                invited.push(self.invite_in(tx, actor, &group, e)?);
+                invited.push(self.invite_in(tx, actor, &group, e, None)?);
             }
             Ok::<_, NodeError>((group, invited))
         })?;
@@ -77,14 +78,13 @@ impl Portal {
         if let Some(visible) = self.visible_logins(actor)?
             && !visible.contains(&login)
         {
-            return Err(NodeError::Domain(Error::denied(
-                "extranet users can add only people they share a group with; ask an employee to add others",
-            )));
+            return Err(NodeError::Domain(Error::denied(text!("error-extranet-add-own"))));
         }
         let user = self.user(&login)?;
         if !user.is_active() {
-            return Err(NodeError::Domain(Error::precondition(format!(
-                "user `{login}` is dismissed and cannot join groups"
+            return Err(NodeError::Domain(Error::precondition(text!(
+                "error-dismissed-no-groups",
+                login = &login
             ))));
         }
         let t = &self.tables;
@@ -94,9 +94,10 @@ impl Portal {
                 return Err(group_not_found(id));
             }
             if user.kind == UserKind::Extranet && !group.settings.extranet {
-                return Err(NodeError::Domain(Error::precondition(format!(
-                    "`{login}` is an extranet user and group {id} is not available in extranet (R2); \
-                     its owner can enable it with `portalctl group update {id} --extranet`"
+                return Err(NodeError::Domain(Error::precondition(text!(
+                    "error-extranet-user-group",
+                    login = &login,
+                    group = id
                 ))));
             }
             if group.add_member(actor, &login, role)? {
@@ -108,5 +109,5 @@ impl Portal {
 }
 
 fn group_not_found(id: u64) -> NodeError {
-    NodeError::Domain(Error::not_found(format!("group {id} not found")))
+    NodeError::Domain(Error::not_found(text!("error-group-not-found", group = id)))
 }

@@ -5,6 +5,7 @@
 use super::{Portal, hash_token, new_token};
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::Error;
+use portalnet_core::error::{Text, text};
 use portalnet_core::group::{Group, GroupRole, InviteRight};
 use portalnet_core::invitation::{Invitation, InvitationState, check_seat, login_from_email};
 use portalnet_core::permissions::Actor;
@@ -16,7 +17,8 @@ use portalnet_store::schema::TokenRecord;
 /// The result of an invitation, with what the inviter should know (R6).
 pub struct Invited {
     pub invitation: Invitation,
-    pub notice: String,
+    /// What the inviter should know (R6), said in the inviter's language at the edge.
+    pub notice: Option<Text>,
 }
 
 /// What accepting an invitation produced.
@@ -27,11 +29,13 @@ pub struct Accepted {
 }
 
 impl Portal {
-    pub fn invite(&self, actor: &Actor, email: &str, group_id: u64) -> NodeResult<Invited> {
+    /// Invites `email` into a group; `language` is the invitee's (empty: the portal's).
+    pub fn invite(&self, actor: &Actor, email: &str, group_id: u64, language: &str) -> NodeResult<Invited> {
         let email = validate::email("email", email)?;
+        let language = validate::language(language)?;
         let out = self.tables.db.write(|tx| {
             let group = self.visible_group(tx, actor, group_id)?;
-            self.invite_in(tx, actor, &group, &email)
+            self.invite_in(tx, actor, &group, &email, language)
         })?;
         self.mail_wake.notify_one();
         Ok(out)
@@ -45,6 +49,7 @@ impl Portal {
         actor: &Actor,
         group: &Group,
         email: &str,
+        language: Option<portalnet_mail::Lang>,
     ) -> NodeResult<Invited> {
         let t = &self.tables;
         let now = self.now();
@@ -64,17 +69,16 @@ impl Portal {
             expires_at: now.plus_millis(self.options.invite_ttl_ms),
             admits_to_group: right == InviteRight::Full,
             accepted_login: None,
+            language,
         };
         t.invitations.tx_put(tx, &id, &invitation)?;
         t.invitation_tokens.tx_put(tx, &invitation.token_hash, &id)?;
         self.enqueue_invitation_mail(tx, &invitation, group, &token)?;
         let notice = match right {
-            InviteRight::Full => String::new(),
-            InviteRight::PortalOnly => format!(
-                "in group {} ({}) only the owner and moderators add members: {email} will join the portal as an \
-                 extranet user but not the group; ask the owner or a moderator to add them",
-                group.id, group.name
-            ),
+            InviteRight::Full => None,
+            InviteRight::PortalOnly => {
+                Some(text!("notice-portal-only", group = group.id, name = &group.name, email = email))
+            }
         };
         Ok(Invited { invitation, notice })
     }
@@ -163,9 +167,7 @@ impl Portal {
             let login = match wanted {
                 Some(l) => {
                     if t.users.tx_get(tx, &l)?.is_some() {
-                        return Err(NodeError::Domain(Error::exists(format!(
-                            "login `{l}` is taken on this portal; choose another or leave it empty"
-                        ))));
+                        return Err(NodeError::Domain(Error::exists(text!("error-login-taken", login = &l))));
                     }
                     l
                 }
@@ -184,15 +186,16 @@ impl Portal {
                 state: UserState::Active,
                 admin: false,
                 created_at: now,
+                language: inv.language,
             };
             t.users.tx_put(tx, &login, &user)?;
             let mut groups = Vec::new();
             if inv.admits_to_group {
                 let mut g = t.groups.tx_get(tx, &inv.group)?.ok_or_else(|| group_gone(inv.group))?;
                 if !g.settings.extranet {
-                    return Err(NodeError::Domain(Error::precondition(format!(
-                        "group {} is no longer available in extranet; ask the person who invited you",
-                        g.id
+                    return Err(NodeError::Domain(Error::precondition(text!(
+                        "error-group-left-extranet",
+                        group = g.id
                     ))));
                 }
                 g.members.insert(login.clone(), GroupRole::Member);
@@ -221,12 +224,9 @@ impl Portal {
             if email_key(&u.email) == key {
                 // Least information: the inviter learns that the address is taken,
                 // not by whom (an administrator can look it up).
-                let state = if u.is_active() { "" } else { " (dismissed)" };
-                return Err(NodeError::Domain(Error::exists(format!(
-                    "{email} already belongs to a user{state} of this portal, so it cannot be invited; to free the \
-                     address, the person changes the e-mail of their Network account, or an administrator changes \
-                     the account's e-mail (`portalctl user set-email LOGIN NEW-ADDRESS`)"
-                ))));
+                let id = if u.is_active() { "error-email-of-user" } else { "error-email-of-dismissed" };
+                let text = Text::new(id, vec![("email", email.into())]);
+                return Err(NodeError::Domain(Error::exists(text)));
             }
         }
         let now = self.now();
@@ -236,9 +236,10 @@ impl Portal {
                 && email_key(&inv.email) == key
                 && inv.state_at(now) == InvitationState::Pending
             {
-                return Err(NodeError::Domain(Error::exists(format!(
-                    "{email} already has a pending invitation ({}); resend or revoke it (`portalctl invite resend {}`)",
-                    inv.id, inv.id
+                return Err(NodeError::Domain(Error::exists(text!(
+                    "error-email-invited",
+                    email = email,
+                    id = inv.id
                 ))));
             }
         }
@@ -275,7 +276,7 @@ impl Portal {
     }
 
     fn managed_invitation(&self, tx: &WriteTx<'_>, actor: &Actor, id: u64) -> NodeResult<Invitation> {
-        let not_found = || NodeError::Domain(Error::not_found(format!("invitation {id} not found")));
+        let not_found = || NodeError::Domain(Error::not_found(text!("error-invitation-not-found", id = id)));
         let inv = self.tables.invitations.tx_get(tx, &id)?.ok_or_else(not_found)?;
         if !self.may_manage(actor, &inv)? {
             return Err(not_found());
@@ -297,7 +298,8 @@ impl Portal {
             .map(|u| u.display_name)
             .unwrap_or_else(|| inv.inviter.clone());
         let link = format!("{}/invite/{token}", self.options.web_url.trim_end_matches('/'));
-        let expires = self.datetime(self.options.language, inv.expires_at);
+        let lang = inv.language.unwrap_or(self.options.language);
+        let expires = self.datetime(lang, inv.expires_at);
         let mail = portalnet_mail::invitation(&portalnet_mail::Invitation {
             portal_name: &self.settings.display_name,
             from: &self.options.mail_from,
@@ -307,7 +309,7 @@ impl Portal {
             accept_link: &link,
             token,
             expires: &expires,
-            lang: self.options.language,
+            lang,
         });
         self.enqueue_mail(tx, &mail)
     }
@@ -323,11 +325,9 @@ fn redacted(actor: &Actor, mut inv: Invitation) -> Invitation {
 }
 
 fn unknown_token() -> NodeError {
-    NodeError::Domain(Error::not_found(
-        "invitation not found: the link may be mistyped, already used, or replaced by a newer invitation",
-    ))
+    NodeError::Domain(Error::not_found(text!("error-invitation-link-unknown")))
 }
 
 fn group_gone(id: u64) -> NodeError {
-    NodeError::Domain(Error::not_found(format!("group {id} not found")))
+    NodeError::Domain(Error::not_found(text!("error-group-not-found", group = id)))
 }

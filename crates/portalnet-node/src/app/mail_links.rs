@@ -14,6 +14,7 @@
 use super::Portal;
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::address::{self, email_of};
+use portalnet_core::error::text;
 use portalnet_core::permissions::{Action, Actor, authorize};
 use portalnet_core::task::{Change, Comment, Task};
 use portalnet_core::{Error, Timestamp};
@@ -89,26 +90,18 @@ impl Portal {
     /// The link `token` opens, if it is live: not revoked, its task still here and
     /// its person still on the task.
     pub fn link_access(&self, token: &str) -> NodeResult<LinkAccess> {
-        let unknown = || {
-            NodeError::Domain(Error::not_found(
-                "this task link is not known here: check that it was copied whole from the e-mail",
-            ))
-        };
+        let unknown = || NodeError::Domain(Error::not_found(text!("error-link-unknown")));
         if !is_token(token) {
             return Err(unknown());
         }
         let r = self.tables.task_link_tokens.get(&token.to_string())?.ok_or_else(unknown)?;
         let link = self.tables.task_links.get(&(r.task, r.link))?.ok_or_else(unknown)?;
         if link.revoked {
-            return Err(NodeError::Domain(Error::denied(
-                "this task link was revoked; ask the task's creator to add you again",
-            )));
+            return Err(NodeError::Domain(Error::denied(text!("error-link-revoked"))));
         }
         let task = self.tables.tasks.get(&r.task)?.ok_or_else(unknown)?;
         if !task.participants().contains(&link.participant.as_str()) {
-            return Err(NodeError::Domain(Error::denied(
-                "you no longer take part in this task, so its link no longer works",
-            )));
+            return Err(NodeError::Domain(Error::denied(text!("error-link-left"))));
         }
         Ok(LinkAccess { link, task })
     }
@@ -134,8 +127,10 @@ impl Portal {
             authorize(self.relation(actor, &task)?, Action::Edit, task_id, task.status)?;
             let mut link =
                 self.link_of(tx, task_id, &participant)?.filter(|l| !l.revoked).ok_or_else(|| {
-                    NodeError::Domain(Error::not_found(format!(
-                        "task {task_id} has no live link for {participant}"
+                    NodeError::Domain(Error::not_found(text!(
+                        "error-no-live-link",
+                        task = task_id,
+                        participant = participant
                     )))
                 })?;
             link.revoked = true;

@@ -24,9 +24,11 @@ pub use mail_links::LinkAccess;
 pub use replica::{InEvent, InItem, InProposal, Outcome, RefusalKind, Refused};
 pub use reports::TaskReport;
 pub use tasks::{Attached, Commented, StatusSet, TaskFilter};
+pub use users::UserPatch;
 pub use verify::VerifyReport;
 
 use crate::error::{NodeError, NodeResult};
+use portalnet_core::error::text;
 use portalnet_core::group::Group;
 use portalnet_core::permissions::{Actor, Relation};
 use portalnet_core::settings::PortalSettings;
@@ -116,11 +118,9 @@ pub struct PortalOptions {
 impl Portal {
     /// Opens a portal whose storage `portald init` has prepared.
     pub fn open(tables: Tables, clock: Arc<dyn Clock>, options: PortalOptions) -> NodeResult<Self> {
-        let settings = tables.portal_settings()?.ok_or_else(|| {
-            NodeError::Domain(Error::precondition(
-                "this data folder holds no portal: run `portald init` first",
-            ))
-        })?;
+        let settings = tables
+            .portal_settings()?
+            .ok_or_else(|| NodeError::Domain(Error::precondition(text!("error-no-portal"))))?;
         Ok(Self {
             tables,
             clock,
@@ -216,16 +216,17 @@ impl Portal {
     }
 
     fn user(&self, login: &str) -> NodeResult<User> {
-        self.tables.users.get(&login.to_string())?.ok_or_else(|| {
-            NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal")))
-        })
+        self.tables
+            .users
+            .get(&login.to_string())?
+            .ok_or_else(|| NodeError::Domain(Error::not_found(text!("error-user-not-found", login = login))))
     }
 
     fn group(&self, id: u64) -> NodeResult<Group> {
         self.tables
             .groups
             .get(&id)?
-            .ok_or_else(|| NodeError::Domain(Error::not_found(format!("group {id} not found"))))
+            .ok_or_else(|| NodeError::Domain(Error::not_found(text!("error-group-not-found", group = id))))
     }
 
     /// How `actor` relates to `task` (group membership is looked up here).
@@ -283,7 +284,7 @@ fn require_admin(actor: &Actor, what: &str) -> NodeResult<()> {
     if actor.admin {
         Ok(())
     } else {
-        Err(NodeError::Domain(Error::denied(format!("only portal administrators may {what}"))))
+        Err(NodeError::Domain(Error::denied(text!("error-admins-only", what = what))))
     }
 }
 
@@ -291,9 +292,7 @@ fn require_admin(actor: &Actor, what: &str) -> NodeResult<()> {
 /// settings) is for its employees; extranet users see only their groups (R12).
 pub fn require_employee(actor: &Actor, what: &str) -> NodeResult<()> {
     if actor.kind == UserKind::Extranet {
-        Err(NodeError::Domain(Error::denied(format!(
-            "{what} are for the portal's employees; extranet users see only their groups and tasks"
-        ))))
+        Err(NodeError::Domain(Error::denied(text!("error-employees-only", what = what))))
     } else {
         Ok(())
     }

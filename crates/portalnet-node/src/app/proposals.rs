@@ -6,6 +6,7 @@
 use super::Portal;
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::Error;
+use portalnet_core::error::text;
 use portalnet_core::permissions::{Action, Actor, authorize};
 use portalnet_core::task::check_file;
 use portalnet_core::validate;
@@ -24,9 +25,10 @@ impl Portal {
         let rel = self.relation(&Actor { admin: false, ..actor.clone() }, &task)?;
         if !rel.creator && !rel.responsible && !rel.accomplice && !rel.observer {
             authorize(self.relation(actor, &task)?, Action::View, id, task.status)?;
-            return Err(NodeError::Domain(Error::denied(format!(
-                "you take no part in task {id} (homed at {}): only its participants change it",
-                home.portal
+            return Err(NodeError::Domain(Error::denied(text!(
+                "error-not-participant",
+                task = id,
+                portal = &home.portal
             ))));
         }
         match &op {
@@ -35,7 +37,7 @@ impl Portal {
                 authorize(rel, Action::Comment, id, task.status)?;
                 let text = validate::text("comment", text, self.limits().max_comment_bytes)?;
                 if text.trim().is_empty() {
-                    return Err(NodeError::Domain(Error::invalid("comment text is required")));
+                    return Err(NodeError::Domain(Error::invalid(text!("error-comment-required"))));
                 }
             }
             ProposalOp::File { name, content_type, size, .. } => {

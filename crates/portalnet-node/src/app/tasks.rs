@@ -3,6 +3,7 @@ use super::events::Extra;
 use crate::error::{NodeError, NodeResult};
 use base64::Engine as _;
 use portalnet_core::address;
+use portalnet_core::error::text;
 use portalnet_core::permissions::{Action, Actor, authorize};
 use portalnet_core::task::{
     self, Change, Comment, FileMeta, HistoryEntry, NewTask, Task, TaskPatch, TaskStatus, check_file,
@@ -97,9 +98,10 @@ impl Portal {
         let patch = patch.validate(self.limits())?;
         if let Some(home) = self.task(id)?.home {
             self.get_task(actor, id)?;
-            return Err(NodeError::Domain(Error::denied(format!(
-                "task {id} is homed at portal {}: only its creator, there, may edit it",
-                home.portal
+            return Err(NodeError::Domain(Error::denied(text!(
+                "error-edit-elsewhere",
+                task = id,
+                portal = &home.portal
             ))));
         }
         if let Some(Some(g)) = patch.group {
@@ -209,7 +211,7 @@ impl Portal {
     pub fn get_file(&self, actor: &Actor, id: u64, file_id: u64) -> NodeResult<(FileMeta, Vec<u8>)> {
         let task = self.get_task(actor, id)?;
         let not_found =
-            || NodeError::Domain(Error::not_found(format!("file {file_id} not found on task {id}")));
+            || NodeError::Domain(Error::not_found(text!("error-file-not-found", file = file_id, task = id)));
         let meta = task.files.into_iter().find(|f| f.id == file_id).ok_or_else(not_found)?;
         let bytes = self.tables.file_blobs.get(&blob_key(id, file_id))?.ok_or_else(not_found)?;
         Ok((meta, bytes))
@@ -274,18 +276,14 @@ impl Portal {
             if address::is_email(p) {
                 // People without a portal take part by e-mail (R21, R23).
                 if actor.kind == UserKind::Extranet {
-                    return Err(NodeError::Domain(Error::denied(
-                        "extranet users cannot add people by e-mail address",
-                    )));
+                    return Err(NodeError::Domain(Error::denied(text!("error-extranet-no-email-people"))));
                 }
                 continue;
             }
             let (login, portal) = address::split(p);
             if portal.is_some_and(|portal| portal != me) {
                 if actor.kind == UserKind::Extranet {
-                    return Err(NodeError::Domain(Error::denied(
-                        "extranet users cannot involve people of other portals (R13)",
-                    )));
+                    return Err(NodeError::Domain(Error::denied(text!("error-extranet-no-remote"))));
                 }
                 remote = true;
                 continue;
@@ -293,25 +291,28 @@ impl Portal {
             let login = login.to_string();
             let login = login.as_str();
             if visible.as_ref().is_some_and(|v| !v.contains(login)) {
-                return Err(NodeError::Domain(Error::denied(format!(
-                    "extranet users can pick only members of their groups; `{login}` is not one"
+                return Err(NodeError::Domain(Error::denied(text!(
+                    "error-extranet-pick-members",
+                    login = login
                 ))));
             }
             let user = self.user(login)?;
             if !user.is_active() {
-                return Err(NodeError::Domain(Error::precondition(format!(
-                    "user `{login}` is dismissed and cannot take part in tasks"
+                return Err(NodeError::Domain(Error::precondition(text!(
+                    "error-dismissed-no-tasks",
+                    login = login
                 ))));
             }
             if user.kind == UserKind::Extranet && !group.as_ref().is_some_and(|g| g.is_member(login)) {
-                return Err(NodeError::Domain(Error::precondition(format!(
-                    "`{login}` is an extranet user: they take part only in tasks of their groups; put the task in \
-                     one of them (--group)"
+                return Err(NodeError::Domain(Error::precondition(text!(
+                    "error-extranet-needs-group",
+                    login = login
                 ))));
             }
             if remote && user.kind == UserKind::Extranet {
-                return Err(NodeError::Domain(Error::precondition(format!(
-                    "`{login}` is an extranet user and cannot take part in a task shared with other portals (R13)"
+                return Err(NodeError::Domain(Error::precondition(text!(
+                    "error-extranet-not-shared",
+                    login = login
                 ))));
             }
         }
@@ -324,14 +325,12 @@ impl Portal {
     fn check_group_for_task(&self, actor: &Actor, id: u64) -> NodeResult<()> {
         let g = self.group(id)?;
         if !actor.admin && !g.is_member(&actor.login) {
-            return Err(NodeError::Domain(Error::denied(format!(
-                "you are not a member of group {id}; only members put tasks in it"
-            ))));
+            return Err(NodeError::Domain(Error::denied(text!("error-not-group-member", group = id))));
         }
         Ok(())
     }
 }
 
 fn task_not_found(id: u64) -> NodeError {
-    NodeError::Domain(Error::not_found(format!("task {id} not found")))
+    NodeError::Domain(Error::not_found(text!("error-task-not-found", task = id)))
 }

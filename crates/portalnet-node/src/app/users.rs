@@ -1,12 +1,22 @@
 use super::{Portal, require_admin};
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::Error;
+use portalnet_core::error::text;
 use portalnet_core::invitation::check_seat;
 use portalnet_core::permissions::Actor;
 use portalnet_core::user::{NewUser, User, UserKind, UserState};
 use portalnet_core::validate::{self, email_key};
 use portalnet_store::WriteTx;
 use portalnet_store::schema::SETTINGS_KEY;
+
+/// What an administrator changes about a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserPatch<'a> {
+    pub display_name: Option<&'a str>,
+    pub position: Option<&'a str>,
+    /// `Some("")` returns the user to the portal's language.
+    pub language: Option<&'a str>,
+}
 
 impl Portal {
     pub fn add_user(&self, actor: &Actor, new: NewUser) -> NodeResult<User> {
@@ -15,9 +25,9 @@ impl Portal {
         let t = &self.tables;
         t.db.write(|tx| {
             if t.users.tx_get(tx, &user.login)?.is_some() {
-                return Err(NodeError::Domain(Error::exists(format!(
-                    "user `{}` already exists",
-                    user.login
+                return Err(NodeError::Domain(Error::exists(text!(
+                    "error-user-exists",
+                    login = &user.login
                 ))));
             }
             self.check_email_unused(tx, &user.email, None, true)?;
@@ -32,10 +42,7 @@ impl Portal {
     /// Employees list everyone; extranet users may not browse employees (R7).
     pub fn list_users(&self, actor: &Actor, include_dismissed: bool) -> NodeResult<Vec<User>> {
         if actor.kind == UserKind::Extranet {
-            return Err(NodeError::Domain(Error::denied(
-                "extranet users cannot browse the portal's employees; see the members of your groups with \
-                 `portalctl group show ID`",
-            )));
+            return Err(NodeError::Domain(Error::denied(text!("error-extranet-no-browse"))));
         }
         let mut out = Vec::new();
         for kv in self.tables.users.iter() {
@@ -54,9 +61,7 @@ impl Portal {
         if let Some(visible) = self.visible_logins(actor)?
             && !visible.contains(&login)
         {
-            return Err(NodeError::Domain(Error::not_found(format!(
-                "user `{login}` not found on this portal"
-            ))));
+            return Err(NodeError::Domain(Error::not_found(text!("error-user-not-found", login = &login))));
         }
         let mut user = self.user(&login)?;
         if actor.kind == UserKind::Extranet && user.login != actor.login {
@@ -69,41 +74,39 @@ impl Portal {
         require_admin(actor, "dismiss users")?;
         let login = validate::login("login", login)?;
         if login == actor.login {
-            return Err(NodeError::Domain(Error::precondition(
-                "you cannot dismiss yourself; ask another administrator",
-            )));
+            return Err(NodeError::Domain(Error::precondition(text!("error-dismiss-self"))));
         }
         self.change_user(&login, |user| {
             if user.state == UserState::Dismissed {
-                return Err(Error::precondition(format!("user `{login}` is already dismissed")));
+                return Err(Error::precondition(text!("error-already-dismissed", login = &login)));
             }
             user.state = UserState::Dismissed;
             Ok(())
         })
     }
 
-    /// Renames a user or changes their position; the directory follows.
-    pub fn update_user(
-        &self,
-        actor: &Actor,
-        login: &str,
-        display_name: Option<&str>,
-        position: Option<&str>,
-    ) -> NodeResult<User> {
+    /// Renames a user, changes their position or their language (`Some("")`: back to
+    /// the portal's); the directory follows.
+    pub fn update_user(&self, actor: &Actor, login: &str, patch: UserPatch<'_>) -> NodeResult<User> {
         require_admin(actor, "change users")?;
         let login = validate::login("login", login)?;
-        if display_name.is_none() && position.is_none() {
-            return Err(NodeError::invalid("the update names no field to change: give a name or a position"));
+        let UserPatch { display_name, position, language } = patch;
+        if display_name.is_none() && position.is_none() && language.is_none() {
+            return Err(NodeError::invalid(text!("error-user-empty-update")));
         }
         let name = display_name.map(|n| validate::name("display name", n)).transpose()?;
         let position =
             position.map(|p| validate::optional_line("position", p, validate::MAX_NAME_CHARS)).transpose()?;
+        let language = language.map(validate::language).transpose()?;
         self.change_user(&login, move |u| {
             if let Some(n) = name {
                 u.display_name = n;
             }
             if let Some(p) = position {
                 u.position = p;
+            }
+            if let Some(l) = language {
+                u.language = l;
             }
             Ok(())
         })
@@ -115,10 +118,10 @@ impl Portal {
         let login = validate::login("login", login)?;
         self.change_user(&login, |user| {
             if user.kind == UserKind::Employee {
-                return Err(Error::precondition(format!("`{login}` is already an employee (intranet user)")));
+                return Err(Error::precondition(text!("error-already-employee", login = &login)));
             }
             if !user.is_active() {
-                return Err(Error::precondition(format!("`{login}` is dismissed")));
+                return Err(Error::precondition(text!("error-is-dismissed", login = &login)));
             }
             user.kind = UserKind::Employee;
             Ok(())
@@ -131,16 +134,12 @@ impl Portal {
         let login = validate::login("login", login)?;
         let user = self.user(&login)?;
         if user.kind == UserKind::Extranet {
-            return Err(NodeError::Domain(Error::precondition(format!(
-                "`{login}` is already an extranet user"
+            return Err(NodeError::Domain(Error::precondition(text!(
+                "error-already-extranet",
+                login = &login
             ))));
         }
-        Err(NodeError::Domain(Error::precondition(format!(
-            "an intranet user cannot be moved to the extranet. Instead: dismiss `{login}` \
-             (`portalctl user dismiss {login}`) and invite the person again as an external user under another \
-             e-mail address — or first give the dismissed account another address \
-             (`portalctl user set-email {login} NEW-ADDRESS`) to reuse this one"
-        ))))
+        Err(NodeError::Domain(Error::precondition(text!("error-no-move-to-extranet", login = &login))))
     }
 
     /// Changes a user's address (admins only); frees the old one (R11).
@@ -151,7 +150,7 @@ impl Portal {
         let t = &self.tables;
         t.db.write(|tx| {
             let mut user = t.users.tx_get(tx, &login)?.ok_or_else(|| {
-                NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal")))
+                NodeError::Domain(Error::not_found(text!("error-user-not-found", login = &login)))
             })?;
             self.check_email_unused(tx, &email, Some(&login), true)?;
             user.email = email.clone();
@@ -210,7 +209,7 @@ impl Portal {
         let t = &self.tables;
         t.db.write(|tx| {
             let mut user = t.users.tx_get(tx, &login.to_string())?.ok_or_else(|| {
-                NodeError::Domain(Error::not_found(format!("user `{login}` not found on this portal")))
+                NodeError::Domain(Error::not_found(text!("error-user-not-found", login = &login)))
             })?;
             f(&mut user)?;
             t.users.tx_put(tx, &user.login, &user)?;
@@ -235,12 +234,9 @@ impl Portal {
             let other: User = portalnet_store::decode(&bytes)?;
             if Some(other.login.as_str()) != except && email_key(&other.email) == key {
                 let msg = if to_admin {
-                    format!("e-mail {email} is already used by `{}`", other.login)
+                    text!("error-email-used-by", email = email, login = &other.login)
                 } else {
-                    format!(
-                        "e-mail {email} is already used by another user of this portal; choose another \
-                         address, or ask an administrator"
-                    )
+                    text!("error-email-used", email = email)
                 };
                 return Err(NodeError::Domain(Error::exists(msg)));
             }

@@ -17,7 +17,7 @@ impl InvitationService for InvitationSvc {
     async fn invite(&self, req: Request<pb::InviteRequest>) -> Result<Response<pb::InviteResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
-        let invited = self.0.portal.invite(&actor, &r.email, group_id(r.group_id)?)?;
+        let invited = self.0.portal.invite(&actor, &r.email, group_id(r.group_id)?, &r.language)?;
         self.0.durable().await?;
         let name = self.group_name(invited.invitation.group);
         Ok(Response::new(invite_response(&invited, &name, self.0.portal.now())))

@@ -48,9 +48,12 @@ impl State {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .map(|v| v.strip_prefix("Bearer ").unwrap_or(v));
-        self.portal
-            .authenticate(token)
-            .map_err(|e| crate::error::status_in(e, crate::error::request_lang(req.metadata())))
+        crate::reply_lang::set_reader(self.portal.options.language);
+        let (actor, lang) = self.portal.authenticate(token)?;
+        if let Some(lang) = lang {
+            crate::reply_lang::set_reader(lang);
+        }
+        Ok(actor)
     }
 
     pub fn replicator(&self) -> Result<&std::sync::Arc<crate::replication::Replicator>, Status> {

@@ -108,9 +108,9 @@ impl NetworkService for NetworkSvc {
         portal.check_email_free_for(&actor.login, &email)?;
         let client = self.client()?;
         if !portal.network_setting()?.enabled {
-            return Err(crate::NodeError::Domain(Error::precondition(
-                "network communication is off on this portal, so it has no Network accounts to change",
-            ))
+            return Err(crate::NodeError::Domain(Error::precondition(portalnet_core::error::text!(
+                "error-no-network-accounts"
+            )))
             .into());
         }
         let account = client

@@ -40,8 +40,15 @@ impl UserService for UserSvc {
     async fn update_user(&self, req: Request<pb::UpdateUserRequest>) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.get_ref();
-        let user =
-            self.0.portal.update_user(&actor, &r.login, r.display_name.as_deref(), r.position.as_deref())?;
+        let user = self.0.portal.update_user(
+            &actor,
+            &r.login,
+            crate::app::UserPatch {
+                display_name: r.display_name.as_deref(),
+                position: r.position.as_deref(),
+                language: r.language.as_deref(),
+            },
+        )?;
         self.0.durable().await?;
         Ok(Response::new(user.to_proto()))
     }

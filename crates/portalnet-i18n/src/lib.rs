@@ -2,6 +2,12 @@
 //! `locales/<lang>/*.ftl`, files a translator edits, compiled into the binary.
 //! Plural forms follow CLDR (pl and ru: one / few / many / other). A message missing
 //! in a language falls back to English; a test fails when any id is missing.
+//!
+//! [`Text`] is a message not yet said in a language: `core`'s refusals carry one, and
+//! whoever answers the person (the node) picks the language. No IO here.
+
+mod text;
+pub use text::{Text, Value};
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
@@ -84,6 +90,19 @@ impl Lang {
 
     fn index(self) -> usize {
         self as usize
+    }
+}
+
+impl serde::Serialize for Lang {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Lang {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Lang::parse(&code).ok_or_else(|| serde::de::Error::custom(format!("unknown language {code:?}")))
     }
 }
 
@@ -287,5 +306,52 @@ mod tests {
         assert_eq!(Lang::from_accept_language("pl;q=0,de"), None);
         assert_eq!(status_name(Lang::Ru, "in_progress"), "в работе");
         assert_eq!(status_name(Lang::En, "awaiting_control"), "awaiting control");
+    }
+}
+
+#[cfg(test)]
+mod ids_in_code {
+    use super::*;
+    use std::path::Path;
+
+    fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Every refusal id the code names (`"error-…"` literals in any crate's sources)
+    /// has an English message, so no reader ever sees a bare id.
+    #[test]
+    fn every_error_id_in_the_code_has_a_message() {
+        let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        rust_files(&crates, &mut files);
+        let en: std::collections::BTreeSet<String> =
+            sources().filter(|(l, _, _)| *l == Lang::En).flat_map(|(_, _, s)| message_ids(s)).collect();
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for f in files {
+            let src = std::fs::read_to_string(&f).unwrap_or_default();
+            for piece in src.split("\"error-").skip(1) {
+                let id: String = piece
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+                    .collect();
+                if !id.is_empty() && piece.get(id.len()..).is_some_and(|rest| rest.starts_with('"')) {
+                    seen += 1;
+                    if !en.contains(&format!("error-{id}")) {
+                        missing.push(format!("{}: error-{id}", f.display()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 50, "found only {seen} ids: is the scan looking at the sources?");
+        assert!(missing.is_empty(), "ids without an English message: {missing:#?}");
     }
 }
