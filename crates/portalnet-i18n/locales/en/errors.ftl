@@ -149,3 +149,15 @@ error-bad-language = language `{ $value }` is not one the portal speaks: use en,
 
 ## What the inviter should know (R6).
 notice-portal-only = in group { $group } ({ $name }) only the owner and moderators add members: { $email } will join the portal as an extranet user but not the group; ask the owner or a moderator to add them
+
+## Refusals of the node's API handlers.
+error-no-directory = this portal is not linked to a Network directory: set [directory] in portald.toml (endpoint, id, ca) and restart
+error-no-directory-people = this portal is not linked to a Network directory, so it has no people of other portals: set [directory] in portald.toml and restart
+error-admins-switch-network = only portal administrators switch network communication
+error-extranet-no-search = extranet users cannot search the Network directory
+error-search-network-off = network communication is off on this portal; an administrator switches it on with `portalctl network enable`
+error-link-address-required = address is required: the login@portal that asked to join (see `portalctl network account requests`)
+error-task-address-owner = a task address is shown only to its owner; an administrator may reset it (`portalctl mail address reset --login LOGIN`)
+error-invite-token-required = token is required: the one from the invitation e-mail
+error-admins-workers = only portal administrators see the background workers
+error-admins-outbox = only portal administrators see and retry the replication outbox

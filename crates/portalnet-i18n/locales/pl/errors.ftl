@@ -181,3 +181,15 @@ error-bad-language = portal nie zna języka `{ $value }`: użyj en, pl lub ru (p
 
 ## Co powinien wiedzieć zapraszający (R6).
 notice-portal-only = w grupie { $group } ({ $name }) członków dodają tylko właściciel i moderatorzy: { $email } dołączy do portalu jako użytkownik ekstranetu, ale nie do grupy; poproś właściciela lub moderatora o dodanie
+
+## Odmowy obsługi API węzła.
+error-no-directory = ten portal nie jest połączony z katalogiem Sieci: ustaw [directory] w portald.toml (endpoint, id, ca) i uruchom ponownie
+error-no-directory-people = ten portal nie jest połączony z katalogiem Sieci, więc nie ma osób z innych portali: ustaw [directory] w portald.toml i uruchom ponownie
+error-admins-switch-network = komunikację sieciową przełączają tylko administratorzy portalu
+error-extranet-no-search = użytkownicy ekstranetu nie przeszukują katalogu Sieci
+error-search-network-off = komunikacja sieciowa w tym portalu jest wyłączona; administrator włącza ją przez `portalctl network enable`
+error-link-address-required = adres jest wymagany: login@portal, który poprosił o dołączenie (zobacz `portalctl network account requests`)
+error-task-address-owner = adres zadań widzi tylko jego właściciel; administrator może go zresetować (`portalctl mail address reset --login LOGIN`)
+error-invite-token-required = token jest wymagany: ten z e-maila z zaproszeniem
+error-admins-workers = procesy w tle widzą tylko administratorzy portalu
+error-admins-outbox = kolejkę replikacji widzą i ponawiają tylko administratorzy portalu

@@ -181,3 +181,15 @@ error-bad-language = портал не знает языка `{ $value }`: ис�
 
 ## Что следует знать пригласившему (R6).
 notice-portal-only = в группе { $group } ({ $name }) участников добавляют только владелец и модераторы: { $email } войдёт в портал как пользователь экстранета, но не в группу; попросите владельца или модератора добавить его
+
+## Отказы обработчиков API узла.
+error-no-directory = этот портал не подключён к каталогу Сети: задайте [directory] в portald.toml (endpoint, id, ca) и перезапустите
+error-no-directory-people = этот портал не подключён к каталогу Сети, поэтому людей других порталов у него нет: задайте [directory] в portald.toml и перезапустите
+error-admins-switch-network = переключать сетевое взаимодействие могут только администраторы портала
+error-extranet-no-search = пользователи экстранета не ищут в каталоге Сети
+error-search-network-off = сетевое взаимодействие на этом портале выключено; администратор включает его командой `portalctl network enable`
+error-link-address-required = адрес обязателен: login@portal, который просил о присоединении (см. `portalctl network account requests`)
+error-task-address-owner = адрес для задач показывается только его владельцу; администратор может его сбросить (`portalctl mail address reset --login LOGIN`)
+error-invite-token-required = токен обязателен: тот, что в письме с приглашением
+error-admins-workers = фоновые процессы видят только администраторы портала
+error-admins-outbox = очередь репликации видят и повторяют только администраторы портала

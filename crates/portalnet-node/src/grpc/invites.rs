@@ -57,7 +57,10 @@ impl InvitationService for InvitationSvc {
     async fn accept(&self, req: Request<pb::AcceptRequest>) -> Result<Response<pb::AcceptResponse>, Status> {
         let r = req.into_inner();
         if r.token.trim().is_empty() {
-            return Err(Status::invalid_argument("token is required: the one from the invitation e-mail"));
+            return Err(crate::error::NodeError::invalid(portalnet_core::error::text!(
+                "error-invite-token-required"
+            ))
+            .into());
         }
         let accepted = self.0.portal.accept_invitation(&r.token, &r.display_name, &r.login)?;
         self.0.durable().await?;
@@ -72,7 +75,11 @@ impl InvitationService for InvitationSvc {
 
 fn invitation_id(id: u64) -> Result<u64, Status> {
     if id == 0 {
-        Err(Status::invalid_argument("invitation id is required (a number from 1)"))
+        Err(crate::error::NodeError::invalid(portalnet_core::error::text!(
+            "error-id-required",
+            field = "invitation id"
+        ))
+        .into())
     } else {
         Ok(id)
     }

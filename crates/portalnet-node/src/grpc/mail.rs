@@ -36,9 +36,10 @@ impl MailService for MailSvc {
         let actor = self.0.actor(&req)?;
         let login = req.get_ref().login.trim();
         if !login.is_empty() && login != actor.login {
-            return Err(Status::permission_denied(
-                "a task address is shown only to its owner; an administrator may reset it (`portalctl mail address reset --login LOGIN`)",
-            ));
+            return Err(crate::error::NodeError::Domain(portalnet_core::Error::denied(
+                portalnet_core::error::text!("error-task-address-owner"),
+            ))
+            .into());
         }
         let rec = self.0.portal.task_address(&actor)?;
         self.0.durable().await?;

@@ -58,10 +58,9 @@ impl State {
 
     pub fn replicator(&self) -> Result<&std::sync::Arc<crate::replication::Replicator>, Status> {
         self.replicator.as_ref().ok_or_else(|| {
-            Status::failed_precondition(
-                "this portal is not linked to a Network directory, so it has no people of other portals: \
-                 set [directory] in portald.toml and restart",
-            )
+            Status::from(crate::error::NodeError::Domain(portalnet_core::Error::precondition(
+                portalnet_core::error::text!("error-no-directory-people"),
+            )))
         })
     }
 

@@ -1,6 +1,7 @@
 use super::State;
 use crate::network::directory_error;
 use portalnet_core::Error;
+use portalnet_core::error::text;
 use portalnet_core::user::UserKind;
 use portalnet_proto::v1::{self as pb, network_service_server::NetworkService};
 use std::sync::Arc;
@@ -12,10 +13,9 @@ pub struct NetworkSvc(pub Arc<State>);
 impl NetworkSvc {
     fn client(&self) -> Result<&crate::network::DirectoryClient, Status> {
         self.0.directory.as_deref().ok_or_else(|| {
-            Status::failed_precondition(
-                "this portal is not linked to a Network directory: set [directory] in portald.toml \
-                 (endpoint, id, ca) and restart",
-            )
+            Status::from(crate::error::NodeError::Domain(portalnet_core::Error::precondition(text!(
+                "error-no-directory"
+            ))))
         })
     }
 
@@ -46,7 +46,9 @@ impl NetworkSvc {
     ) -> Result<Response<pb::NetworkStatus>, Status> {
         let actor = self.0.actor(&req)?;
         if !actor.admin {
-            return Err(Status::permission_denied("only portal administrators switch network communication"));
+            return Err(
+                crate::error::NodeError::Domain(Error::denied(text!("error-admins-switch-network"))).into()
+            );
         }
         let client = self.client()?;
         let _state = client.network_state.lock().await;
@@ -79,13 +81,15 @@ impl NetworkService for NetworkSvc {
     async fn search(&self, req: Request<pb::SearchRequest>) -> Result<Response<pb::SearchResponse>, Status> {
         let actor = self.0.actor(&req)?;
         if actor.kind == UserKind::Extranet {
-            return Err(Status::permission_denied("extranet users cannot search the Network directory"));
+            return Err(
+                crate::error::NodeError::Domain(Error::denied(text!("error-extranet-no-search"))).into()
+            );
         }
         if !self.0.portal.network_setting()?.enabled {
-            return Err(Status::failed_precondition(
-                "network communication is off on this portal; an administrator switches it on with \
-                 `portalctl network enable`",
-            ));
+            return Err(crate::error::NodeError::Domain(Error::precondition(text!(
+                "error-search-network-off"
+            )))
+            .into());
         }
         let client = self.client()?;
         let r = client
@@ -146,9 +150,7 @@ impl NetworkService for NetworkSvc {
         let actor = self.0.actor(&req)?;
         let address = req.get_ref().address.trim();
         if address.is_empty() {
-            return Err(Status::invalid_argument(
-                "address is required: the login@portal that asked to join (see `portalctl network account requests`)",
-            ));
+            return Err(crate::error::NodeError::invalid(text!("error-link-address-required")).into());
         }
         let client = self.client()?;
         let account = client

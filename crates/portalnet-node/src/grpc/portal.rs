@@ -54,7 +54,7 @@ impl PortalService for PortalSvc {
     ) -> Result<Response<pb::OutboxResponse>, Status> {
         self.admin(&req)?;
         let id = portalnet_core::validate::portal_id(&req.get_ref().portal_id)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+            .map_err(crate::error::NodeError::Domain)?;
         let r = self.0.replicator()?;
         r.peers.forget(&id);
         r.wake(&id, true);
@@ -66,7 +66,10 @@ impl PortalService for PortalSvc {
         req: Request<pb::WorkersRequest>,
     ) -> Result<Response<pb::WorkersResponse>, Status> {
         if !self.0.actor(&req)?.admin {
-            return Err(Status::permission_denied("only portal administrators see the background workers"));
+            return Err(crate::error::NodeError::Domain(portalnet_core::Error::denied(
+                portalnet_core::error::text!("error-admins-workers"),
+            ))
+            .into());
         }
         let workers = self
             .0
@@ -91,7 +94,10 @@ impl PortalSvc {
         if self.0.actor(req)?.admin {
             Ok(())
         } else {
-            Err(Status::permission_denied("only portal administrators see and retry the replication outbox"))
+            Err(crate::error::NodeError::Domain(portalnet_core::Error::denied(portalnet_core::error::text!(
+                "error-admins-outbox"
+            )))
+            .into())
         }
     }
 }

@@ -287,7 +287,11 @@ impl TaskService for TaskSvc {
         let r = req.get_ref();
         let id = task_id(r.task_id)?;
         if r.file_id == 0 {
-            return Err(Status::invalid_argument("file id is required (a number from 1)"));
+            return Err(crate::error::NodeError::invalid(portalnet_core::error::text!(
+                "error-id-required",
+                field = "file id"
+            ))
+            .into());
         }
         let (meta, content) = self.0.portal.get_file(&actor, id, r.file_id)?;
         Ok(Response::new(pb::GetFileResponse { info: Some(meta.to_proto()), content }))
