@@ -377,3 +377,85 @@ async fn an_operator_enrols_and_links_a_portal_with_the_cli() {
     let status = admin.network.enable(pb::NetworkRequest {}).await.unwrap().into_inner();
     assert!(status.enabled);
 }
+
+/// Issue 14, visible death: when a part of a running node dies — its gRPC server, its
+/// web server, a background worker (an error or a panic) — `portald run` says why and
+/// exits non-zero, so a supervisor restarts it, instead of living on serving nothing.
+/// (The `PORTALD_FAILPOINT` test hook makes the named task end at once.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_part_dies_exits_non_zero_and_says_why() {
+    for (task, how) in [("grpc server", "error"), ("web", "error"), ("mailer", "panic"), ("health", "error")]
+    {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("alpha");
+        Process::init(&dir, "alpha.test").unwrap();
+        let mut cfg = portalnet_node::config::NodeConfig::load(&dir).unwrap();
+        cfg.web.listen = Some("127.0.0.1:0".parse().unwrap());
+        cfg.save(&dir).unwrap();
+        let mut child = Command::new(bin("portald"))
+            .args(["run", "--dir"])
+            .arg(&dir)
+            .env("PORTALD_FAILPOINT", format!("{task}:{how}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = wait_for("portald to exit", || {
+            let exited = child.try_wait().ok().flatten();
+            async move { exited }
+        })
+        .await
+        .unwrap_or_else(|e| {
+            let _ = child.kill();
+            panic!("{task}:{how}: {e:#}")
+        });
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(!status.success(), "{task}:{how}: exited with {status}\n{err}");
+        assert!(
+            err.contains("the node stopped because") && err.contains(task),
+            "{task}:{how}: says why\n{err}"
+        );
+    }
+}
+
+/// Issue 14, clean stop: a node whose mail relay accepts connections and never
+/// answers stops at SIGTERM without waiting for it — the mailer's delivery is raced
+/// against shutdown, so no task is left to be aborted after the grace — and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_does_not_wait_for_a_silent_relay() {
+    let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = relay.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Accepts and holds every connection without a greeting.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in relay.incoming().flatten() {
+            held.push(s);
+            let _ = tx.send(());
+        }
+    });
+    let mut m = portalnet_tests::mailnode::MailNode::start("alpha.test", Some(port)).await.unwrap();
+    let mut admin = m.admin().await.unwrap();
+    let g = portalnet_tests::new_group(
+        &mut admin.groups,
+        pb::CreateGroupRequest { name: "Vendors".into(), extranet: true, ..Default::default() },
+    )
+    .await;
+    admin
+        .invites
+        .invite(pb::InviteRequest { email: "guest@ext.test".into(), group_id: g.id, ..Default::default() })
+        .await
+        .unwrap();
+    wait_for("the mailer to reach the silent relay", || {
+        let reached = rx.try_recv().ok();
+        async move { reached }
+    })
+    .await
+    .unwrap();
+    let status = m.node.terminate().unwrap();
+    let log = std::fs::read_to_string(&m.node.log).unwrap();
+    assert!(status.success(), "exited with {status}\n{log}");
+    assert!(!log.contains("aborting them"), "every task stopped by itself:\n{log}");
+    assert!(!log.contains("the node stopped because"), "{log}");
+}

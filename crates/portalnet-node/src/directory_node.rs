@@ -18,7 +18,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Identity as TlsIdentity, Server, ServerTlsConfig};
 use tonic::{Request, Response, Status};
@@ -88,30 +87,30 @@ pub struct DirectoryHandle {
     pub directory: Directory,
     /// Where Prometheus scrapes the directory (`metrics_listen`), if set.
     pub metrics_url: Option<String>,
-    shutdown: CancellationToken,
-    server: JoinHandle<Result<()>>,
-    metrics_server: Option<JoinHandle<()>>,
+    /// The gRPC server and the metrics server.
+    tasks: crate::lifecycle::NodeTasks,
     db: Db,
     health: tonic_health::server::HealthReporter,
 }
 
 impl DirectoryHandle {
-    pub async fn stop(self) -> Result<()> {
+    /// Stops serving (calls in progress get [`crate::server::SHUTDOWN_GRACE`]),
+    /// then flushes storage.
+    pub async fn stop(mut self) -> Result<()> {
         // Balancers and portals stop choosing a directory that is going away.
         self.health.set_not_serving::<DirectoryServer<DirectorySvc>>().await;
-        self.shutdown.cancel();
-        match tokio::time::timeout(crate::server::SHUTDOWN_GRACE, self.server).await {
-            Ok(joined) => joined.context("directory task failed")??,
-            Err(_) => tracing::warn!("directory connections still open; closing them"),
-        }
-        if let Some(m) = self.metrics_server
-            && tokio::time::timeout(crate::server::SHUTDOWN_GRACE, m).await.is_err()
-        {
-            tracing::warn!("the metrics server did not stop in time");
-        }
+        let tasks = self.tasks.stop(crate::server::SHUTDOWN_GRACE).await;
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.sync()).await??;
-        Ok(())
+        tasks
+    }
+
+    /// Runs until the shutdown token fires, then stops; if its server dies first,
+    /// the directory stops and this says why.
+    pub async fn wait(mut self) -> Result<()> {
+        let died = self.tasks.watch().await;
+        let stopped = self.stop().await;
+        died.and(stopped)
     }
 }
 
@@ -177,20 +176,22 @@ pub async fn start(
             pb::echo_server::EchoServer::new(crate::grpc::OpenEchoSvc)
                 .max_decoding_message_size(crate::grpc::OPEN_ECHO_MAX_BYTES),
         );
-    let metrics_server = metrics_listener.filter(|_| metrics.is_enabled()).map(|l| {
+    let mut tasks = crate::lifecycle::NodeTasks::new(shutdown.clone());
+    if let Some(l) = metrics_listener.filter(|_| metrics.is_enabled()) {
         let (app, token) = (crate::metrics::static_router(metrics.clone()), shutdown.clone());
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(l, app).with_graceful_shutdown(token.cancelled_owned()).await {
-                tracing::error!(error = %e, "metrics server failed");
-            }
-        })
-    });
+        tasks.spawn("metrics", async move {
+            axum::serve(l, app)
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await
+                .context("metrics server")
+        });
+    }
     let token = shutdown.clone();
-    let server = tokio::spawn(async move {
+    tasks.spawn("grpc server", async move {
         router
             .serve_with_incoming_shutdown(crate::server::tcp_incoming(listener), token.cancelled_owned())
             .await
-            .context("directory gRPC server failed")
+            .context("directory gRPC server")
     });
     std::fs::write(dir.join("endpoint"), &endpoint)?;
     tracing::info!(id = %cfg.id, %endpoint, "Network directory serving");
@@ -201,9 +202,7 @@ pub async fn start(
         cert: crate::config::resolve(dir, &cfg.tls.cert),
         directory,
         metrics_url,
-        metrics_server,
-        shutdown,
-        server,
+        tasks,
         db,
         health,
     })

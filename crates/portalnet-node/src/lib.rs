@@ -13,6 +13,7 @@ mod fsutil;
 pub mod grpc;
 pub mod identity;
 pub mod init;
+pub mod lifecycle;
 pub mod mail_listener;
 pub mod mailer;
 pub mod metrics;

@@ -99,7 +99,12 @@ async fn deliver_due(
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(&mail.message_b64)
             .map_err(|e| NodeError::Internal(format!("outbox entry {} is damaged: {e}", mail.id)))?;
-        let result = transport.deliver(&mail.from, &mail.to, &bytes, &format!("mail-{:08}", mail.id)).await;
+        // A stopping node does not wait for the relay: the message stays queued.
+        let tag = format!("mail-{:08}", mail.id);
+        let result = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(None),
+            r = transport.deliver(&mail.from, &mail.to, &bytes, &tag) => r,
+        };
         let t = &portal.tables;
         match result {
             Ok(()) => {

@@ -236,8 +236,7 @@ async fn run(args: Args) -> Result<()> {
             let d = portalnet_node::directory_node::start(&dir, clock, None, shutdown.clone()).await?;
             say!("directory {} serving on {} (portals trust {})", d.id, d.endpoint, d.cert.display());
             tokio::spawn(on_signal(shutdown.clone()));
-            shutdown.cancelled().await;
-            d.stop().await?;
+            d.wait().await?;
             say!("directory: stopped");
             Ok(())
         }

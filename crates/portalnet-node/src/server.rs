@@ -6,6 +6,7 @@ use crate::config::NodeConfig;
 use crate::grpc::{self, State};
 use crate::identity::Identity;
 use crate::init::DB_DIR;
+use crate::lifecycle::NodeTasks;
 use anyhow::{Context, Result};
 use portalnet_core::Clock;
 use portalnet_federation::Signer;
@@ -22,7 +23,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Identity as TlsIdentity, Server, ServerTlsConfig};
 
@@ -47,39 +47,28 @@ pub struct NodeHandle {
     pub metrics_url: Option<String>,
     pub dir: PathBuf,
     pub state: Arc<State>,
-    shutdown: CancellationToken,
-    server: JoinHandle<Result<()>>,
-    /// The mailer and the web server: stopped by the same token.
-    workers: Vec<JoinHandle<()>>,
+    /// The gRPC server, web and mail listeners, and background workers.
+    tasks: NodeTasks,
 }
 
 impl NodeHandle {
-    /// Stops accepting, lets calls in progress finish, and flushes storage.
-    /// Calls still open after [`SHUTDOWN_GRACE`] are cut off, so a client that keeps
-    /// its connection open cannot hold a stopping node forever.
+    /// Stops accepting, lets calls in progress and workers finish, and flushes
+    /// storage. Whatever still runs after [`SHUTDOWN_GRACE`] (all tasks share it) is
+    /// aborted first, so nothing of this node writes after the final flush, and a
+    /// client that keeps its connection open cannot hold a stopping node forever.
     pub async fn stop(mut self) -> Result<()> {
-        self.shutdown.cancel();
-        for w in self.workers.drain(..) {
-            if tokio::time::timeout(SHUTDOWN_GRACE, w).await.is_err() {
-                tracing::warn!("a background task did not stop within {SHUTDOWN_GRACE:?}");
-            }
-        }
-        match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.server).await {
-            Ok(joined) => joined.context("server task failed")??,
-            Err(_) => {
-                tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; closing them");
-                self.server.abort();
-            }
-        }
-        self.state.portal.durable().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let tasks = self.tasks.stop(SHUTDOWN_GRACE).await;
+        self.state.portal.durable().await.context("final flush of storage")?;
         let _ = std::fs::remove_file(self.dir.join(ENDPOINT_FILE));
-        Ok(())
+        tasks
     }
 
-    /// Runs until the shutdown token fires, then stops.
-    pub async fn wait(self) -> Result<()> {
-        self.shutdown.cancelled().await;
-        self.stop().await
+    /// Runs until the shutdown token fires, then stops. If a part of the node dies
+    /// first (a server, a listener, a worker), the node stops and this says why.
+    pub async fn wait(mut self) -> Result<()> {
+        let died = self.tasks.watch().await;
+        let stopped = self.stop().await;
+        died.and(stopped)
     }
 }
 
@@ -209,55 +198,51 @@ pub async fn start(
         lmtp_addr,
         smtp_addr,
     });
-    let (server, health) = spawn_server(state.clone(), &config, tls, listener, shutdown.clone())?;
-    let mut workers = vec![
-        health,
-        tokio::spawn(crate::mailer::run(portal.clone(), mail_transport(dir, &config)?, shutdown.clone())),
-        tokio::spawn(crate::mailer::run_sweep(portal.clone(), shutdown.clone())),
-    ];
+    let mut tasks = NodeTasks::new(shutdown.clone());
+    spawn_server(&mut tasks, state.clone(), &config, tls, listener, shutdown.clone())?;
+    let transport = mail_transport(dir, &config)?;
+    let s = shutdown.clone();
+    tasks.spawn("mailer", ran_until(s.clone(), crate::mailer::run(portal.clone(), transport, s)));
+    let s = shutdown.clone();
+    tasks.spawn("mail sweep", ran_until(s.clone(), crate::mailer::run_sweep(portal.clone(), s)));
     if let Some(r) = replicator {
-        workers.push(tokio::spawn(r.run()));
+        tasks.spawn("replication", ran_until(shutdown.clone(), r.run()));
     }
     if let Some(client) = directory {
         let advertised = config.public_endpoint.clone().unwrap_or_else(|| endpoint.clone());
-        workers.push(tokio::spawn(crate::network::run_sync(
-            portal.clone(),
-            client,
-            advertised,
-            shutdown.clone(),
-        )));
+        let sync = crate::network::run_sync(portal.clone(), client, advertised, shutdown.clone());
+        tasks.spawn("directory sync", ran_until(shutdown.clone(), sync));
     }
     let metrics_on_web = metrics.is_enabled() && metrics_listener.is_none();
     if let Some(l) = web_listener {
         let (state, shutdown) = (state.clone(), shutdown.clone());
-        workers.push(tokio::spawn(async move {
+        tasks.spawn("web", async move {
             let mut app = crate::web::router(state.clone());
             if metrics_on_web {
                 app = crate::web::secured(app.merge(crate::metrics::router(state)));
             }
-            let served = axum::serve(l, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "web server failed");
-            }
-        }));
+            axum::serve(l, app).with_graceful_shutdown(shutdown.cancelled_owned()).await.context("web server")
+        });
     }
     if let Some(l) = metrics_listener {
         let app = crate::metrics::router(state.clone());
         let shutdown = shutdown.clone();
-        workers.push(tokio::spawn(async move {
-            if let Err(e) = axum::serve(l, app).with_graceful_shutdown(shutdown.cancelled_owned()).await {
-                tracing::error!(error = %e, "metrics server failed");
-            }
-        }));
+        tasks.spawn("metrics", async move {
+            axum::serve(l, app)
+                .with_graceful_shutdown(shutdown.cancelled_owned())
+                .await
+                .context("metrics server")
+        });
     }
-    for (listener, protocol) in [
-        (lmtp_listener, portalnet_inbound::Protocol::Lmtp),
-        (smtp_listener, portalnet_inbound::Protocol::Smtp),
+    for (listener, protocol, name) in [
+        (lmtp_listener, portalnet_inbound::Protocol::Lmtp, "lmtp listener"),
+        (smtp_listener, portalnet_inbound::Protocol::Smtp, "smtp listener"),
     ] {
         if let Some(l) = listener {
             let handler = Arc::new(crate::mail_listener::PortalMail { portal: portal.clone() });
             let cfg = portalnet_inbound::ListenerConfig::new(protocol, portal.mail_domain().to_string());
-            workers.push(tokio::spawn(portalnet_inbound::serve(l, cfg, handler, shutdown.clone())));
+            let serve = portalnet_inbound::serve(l, cfg, handler, shutdown.clone());
+            tasks.spawn(name, ran_until(shutdown.clone(), serve));
         }
     }
     std::fs::write(dir.join(ENDPOINT_FILE), &endpoint)?;
@@ -275,19 +260,26 @@ pub async fn start(
         web_url,
         dir: dir.to_path_buf(),
         state,
-        shutdown,
-        server,
-        workers,
+        tasks,
     })
 }
 
+/// A loop that returns nothing ran as it should only if it returned because the
+/// node is stopping; returning earlier is a death.
+async fn ran_until(shutdown: CancellationToken, fut: impl std::future::Future<Output = ()>) -> Result<()> {
+    fut.await;
+    if shutdown.is_cancelled() { Ok(()) } else { Err(anyhow::anyhow!("ended while the node was running")) }
+}
+
+/// The gRPC server and its health reporter, as tasks of the node.
 fn spawn_server(
+    tasks: &mut NodeTasks,
     state: Arc<State>,
     config: &NodeConfig,
     tls: crate::tls::TlsFiles,
     listener: TcpListener,
     shutdown: CancellationToken,
-) -> Result<(JoinHandle<Result<()>>, JoinHandle<()>)> {
+) -> Result<()> {
     // Uploads carry a whole file: allow the file limit plus room for the rest of the
     // message. Anything larger is refused by its length prefix, before it is read.
     let max_upload =
@@ -343,15 +335,15 @@ fn spawn_server(
                 .max_encoding_message_size(crate::replication::peers::MAX_REPLICATION_MESSAGE)
         }))
         .add_service(EchoServer::new(grpc::EchoSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE));
-    let health_task =
-        tokio::spawn(report_health(health, state.portal.storage_ok.subscribe(), shutdown.clone()));
-    let server = tokio::spawn(async move {
+    let health_loop = report_health(health, state.portal.storage_ok.subscribe(), shutdown.clone());
+    tasks.spawn("health", ran_until(shutdown.clone(), health_loop));
+    tasks.spawn("grpc server", async move {
         router
             .serve_with_incoming_shutdown(tcp_incoming(listener), shutdown.cancelled_owned())
             .await
-            .context("gRPC server failed")
+            .context("gRPC server")
     });
-    Ok((server, health_task))
+    Ok(())
 }
 
 /// The services whose health a portal reports (and "", the node as a whole).

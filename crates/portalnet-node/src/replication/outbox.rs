@@ -251,7 +251,16 @@ impl Replicator {
                     _ = w.bell.notified() => continue,
                 }
             }
-            match self.send(&dest, batch).await {
+            // A stopping node does not wait for a peer: what was not acknowledged
+            // stays queued and goes out after the restart.
+            let sent = tokio::select! {
+                _ = self.shutdown.cancelled() => {
+                    workers.stopped(&name);
+                    return;
+                }
+                sent = self.send(&dest, batch) => sent,
+            };
+            match sent {
                 Ok(()) => {}
                 Err(e) => {
                     tracing::warn!(%dest, error = %e, "replication delivery failed; will retry");
