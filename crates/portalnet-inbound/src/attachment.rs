@@ -1,3 +1,5 @@
+//! Files carried by a message: decoded names made safe to store, and their bytes.
+
 /// A file carried by a message, decoded from its transfer encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {

@@ -1,3 +1,5 @@
+//! Mail that must get neither a task nor an answer: bounces, auto-replies, lists.
+
 use crate::message::InboundMessage;
 
 /// Why `msg` must be dropped without an answer or a task, or `None` when a person sent it.

@@ -1,3 +1,5 @@
+//! How a mail listener is set up: LMTP or SMTP, its domain, sizes and limits.
+
 use std::time::Duration;
 
 /// Which dialect the listener speaks.

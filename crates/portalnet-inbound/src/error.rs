@@ -1,3 +1,5 @@
+//! The inbound crate's one error type.
+
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

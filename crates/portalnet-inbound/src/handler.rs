@@ -1,3 +1,5 @@
+//! What the listener asks its owner (the node): the envelope and the `MailHandler` trait.
+
 use std::fmt;
 use std::net::SocketAddr;
 

@@ -1,3 +1,5 @@
+//! A received message parsed into what a task needs: sender, subject, text, files.
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::attachment::{Attachment, clean_name, fallback_name};

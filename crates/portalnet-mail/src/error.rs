@@ -1,3 +1,5 @@
+//! The mail crate's one error type, telling permanent from temporary failures.
+
 use std::error::Error as StdError;
 use std::path::PathBuf;
 

@@ -1,3 +1,5 @@
+//! HTML escaping for the HTML parts of messages.
+
 /// Escape text for HTML element content and double- or single-quoted attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);

@@ -1,3 +1,5 @@
+//! Composing a message (text and HTML parts, headers) into RFC 5322 bytes.
+
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox as LettreMailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};

@@ -1,3 +1,5 @@
+//! Handing rendered messages over: `.eml` files or a plain-SMTP relay.
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,3 +1,5 @@
+//! The real clock (tests inject their own through `portalnet_core::Clock`).
+
 use portalnet_core::{Clock, Timestamp};
 use std::time::{SystemTime, UNIX_EPOCH};
 

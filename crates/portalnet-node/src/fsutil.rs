@@ -1,3 +1,5 @@
+//! Secret files written readable by their owner only.
+
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::Path;

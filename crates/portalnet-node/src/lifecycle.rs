@@ -19,11 +19,15 @@ use tokio_util::sync::CancellationToken;
 pub struct NodeTasks {
     set: JoinSet<(String, Result<()>)>,
     shutdown: CancellationToken,
+    /// Tasks that ended as the stop began, reported by [`Self::stop`].
+    ended: Vec<Joined>,
 }
+
+type Joined = Result<(String, Result<()>), tokio::task::JoinError>;
 
 impl NodeTasks {
     pub fn new(shutdown: CancellationToken) -> Self {
-        Self { set: JoinSet::new(), shutdown }
+        Self { set: JoinSet::new(), shutdown, ended: Vec::new() }
     }
 
     /// Runs `fut` as the task `name`; it is expected to run until shutdown.
@@ -52,8 +56,15 @@ impl NodeTasks {
             return Ok(());
         }
         tokio::select! {
+            // A stop asked for wins over tasks that end because of it.
+            biased;
             _ = self.shutdown.cancelled() => Ok(()),
             Some(joined) = self.set.join_next() => {
+                if self.shutdown.is_cancelled() {
+                    // Ended because the node is stopping: not a death; `stop` reports a failure.
+                    self.ended.push(joined);
+                    return Ok(());
+                }
                 let why = match joined {
                     Ok((name, Ok(()))) => format!("{name} stopped while the node was running"),
                     Ok((name, Err(e))) => format!("{name} failed: {e:#}"),
@@ -73,7 +84,7 @@ impl NodeTasks {
     pub async fn stop(&mut self, grace: Duration) -> Result<()> {
         self.shutdown.cancel();
         let mut first_error = None;
-        let mut note = |joined: Result<(String, Result<()>), tokio::task::JoinError>| match joined {
+        let mut note = |joined: Joined| match joined {
             Ok((_, Ok(()))) => {}
             Ok((name, Err(e))) => {
                 tracing::error!(task = %name, error = %format!("{e:#}"), "task failed while stopping");
@@ -86,6 +97,9 @@ impl NodeTasks {
                 first_error.get_or_insert(anyhow!("a task panicked: {msg}"));
             }
         };
+        for joined in std::mem::take(&mut self.ended) {
+            note(joined);
+        }
         let deadline = tokio::time::Instant::now() + grace;
         loop {
             match tokio::time::timeout_at(deadline, self.set.join_next()).await {
@@ -160,6 +174,26 @@ mod tests {
         // One grace for all five, not five after another (paused clock: exact).
         assert!(started.elapsed() < Duration::from_millis(1000), "{:?}", started.elapsed());
         assert!(t.set.is_empty());
+    }
+
+    /// Tasks that end because the node is stopping are never taken for a death,
+    /// however the ends and the stop interleave.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tasks_ending_at_shutdown_are_no_death() {
+        for _ in 0..200 {
+            let shutdown = CancellationToken::new();
+            let mut t = NodeTasks::new(shutdown.clone());
+            for i in 0..4 {
+                let s = shutdown.clone();
+                t.spawn(format!("t{i}"), async move {
+                    s.cancelled().await;
+                    Ok(())
+                });
+            }
+            shutdown.cancel();
+            assert!(t.watch().await.is_ok());
+            assert!(t.stop(Duration::from_secs(5)).await.is_ok());
+        }
     }
 
     #[tokio::test]

@@ -89,7 +89,7 @@ impl Db {
     /// deadlock sled 0.34 (seen in our benchmark at 64 in flight). Each caller
     /// flushes for itself — sled returns at once when its log is already stable —
     /// because skipping the flush when another caller's flush started after our
-    /// commit lost acknowledged writes under SIGKILL in `tests/processes.rs`.
+    /// commit lost acknowledged writes under SIGKILL in `tests/e2e/processes.rs`.
     pub fn sync(&self) -> Result<(), StoreError> {
         let _one_at_a_time = self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.inner.sled.flush()?;

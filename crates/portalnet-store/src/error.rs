@@ -1,3 +1,5 @@
+//! The store's one error type.
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("storage engine: {0}")]

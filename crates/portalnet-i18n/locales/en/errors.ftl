@@ -161,3 +161,13 @@ error-task-address-owner = a task address is shown only to its owner; an adminis
 error-invite-token-required = token is required: the one from the invitation e-mail
 error-admins-workers = only portal administrators see the background workers
 error-admins-outbox = only portal administrators see and retry the replication outbox
+
+## Tasks by e-mail (R18–R24); also the words of SMTP refusals.
+error-extranet-no-task-address = `{ $login }` is an extranet user: only employees have a task address (R18)
+error-no-such-address = no such address here: { $address } (a task address that was reset no longer works)
+error-address-owner-gone = the owner of { $address } no longer works here
+error-reply-from-other = this reply address belongs to another recipient; reply from the address the notification was sent to ({ $from } is not it)
+
+## What a portal answers another portal's proposals with.
+error-task-not-found-on = task { $task } not found on { $portal }
+error-origin-not-in-task = portal { $origin } has no participant in task { $task }: it cannot change it

@@ -193,3 +193,13 @@ error-task-address-owner = adres zadań widzi tylko jego właściciel; administr
 error-invite-token-required = token jest wymagany: ten z e-maila z zaproszeniem
 error-admins-workers = procesy w tle widzą tylko administratorzy portalu
 error-admins-outbox = kolejkę replikacji widzą i ponawiają tylko administratorzy portalu
+
+## Zadania przez e-mail (R18–R24); także słowa odmów SMTP.
+error-extranet-no-task-address = `{ $login }` jest użytkownikiem ekstranetu: adres zadań mają tylko pracownicy (R18)
+error-no-such-address = nie ma tu takiego adresu: { $address } (zresetowany adres zadań już nie działa)
+error-address-owner-gone = właściciel adresu { $address } już tu nie pracuje
+error-reply-from-other = ten adres odpowiedzi należy do innego odbiorcy; odpowiedz z adresu, na który wysłano powiadomienie ({ $from } nim nie jest)
+
+## Co portal odpowiada na propozycje innego portalu.
+error-task-not-found-on = nie znaleziono zadania { $task } w { $portal }
+error-origin-not-in-task = portal { $origin } nie ma uczestnika w zadaniu { $task }: nie może go zmieniać

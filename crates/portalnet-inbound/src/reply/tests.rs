@@ -1,3 +1,5 @@
+//! Reply stripping by mail client: what the author newly wrote is kept, quotes cut.
+
 use super::strip_reply;
 
 /// (client and style, message body, what the author newly wrote)

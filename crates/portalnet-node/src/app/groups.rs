@@ -1,3 +1,5 @@
+//! Groups: creating (with invitations, R1), changing, members and their roles.
+
 use super::{Invited, Portal};
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::Error;

@@ -20,6 +20,7 @@
 use super::mail_links::{LinkAccess, is_token, mail_token};
 use super::{Portal, actor_of};
 use crate::error::{NodeError, NodeResult};
+use portalnet_core::error::text;
 use portalnet_core::mail_task;
 use portalnet_core::permissions::{Action, Actor, authorize};
 use portalnet_core::task::{self, Comment, FileMeta, NewTask, Task};
@@ -73,12 +74,13 @@ impl Portal {
     fn new_task_address(&self, login: &str) -> NodeResult<MailAddressRecord> {
         let user = self.user(login)?;
         if user.kind != UserKind::Employee {
-            return Err(NodeError::Domain(Error::precondition(format!(
-                "`{login}` is an extranet user: only employees have a task address (R18)"
+            return Err(NodeError::Domain(Error::precondition(text!(
+                "error-extranet-no-task-address",
+                login = &login
             ))));
         }
         if !user.is_active() {
-            return Err(NodeError::Domain(Error::precondition(format!("`{login}` is dismissed"))));
+            return Err(NodeError::Domain(Error::precondition(text!("error-is-dismissed", login = &login))));
         }
         let now = self.now();
         let t = &self.tables;
@@ -100,12 +102,8 @@ impl Portal {
 
     /// Whom `rcpt` reaches; an error says why it reaches no one (asked at RCPT).
     pub fn mail_target(&self, rcpt: &str) -> NodeResult<MailTarget> {
-        let unknown = || {
-            NodeError::Domain(Error::not_found(format!(
-                "no such address here: {} (a task address that was reset no longer works)",
-                quote(rcpt)
-            )))
-        };
+        let unknown =
+            || NodeError::Domain(Error::not_found(text!("error-no-such-address", address = quote(rcpt))));
         let rcpt = rcpt.trim().trim_start_matches('<').trim_end_matches('>');
         let (local, domain) = rcpt.rsplit_once('@').ok_or_else(unknown)?;
         if !domain.eq_ignore_ascii_case(self.mail_domain()) {
@@ -121,9 +119,9 @@ impl Portal {
                 let owner = self.tables.mail_address_tokens.get(&token.to_string())?.ok_or_else(unknown)?;
                 let user = self.user(&owner)?;
                 if !user.is_active() {
-                    return Err(NodeError::Domain(Error::precondition(format!(
-                        "the owner of {} no longer works here",
-                        quote(rcpt)
+                    return Err(NodeError::Domain(Error::precondition(text!(
+                        "error-address-owner-gone",
+                        address = quote(rcpt)
                     ))));
                 }
                 Ok(MailTarget::NewTask { owner })
@@ -230,10 +228,7 @@ impl Portal {
         let owner = portalnet_core::address::email_of(&access.link.participant).unwrap_or_default();
         let from = msg.from.as_deref().unwrap_or_default();
         if !from.eq_ignore_ascii_case(owner) {
-            return Err(NodeError::Domain(Error::denied(format!(
-                "this reply address belongs to another recipient; reply from the address the notification \
-                 was sent to ({from} is not it)"
-            ))));
+            return Err(NodeError::Domain(Error::denied(text!("error-reply-from-other", from = from))));
         }
         let actor = access.actor();
         let limits = self.limits().clone();

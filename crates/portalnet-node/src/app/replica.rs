@@ -542,16 +542,21 @@ impl Portal {
         portalnet_federation::speaks_for(origin, &p.actor)
             .map_err(|e| NodeError::Domain(portalnet_core::Error::denied(e.to_string())))?;
         let not_found = || {
-            NodeError::Domain(portalnet_core::Error::not_found(format!("task {} not found on {me}", p.task)))
+            NodeError::Domain(portalnet_core::Error::not_found(portalnet_core::error::text!(
+                "error-task-not-found-on",
+                task = p.task,
+                portal = &me
+            )))
         };
         let mut task = self.tables.tasks.tx_get(tx, &p.task)?.ok_or_else(not_found)?;
         if task.home.is_some() {
             return Err(not_found());
         }
         if !address::has_participant_of(&task, &me, origin) {
-            return Err(NodeError::Domain(portalnet_core::Error::denied(format!(
-                "portal {origin} has no participant in task {}: it cannot change it",
-                p.task
+            return Err(NodeError::Domain(portalnet_core::Error::denied(portalnet_core::error::text!(
+                "error-origin-not-in-task",
+                origin = origin,
+                task = p.task
             ))));
         }
         self.check_own_network()?;

@@ -1,3 +1,5 @@
+//! Task reports by responsible person, status or group, over the tasks the caller sees.
+
 use super::{Portal, TaskFilter};
 use crate::error::NodeResult;
 use portalnet_core::address;

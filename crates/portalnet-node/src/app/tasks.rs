@@ -1,3 +1,5 @@
+//! Tasks: create, list, change, status, comments and files, within the rules of R12–R17.
+
 use super::Portal;
 use super::events::Extra;
 use crate::error::{NodeError, NodeResult};

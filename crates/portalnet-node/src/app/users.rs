@@ -1,3 +1,5 @@
+//! Users: employees added by administrators, dismissal, renames, languages, e-mail changes, seats.
+
 use super::{Portal, require_admin};
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::Error;
@@ -193,8 +195,9 @@ impl Portal {
         let t = &self.tables;
         t.db.write(|tx| {
             let key = SETTINGS_KEY.to_string();
-            let mut s =
-                t.settings.tx_get(tx, &key)?.ok_or_else(|| NodeError::invalid("portal settings missing"))?;
+            let mut s = t.settings.tx_get(tx, &key)?.ok_or_else(|| {
+                NodeError::Internal("the portal's settings are missing from storage".into())
+            })?;
             s.seats = seats;
             t.settings.tx_put(tx, &key, &s)?;
             Ok(())

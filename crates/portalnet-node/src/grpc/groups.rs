@@ -1,3 +1,5 @@
+//! The gRPC `GroupService`: a thin adapter over the portal's group operations.
+
 use super::State;
 use crate::convert::{ToProto, group_id, invite_policy, invite_response, role};
 use portalnet_core::group::{GroupPatch, NewGroup};

@@ -1,3 +1,5 @@
+//! The gRPC `InvitationService`: inviting, listing, resending, revoking and accepting.
+
 use super::State;
 use crate::convert::{ToProto, group_id, invitation_to_proto, invite_response};
 use portalnet_proto::v1::{self as pb, invitation_service_server::InvitationService};

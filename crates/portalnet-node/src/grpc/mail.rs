@@ -1,3 +1,5 @@
+//! The gRPC `MailService`: a user's task address and e-mail participants' links.
+
 use super::State;
 use portalnet_proto::v1::{self as pb, mail_service_server::MailService};
 use portalnet_store::schema::{MailAddressRecord, TaskLinkRecord};

@@ -1,3 +1,5 @@
+//! The gRPC `NetworkService`: network switch, directory search and Network accounts.
+
 use super::State;
 use crate::network::directory_error;
 use portalnet_core::Error;
@@ -13,9 +15,8 @@ pub struct NetworkSvc(pub Arc<State>);
 impl NetworkSvc {
     fn client(&self) -> Result<&crate::network::DirectoryClient, Status> {
         self.0.directory.as_deref().ok_or_else(|| {
-            Status::from(crate::error::NodeError::Domain(portalnet_core::Error::precondition(text!(
-                "error-no-directory"
-            ))))
+            crate::error::NodeError::Domain(portalnet_core::Error::precondition(text!("error-no-directory")))
+                .into()
         })
     }
 

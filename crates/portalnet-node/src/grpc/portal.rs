@@ -1,3 +1,5 @@
+//! The gRPC `PortalService` and `ReportService`: portal info, plan, outbox, workers, reports.
+
 use super::State;
 use crate::convert::{ToProto, report_by};
 use portalnet_proto::v1::{

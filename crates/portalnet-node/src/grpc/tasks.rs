@@ -1,3 +1,5 @@
+//! The gRPC `TaskService`: tasks homed here directly, tasks homed elsewhere as proposals.
+
 use super::State;
 use crate::app::TaskFilter;
 use crate::app::{Attached, Commented, StatusSet};

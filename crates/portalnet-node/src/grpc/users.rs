@@ -1,3 +1,5 @@
+//! The gRPC `UserService`: users, tokens and the caller's own identity.
+
 use super::State;
 use crate::convert::{Checked, ToProto};
 use portalnet_proto::v1::{self as pb, user_service_server::UserService};

@@ -26,8 +26,8 @@ async fn sigterm_stops_cleanly_and_data_survives_restart() {
         .into_inner();
 
     let status = node.terminate().unwrap();
-    assert!(status.success(), "portald exited with {status}");
     let log = std::fs::read_to_string(&node.log).unwrap();
+    assert!(status.success(), "portald exited with {status}:\n{log}");
     assert!(log.contains("shutting down"), "{log}");
 
     node.run().await.unwrap();
