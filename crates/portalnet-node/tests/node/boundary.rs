@@ -14,7 +14,7 @@ use portalnet_node::replication::convert::{event_in, item_in};
 use portalnet_proto::v1 as pb;
 use proptest::prelude::*;
 
-mod common;
+use super::common;
 use std::sync::{Arc, OnceLock};
 
 /// Most bytes a reason or message may have when the input was huge.

@@ -15,7 +15,7 @@ use portalnet_node::replication::convert::{event_in, event_out};
 use portalnet_proto::v1 as pb;
 use proptest::prelude::*;
 
-mod common;
+use super::common;
 use std::sync::Arc;
 
 struct Node {

@@ -30,7 +30,7 @@ use portalnet_node::mail_listener::PortalMail;
 use portalnet_store::schema::blob_key;
 use proptest::prelude::*;
 
-mod common;
+use super::common;
 use proptest::sample::{Index, select};
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use sha2::{Digest, Sha256};

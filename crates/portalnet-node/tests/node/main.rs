@@ -1,0 +1,9 @@
+//! The node's integration tests in one binary (each test binary links the whole
+//! node): the boundary fed arbitrary input, the in-process lifecycle, mail in and
+//! replica apply as property tests on real storage.
+
+mod boundary;
+mod common;
+mod lifecycle;
+mod mail_fuzz;
+mod replica_apply;
