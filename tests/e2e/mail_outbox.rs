@@ -4,7 +4,7 @@
 
 use portalnet_proto::v1 as pb;
 use portalnet_tests::smtp::{CaptureSmtp, free_port};
-use portalnet_tests::{InProcess, Node, new_group, wait_for};
+use portalnet_tests::{InProcess, Node, wait_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invitations_wait_for_the_relay_and_survive_restarts() {
@@ -12,16 +12,7 @@ async fn invitations_wait_for_the_relay_and_survive_restarts() {
     let port = free_port();
     node.reconfigure(|c| c.mail.smtp_relay = Some(format!("127.0.0.1:{port}"))).await.unwrap();
     let mut admin = node.admin().await.unwrap();
-    let g = new_group(
-        &mut admin.groups,
-        pb::CreateGroupRequest { name: "Ext".into(), extranet: true, ..Default::default() },
-    )
-    .await;
-    admin
-        .invites
-        .invite(pb::InviteRequest { email: "guest@ext.test".into(), group_id: g.id, ..Default::default() })
-        .await
-        .unwrap();
+    let g = portalnet_tests::invite_into_new_group(&mut admin, "Ext", "guest@ext.test").await;
 
     // Nobody listens on the relay port: the message stays queued, with the error.
     let tables = node.handle.as_ref().unwrap().state.portal.tables.clone();

@@ -437,16 +437,7 @@ async fn sigterm_does_not_wait_for_a_silent_relay() {
     });
     let mut m = portalnet_tests::mailnode::MailNode::start("alpha.test", Some(port)).await.unwrap();
     let mut admin = m.admin().await.unwrap();
-    let g = portalnet_tests::new_group(
-        &mut admin.groups,
-        pb::CreateGroupRequest { name: "Vendors".into(), extranet: true, ..Default::default() },
-    )
-    .await;
-    admin
-        .invites
-        .invite(pb::InviteRequest { email: "guest@ext.test".into(), group_id: g.id, ..Default::default() })
-        .await
-        .unwrap();
+    portalnet_tests::invite_into_new_group(&mut admin, "Vendors", "guest@ext.test").await;
     wait_for("the mailer to reach the silent relay", || {
         let reached = rx.try_recv().ok();
         async move { reached }

@@ -199,16 +199,7 @@ async fn languages_of_mail_and_pages() {
 
     // The invitation e-mail, in Russian too.
     let mut admin = m.admin().await.unwrap();
-    let g = portalnet_tests::new_group(
-        &mut admin.groups,
-        pb::CreateGroupRequest { name: "Снабжение".into(), extranet: true, ..Default::default() },
-    )
-    .await;
-    admin
-        .invites
-        .invite(pb::InviteRequest { email: "guest@ext.test".into(), group_id: g.id, ..Default::default() })
-        .await
-        .unwrap();
+    portalnet_tests::invite_into_new_group(&mut admin, "Снабжение", "guest@ext.test").await;
     let inv = m.wait_mail("guest@ext.test", 1).await.remove(0);
     assert_eq!(inv.subject, "Приглашение в группу Снабжение на портале alpha.test");
     assert!(
@@ -351,23 +342,17 @@ async fn refusals_and_invitations_in_each_readers_language() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("task 999 not found"), "{err}");
 
-    // Back to the portal's language.
-    let u = portalnet_tests::ctl_json(
-        &m.node,
-        &m.node.admin_token(),
-        &["user", "update", "olga", "--user-language", ""],
-    );
-    assert_eq!(u["language"], "");
-    let e = as_olga.users.add_user(portalnet_tests::new_user("ivan", "Ivan")).await.unwrap_err();
-    assert_eq!(e.message(), "only portal administrators may add users");
-    let u = portalnet_tests::ctl_json(
-        &m.node,
-        &m.node.admin_token(),
-        &["user", "update", "olga", "--user-language", "pl"],
-    );
-    assert_eq!(u["language"], "pl");
-    let e = as_olga.users.add_user(portalnet_tests::new_user("ivan", "Ivan")).await.unwrap_err();
-    assert_eq!(e.message(), "tylko administratorzy portalu mogą dodawać użytkowników");
+    // Back to the portal's language (""), then Polish.
+    for (lang, said) in [
+        ("", "only portal administrators may add users"),
+        ("pl", "tylko administratorzy portalu mogą dodawać użytkowników"),
+    ] {
+        let args = ["user", "update", "olga", "--user-language", lang];
+        let u = portalnet_tests::ctl_json(&m.node, &m.node.admin_token(), &args);
+        assert_eq!(u["language"], lang);
+        let e = as_olga.users.add_user(portalnet_tests::new_user("ivan", "Ivan")).await.unwrap_err();
+        assert_eq!(e.message(), said);
+    }
 
     // An invitee chosen to read Polish, on an English portal.
     let g = portalnet_tests::new_group(

@@ -495,3 +495,13 @@ pub fn refusal<T: std::fmt::Debug>(r: Result<T, tonic::Status>) -> (tonic::Code,
 pub async fn new_group(groups: &mut GroupServiceClient<Authed>, req: pb::CreateGroupRequest) -> pb::Group {
     groups.create_group(req).await.expect("create group").into_inner().group.expect("group in reply")
 }
+
+/// A new extranet group `name`, and an invitation of `email` into it (its e-mail
+/// queued in the same write).
+pub async fn invite_into_new_group(admin: &mut Clients, name: &str, email: &str) -> pb::Group {
+    let req = pb::CreateGroupRequest { name: name.into(), extranet: true, ..Default::default() };
+    let g = new_group(&mut admin.groups, req).await;
+    let invite = pb::InviteRequest { email: email.into(), group_id: g.id, ..Default::default() };
+    admin.invites.invite(invite).await.expect("invite");
+    g
+}
