@@ -1,0 +1,98 @@
+//! Frozen disk formats: data folders written by earlier releases open, and every
+//! record in them decodes, in this build. `tests/data/portal-data-<date>.tar.gz` is
+//! the `db` folder of two portals (alpha, beta) written by the release of that date
+//! (`portal-data-<date>.sh` is the script that wrote it through `portald devnet`,
+//! `portalctl` and swaks). A change that makes an old record unreadable fails here:
+//! bump that record's version and give it a migration (`Record::migrate`) instead.
+
+use portalnet_store::Db;
+use portalnet_store::schema::Tables;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+/// The portals' data folders of `fixture`, unpacked into a temporary folder.
+fn unpack(fixture: &str) -> tempfile::TempDir {
+    let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(fixture);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let st =
+        Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(tmp.path()).status().expect("run tar");
+    assert!(st.success(), "unpacking {}", archive.display());
+    tmp
+}
+
+fn counts(dir: &Path) -> (Tables, BTreeMap<&'static str, usize>) {
+    let db = Db::open(&dir.join("db")).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let tables = Tables::open(&db).expect("tables");
+    let counts =
+        tables.decode_all().unwrap_or_else(|e| panic!("{}: a record no longer decodes: {e}", dir.display()));
+    (tables, counts)
+}
+
+#[test]
+fn the_data_folder_of_2026_12_01_opens_and_every_record_decodes() {
+    let tmp = unpack("portal-data-2026-12-01.tar.gz");
+    // alpha: home of a task with a responsible person on beta and an e-mail observer,
+    // a comment from beta (a proposal received), a file, an invitation, a task
+    // address with one mailed task, a user who reads Russian.
+    let (alpha, a) = counts(&tmp.path().join("alpha.test"));
+    for (table, at_least) in [
+        ("settings", 1),
+        ("users", 5),
+        ("tokens", 4),
+        ("groups", 2),
+        ("tasks", 5),
+        ("history", 11),
+        ("comments", 3),
+        ("file_blobs", 1),
+        ("invitations", 1),
+        ("invitation_tokens", 1),
+        ("events", 11),
+        ("proposal_outcomes", 1),
+        ("mail_addresses", 1),
+        ("task_links", 1),
+        ("task_link_tokens", 1),
+        ("inbound_seen", 1),
+        ("peers", 1),
+    ] {
+        assert!(a[table] >= at_least, "alpha.{table}: {} records, expected {at_least}", a[table]);
+    }
+    let olga = alpha.users.get(&"olga".to_string()).ok().flatten().expect("olga");
+    assert_eq!(olga.language.map(|l| l.code()), Some("ru"));
+    let inv = alpha.invitations.iter().next().and_then(Result::ok).expect("an invitation").1;
+    assert_eq!(inv.language.map(|l| l.code()), Some("pl"));
+    // beta: the replica of that task and the proposal it sent.
+    let (beta, b) = counts(&tmp.path().join("beta.test"));
+    for (table, at_least) in
+        [("replicas", 1), ("proposals", 1), ("events", 10), ("file_blobs", 1), ("peers", 1)]
+    {
+        assert!(b[table] >= at_least, "beta.{table}: {} records, expected {at_least}", b[table]);
+    }
+    let replica = beta.tasks.iter().filter_map(Result::ok).find(|(_, t)| t.title == "Format fixture");
+    assert!(replica.is_some_and(|(_, t)| t.home.is_some()), "beta holds the replica");
+}
+
+/// Records the data folder happens not to hold (queues emptied by delivery): their
+/// stored form as written today, byte for byte, reads and writes back the same.
+#[test]
+fn queued_records_keep_their_stored_form() {
+    use portalnet_store::replication::{DeliveryRefusal, OutboxEntry};
+    use portalnet_store::schema::OutboxMail;
+    fn same<R: portalnet_store::Record>(json: &str) {
+        let mut bytes = vec![0xB1, 0, 1];
+        bytes.extend_from_slice(json.as_bytes());
+        let value: R = portalnet_store::decode(&bytes).unwrap_or_else(|e| panic!("{}: {e}", R::NAME));
+        let again = portalnet_store::encode(&value).expect("encode");
+        assert_eq!(String::from_utf8_lossy(&again), String::from_utf8_lossy(&bytes), "{}", R::NAME);
+    }
+    same::<OutboxMail>(
+        r#"{"id":7,"from":"portal@alpha.test","to":"guest@ext.test","message_b64":"aGk=","created_at":1764547200000,"attempts":2,"next_attempt_at":1764547260000,"last_error":"relay refused","failed":false}"#,
+    );
+    same::<OutboxEntry>(
+        r#"{"item":{"kind":"event","task":4,"version":2,"catch_up":true},"enqueued_at":1764547200000,"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}"#,
+    );
+    same::<OutboxEntry>(r#"{"item":{"kind":"proposal","id":3},"enqueued_at":1764547200000}"#);
+    same::<DeliveryRefusal>(
+        r#"{"portal":"beta.test","version":3,"reason":"jan is not an employee here","at":1764547200000}"#,
+    );
+}
