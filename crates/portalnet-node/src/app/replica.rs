@@ -404,13 +404,13 @@ impl Portal {
                 format!("{what}: portal {me} has no participant in that task"),
             ));
         }
-        if let Some(f) = &body.file {
-            if pre.file_sha.as_deref() != Some(f.sha256.as_str()) || ev.file_content.len() as u64 != f.size {
-                return Ok(Outcome::reject(
-                    Code::InvalidArgument,
-                    format!("{what}: the file content does not match its SHA-256 and size"),
-                ));
-            }
+        if let Some(f) = &body.file
+            && (pre.file_sha.as_deref() != Some(f.sha256.as_str()) || ev.file_content.len() as u64 != f.size)
+        {
+            return Ok(Outcome::reject(
+                Code::InvalidArgument,
+                format!("{what}: the file content does not match its SHA-256 and size"),
+            ));
         }
         // Checked: write.
         let id = match local {
