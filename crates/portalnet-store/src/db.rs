@@ -21,7 +21,13 @@ struct Inner {
     flushes: Mutex<Flushes>,
     /// Rung when a flush ends, well or not.
     flush_ended: Condvar,
+    /// Rung when the last write under way has finished (a leader may be lingering).
+    quiet: Condvar,
 }
+
+/// How long a flush leader waits, at most, for writes already under way, so that
+/// they share its flush instead of waiting for the next one.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// The group-commit state. Flushes are numbered 0, 1, 2, … in the order they start;
 /// only one runs at a time.
@@ -36,6 +42,8 @@ struct Flushes {
     running: bool,
     /// sled flushes made so far (tests check that writers share them).
     made: u64,
+    /// Writes under way (in [`Db::write`], also waiting for the write lock).
+    writing: u64,
 }
 
 /// Proof of when a commit happened relative to flushes: the number of the first
@@ -93,6 +101,7 @@ impl Db {
                 write_lock: Mutex::new(()),
                 flushes: Mutex::new(Flushes::default()),
                 flush_ended: Condvar::new(),
+                quiet: Condvar::new(),
             }),
         })
     }
@@ -107,6 +116,8 @@ impl Db {
     where
         E: From<StoreError>,
     {
+        // Dropped last, after the commit: a lingering flush leader sees it done.
+        let _under_way = UnderWay::new(self);
         let _guard = self.lock();
         let mut tx = WriteTx { db: self, trees: BTreeMap::new(), pending: BTreeMap::new() };
         let out = f(&mut tx)?;
@@ -133,6 +144,8 @@ impl Db {
     /// a sled flush (many concurrent `flush_async` calls deadlock sled 0.34); the
     /// others wait for it, and return when it covers their ticket, or lead the
     /// next one when it does not (it started before their ticket) or when it failed.
+    /// A leader first lets writes already under way commit (at most [`LINGER`]),
+    /// before it takes its flush number, so they share its flush.
     ///
     /// Why a finished flush covers a ticket `t` (flush number `n >= t`): the ticket
     /// was read under the `flushes` mutex after the commit returned, and the leader
@@ -164,10 +177,21 @@ impl Db {
                 st = self.inner.flush_ended.wait(st).unwrap_or_else(|p| p.into_inner());
                 continue;
             }
-            // Lead flush `n`: its number is taken before sled's flush starts.
+            // Lead. Writes already under way commit first (briefly: a steady stream
+            // must not hold the flush back), so that this flush covers them too
+            // instead of each waiting a whole flush more.
+            st.running = true;
+            let deadline = std::time::Instant::now() + LINGER;
+            while st.writing > 0 {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                st = self.inner.quiet.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
+            }
+            // Flush `n`: its number is taken before sled's flush starts.
             let n = st.next;
             st.next += 1;
-            st.running = true;
             st.made += 1;
             drop(st);
             let mut ended = EndFlush { db: self, n, ok: false };
@@ -199,6 +223,29 @@ impl Db {
         // A writer that panicked left no partial commit behind (commit is atomic),
         // so the lock is safe to take over.
         self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A write under way, counted from before it waits for the write lock until after
+/// its commit.
+struct UnderWay<'a>(&'a Db);
+
+impl<'a> UnderWay<'a> {
+    fn new(db: &'a Db) -> Self {
+        db.flushes().writing += 1;
+        UnderWay(db)
+    }
+}
+
+impl Drop for UnderWay<'_> {
+    fn drop(&mut self) {
+        let mut st = self.0.flushes();
+        st.writing = st.writing.saturating_sub(1);
+        let quiet = st.writing == 0 && st.running;
+        drop(st);
+        if quiet {
+            self.0.inner.quiet.notify_all();
+        }
     }
 }
 
