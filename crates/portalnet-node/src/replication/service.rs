@@ -203,24 +203,30 @@ impl Replication for ReplicationSvc {
         if to.saturating_sub(from) > 10_000 {
             return Err(Status::invalid_argument("fetch at most 10,000 versions at a time"));
         }
-        let t = &portal.tables;
-        let mut events = Vec::new();
-        for v in from..=to {
-            let e = t
-                .events
-                .get(&(task.id, v))
-                .map_err(crate::NodeError::from)?
-                .ok_or_else(|| Status::internal("history incomplete"))?;
-            let content = match e.file_id {
-                Some(f) => t
-                    .file_blobs
-                    .get(&blob_key(task.id, f))
+        // Events and their file bytes: storage reads, off the async workers.
+        let (p, id) = (portal.clone(), task.id);
+        let events = crate::grpc::blocking(move || {
+            let t = &p.tables;
+            let mut events = Vec::new();
+            for v in from..=to {
+                let e = t
+                    .events
+                    .get(&(id, v))
                     .map_err(crate::NodeError::from)?
-                    .unwrap_or_default(),
-                None => Vec::new(),
-            };
-            events.push(event_out(&e, content, true));
-        }
+                    .ok_or_else(|| Status::internal("history incomplete"))?;
+                let content = match e.file_id {
+                    Some(f) => t
+                        .file_blobs
+                        .get(&blob_key(id, f))
+                        .map_err(crate::NodeError::from)?
+                        .unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                events.push(event_out(&e, content, true));
+            }
+            Ok::<_, Status>(events)
+        })
+        .await??;
         self.replicator.peer_is_back(&origin);
         Ok(Response::new(pb::EventList { events }))
     }
