@@ -67,7 +67,7 @@ impl MailHandler for PortalMail {
             .map(|r: Result<(), NodeError>| r.map_err(refusal))
             .collect();
         if out.iter().any(Result::is_ok)
-            && let Err(e) = self.portal.tables.db.sync()
+            && let Err(e) = self.portal.durable_blocking(self.portal.tables.db.ticket())
         {
             tracing::error!(error = %e, "cannot flush received mail");
             out = vec![Err(Refusal::temporary("storage is failing; try again later")); n];

@@ -329,7 +329,9 @@ fn spawn_server(
             MailServiceServer::new(grpc::MailSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE),
         )
         .add_optional_service(state.replicator.clone().map(|r| {
-            let verifier = portalnet_federation::Verifier::new(state.portal.portal_id().to_string());
+            let verifier = std::sync::Arc::new(portalnet_federation::Verifier::new(
+                state.portal.portal_id().to_string(),
+            ));
             ReplicationServer::new(crate::replication::ReplicationSvc { replicator: r, verifier })
                 .max_decoding_message_size(crate::replication::peers::MAX_REPLICATION_MESSAGE)
                 .max_encoding_message_size(crate::replication::peers::MAX_REPLICATION_MESSAGE)

@@ -101,6 +101,21 @@ pub fn current() -> Option<TraceContext> {
     CURRENT.try_with(|c| *c).ok()
 }
 
+/// `f`, to be run on another thread (the blocking pool) inside the current call's
+/// trace context and tracing span: what it logs, and the `traceparent` it stores
+/// with what it queues, stay in the call's trace.
+pub fn carried<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+    let span = tracing::Span::current();
+    let ctx = current();
+    move || {
+        let _entered = span.enter();
+        match ctx {
+            Some(c) => CURRENT.sync_scope(c, f),
+            None => f(),
+        }
+    }
+}
+
 /// The `traceparent` to store with what the current call queues for later.
 pub fn current_header() -> Option<String> {
     current().map(|c| c.to_string())

@@ -171,14 +171,12 @@ async fn accept_invitation(
 ) -> Response {
     let portal = &state.portal;
     let l = page_lang(&state, &headers);
-    let accepted = match portal.accept_invitation(&token, &form.name, &form.login) {
+    let (t, name, login) = (token.clone(), form.name, form.login);
+    let accepted = match portal.write_off_workers(move |p| p.accept_invitation(&t, &name, &login)).await {
         Ok(a) => a,
         Err(e) => return error_page(l, e),
     };
     let l = page_lang_or(&state, &headers, accepted.user.language);
-    if let Err(e) = portal.durable().await {
-        return error_page(l, e);
-    }
     let endpoint = state.endpoints.first().cloned().unwrap_or_default();
     let (name, portal_name, login) = (
         esc(&accepted.user.display_name),

@@ -66,7 +66,8 @@ pub async fn comment(
         Ok(a) => a,
         Err(e) => return error_page(l, e),
     };
-    match portal.add_comment(&access.actor(), access.task.id, &form.text) {
+    let (actor, task, text) = (access.actor(), access.task.id, form.text.clone());
+    match portal.write_off_workers(move |p| p.add_comment(&actor, task, &text)).await {
         Ok(_) => {}
         // Shown on the page with what they wrote, so nothing typed is lost.
         Err(NodeError::Domain(e)) => {
@@ -74,9 +75,6 @@ pub async fn comment(
                 .unwrap_or_else(|e| error_page(l, e));
         }
         Err(e) => return error_page(l, e),
-    }
-    if let Err(e) = portal.durable().await {
-        return error_page(l, e);
     }
     // Post/redirect/get (303): a reload does not post the comment again.
     Redirect::to(&format!("/t/{token}#comments")).into_response()
@@ -87,8 +85,13 @@ pub async fn file(
     headers: HeaderMap,
     Path((token, file_id)): Path<(String, u64)>,
 ) -> Response {
-    let portal = &state.portal;
-    let got = portal.link_access(&token).and_then(|a| portal.get_file(&a.actor(), a.task.id, file_id));
+    // The bytes are a storage read of up to the file limit: off the async workers.
+    let portal = state.portal.clone();
+    let got = tokio::task::spawn_blocking(move || {
+        portal.link_access(&token).and_then(|a| portal.get_file(&a.actor(), a.task.id, file_id))
+    })
+    .await
+    .unwrap_or_else(|e| Err(NodeError::Internal(format!("storage task failed: {e}"))));
     match got {
         Ok((meta, bytes)) => {
             let disposition = format!(

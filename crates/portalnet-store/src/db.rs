@@ -4,7 +4,7 @@ use crate::error::StoreError;
 use sled::Transactional;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// An open database: one folder on disk.
 #[derive(Clone)]
@@ -17,9 +17,40 @@ struct Inner {
     /// One writer at a time: a write closure sees a stable state and its commit
     /// cannot conflict, so it never has to run twice.
     write_lock: Mutex<()>,
-    /// Held while flushing.
-    flush_lock: Mutex<()>,
+    /// Group commit: which flushes started and which finished (see [`Db::sync`]).
+    flushes: Mutex<Flushes>,
+    /// Rung when a flush ends, well or not.
+    flush_ended: Condvar,
+    /// Rung when the last write under way has finished (a leader may be lingering).
+    quiet: Condvar,
 }
+
+/// How long a flush leader waits, at most, for writes already under way, so that
+/// they share its flush instead of waiting for the next one.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// The group-commit state. Flushes are numbered 0, 1, 2, … in the order they start;
+/// only one runs at a time.
+#[derive(Default)]
+struct Flushes {
+    /// The number the next flush to start gets. A [`FlushTicket`] is this value as
+    /// read after a commit.
+    next: u64,
+    /// Every ticket below this is durable: flush `n` succeeded, so `covered >= n + 1`.
+    covered: u64,
+    /// A flush is running (one at a time: concurrent sled flushes deadlock 0.34).
+    running: bool,
+    /// sled flushes made so far (tests check that writers share them).
+    made: u64,
+    /// Writes under way (in [`Db::write`], also waiting for the write lock).
+    writing: u64,
+}
+
+/// Proof of when a commit happened relative to flushes: the number of the first
+/// flush that is guaranteed to cover it. Take it (with [`Db::ticket`]) after the
+/// write, on the thread that wrote (or later); [`Db::sync_ticket`] waits for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FlushTicket(u64);
 
 /// A named keyspace with ordered byte keys. Reads go straight to the engine;
 /// writes go through [`Db::write`].
@@ -64,7 +95,15 @@ impl Db {
                 other => break other?,
             }
         };
-        Ok(Db { inner: Arc::new(Inner { sled, write_lock: Mutex::new(()), flush_lock: Mutex::new(()) }) })
+        Ok(Db {
+            inner: Arc::new(Inner {
+                sled,
+                write_lock: Mutex::new(()),
+                flushes: Mutex::new(Flushes::default()),
+                flush_ended: Condvar::new(),
+                quiet: Condvar::new(),
+            }),
+        })
     }
 
     pub fn tree(&self, name: &str) -> Result<Tree, StoreError> {
@@ -77,6 +116,8 @@ impl Db {
     where
         E: From<StoreError>,
     {
+        // Dropped last, after the commit: a lingering flush leader sees it done.
+        let _under_way = UnderWay::new(self);
         let _guard = self.lock();
         let mut tx = WriteTx { db: self, trees: BTreeMap::new(), pending: BTreeMap::new() };
         let out = f(&mut tx)?;
@@ -85,15 +126,92 @@ impl Db {
     }
 
     /// Makes every write committed before this call survive a killed process.
-    /// Blocking. Flushes are serialised: many concurrent `flush_async` calls
-    /// deadlock sled 0.34 (seen in our benchmark at 64 in flight). Each caller
-    /// flushes for itself — sled returns at once when its log is already stable —
-    /// because skipping the flush when another caller's flush started after our
-    /// commit lost acknowledged writes under SIGKILL in `tests/e2e/processes.rs`.
+    /// Blocking. Same as `sync_ticket(ticket())`.
     pub fn sync(&self) -> Result<(), StoreError> {
-        let _one_at_a_time = self.inner.flush_lock.lock().unwrap_or_else(|p| p.into_inner());
-        self.inner.sled.flush()?;
-        Ok(())
+        self.sync_ticket(self.ticket())
+    }
+
+    /// The ticket of everything committed so far (by any thread, as far as this
+    /// thread has seen it: take it after the write it should cover).
+    pub fn ticket(&self) -> FlushTicket {
+        FlushTicket(self.flushes().next)
+    }
+
+    /// Waits until a flush that started after the ticket was taken has finished,
+    /// so every write committed before it survives a killed process. Blocking.
+    ///
+    /// Group commit: concurrent callers share flushes. One caller at a time leads
+    /// a sled flush (many concurrent `flush_async` calls deadlock sled 0.34); the
+    /// others wait for it, and return when it covers their ticket, or lead the
+    /// next one when it does not (it started before their ticket) or when it failed.
+    /// A leader first lets writes already under way commit (at most [`LINGER`]),
+    /// before it takes its flush number, so they share its flush.
+    ///
+    /// Why a finished flush covers a ticket `t` (flush number `n >= t`): the ticket
+    /// was read under the `flushes` mutex after the commit returned, and the leader
+    /// of flush `n` takes `next` from `n` to `n + 1` under the same mutex *before*
+    /// it calls sled's flush. Reading `t <= n` means the commit's critical section
+    /// came first, so (mutex release → acquire) the commit's log reservation
+    /// happens-before the leader's call. sled 0.34's `flush()` reads the log's
+    /// `max_reserved_lsn` when it is called and makes the log stable up to it, so it
+    /// includes the commit. A commit that lands between the bump and sled's call
+    /// reads `n + 1` and waits for the next flush: no flag is ever trusted for a
+    /// commit it may not include.
+    ///
+    /// The earlier shared flush (commit 1dddfa6) lost acknowledged writes under
+    /// SIGKILL because it counted commits only on the single-tree path of
+    /// `WriteTx::commit`: a write over several trees (a task creation: task,
+    /// history, event, counters) committed through a sled transaction without
+    /// bumping the counter, so its `sync` found "every counted commit already
+    /// flushed" and returned without any flush. Here nothing depends on a commit
+    /// path remembering to count: the ticket is read from the flush state after
+    /// the write, whatever the write did, and `covered` moves only to the number a
+    /// successful flush took before it started.
+    pub fn sync_ticket(&self, ticket: FlushTicket) -> Result<(), StoreError> {
+        let mut st = self.flushes();
+        loop {
+            if st.covered > ticket.0 {
+                return Ok(());
+            }
+            if st.running {
+                st = self.inner.flush_ended.wait(st).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            // Lead. Writes already under way commit first (briefly: a steady stream
+            // must not hold the flush back), so that this flush covers them too
+            // instead of each waiting a whole flush more.
+            st.running = true;
+            let deadline = std::time::Instant::now() + LINGER;
+            while st.writing > 0 {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                st = self.inner.quiet.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
+            }
+            // Flush `n`: its number is taken before sled's flush starts.
+            let n = st.next;
+            st.next += 1;
+            st.made += 1;
+            drop(st);
+            let mut ended = EndFlush { db: self, n, ok: false };
+            let r = self.inner.sled.flush();
+            ended.ok = r.is_ok();
+            drop(ended);
+            // A failed flush is this caller's error; waiters try a flush of their own.
+            r?;
+            st = self.flushes();
+        }
+    }
+
+    /// sled flushes made so far by [`Db::sync`] (group commit shares them).
+    pub fn flushes_made(&self) -> u64 {
+        self.flushes().made
+    }
+
+    fn flushes(&self) -> MutexGuard<'_, Flushes> {
+        // Plain numbers, updated in one step each: safe to take over after a panic.
+        self.inner.flushes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Bytes the database takes on disk.
@@ -105,6 +223,49 @@ impl Db {
         // A writer that panicked left no partial commit behind (commit is atomic),
         // so the lock is safe to take over.
         self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A write under way, counted from before it waits for the write lock until after
+/// its commit.
+struct UnderWay<'a>(&'a Db);
+
+impl<'a> UnderWay<'a> {
+    fn new(db: &'a Db) -> Self {
+        db.flushes().writing += 1;
+        UnderWay(db)
+    }
+}
+
+impl Drop for UnderWay<'_> {
+    fn drop(&mut self) {
+        let mut st = self.0.flushes();
+        st.writing = st.writing.saturating_sub(1);
+        let quiet = st.writing == 0 && st.running;
+        drop(st);
+        if quiet {
+            self.0.inner.quiet.notify_all();
+        }
+    }
+}
+
+/// Ends flush `n` (also when sled panics): marks it covered if it succeeded, frees
+/// the leader's place and wakes the waiters.
+struct EndFlush<'a> {
+    db: &'a Db,
+    n: u64,
+    ok: bool,
+}
+
+impl Drop for EndFlush<'_> {
+    fn drop(&mut self) {
+        let mut st = self.db.flushes();
+        st.running = false;
+        if self.ok {
+            st.covered = st.covered.max(self.n + 1);
+        }
+        drop(st);
+        self.db.inner.flush_ended.notify_all();
     }
 }
 

@@ -18,6 +18,6 @@ pub mod schema;
 mod table;
 
 pub use codec::{Record, decode, encode};
-pub use db::{Db, Tree, WriteTx};
+pub use db::{Db, FlushTicket, Tree, WriteTx};
 pub use error::StoreError;
 pub use table::{Key, Table, portal_prefix};

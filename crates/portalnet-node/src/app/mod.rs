@@ -192,17 +192,63 @@ impl Portal {
 
     /// Makes committed writes survive a killed process; called before answering.
     /// A failed flush marks storage as failing (health: NOT_SERVING) until one succeeds.
+    /// The flush is shared with concurrent writers (group commit, [`portalnet_store::Db::sync`]).
     pub async fn durable(&self) -> NodeResult<()> {
+        let ticket = self.tables.db.ticket();
         let db = self.tables.db.clone();
         let started = std::time::Instant::now();
-        let r = if self.fail_flushes.load(std::sync::atomic::Ordering::SeqCst) {
+        let r = if self.flushes_fail() {
             Err(NodeError::Internal("flush failed (injected by a test)".into()))
         } else {
-            match tokio::task::spawn_blocking(move || db.sync()).await {
+            match tokio::task::spawn_blocking(move || db.sync_ticket(ticket)).await {
                 Ok(r) => r.map_err(NodeError::from),
                 Err(e) => Err(NodeError::Internal(format!("flush task failed: {e}"))),
             }
         };
+        self.flushed(started, r)
+    }
+
+    /// [`Portal::durable`] on a blocking thread: waits until the writes committed
+    /// before `ticket` was taken survive a killed process.
+    pub fn durable_blocking(&self, ticket: portalnet_store::FlushTicket) -> NodeResult<()> {
+        let started = std::time::Instant::now();
+        let r = if self.flushes_fail() {
+            Err(NodeError::Internal("flush failed (injected by a test)".into()))
+        } else {
+            self.tables.db.sync_ticket(ticket).map_err(NodeError::from)
+        };
+        self.flushed(started, r)
+    }
+
+    /// Runs `op` (a portal operation that writes) and waits until what it committed
+    /// is durable. Blocking: call it on a blocking thread, never on an async worker.
+    /// Nothing waits for a flush when `op` fails (a failed write commits nothing).
+    pub fn write_durably<T>(&self, op: impl FnOnce(&Portal) -> NodeResult<T>) -> NodeResult<T> {
+        let out = op(self)?;
+        // Taken after the commit, on the thread that made it.
+        let ticket = self.tables.db.ticket();
+        self.durable_blocking(ticket)?;
+        Ok(out)
+    }
+
+    /// [`Portal::write_durably`] on tokio's blocking pool: what async code calls
+    /// for an operation that writes, so no async worker commits or waits for a flush.
+    pub async fn write_off_workers<T: Send + 'static>(
+        self: &Arc<Self>,
+        op: impl FnOnce(&Portal) -> NodeResult<T> + Send + 'static,
+    ) -> NodeResult<T> {
+        let portal = self.clone();
+        tokio::task::spawn_blocking(crate::trace_context::carried(move || portal.write_durably(op)))
+            .await
+            .map_err(|e| NodeError::Internal(format!("storage task failed: {e}")))?
+    }
+
+    fn flushes_fail(&self) -> bool {
+        self.fail_flushes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Records a flush's latency and outcome, and storage health.
+    fn flushed(&self, started: std::time::Instant, r: NodeResult<()>) -> NodeResult<()> {
         self.metrics.observe(
             "portalnet_storage_flush_duration_seconds",
             &[],

@@ -132,6 +132,42 @@ pub struct Refused {
     pub reason: String,
 }
 
+/// The CPU-heavy checks of one received item, made before the writer lock so
+/// other writers do not wait for them: an event's hash and its home's signature,
+/// a file's SHA-256. Their verdicts are read under the lock in the same order as
+/// before, so a refusal's reason does not depend on where they were computed.
+#[derive(Debug, Default)]
+struct Precheck {
+    /// The event's hash matches its previous hash and body.
+    hash_ok: bool,
+    /// One of the home's keys signed the event (checked only when its hash holds).
+    signed: bool,
+    /// Hex SHA-256 of the event's or proposal's file bytes.
+    file_sha: Option<String>,
+}
+
+impl Precheck {
+    fn of(me: &str, origin: &str, item: &InItem, keys: &[VerifyingKey]) -> Self {
+        match item {
+            // Refused before any of these checks: nothing to compute.
+            InItem::Event(ev) if ev.home != origin || ev.home == me => Precheck::default(),
+            InItem::Event(ev) => {
+                let hash_ok = event_hash(&ev.prev_hash, &ev.body) == ev.hash;
+                let signed = hash_ok
+                    && keys
+                        .iter()
+                        .any(|k| verify_event(k, &ev.home, ev.task, ev.version, &ev.hash, &ev.signature));
+                let file_sha = Some(hex::encode(Sha256::digest(&ev.file_content)));
+                Precheck { hash_ok, signed, file_sha }
+            }
+            InItem::Proposal(InProposal { op: InOp::File { content, .. }, .. }) => {
+                Precheck { file_sha: Some(hex::encode(Sha256::digest(content))), ..Precheck::default() }
+            }
+            _ => Precheck::default(),
+        }
+    }
+}
+
 /// Missing versions `from..=to` of task `task` homed at the batch's origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gap {
@@ -230,12 +266,17 @@ impl Portal {
                 InItem::Malformed(_) => "malformed",
             })
             .collect();
+        // Hashes and signatures before the writer lock, not under it.
+        let me = self.portal_id();
+        let pre: Vec<Precheck> = items.iter().map(|(i, _)| Precheck::of(me, origin, i, keys)).collect();
         let out = self.write(|tx| {
             let mut out = Vec::with_capacity(items.len());
-            for ((item, _), ctx) in items.into_iter().zip(&ctxs) {
+            for (((item, _), ctx), pre) in items.into_iter().zip(&ctxs).zip(&pre) {
                 out.push(ctx.enter(|| match item {
-                    InItem::Event(ev) => self.apply_event(tx, origin, ev, keys),
-                    InItem::Proposal(p) => self.apply_proposal(tx, origin, p, blocked, now),
+                    InItem::Event(ev) => self.apply_event(tx, origin, ev, pre),
+                    InItem::Proposal(p) => {
+                        self.apply_proposal(tx, origin, p, pre.file_sha.as_deref(), blocked, now)
+                    }
                     InItem::Malformed(reason) => Ok(Outcome::reject(Code::InvalidArgument, reason)),
                 })?);
             }
@@ -274,7 +315,7 @@ impl Portal {
         tx: &mut WriteTx<'_>,
         origin: &str,
         ev: InEvent,
-        keys: &[VerifyingKey],
+        pre: &Precheck,
     ) -> NodeResult<Outcome> {
         let t = &self.tables;
         let me = self.portal_id().to_string();
@@ -288,13 +329,13 @@ impl Portal {
         if ev.home == me {
             return Ok(Outcome::reject(Code::InvalidArgument, format!("{what}: that task is homed here")));
         }
-        if event_hash(&ev.prev_hash, &ev.body) != ev.hash {
+        if !pre.hash_ok {
             return Ok(Outcome::reject(
                 Code::InvalidArgument,
                 format!("{what}: its hash does not match its body"),
             ));
         }
-        if !keys.iter().any(|k| verify_event(k, &ev.home, ev.task, ev.version, &ev.hash, &ev.signature)) {
+        if !pre.signed {
             return Ok(Outcome::reject(
                 Code::PermissionDenied,
                 format!("{what} is not signed by its home portal {}", ev.home),
@@ -363,14 +404,13 @@ impl Portal {
                 format!("{what}: portal {me} has no participant in that task"),
             ));
         }
-        if let Some(f) = &body.file {
-            let sha = hex::encode(Sha256::digest(&ev.file_content));
-            if sha != f.sha256 || ev.file_content.len() as u64 != f.size {
-                return Ok(Outcome::reject(
-                    Code::InvalidArgument,
-                    format!("{what}: the file content does not match its SHA-256 and size"),
-                ));
-            }
+        if let Some(f) = &body.file
+            && (pre.file_sha.as_deref() != Some(f.sha256.as_str()) || ev.file_content.len() as u64 != f.size)
+        {
+            return Ok(Outcome::reject(
+                Code::InvalidArgument,
+                format!("{what}: the file content does not match its SHA-256 and size"),
+            ));
         }
         // Checked: write.
         let id = match local {
@@ -499,6 +539,7 @@ impl Portal {
         tx: &mut WriteTx<'_>,
         origin: &str,
         p: InProposal,
+        file_sha: Option<&str>,
         blocked: &dyn Fn(&str) -> Option<String>,
         now: portalnet_core::Timestamp,
     ) -> NodeResult<Outcome> {
@@ -510,7 +551,7 @@ impl Portal {
                 Some(reason) => Outcome::Rejected { reason, code: o.code },
             });
         }
-        let outcome = match self.judge_proposal(tx, origin, &key, &p, blocked, now) {
+        let outcome = match self.judge_proposal(tx, origin, &p, file_sha, blocked, now) {
             Ok(version) => Outcome::Applied { version },
             Err(e) => Outcome::from_error(e)?,
         };
@@ -533,11 +574,12 @@ impl Portal {
         &self,
         tx: &mut WriteTx<'_>,
         origin: &str,
-        key: &str,
         p: &InProposal,
+        file_sha: Option<&str>,
         blocked: &dyn Fn(&str) -> Option<String>,
         now: portalnet_core::Timestamp,
     ) -> NodeResult<u64> {
+        let key: &str = &proposal_key(origin, &p.id);
         let me = self.portal_id().to_string();
         portalnet_federation::speaks_for(origin, &p.actor)
             .map_err(|e| NodeError::Domain(portalnet_core::Error::denied(e.to_string())))?;
@@ -595,7 +637,8 @@ impl Portal {
                     name: name.trim().to_string(),
                     content_type: ct.to_string(),
                     size: content.len() as u64,
-                    sha256: hex::encode(Sha256::digest(content)),
+                    // Computed before the writer lock (`Precheck`).
+                    sha256: file_sha.map_or_else(|| hex::encode(Sha256::digest(content)), str::to_string),
                     uploaded_by: p.actor.clone(),
                     uploaded_at: now,
                 };

@@ -21,8 +21,8 @@ impl GroupService for GroupSvc {
             NewGroup::new(&r.name, &r.description, self.0.portal.limits()).map_err(crate::NodeError::from)?;
         new.settings.extranet = r.extranet;
         new.settings.invite_policy = invite_policy(r.invite_policy)?.unwrap_or_default();
-        let (group, invited) = self.0.portal.create_group(&actor, new, &r.invite_emails)?;
-        self.0.durable().await?;
+        let emails = r.invite_emails;
+        let (group, invited) = self.0.write(move |p| p.create_group(&actor, new, &emails)).await?;
         let now = self.0.portal.now();
         Ok(Response::new(pb::CreateGroupResponse {
             group: Some(group.to_proto()),
@@ -43,8 +43,7 @@ impl GroupService for GroupSvc {
             extranet: r.extranet,
             invite_policy: invite_policy(r.invite_policy)?,
         };
-        let group = self.0.portal.update_group(&actor, id, patch)?;
-        self.0.durable().await?;
+        let group = self.0.write(move |p| p.update_group(&actor, id, patch)).await?;
         Ok(Response::new(group.to_proto()))
     }
 
@@ -67,8 +66,8 @@ impl GroupService for GroupSvc {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
         let (id, role) = (group_id(r.group_id)?, role(r.role)?);
-        let group = self.0.portal.add_member(&actor, id, &r.login, role)?;
-        self.0.durable().await?;
+        let login = r.login;
+        let group = self.0.write(move |p| p.add_member(&actor, id, &login, role)).await?;
         Ok(Response::new(group.to_proto()))
     }
 }

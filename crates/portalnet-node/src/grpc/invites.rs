@@ -19,8 +19,9 @@ impl InvitationService for InvitationSvc {
     async fn invite(&self, req: Request<pb::InviteRequest>) -> Result<Response<pb::InviteResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
-        let invited = self.0.portal.invite(&actor, &r.email, group_id(r.group_id)?, &r.language)?;
-        self.0.durable().await?;
+        let group = group_id(r.group_id)?;
+        let (email, language) = (r.email, r.language);
+        let invited = self.0.write(move |p| p.invite(&actor, &email, group, &language)).await?;
         let name = self.group_name(invited.invitation.group);
         Ok(Response::new(invite_response(&invited, &name, self.0.portal.now())))
     }
@@ -43,15 +44,15 @@ impl InvitationService for InvitationSvc {
 
     async fn resend(&self, req: Request<pb::InvitationRef>) -> Result<Response<pb::Invitation>, Status> {
         let actor = self.0.actor(&req)?;
-        let inv = self.0.portal.resend_invitation(&actor, invitation_id(req.get_ref().id)?)?;
-        self.0.durable().await?;
+        let id = invitation_id(req.get_ref().id)?;
+        let inv = self.0.write(move |p| p.resend_invitation(&actor, id)).await?;
         Ok(Response::new(invitation_to_proto(&inv, &self.group_name(inv.group), self.0.portal.now())))
     }
 
     async fn revoke(&self, req: Request<pb::InvitationRef>) -> Result<Response<pb::Invitation>, Status> {
         let actor = self.0.actor(&req)?;
-        let inv = self.0.portal.revoke_invitation(&actor, invitation_id(req.get_ref().id)?)?;
-        self.0.durable().await?;
+        let id = invitation_id(req.get_ref().id)?;
+        let inv = self.0.write(move |p| p.revoke_invitation(&actor, id)).await?;
         Ok(Response::new(invitation_to_proto(&inv, &self.group_name(inv.group), self.0.portal.now())))
     }
 
@@ -64,8 +65,8 @@ impl InvitationService for InvitationSvc {
             ))
             .into());
         }
-        let accepted = self.0.portal.accept_invitation(&r.token, &r.display_name, &r.login)?;
-        self.0.durable().await?;
+        let accepted =
+            self.0.write(move |p| p.accept_invitation(&r.token, &r.display_name, &r.login)).await?;
         Ok(Response::new(pb::AcceptResponse {
             user: Some(accepted.user.to_proto()),
             api_token: accepted.api_token,

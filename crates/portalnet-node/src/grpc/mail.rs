@@ -43,8 +43,7 @@ impl MailService for MailSvc {
             ))
             .into());
         }
-        let rec = self.0.portal.task_address(&actor)?;
-        self.0.durable().await?;
+        let rec = self.0.write(move |p| p.task_address(&actor)).await?;
         Ok(Response::new(self.address(&rec)))
     }
 
@@ -55,8 +54,8 @@ impl MailService for MailSvc {
         let actor = self.0.actor(&req)?;
         let login = req.get_ref().login.trim();
         let login = if login.is_empty() { actor.login.clone() } else { login.to_string() };
-        let rec = self.0.portal.reset_task_address(&actor, &login)?;
-        self.0.durable().await?;
+        let (a, l) = (actor.clone(), login.clone());
+        let rec = self.0.write(move |p| p.reset_task_address(&a, &l)).await?;
         let mut out = self.address(&rec);
         if login != actor.login {
             // The new secret is its owner's: they see it with `mail address show`.
@@ -79,9 +78,8 @@ impl MailService for MailSvc {
         req: Request<pb::RevokeLinkRequest>,
     ) -> Result<Response<pb::TaskLink>, Status> {
         let actor = self.0.actor(&req)?;
-        let r = req.get_ref();
-        let l = self.0.portal.revoke_link(&actor, r.task_id, &r.address)?;
-        self.0.durable().await?;
+        let r = req.into_inner();
+        let l = self.0.write(move |p| p.revoke_link(&actor, r.task_id, &r.address)).await?;
         Ok(Response::new(link(&l)))
     }
 }

@@ -69,4 +69,31 @@ impl State {
     pub async fn durable(&self) -> Result<(), Status> {
         Ok(self.portal.durable().await?)
     }
+
+    /// Runs a portal operation that writes on a blocking thread, and answers once
+    /// what it committed is durable: storage work and the flush wait (shared with
+    /// concurrent writers) never hold an async worker.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Portal) -> crate::NodeResult<T> + Send + 'static,
+    ) -> Result<T, Status> {
+        Ok(self.portal.write_off_workers(op).await?)
+    }
+
+    /// Runs a portal operation (a blob read, a history check, a write whose
+    /// durability the caller awaits itself) on a blocking thread.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Portal) -> crate::NodeResult<T> + Send + 'static,
+    ) -> Result<T, Status> {
+        let portal = self.portal.clone();
+        Ok(blocking(move || op(&portal)).await??)
+    }
+}
+
+/// Runs `f` on tokio's blocking pool; a panic in it is an internal error, not a crash.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Status> {
+    tokio::task::spawn_blocking(crate::trace_context::carried(f))
+        .await
+        .map_err(|e| crate::error::NodeError::Internal(format!("blocking task failed: {e}")).into())
 }

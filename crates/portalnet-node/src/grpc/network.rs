@@ -57,8 +57,7 @@ impl NetworkSvc {
             .set_network(enabled, self.0.portal.now())
             .await
             .map_err(|s| directory_error(&client.link, s))?;
-        self.0.portal.record_network(&rec)?;
-        self.0.durable().await?;
+        self.0.write(move |p| p.record_network(&rec)).await?;
         Ok(Response::new(self.status()?))
     }
 }
@@ -122,8 +121,8 @@ impl NetworkService for NetworkSvc {
             .change_account_email(&actor.login, &email, portal.now())
             .await
             .map_err(|s| directory_error(&client.link, s))?;
-        portal.apply_account_email(&actor.login, &email)?;
-        self.0.durable().await?;
+        let login = actor.login.clone();
+        self.0.write(move |p| p.apply_account_email(&login, &email)).await?;
         Ok(Response::new(account))
     }
 

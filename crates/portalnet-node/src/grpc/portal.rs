@@ -39,8 +39,8 @@ impl PortalService for PortalSvc {
 
     async fn set_plan(&self, req: Request<pb::SetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
         let actor = self.0.actor(&req)?;
-        self.0.portal.set_seats(&actor, req.get_ref().seats)?;
-        self.0.durable().await?;
+        let (a, seats) = (actor.clone(), req.get_ref().seats);
+        self.0.write(move |p| p.set_seats(&a, seats)).await?;
         Ok(Response::new(self.plan(&actor)?))
     }
 

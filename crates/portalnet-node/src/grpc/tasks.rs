@@ -77,9 +77,9 @@ impl TaskSvc {
 
     /// Waits (up to [`PROPOSAL_WAIT`]) for the home's answer to proposal `pid`, and
     /// for its event to arrive here. `Ok(Some(version))` when applied.
+    /// The proposal is durable already ([`State::write`]).
     async fn await_proposal(&self, task: u64, pid: u64) -> Result<Option<u64>, Status> {
         let p = &self.0.portal;
-        self.0.durable().await?;
         let deadline = tokio::time::Instant::now() + PROPOSAL_WAIT;
         loop {
             let changed = p.replica_changed.notified();
@@ -125,8 +125,7 @@ impl TaskService for TaskSvc {
         let named: Vec<String> =
             new.responsible.iter().chain(&new.accomplices).chain(&new.observers).cloned().collect();
         self.check_cross_portal(None, &named).await?;
-        let task = self.0.portal.create_task(&actor, new)?;
-        self.0.durable().await?;
+        let task = self.0.write(move |p| p.create_task(&actor, new)).await?;
         self.reply(&task)
     }
 
@@ -168,8 +167,7 @@ impl TaskService for TaskSvc {
             .cloned()
             .collect();
         self.check_cross_portal(Some(&held), &named).await?;
-        let task = self.0.portal.update_task(&actor, id, patch)?;
-        self.0.durable().await?;
+        let task = self.0.write(move |p| p.update_task(&actor, id, patch)).await?;
         self.reply(&task)
     }
 
@@ -178,11 +176,9 @@ impl TaskService for TaskSvc {
         let (id, to) = (task_id(req.get_ref().id)?, status(req.get_ref().status)?);
         let held = self.0.portal.get_task(&actor, id)?;
         self.check_cross_portal(Some(&held), &[]).await?;
-        match self.0.portal.set_status(&actor, id, to)? {
-            StatusSet::Done(task) => {
-                self.0.durable().await?;
-                self.reply(&task)
-            }
+        let a = actor.clone();
+        match self.0.write(move |p| p.set_status(&a, id, to)).await? {
+            StatusSet::Done(task) => self.reply(&task),
             StatusSet::Pending(p) => {
                 self.await_proposal(id, p.id).await?;
                 self.reply(&self.0.portal.get_task(&actor, id)?)
@@ -198,11 +194,9 @@ impl TaskService for TaskSvc {
         let id = task_id(req.get_ref().task_id)?;
         let held = self.0.portal.get_task(&actor, id)?;
         self.check_cross_portal(Some(&held), &[]).await?;
-        match self.0.portal.add_comment(&actor, id, &req.get_ref().text)? {
-            Commented::Done(c) => {
-                self.0.durable().await?;
-                Ok(Response::new(c.to_proto()))
-            }
+        let text = req.into_inner().text;
+        match self.0.write(move |p| p.add_comment(&actor, id, &text)).await? {
+            Commented::Done(c) => Ok(Response::new(c.to_proto())),
             Commented::Pending(p) => {
                 let applied = self.await_proposal(id, p.id).await?;
                 if let Some(v) = applied
@@ -252,11 +246,9 @@ impl TaskService for TaskSvc {
         let id = task_id(r.task_id)?;
         let held = self.0.portal.get_task(&actor, id)?;
         self.check_cross_portal(Some(&held), &[]).await?;
-        match self.0.portal.attach_file(&actor, id, &r.name, &r.content_type, r.content)? {
-            Attached::Done(meta) => {
-                self.0.durable().await?;
-                Ok(Response::new(meta.to_proto()))
-            }
+        let (name, content_type, content) = (r.name, r.content_type, r.content);
+        match self.0.write(move |p| p.attach_file(&actor, id, &name, &content_type, content)).await? {
+            Attached::Done(meta) => Ok(Response::new(meta.to_proto())),
             Attached::Pending(p) => {
                 let applied = self.await_proposal(id, p.id).await?;
                 if let Some(v) = applied
@@ -295,7 +287,9 @@ impl TaskService for TaskSvc {
             ))
             .into());
         }
-        let (meta, content) = self.0.portal.get_file(&actor, id, r.file_id)?;
+        let file_id = r.file_id;
+        // The bytes are a storage read of up to the file limit: off the async workers.
+        let (meta, content) = self.0.run(move |p| p.get_file(&actor, id, file_id)).await?;
         Ok(Response::new(pb::GetFileResponse { info: Some(meta.to_proto()), content }))
     }
 
@@ -350,7 +344,8 @@ impl TaskService for TaskSvc {
             let r = self.0.replicator()?;
             Peers::keys(&r.peers.record(&home, Duration::from_secs(60)).await?)
         };
-        let report = p.verify_history(&actor, id, &keys)?;
+        // Hashing and a signature check per event: off the async workers.
+        let report = self.0.run(move |p| p.verify_history(&actor, id, &keys)).await?;
         Ok(Response::new(pb::VerifyHistoryResponse {
             ok: report.ok,
             events: report.events,

@@ -13,8 +13,7 @@ impl UserService for UserSvc {
     async fn add_user(&self, req: Request<pb::AddUserRequest>) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
         let Checked(new) = req.into_inner().try_into()?;
-        let user = self.0.portal.add_user(&actor, new)?;
-        self.0.durable().await?;
+        let user = self.0.write(move |p| p.add_user(&actor, new)).await?;
         Ok(Response::new(user.to_proto()))
     }
 
@@ -34,24 +33,25 @@ impl UserService for UserSvc {
 
     async fn dismiss_user(&self, req: Request<pb::DismissUserRequest>) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
-        let user = self.0.portal.dismiss_user(&actor, &req.get_ref().login)?;
-        self.0.durable().await?;
+        let login = req.into_inner().login;
+        let user = self.0.write(move |p| p.dismiss_user(&actor, &login)).await?;
         Ok(Response::new(user.to_proto()))
     }
 
     async fn update_user(&self, req: Request<pb::UpdateUserRequest>) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
-        let r = req.get_ref();
-        let user = self.0.portal.update_user(
-            &actor,
-            &r.login,
-            crate::app::UserPatch {
-                display_name: r.display_name.as_deref(),
-                position: r.position.as_deref(),
-                language: r.language.as_deref(),
-            },
-        )?;
-        self.0.durable().await?;
+        let r = req.into_inner();
+        let user = self
+            .0
+            .write(move |p| {
+                let patch = crate::app::UserPatch {
+                    display_name: r.display_name.as_deref(),
+                    position: r.position.as_deref(),
+                    language: r.language.as_deref(),
+                };
+                p.update_user(&actor, &r.login, patch)
+            })
+            .await?;
         Ok(Response::new(user.to_proto()))
     }
 
@@ -66,8 +66,8 @@ impl UserService for UserSvc {
     ) -> Result<Response<pb::IssueTokenResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let login = req.into_inner().login;
-        let token = self.0.portal.issue_token(&actor, &login)?;
-        self.0.durable().await?;
+        let l = login.clone();
+        let token = self.0.write(move |p| p.issue_token(&actor, &l)).await?;
         Ok(Response::new(pb::IssueTokenResponse { login, token }))
     }
 
@@ -76,8 +76,8 @@ impl UserService for UserSvc {
         req: Request<pb::MoveUserRequest>,
     ) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
-        let user = self.0.portal.move_to_intranet(&actor, &req.get_ref().login)?;
-        self.0.durable().await?;
+        let login = req.into_inner().login;
+        let user = self.0.write(move |p| p.move_to_intranet(&actor, &login)).await?;
         Ok(Response::new(user.to_proto()))
     }
 
@@ -91,9 +91,8 @@ impl UserService for UserSvc {
 
     async fn set_email(&self, req: Request<pb::SetEmailRequest>) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
-        let r = req.get_ref();
-        let user = self.0.portal.set_email(&actor, &r.login, &r.email)?;
-        self.0.durable().await?;
+        let r = req.into_inner();
+        let user = self.0.write(move |p| p.set_email(&actor, &r.login, &r.email)).await?;
         Ok(Response::new(user.to_proto()))
     }
 }

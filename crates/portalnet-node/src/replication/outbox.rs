@@ -106,7 +106,8 @@ struct Worker {
 pub struct Replicator {
     pub portal: Arc<Portal>,
     pub peers: Arc<Peers>,
-    signer: Signer,
+    /// Shared with blocking threads, where batches are signed.
+    signer: Arc<Signer>,
     config: ReplicationConfig,
     status: Mutex<BTreeMap<String, PeerStatus>>,
     workers: Mutex<HashMap<String, Arc<Worker>>>,
@@ -125,7 +126,7 @@ impl Replicator {
         Arc::new(Self {
             portal,
             peers,
-            signer,
+            signer: Arc::new(signer),
             config,
             status: Mutex::new(BTreeMap::new()),
             workers: Mutex::new(HashMap::new()),
@@ -232,7 +233,10 @@ impl Replicator {
                 return;
             }
             workers.busy(&name);
-            let batch = match self.load_batch(&dest) {
+            // Reads events and their file bytes: off the async workers.
+            let (me, d) = (self.clone(), dest.clone());
+            let loaded = crate::grpc::blocking(move || me.load_batch(&d)).await;
+            let batch = match loaded.map_err(|s| s.message().to_string()).and_then(|b| b) {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(%dest, error = %e, "cannot read the replication outbox");
@@ -402,7 +406,13 @@ impl Replicator {
                 };
                 tracing::debug!(%dest, item = %what, "delivering");
             }
-            let signed = self.signer.sign(method::DELIVER, dest, now, &pb::DeliverBatch { items });
+            // Encoding, hashing and signing up to 4 MiB: off the async workers.
+            let (signer, to) = (self.signer.clone(), dest.to_string());
+            let signed = crate::grpc::blocking(move || {
+                signer.sign(method::DELIVER, &to, now, &pb::DeliverBatch { items })
+            })
+            .await
+            .map_err(|s| s.message().to_string())?;
             let mut client = self.peers.client(dest).await.map_err(|s| s.message().to_string())?;
             // The call carries the first item's trace; each item carries its own.
             let call = traces.first().copied().unwrap_or_else(TraceContext::root);
@@ -432,9 +442,13 @@ impl Replicator {
                 _ => {}
             }
         }
-        self.portal
-            .remove_outbox(dest, seqs.iter().copied(), &settled, &refused)
-            .map_err(|e| e.to_string())?;
+        let (portal, to, done_seqs) = (self.portal.clone(), dest.to_string(), seqs.clone());
+        let refused = crate::grpc::blocking(move || {
+            portal.remove_outbox(&to, done_seqs.into_iter(), &settled, &refused).map(|()| refused)
+        })
+        .await
+        .map_err(|s| s.message().to_string())?
+        .map_err(|e| e.to_string())?;
         for r in &refused {
             tracing::warn!(%dest, task = r.task, version = r.version, reason = %r.reason, "a replicated event was refused");
         }

@@ -18,7 +18,7 @@ use tonic::{Request, Response, Status};
 
 pub struct ReplicationSvc {
     pub replicator: Arc<Replicator>,
-    pub verifier: Verifier,
+    pub verifier: Arc<Verifier>,
 }
 
 impl ReplicationSvc {
@@ -27,11 +27,12 @@ impl ReplicationSvc {
     }
 
     /// Verifies the envelope with the origin's registered key (refreshing it once,
-    /// in case the origin rotated) and decodes the payload.
-    async fn open<M: prost::Message + Default>(
+    /// in case the origin rotated) and decodes the payload. The signature check and
+    /// the decoding run on a blocking thread, not on an async worker.
+    async fn open<M: prost::Message + Default + Send + 'static>(
         &self,
-        req: &pb::Signed,
-        method: &str,
+        req: pb::Signed,
+        method: &'static str,
     ) -> Result<(String, M, pb::PortalRecord), Status> {
         let origin = portalnet_core::validate::portal_id(&req.origin)
             .map_err(|e| Status::invalid_argument(format!("origin: {e}")))?;
@@ -41,11 +42,16 @@ impl ReplicationSvc {
         let key = |rec: &pb::PortalRecord| {
             portalnet_federation::verifying_key_from_bytes(&rec.public_key).map_err(sign_status)
         };
-        let msg = match self.verifier.decode_with_key::<M>(req, method, &key(&rec)?, now) {
+        let req = Arc::new(req);
+        let decode = |k| {
+            let (verifier, req) = (self.verifier.clone(), req.clone());
+            crate::grpc::blocking(move || verifier.decode_with_key::<M>(&req, method, &k, now))
+        };
+        let msg = match decode(key(&rec)?).await? {
             Err(SignError::BadSignature { .. }) => {
                 peers.forget(&origin);
                 rec = peers.record(&origin, Duration::ZERO).await?;
-                self.verifier.decode_with_key::<M>(req, method, &key(&rec)?, now).map_err(sign_status)?.1
+                decode(key(&rec)?).await?.map_err(sign_status)?.1
             }
             other => other.map_err(sign_status)?.1,
         };
@@ -82,7 +88,7 @@ impl ReplicationSvc {
 #[tonic::async_trait]
 impl Replication for ReplicationSvc {
     async fn deliver(&self, req: Request<pb::Signed>) -> Result<Response<pb::DeliverResult>, Status> {
-        let (origin, batch, rec) = self.open::<pb::DeliverBatch>(req.get_ref(), method::DELIVER).await?;
+        let (origin, batch, rec) = self.open::<pb::DeliverBatch>(req.into_inner(), method::DELIVER).await?;
         self.accepting()?;
         self.sender_active(&origin).await?;
         let portal = self.portal().clone();
@@ -157,13 +163,13 @@ impl Replication for ReplicationSvc {
             .map(|(item, i)| (item, i.and_then(|i| traces.get(i).copied().flatten()).or(call)))
             .collect();
         let (p2, o2) = (portal.clone(), origin.clone());
-        let outcomes = tokio::task::spawn_blocking(move || {
+        // Checks, the write and the (shared) flush, off the async workers; the
+        // sender hears back only once what it sent is durable here.
+        let outcomes = crate::grpc::blocking(move || {
             let blocked_fn = |p: &str| blocked.get(p).cloned().flatten();
-            p2.apply_batch_traced(&o2, list, &keys, &blocked_fn)
+            p2.write_durably(|p| p.apply_batch_traced(&o2, list, &keys, &blocked_fn))
         })
-        .await
-        .map_err(|e| Status::internal(format!("apply task failed: {e}")))??;
-        portal.durable().await?;
+        .await??;
         let mut results = vec![pb::ItemResult::default(); n];
         for (i, o) in index.into_iter().zip(outcomes.iter()) {
             if let Some(i) = i {
@@ -177,7 +183,7 @@ impl Replication for ReplicationSvc {
 
     async fn fetch_events(&self, req: Request<pb::Signed>) -> Result<Response<pb::EventList>, Status> {
         let (origin, body, _) =
-            self.open::<pb::FetchEventsRequest>(req.get_ref(), method::FETCH_EVENTS).await?;
+            self.open::<pb::FetchEventsRequest>(req.into_inner(), method::FETCH_EVENTS).await?;
         self.accepting()?;
         let portal = self.portal();
         let me = portal.portal_id();
@@ -197,30 +203,36 @@ impl Replication for ReplicationSvc {
         if to.saturating_sub(from) > 10_000 {
             return Err(Status::invalid_argument("fetch at most 10,000 versions at a time"));
         }
-        let t = &portal.tables;
-        let mut events = Vec::new();
-        for v in from..=to {
-            let e = t
-                .events
-                .get(&(task.id, v))
-                .map_err(crate::NodeError::from)?
-                .ok_or_else(|| Status::internal("history incomplete"))?;
-            let content = match e.file_id {
-                Some(f) => t
-                    .file_blobs
-                    .get(&blob_key(task.id, f))
+        // Events and their file bytes: storage reads, off the async workers.
+        let (p, id) = (portal.clone(), task.id);
+        let events = crate::grpc::blocking(move || {
+            let t = &p.tables;
+            let mut events = Vec::new();
+            for v in from..=to {
+                let e = t
+                    .events
+                    .get(&(id, v))
                     .map_err(crate::NodeError::from)?
-                    .unwrap_or_default(),
-                None => Vec::new(),
-            };
-            events.push(event_out(&e, content, true));
-        }
+                    .ok_or_else(|| Status::internal("history incomplete"))?;
+                let content = match e.file_id {
+                    Some(f) => t
+                        .file_blobs
+                        .get(&blob_key(id, f))
+                        .map_err(crate::NodeError::from)?
+                        .unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                events.push(event_out(&e, content, true));
+            }
+            Ok::<_, Status>(events)
+        })
+        .await??;
         self.replicator.peer_is_back(&origin);
         Ok(Response::new(pb::EventList { events }))
     }
 
     async fn hello(&self, req: Request<pb::Signed>) -> Result<Response<pb::HelloReply>, Status> {
-        let (origin, _, _) = self.open::<pb::Hello>(req.get_ref(), method::HELLO).await?;
+        let (origin, _, _) = self.open::<pb::Hello>(req.into_inner(), method::HELLO).await?;
         tracing::info!(%origin, "portal is back; delivering what waits for it");
         self.replicator.peer_is_back(&origin);
         Ok(Response::new(pb::HelloReply {}))
