@@ -67,7 +67,15 @@ pub(crate) fn ranked(ix: &NameIndex, words: &[&str], full: &str, want: usize) ->
     // Bucket n holds only people whole in every word through a word past the
     // indexed ones (a name of more than `MAX_INDEXED_WORDS` words), missing from (2).
     let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
-    for id in Merge::new(ix, sources.get(driver).map(Vec::as_slice).unwrap_or_default()) {
+    // One word: its matches one by one. Several: only the people matching all,
+    // found by leapfrogging the words' matches, so that people matching one word
+    // alone are jumped over, not read.
+    let matches: Box<dyn Iterator<Item = u32>> = if n == 1 {
+        Box::new(Merge::new(ix, sources.get(driver).map(Vec::as_slice).unwrap_or_default()))
+    } else {
+        Box::new(Conjunction::new(ix, &sources))
+    };
+    for id in matches {
         let name = ix.name(id);
         if name == full {
             continue;
@@ -159,6 +167,63 @@ impl Iterator for Merge<'_> {
                 return Some(id);
             }
         }
+    }
+}
+
+/// The people in the union of some lists sorted by label, readable from any label on.
+struct Union<'a> {
+    lists: &'a [&'a [u32]],
+    pos: Vec<usize>,
+}
+
+impl Union<'_> {
+    /// The first person at or after `target`, and their label.
+    fn seek(&mut self, ix: &NameIndex, target: u64) -> Option<(u64, u32)> {
+        let mut best: Option<(u64, u32)> = None;
+        for (list, at) in self.lists.iter().zip(self.pos.iter_mut()) {
+            *at = seek(ix, list, *at, target);
+            if let Some(&id) = list.get(*at) {
+                let label = ix.label(id);
+                if best.is_none_or(|(b, _)| label < b) {
+                    best = Some((label, id));
+                }
+            }
+        }
+        best
+    }
+}
+
+/// The people in every one of several unions, in label order (leapfrog join).
+struct Conjunction<'a> {
+    ix: &'a NameIndex,
+    unions: Vec<Union<'a>>,
+    target: u64,
+}
+
+impl<'a> Conjunction<'a> {
+    fn new(ix: &'a NameIndex, sources: &'a [Vec<&'a [u32]>]) -> Self {
+        let unions = sources.iter().map(|lists| Union { lists, pos: vec![0; lists.len()] }).collect();
+        Conjunction { ix, unions, target: 0 }
+    }
+}
+
+impl Iterator for Conjunction<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        let k = self.unions.len();
+        let (mut agree, mut i, mut found) = (0usize, 0usize, 0u32);
+        while agree < k {
+            let (label, id) = self.unions.get_mut(i)?.seek(self.ix, self.target)?;
+            if label == self.target {
+                agree += 1;
+            } else {
+                (self.target, agree) = (label, 1);
+            }
+            found = id;
+            i = (i + 1) % k;
+        }
+        self.target = self.target.checked_add(1)?;
+        Some(found)
     }
 }
 
