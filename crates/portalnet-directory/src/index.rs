@@ -1,52 +1,463 @@
-//! Upkeep of the name index: one key per distinct folded word of a display name,
-//! `word ‖ 0 ‖ portal ‖ 0 ‖ login`, whose value is the whole folded name. Only the
-//! people of portals whose network is on are indexed.
+//! The name index: in memory, rebuilt from the stored entries when the directory
+//! opens, and changed right after each write that changes who is searchable.
+//!
+//! Every indexed person (a published entry of a portal whose network is on, whose
+//! name has at least one word) has a slot holding their folded name and address
+//! and a **label**: a `u64` whose order is the rank order of (folded name,
+//! address), the tie-break of every search. Labels are spaced out, so a new person
+//! takes a label between their neighbours'; when a gap runs out, everybody is
+//! labelled again (order kept, so no list needs re-sorting).
+//!
+//! Posting lists hold person ids sorted by label:
+//! - `words`: each distinct folded word (of the first [`MAX_INDEXED_WORDS`] of a
+//!   name) → the people with that exact word;
+//! - `short`: each prefix of 1 to [`SHORT_PREFIX`] characters of those words → the
+//!   people with a word starting so, each once.
+//!
+//! So the people matching a query word, in rank order, are one `short` list (short
+//! words, the common case) or a merge of the `words` lists in the word's key range,
+//! and a search reads only as far into them as the page it returns needs
+//! (see `search.rs`), however many people share the prefix.
 
-use crate::error::Result;
+use crate::MAX_INDEXED_WORDS;
 use crate::fold;
-use crate::records::{EntryKey, IndexedName, name_key};
-use crate::{Directory, MAX_INDEXED_WORDS};
-use portalnet_store::{WriteTx, encode};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// The folded words of a display name joined by one space: the index value.
+/// Prefixes up to this many characters have their own list.
+pub(crate) const SHORT_PREFIX: usize = 3;
+
+/// The folded words of a display name joined by one space: what is ranked and
+/// matched.
 pub(crate) fn folded_name(display_name: &str) -> String {
     fold::words(display_name).join(" ")
 }
 
-impl Directory {
-    /// Writes the index keys of one person.
-    pub(crate) fn index_person(
-        &self,
-        tx: &mut WriteTx<'_>,
-        key: &EntryKey,
-        display_name: &str,
-    ) -> Result<()> {
-        let value = encode(&IndexedName(folded_name(display_name)))?;
-        for word in fold::distinct_words(display_name, MAX_INDEXED_WORDS) {
-            tx.insert(&self.names, &name_key(&word, &key.portal, &key.login), value.clone());
-        }
-        Ok(())
-    }
+/// One change of who is searchable, gathered in a write and applied after it
+/// commits: (folded name, address `login@portal`).
+#[derive(Debug, Default)]
+pub(crate) struct Changes {
+    remove: Vec<(String, String)>,
+    add: Vec<(String, String)>,
+}
 
-    /// Removes the index keys of one person.
-    pub(crate) fn unindex_person(&self, tx: &mut WriteTx<'_>, key: &EntryKey, display_name: &str) {
-        for word in fold::distinct_words(display_name, MAX_INDEXED_WORDS) {
-            tx.remove(&self.names, &name_key(&word, &key.portal, &key.login));
+impl Changes {
+    pub fn add(&mut self, display_name: &str, address: String) {
+        self.add.push((folded_name(display_name), address));
+    }
+    pub fn remove(&mut self, display_name: &str, address: String) {
+        self.remove.push((folded_name(display_name), address));
+    }
+    pub fn is_empty(&self) -> bool {
+        self.remove.is_empty() && self.add.is_empty()
+    }
+}
+
+struct Slot {
+    /// Folded name, then address; empty for a free slot.
+    text: Box<str>,
+    name_len: u32,
+    label: u64,
+}
+
+impl Slot {
+    fn name(&self) -> &str {
+        self.text.get(..self.name_len as usize).unwrap_or_default()
+    }
+    fn address(&self) -> &str {
+        self.text.get(self.name_len as usize..).unwrap_or_default()
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct NameIndex {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// Indexed ids in rank order.
+    order: Vec<u32>,
+    words: BTreeMap<Box<str>, Vec<u32>>,
+    short: HashMap<Box<str>, Vec<u32>>,
+}
+
+/// The lists a person belongs to.
+fn keys_of(name: &str) -> (Vec<&str>, Vec<&str>) {
+    let mut words: Vec<&str> = Vec::new();
+    for w in name.split(' ').filter(|w| !w.is_empty()) {
+        if words.len() >= MAX_INDEXED_WORDS {
+            break;
+        }
+        if !words.contains(&w) {
+            words.push(w);
         }
     }
-
-    /// Indexes (`visible`) or unindexes every stored person of `portal`.
-    pub(crate) fn reindex_portal(&self, tx: &mut WriteTx<'_>, portal: &str, visible: bool) -> Result<()> {
-        let prefix = EntryKey::portal_prefix(portal);
-        for (k, v) in tx.scan_prefix(self.entries.tree(), &prefix)? {
-            let Some(key) = <EntryKey as portalnet_store::Key>::from_bytes(&k) else { continue };
-            let entry: crate::records::EntryRecord = portalnet_store::decode(&v)?;
-            if visible {
-                self.index_person(tx, &key, &entry.display_name)?;
-            } else {
-                self.unindex_person(tx, &key, &entry.display_name);
+    let mut prefixes: Vec<&str> = Vec::new();
+    for w in &words {
+        for (n, (i, c)) in w.char_indices().enumerate() {
+            if n >= SHORT_PREFIX {
+                break;
+            }
+            if let Some(p) = w.get(..i + c.len_utf8())
+                && !prefixes.contains(&p)
+            {
+                prefixes.push(p);
             }
         }
-        Ok(())
+    }
+    (words, prefixes)
+}
+
+impl NameIndex {
+    /// People indexed.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn label(&self, id: u32) -> u64 {
+        self.slots.get(id as usize).map_or(0, |s| s.label)
+    }
+
+    pub fn name(&self, id: u32) -> &str {
+        self.slots.get(id as usize).map_or("", Slot::name)
+    }
+
+    pub fn address(&self, id: u32) -> &str {
+        self.slots.get(id as usize).map_or("", Slot::address)
+    }
+
+    /// The people with the exact word `word`, by rank.
+    pub fn exact(&self, word: &str) -> &[u32] {
+        self.words.get(word).map_or(&[], Vec::as_slice)
+    }
+
+    /// The lists whose union is the people with a word starting with `prefix`:
+    /// one list for a short prefix, else those of the words in its key range.
+    pub fn prefix_lists(&self, prefix: &str) -> Vec<&[u32]> {
+        if prefix.chars().count() <= SHORT_PREFIX {
+            return self.short.get(prefix).map(|l| vec![l.as_slice()]).unwrap_or_default();
+        }
+        self.words
+            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .take_while(|(w, _)| w.starts_with(prefix))
+            .map(|(_, l)| l.as_slice())
+            .collect()
+    }
+
+    fn rank(&self, a: u32, b: u32) -> Ordering {
+        fn key(s: Option<&Slot>) -> Option<(&str, &str)> {
+            s.map(|s| (s.name(), s.address()))
+        }
+        key(self.slots.get(a as usize)).cmp(&key(self.slots.get(b as usize)))
+    }
+
+    /// Where (name, address) is or would go in `order`.
+    fn find(&self, name: &str, address: &str) -> Result<usize, usize> {
+        self.order.binary_search_by(|&id| {
+            let s = self.slots.get(id as usize);
+            s.map(|s| (s.name(), s.address())).cmp(&Some((name, address)))
+        })
+    }
+
+    /// Applies one write's changes: removals first (a renamed person is removed
+    /// under the old name and added under the new one).
+    pub fn apply(&mut self, changes: Changes) {
+        if changes.is_empty() {
+            return;
+        }
+        // Removals.
+        let mut gone: Vec<u32> = Vec::with_capacity(changes.remove.len());
+        for (name, address) in &changes.remove {
+            if let Ok(at) = self.find(name, address)
+                && let Some(&id) = self.order.get(at)
+            {
+                gone.push(id);
+            }
+        }
+        if !gone.is_empty() {
+            let mut per_list: HashMap<(bool, String), Vec<u32>> = HashMap::new();
+            for &id in &gone {
+                let (words, prefixes) = keys_of(self.name(id));
+                for w in words {
+                    per_list.entry((true, w.to_string())).or_default().push(id);
+                }
+                for p in prefixes {
+                    per_list.entry((false, p.to_string())).or_default().push(id);
+                }
+            }
+            for ((is_word, key), ids) in per_list {
+                let list =
+                    if is_word { self.words.get_mut(key.as_str()) } else { self.short.get_mut(key.as_str()) };
+                let Some(list) = list else { continue };
+                remove_ids(list, &ids, &self.slots);
+                if list.is_empty() {
+                    if is_word {
+                        self.words.remove(key.as_str());
+                    } else {
+                        self.short.remove(key.as_str());
+                    }
+                }
+            }
+            remove_ids(&mut self.order, &gone, &self.slots);
+            for id in gone {
+                if let Some(s) = self.slots.get_mut(id as usize) {
+                    *s = Slot { text: Box::from(""), name_len: 0, label: 0 };
+                    self.free.push(id);
+                }
+            }
+        }
+
+        // Additions: slots, then their place in the rank order, then the lists.
+        let mut new: Vec<u32> = Vec::with_capacity(changes.add.len());
+        for (name, address) in changes.add {
+            if name.is_empty() {
+                continue;
+            }
+            let name_len = u32::try_from(name.len()).unwrap_or(u32::MAX);
+            let text = format!("{name}{address}").into_boxed_str();
+            let slot = Slot { text, name_len, label: 0 };
+            let id = match self.free.pop() {
+                Some(id) => {
+                    if let Some(s) = self.slots.get_mut(id as usize) {
+                        *s = slot;
+                    }
+                    id
+                }
+                None => {
+                    self.slots.push(slot);
+                    u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+                }
+            };
+            new.push(id);
+        }
+        new.sort_unstable_by(|&a, &b| self.rank(a, b));
+        // Someone added twice, or already indexed under the same name and
+        // address: indexed once.
+        let mut kept: Vec<u32> = Vec::with_capacity(new.len());
+        for id in new {
+            let twice = kept.last().is_some_and(|&k| self.rank(k, id) == Ordering::Equal);
+            if twice || self.find(self.name(id), self.address(id)).is_ok() {
+                self.release(id);
+            } else {
+                kept.push(id);
+            }
+        }
+        if kept.is_empty() {
+            return;
+        }
+        self.merge_into_order(&kept);
+        let mut per_list: HashMap<(bool, &str), Vec<u32>> = HashMap::new();
+        // `kept` is in rank order, so each list's additions are too.
+        for &id in &kept {
+            let slot = self.slots.get(id as usize);
+            let (words, prefixes) = keys_of(slot.map_or("", Slot::name));
+            for w in words {
+                per_list.entry((true, w)).or_default().push(id);
+            }
+            for p in prefixes {
+                per_list.entry((false, p)).or_default().push(id);
+            }
+        }
+        let per_list: Vec<((bool, String), Vec<u32>)> =
+            per_list.into_iter().map(|((w, k), ids)| ((w, k.to_string()), ids)).collect();
+        for ((is_word, key), ids) in per_list {
+            let list = if is_word {
+                self.words.entry(key.into_boxed_str()).or_default()
+            } else {
+                self.short.entry(key.into_boxed_str()).or_default()
+            };
+            insert_ids(list, ids, &self.slots);
+        }
+    }
+
+    fn release(&mut self, id: u32) {
+        if let Some(s) = self.slots.get_mut(id as usize) {
+            *s = Slot { text: Box::from(""), name_len: 0, label: 0 };
+            self.free.push(id);
+        }
+    }
+
+    /// Merges `new` (rank order, none indexed yet) into `order` and labels them.
+    fn merge_into_order(&mut self, new: &[u32]) {
+        let old = std::mem::take(&mut self.order);
+        let mut merged = Vec::with_capacity(old.len() + new.len());
+        let (mut i, mut j) = (0, 0);
+        let mut gaps_hold = true;
+        let mut prev_label = 0u64;
+        while i < old.len() || j < new.len() {
+            let take_new = match (old.get(i), new.get(j)) {
+                (Some(&o), Some(&n)) => self.rank(n, o) == Ordering::Less,
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            if !take_new {
+                let id = old.get(i).copied().unwrap_or_default();
+                prev_label = self.label(id);
+                merged.push(id);
+                i += 1;
+                continue;
+            }
+            // A run of new people between two indexed ones: spread them evenly
+            // over the gap.
+            let start = j;
+            while let Some(&n) = new.get(j) {
+                if old.get(i).is_some_and(|&o| self.rank(o, n) == Ordering::Less) {
+                    break;
+                }
+                j += 1;
+            }
+            let next_label = old.get(i).map_or(u64::MAX, |&o| self.label(o));
+            let run = (j - start) as u64;
+            let step = next_label.saturating_sub(prev_label) / (run + 1);
+            if step == 0 {
+                gaps_hold = false;
+            }
+            for (k, &id) in new.get(start..j).unwrap_or_default().iter().enumerate() {
+                let label = prev_label + step * (k as u64 + 1);
+                if let Some(s) = self.slots.get_mut(id as usize) {
+                    s.label = label;
+                }
+                merged.push(id);
+            }
+            prev_label += step * run;
+        }
+        self.order = merged;
+        if !gaps_hold {
+            self.relabel();
+        }
+    }
+
+    /// Spreads the labels evenly again, in the same order.
+    fn relabel(&mut self) {
+        let step = u64::MAX / (self.order.len() as u64 + 1);
+        for (k, &id) in self.order.iter().enumerate() {
+            if let Some(s) = self.slots.get_mut(id as usize) {
+                s.label = step * (k as u64 + 1);
+            }
+        }
+    }
+
+    /// Memory the index holds, roughly, in bytes (for the bench and metrics).
+    pub fn heap_bytes(&self) -> usize {
+        let slots = self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.slots.iter().map(|s| s.text.len()).sum::<usize>();
+        let lists = |m: &mut dyn Iterator<Item = (usize, usize)>| -> usize {
+            m.map(|(k, cap)| k + 16 + 24 + cap * 4).sum()
+        };
+        slots
+            + self.order.capacity() * 4
+            + lists(&mut self.words.iter().map(|(k, v)| (k.len(), v.capacity())))
+            + lists(&mut self.short.iter().map(|(k, v)| (k.len(), v.capacity())))
+    }
+}
+
+/// Removes `ids` from a list sorted by label.
+fn remove_ids(list: &mut Vec<u32>, ids: &[u32], slots: &[Slot]) {
+    let label = |id: u32| slots.get(id as usize).map_or(0, |s| s.label);
+    if ids.len() <= 16 {
+        for &id in ids {
+            let l = label(id);
+            let from = list.partition_point(|&x| label(x) < l);
+            if let Some(off) = list.get(from..).and_then(|rest| rest.iter().position(|&x| x == id)) {
+                list.remove(from + off);
+            }
+        }
+    } else {
+        let set: HashSet<u32> = ids.iter().copied().collect();
+        list.retain(|x| !set.contains(x));
+    }
+}
+
+/// Adds `ids` (sorted by label, none in the list) to a list sorted by label.
+fn insert_ids(list: &mut Vec<u32>, ids: Vec<u32>, slots: &[Slot]) {
+    let label = |id: u32| slots.get(id as usize).map_or(0, |s| s.label);
+    if list.is_empty() {
+        *list = ids;
+        list.shrink_to_fit();
+    } else if ids.len() <= 16 {
+        for id in ids {
+            let at = list.partition_point(|&x| label(x) < label(id));
+            list.insert(at, id);
+        }
+    } else {
+        let old = std::mem::take(list);
+        let mut merged = Vec::with_capacity(old.len() + ids.len());
+        let (mut a, mut b) = (old.into_iter().peekable(), ids.into_iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&x), Some(&y)) => {
+                    if label(x) <= label(y) {
+                        a.next()
+                    } else {
+                        b.next()
+                    }
+                }
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => b.next(),
+                (None, None) => break,
+            };
+            merged.extend(next);
+        }
+        *list = merged;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(add: &[(&str, &str)], remove: &[(&str, &str)]) -> Changes {
+        let mut c = Changes::default();
+        for (n, a) in add {
+            c.add(n, (*a).to_string());
+        }
+        for (n, a) in remove {
+            c.remove(n, (*a).to_string());
+        }
+        c
+    }
+
+    /// Every list sorted by label, every label in rank order, no id twice.
+    fn check(ix: &NameIndex) {
+        for w in ix.order.windows(2) {
+            assert_eq!(ix.rank(w[0], w[1]), Ordering::Less);
+            assert!(ix.label(w[0]) < ix.label(w[1]));
+        }
+        for list in ix.words.values().chain(ix.short.values()) {
+            for w in list.windows(2) {
+                assert!(ix.label(w[0]) < ix.label(w[1]));
+            }
+        }
+    }
+
+    #[test]
+    fn keys_are_distinct_words_and_short_prefixes() {
+        let (w, p) = keys_of("anna annabel an ёж");
+        assert_eq!(w, ["anna", "annabel", "an", "ёж"]);
+        assert_eq!(p, ["a", "an", "ann", "ё", "ёж"]);
+    }
+
+    #[test]
+    fn labels_follow_rank_through_inserts_and_relabels() {
+        let mut ix = NameIndex::default();
+        // Many inserts at one spot exhaust the gap there and force relabels.
+        for i in 0..200 {
+            ix.apply(changes(&[("Anna B", &format!("x{:03}@p.test", 999 - i))], &[]));
+            check(&ix);
+        }
+        ix.apply(changes(&[("Anna A", "a@p.test"), ("Anna C", "c@p.test")], &[("Anna B", "x999@p.test")]));
+        check(&ix);
+        assert_eq!(ix.len(), 201);
+        assert_eq!(ix.exact("anna").len(), 201);
+        assert_eq!(ix.exact("b").len(), 199);
+        assert_eq!(ix.prefix_lists("an").concat().len(), 201);
+        // Removing everybody empties every list.
+        let all: Vec<(String, String)> =
+            ix.order.iter().map(|&id| (ix.name(id).to_string(), ix.address(id).to_string())).collect();
+        let mut c = Changes::default();
+        for (n, a) in all {
+            c.remove.push((n, a));
+        }
+        ix.apply(c);
+        assert_eq!(ix.len(), 0);
+        assert!(ix.words.is_empty() && ix.short.is_empty());
     }
 }

@@ -9,19 +9,20 @@
 //! directory's operator. The node verifies signatures and wires gRPC around this
 //! crate.
 //!
-//! Storage is a [`portalnet_store::Db`] with six tables, all prefixed `dir_`:
-//! portals, entries (`portal ‖ 0 ‖ login`), the name index
-//! (`folded word ‖ 0 ‖ portal ‖ 0 ‖ login` → folded name), the e-mail index
-//! (case-folded e-mail → account id), accounts, and enrolments (secret SHA-256 →
-//! enrolment). Every change is one atomic
-//! [`portalnet_store::Db::write`]. Writes reach sled's log in memory: the caller
-//! calls [`Directory::sync`] (or `Db::sync`) before acknowledging a change that
-//! must survive a crash.
+//! Storage is a [`portalnet_store::Db`] with five tables, all prefixed `dir_`:
+//! portals, entries (`portal ‖ 0 ‖ login`), the e-mail index (case-folded e-mail →
+//! account id), accounts, and enrolments (secret SHA-256 → enrolment). Every
+//! change is one atomic [`portalnet_store::Db::write`]. Writes reach sled's log in
+//! memory: the caller calls [`Directory::sync`] (or `Db::sync`) before
+//! acknowledging a change that must survive a crash.
 //!
-//! Only portals whose network is on are in the name index: switching a portal off
-//! removes its people's index keys (its entries stay stored), switching it on
-//! writes them again. So hidden portals cost a search nothing and cannot crowd
-//! visible people out of the bounded scan.
+//! The name index is in memory (`index.rs`): built from the stored entries when
+//! the directory opens, and changed by every write that changes who is
+//! searchable, right after it commits and before the call returns, in commit
+//! order. Only people of portals whose network is on are in it: switching a
+//! portal off takes its people out (its entries stay stored), switching it on puts
+//! them back. Open one `Directory` per database and clone it: two opened on one
+//! database would not see each other's index changes.
 //!
 //! Methods take `&self`; a `Directory` is shared between threads as it is (writes
 //! are serialised by the `Db`).
@@ -42,8 +43,10 @@ pub use error::{Error, Result};
 pub use ratelimit::RateLimiter;
 pub use records::{Account, Enrolment, Entry, Person, PortalRecord};
 
-use portalnet_store::{Db, Table, Tree};
-use records::{AccountRecord, EntryKey, EntryRecord};
+use index::{Changes, NameIndex};
+use portalnet_store::{Db, Table};
+use records::{AccountRecord, EntryKey, EntryName, EntryRecord};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 /// Most entries one [`Directory::publish`] may upsert, and most logins it may remove.
 pub const MAX_UPSERTS: usize = 10_000;
@@ -53,9 +56,9 @@ pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 50;
 /// `offset + limit` may not exceed this: no deep paging.
 pub const MAX_WINDOW: u32 = 1_000;
-/// Name-index keys a search examines at most. For prefixes more common than this,
-/// results are ranked among the first `SCAN_LIMIT` index hits in key order, where
-/// whole-word matches of the driving word come first.
+/// How many index keys a search ranked at most before the index was kept in
+/// memory (tests build crowds larger than this to show that every match is
+/// ranked now).
 pub const SCAN_LIMIT: usize = 2_000;
 /// Distinct words of one display name that are indexed (the rest still count when
 /// checking the other words of a query, but cannot drive a search).
@@ -78,8 +81,11 @@ pub struct Directory {
     db: Db,
     portals: Table<String, PortalRecord>,
     entries: Table<EntryKey, EntryRecord>,
-    /// The name index; keys are built by hand (see `records::name_key`).
-    names: Tree,
+    /// The name index, shared by clones.
+    index: Arc<RwLock<NameIndex>>,
+    /// Held from before a write that changes the index until its changes are
+    /// applied, so they are applied in commit order.
+    index_writer: Arc<Mutex<()>>,
     /// `email_key(email)` → account id.
     emails: Table<String, u64>,
     accounts: Table<u64, AccountRecord>,
@@ -88,17 +94,59 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Opens the directory's tables in `db`, creating them if needed.
+    /// Opens the directory's tables in `db`, creating them if needed, and builds
+    /// the name index from the stored entries of visible portals.
     pub fn open(db: &Db) -> Result<Directory> {
-        Ok(Directory {
+        // The name index of earlier versions, kept in storage; now rebuilt in memory.
+        db.drop_tree("dir_names")?;
+        let d = Directory {
             db: db.clone(),
             portals: Table::open(db, "dir_portals")?,
             entries: Table::open(db, "dir_entries")?,
-            names: db.tree("dir_names")?,
             emails: Table::open(db, "dir_emails")?,
             accounts: Table::open(db, "dir_accounts")?,
             enrolments: Table::open(db, "dir_enrolments")?,
-        })
+            index: Arc::default(),
+            index_writer: Arc::default(),
+        };
+        let mut changes = Changes::default();
+        for p in d.portals.iter() {
+            let (id, portal) = p?;
+            if !portal.network_enabled {
+                continue;
+            }
+            for kv in d.entries.tree().scan_prefix(&EntryKey::portal_prefix(&id)) {
+                let (k, v) = kv?;
+                let Some(key) = <EntryKey as portalnet_store::Key>::from_bytes(&k) else { continue };
+                let EntryName { display_name } = portalnet_store::decode(&v)?;
+                changes.add(&display_name, key.address());
+            }
+        }
+        d.index.write().unwrap_or_else(|p| p.into_inner()).apply(changes);
+        Ok(d)
+    }
+
+    /// People in the name index (published by portals whose network is on).
+    pub fn indexed_people(&self) -> usize {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Bytes the name index holds in memory, roughly.
+    pub fn index_bytes(&self) -> usize {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).heap_bytes()
+    }
+
+    /// Taken before a write that changes the index; see [`Directory::apply`].
+    fn index_writer(&self) -> MutexGuard<'_, ()> {
+        self.index_writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies the index changes of a committed write, under the guard taken
+    /// before it.
+    fn apply(&self, _guard: &MutexGuard<'_, ()>, changes: Changes) {
+        if !changes.is_empty() {
+            self.index.write().unwrap_or_else(|p| p.into_inner()).apply(changes);
+        }
     }
 
     /// Makes every change committed so far survive a killed process.

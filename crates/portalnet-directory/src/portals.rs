@@ -1,10 +1,12 @@
 //! Registered portals: registration, key rotation, the network setting (R13, R15).
 
 use crate::error::{Error, Result};
-use crate::records::PortalRecord;
+use crate::index::Changes;
+use crate::records::{EntryKey, EntryName, PortalRecord};
 use crate::{Directory, MAX_ENDPOINT};
 use portalnet_core::time::Timestamp;
 use portalnet_core::validate;
+use portalnet_store::Key;
 
 /// Certificates (with a chain) stay well under this.
 const MAX_CERTIFICATE: usize = 16 * 1024;
@@ -144,17 +146,29 @@ impl Directory {
     /// e-mail lookup; they stay stored and come back when it is switched on again.
     pub fn set_network(&self, portal_id: &str, enabled: bool, now: Timestamp) -> Result<PortalRecord> {
         let id = self::portal_id(portal_id)?;
-        self.db.write(|tx| {
+        let writer = self.index_writer();
+        let (record, changes) = self.db.write(|tx| {
             let mut record = self.known(tx, &id)?;
+            let mut index = Changes::default();
             if record.network_enabled == enabled {
-                return Ok(record);
+                return Ok::<_, Error>((record, index));
             }
             record.network_enabled = enabled;
             record.network_enabled_since = enabled.then_some(now);
-            self.reindex_portal(tx, &id, enabled)?;
+            for (k, v) in tx.scan_prefix(self.entries.tree(), &EntryKey::portal_prefix(&id))? {
+                let Some(key) = EntryKey::from_bytes(&k) else { continue };
+                let EntryName { display_name } = portalnet_store::decode(&v)?;
+                if enabled {
+                    index.add(&display_name, key.address());
+                } else {
+                    index.remove(&display_name, key.address());
+                }
+            }
             self.portals.tx_put(tx, &id, &record)?;
-            Ok(record)
-        })
+            Ok((record, index))
+        })?;
+        self.apply(&writer, changes);
+        Ok(record)
     }
 
     pub(crate) fn known(&self, tx: &portalnet_store::WriteTx<'_>, id: &str) -> Result<PortalRecord> {

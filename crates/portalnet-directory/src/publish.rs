@@ -1,8 +1,9 @@
 //! Publishing a portal's people: validated, then written in one atomic write with
-//! their name-index keys (when the portal's network is on) and account links.
+//! their account links; the name index follows (when the portal's network is on).
 
 use crate::accounts::AccountChanges;
 use crate::error::{Error, Result};
+use crate::index::Changes;
 use crate::portals::portal_id;
 use crate::records::{Entry, EntryKey, EntryRecord};
 use crate::{Directory, MAX_POSITION_CHARS, MAX_REMOVES, MAX_UPSERTS};
@@ -67,9 +68,11 @@ impl Directory {
             removals.push(login);
         }
 
-        self.db.write(|tx| {
+        let writer = self.index_writer();
+        let (count, changes) = self.db.write(|tx| {
             let mut portal = self.known(tx, &id)?;
             let visible = portal.network_enabled;
+            let mut index = Changes::default();
             let mut accounts = AccountChanges::new(self);
             if replace_all {
                 for (k, _) in tx.scan_prefix(self.entries.tree(), &EntryKey::portal_prefix(&id))? {
@@ -84,7 +87,7 @@ impl Directory {
                 let key = EntryKey::new(&id, &login);
                 let Some(old) = self.entries.tx_get(tx, &key)? else { continue };
                 if visible {
-                    self.unindex_person(tx, &key, &old.display_name);
+                    index.remove(&old.display_name, key.address());
                 }
                 accounts.release(tx, &old, &key.address())?;
                 self.entries.tx_remove(tx, &key);
@@ -116,7 +119,7 @@ impl Directory {
                         };
                         let reindex = visible && old.display_name != e.display_name;
                         if reindex {
-                            self.unindex_person(tx, &key, &old.display_name);
+                            index.remove(&old.display_name, addr.clone());
                         }
                         (account, reindex)
                     }
@@ -126,7 +129,7 @@ impl Directory {
                     }
                 };
                 if reindex {
-                    self.index_person(tx, &key, &e.display_name)?;
+                    index.add(&e.display_name, addr);
                 }
                 let record = EntryRecord {
                     display_name: e.display_name,
@@ -138,8 +141,10 @@ impl Directory {
             }
             accounts.finish(tx)?;
             self.portals.tx_put(tx, &id, &portal)?;
-            Ok(portal.entries)
-        })
+            Ok::<_, Error>((portal.entries, index))
+        })?;
+        self.apply(&writer, changes);
+        Ok(count)
     }
 
     /// One stored entry, e-mail included (for the portal that published it).

@@ -113,11 +113,12 @@ impl AccountRecord {
     }
 }
 
-/// The value of a name-index key: the person's folded words joined by one space,
-/// enough to check the other query words and rank without reading the entry.
+/// The display name of a stored entry, read without the rest (building the
+/// name index at start).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub(crate) struct IndexedName(pub String);
+pub(crate) struct EntryName {
+    pub display_name: String,
+}
 
 impl Record for PortalRecord {
     const NAME: &'static str = "directory portal";
@@ -165,9 +166,14 @@ impl Record for Enrolment {
     const NAME: &'static str = "portal enrolment";
     const VERSION: u16 = 1;
 }
-impl Record for IndexedName {
-    const NAME: &'static str = "name index entry";
-    const VERSION: u16 = 1;
+impl Record for EntryName {
+    const NAME: &'static str = "directory entry";
+    const VERSION: u16 = EntryRecord::VERSION;
+
+    /// Every format has the display name.
+    fn migrate(_from: u16, value: serde_json::Value) -> Result<serde_json::Value, String> {
+        Ok(value)
+    }
 }
 
 /// An entry's key: `portal ‖ 0x00 ‖ login`, so one portal's entries are one prefix.
@@ -205,26 +211,6 @@ impl Key for EntryKey {
         let (portal, login) = split_zero(b)?;
         Some(Self { portal: utf8(portal)?, login: utf8(login)? })
     }
-}
-
-/// A name-index key: `folded word ‖ 0x00 ‖ portal ‖ 0x00 ‖ login`. A word prefix is
-/// a key-range scan, and within it the keys of that exact word sort first (0x00 is
-/// the smallest byte). Folded words hold only letters and digits.
-pub(crate) fn name_key(word: &str, portal: &str, login: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(word.len() + portal.len() + login.len() + 2);
-    k.extend_from_slice(word.as_bytes());
-    k.push(0);
-    k.extend_from_slice(portal.as_bytes());
-    k.push(0);
-    k.extend_from_slice(login.as_bytes());
-    k
-}
-
-/// Splits a name-index key into (word, portal, login) without copying.
-pub(crate) fn split_name_key(k: &[u8]) -> Option<(&str, &str, &str)> {
-    let (word, rest) = split_zero(k)?;
-    let (portal, login) = split_zero(rest)?;
-    Some((as_str(word)?, as_str(portal)?, as_str(login)?))
 }
 
 pub(crate) fn address(login: &str, portal: &str) -> String {
@@ -307,15 +293,6 @@ mod tests {
     fn keys_round_trip() {
         let k = EntryKey::new("alpha.test", "anna");
         assert_eq!(EntryKey::from_bytes(&k.to_bytes()), Some(k));
-        let n = name_key("kowalski", "alpha.test", "jan");
-        assert_eq!(split_name_key(&n), Some(("kowalski", "alpha.test", "jan")));
-        assert_eq!(split_name_key(b"no-separators"), None);
-    }
-
-    #[test]
-    fn exact_word_keys_sort_before_longer_words() {
-        assert!(name_key("jan", "zz.test", "zz") < name_key("jana", "aa.test", "aa"));
-        assert!(name_key("jan", "zz.test", "zz") < name_key("jan0", "aa.test", "aa"));
     }
 
     #[test]

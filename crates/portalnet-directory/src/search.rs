@@ -2,89 +2,279 @@
 //! network is on are found, and the e-mail address is never returned.
 //!
 //! A name search folds the query into words (see [`crate::fold`]); a person matches
-//! when every query word is a prefix of some word of their display name. One query
-//! word drives a key-range scan of the name index; the other words are checked on
-//! the folded name stored with each key. The longest word drives first; when its
-//! scan reaches [`SCAN_LIMIT`] keys, the other words' hits are counted (up to that
-//! bound) and a rarer word, if any, drives instead. A word with no hit at all ends
-//! the search at once. At most [`SCAN_LIMIT`] index keys are ranked: for prefixes
-//! more common than that, the results are ranked among the first hits in key
-//! order, where the driving word's whole-word matches come first.
+//! when every query word is a prefix of some word of their display name.
 //!
 //! Ranking: (1) the query equals the whole folded name, (2) more query words equal
 //! to a whole word of the name, (3) the rest; ties by folded name, then address.
 //! The order is total, so pages of the same data neither repeat nor skip anyone.
+//!
+//! Every match is ranked, however common the prefix: the in-memory index
+//! (`index.rs`) keeps each list in rank order, so each tier is read best first and
+//! only as far as the page needs. (1) is a binary search in the list of the first
+//! query word; (2) intersects the exact-word lists (leapfrog, galloping); the other
+//! tiers walk the matches of the query word with the fewest, best first, and stop
+//! once the page is decided: as soon as no later match can have more whole-word
+//! hits than those already held (past the last person with an exact word, that
+//! word can no longer be whole). A single word needs at most one page of its
+//! matches; several rare-together words may walk all matches of the rarest one.
 
 use crate::error::{Error, Result};
 use crate::fold;
-use crate::records::{EntryKey, IndexedName, Person, address, split_name_key};
-use crate::{DEFAULT_LIMIT, Directory, MAX_LIMIT, MAX_QUERY_CHARS, MAX_QUERY_WORDS, MAX_WINDOW, SCAN_LIMIT};
+use crate::index::NameIndex;
+use crate::records::{EntryKey, Person};
+use crate::{DEFAULT_LIMIT, Directory, MAX_LIMIT, MAX_QUERY_CHARS, MAX_QUERY_WORDS, MAX_WINDOW};
 use portalnet_core::validate;
-use portalnet_store::decode;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
-struct Query<'q> {
-    /// Distinct folded words.
-    words: &'q [&'q str],
-    /// All folded words joined by one space.
-    full: &'q str,
+/// The people matching every one of `words` (distinct, folded), best first, at
+/// most `want` of them. `full` is the whole query, folded.
+pub(crate) fn ranked(ix: &NameIndex, words: &[&str], full: &str, want: usize) -> Vec<u32> {
+    let Some(&first) = words.first() else { return Vec::new() };
+    let n = words.len();
+    let sources: Vec<Vec<&[u32]>> = words.iter().map(|w| ix.prefix_lists(w)).collect();
+    if want == 0 || sources.iter().any(Vec::is_empty) {
+        return Vec::new();
+    }
+    // (1) The whole name: a run of the first word's exact list, which is in name order.
+    let mut out = Vec::new();
+    let first_exact = ix.exact(first);
+    let from = first_exact.partition_point(|&id| ix.name(id) < full);
+    let full_run = first_exact.get(from..).unwrap_or_default();
+    out.extend(full_run.iter().take_while(|&&id| ix.name(id) == full).take(want));
+    if out.len() >= want {
+        return out;
+    }
+    // (2) Every word whole.
+    let exacts: Vec<&[u32]> = words.iter().map(|w| ix.exact(w)).collect();
+    if exacts.iter().all(|e| !e.is_empty()) {
+        intersect(ix, &exacts, |id| {
+            if ix.name(id) != full {
+                out.push(id);
+            }
+            out.len() < want
+        });
+        if out.len() >= want {
+            return out;
+        }
+    }
+    // (3) Fewer whole words: walk the rarest word's matches in rank order, one
+    // bucket per number of whole words (0..n).
+    let size = |lists: &Vec<&[u32]>| lists.iter().map(|l| l.len()).sum::<usize>();
+    let driver = sources.iter().enumerate().min_by_key(|(_, s)| size(s)).map_or(0, |(i, _)| i);
+    let last_exact: Vec<u64> = exacts.iter().map(|e| e.last().map_or(0, |&id| ix.label(id))).collect();
+    let need = want - out.len();
+    // Bucket n holds only people whole in every word through a word past the
+    // indexed ones (a name of more than `MAX_INDEXED_WORDS` words), missing from (2).
+    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); n + 1];
+    // One word: its matches one by one. Several: only the people matching all,
+    // found by leapfrogging the words' matches, so that people matching one word
+    // alone are jumped over, not read.
+    let matches: Box<dyn Iterator<Item = u32>> = if n == 1 {
+        Box::new(Merge::new(ix, sources.get(driver).map(Vec::as_slice).unwrap_or_default()))
+    } else {
+        Box::new(Conjunction::new(ix, &sources))
+    };
+    for id in matches {
+        let name = ix.name(id);
+        if name == full {
+            continue;
+        }
+        let Some(whole) = whole_words(name, words) else { continue };
+        if whole == n && exacts.iter().all(|e| contains(ix, e, id)) {
+            continue;
+        }
+        let Some(bucket) = buckets.get_mut(whole) else { continue };
+        if bucket.len() < need {
+            bucket.push(id);
+        }
+        // Later matches rank after this one: they can be whole only in words with
+        // an exact match still ahead. Held matches with at least that many whole
+        // words outrank all of them.
+        let label = ix.label(id);
+        let best_ahead = last_exact.iter().filter(|&&l| l > label).count().min(n - 1);
+        if buckets.get(best_ahead..).unwrap_or_default().iter().map(Vec::len).sum::<usize>() >= need {
+            break;
+        }
+    }
+    for b in buckets.iter().rev() {
+        out.extend(b);
+    }
+    out.truncate(want);
+    out
 }
 
-/// One matching person, as read from the index.
-struct Hit {
-    full: bool,
-    whole: usize,
-    /// Folded name.
-    name: String,
-    /// The index key `word ‖ 0 ‖ portal ‖ 0 ‖ login`, and where its parts start.
-    key: Vec<u8>,
-    portal_at: usize,
-    login_at: usize,
+/// Whether `id` is in `list` (sorted by label).
+fn contains(ix: &NameIndex, list: &[u32], id: u32) -> bool {
+    let label = ix.label(id);
+    list.get(list.partition_point(|&x| ix.label(x) < label)) == Some(&id)
 }
 
-impl Hit {
-    /// The person of one index key if they match every query word; `None` too for
-    /// a second key of the same person (only the key of their first name word that
-    /// starts with `driver` counts), so nobody is listed twice.
-    fn new(key: Vec<u8>, value: &[u8], driver: &str, q: &Query<'_>) -> Result<Option<Hit>> {
-        let Some((word, portal, _)) = split_name_key(&key) else { return Ok(None) };
-        let (portal_at, login_at) = (word.len() + 1, word.len() + portal.len() + 2);
-        let IndexedName(name) = decode(value)?;
-        if name.split(' ').find(|w| w.starts_with(driver)) != Some(word) {
-            return Ok(None);
+/// How many of `words` are whole words of `name`, if every one starts a word.
+fn whole_words(name: &str, words: &[&str]) -> Option<usize> {
+    let mut whole = 0;
+    for w in words {
+        let mut hit = false;
+        for nw in name.split(' ') {
+            if nw == *w {
+                whole += 1;
+                hit = true;
+                break;
+            }
+            hit |= nw.starts_with(w);
         }
-        if !q.words.iter().all(|qw| name.split(' ').any(|w| w.starts_with(qw))) {
-            return Ok(None);
+        if !hit {
+            return None;
         }
-        let whole = q.words.iter().filter(|qw| name.split(' ').any(|w| w == **qw)).count();
-        Ok(Some(Hit { full: name == q.full, whole, name, key, portal_at, login_at }))
     }
+    Some(whole)
+}
 
-    fn portal(&self) -> &str {
-        std::str::from_utf8(&self.key[self.portal_at..self.login_at - 1]).unwrap_or_default()
-    }
+/// The union of lists sorted by label, in label order, each person once.
+struct Merge<'a> {
+    ix: &'a NameIndex,
+    lists: &'a [&'a [u32]],
+    heap: BinaryHeap<Reverse<(u64, usize, usize)>>,
+    last: Option<u64>,
+}
 
-    fn login(&self) -> &str {
-        std::str::from_utf8(&self.key[self.login_at..]).unwrap_or_default()
-    }
-
-    /// The bytes of `login@portal`, without building it.
-    fn address_bytes(&self) -> impl Iterator<Item = u8> + '_ {
-        self.key[self.login_at..]
+impl<'a> Merge<'a> {
+    fn new(ix: &'a NameIndex, lists: &'a [&'a [u32]]) -> Self {
+        let heap = lists
             .iter()
-            .chain(b"@")
-            .chain(&self.key[self.portal_at..self.login_at - 1])
-            .copied()
+            .enumerate()
+            .filter_map(|(i, l)| l.first().map(|&id| Reverse((ix.label(id), i, 0))))
+            .collect();
+        Merge { ix, lists, heap, last: None }
     }
 }
 
-/// Best first: full-name matches, then more whole-word matches, then by folded
-/// name, then by address. Total: no two hits have the same address.
-fn rank(a: &Hit, b: &Hit) -> std::cmp::Ordering {
-    b.full
-        .cmp(&a.full)
-        .then(b.whole.cmp(&a.whole))
-        .then_with(|| a.name.cmp(&b.name))
-        .then_with(|| a.address_bytes().cmp(b.address_bytes()))
+impl Iterator for Merge<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        loop {
+            let Reverse((label, list, at)) = self.heap.pop()?;
+            let l = self.lists.get(list).copied().unwrap_or_default();
+            if let Some(&next) = l.get(at + 1) {
+                self.heap.push(Reverse((self.ix.label(next), list, at + 1)));
+            }
+            // A person with two words in the range is in two lists, same label.
+            if self.last == Some(label) {
+                continue;
+            }
+            self.last = Some(label);
+            if let Some(&id) = l.get(at) {
+                return Some(id);
+            }
+        }
+    }
+}
+
+/// The people in the union of some lists sorted by label, readable from any label on.
+struct Union<'a> {
+    lists: &'a [&'a [u32]],
+    pos: Vec<usize>,
+}
+
+impl Union<'_> {
+    /// The first person at or after `target`, and their label.
+    fn seek(&mut self, ix: &NameIndex, target: u64) -> Option<(u64, u32)> {
+        let mut best: Option<(u64, u32)> = None;
+        for (list, at) in self.lists.iter().zip(self.pos.iter_mut()) {
+            *at = seek(ix, list, *at, target);
+            if let Some(&id) = list.get(*at) {
+                let label = ix.label(id);
+                if best.is_none_or(|(b, _)| label < b) {
+                    best = Some((label, id));
+                }
+            }
+        }
+        best
+    }
+}
+
+/// The people in every one of several unions, in label order (leapfrog join).
+struct Conjunction<'a> {
+    ix: &'a NameIndex,
+    unions: Vec<Union<'a>>,
+    target: u64,
+}
+
+impl<'a> Conjunction<'a> {
+    fn new(ix: &'a NameIndex, sources: &'a [Vec<&'a [u32]>]) -> Self {
+        let unions = sources.iter().map(|lists| Union { lists, pos: vec![0; lists.len()] }).collect();
+        Conjunction { ix, unions, target: 0 }
+    }
+}
+
+impl Iterator for Conjunction<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        let k = self.unions.len();
+        let (mut agree, mut i, mut found) = (0usize, 0usize, 0u32);
+        while agree < k {
+            let (label, id) = self.unions.get_mut(i)?.seek(self.ix, self.target)?;
+            if label == self.target {
+                agree += 1;
+            } else {
+                (self.target, agree) = (label, 1);
+            }
+            found = id;
+            i = (i + 1) % k;
+        }
+        self.target = self.target.checked_add(1)?;
+        Some(found)
+    }
+}
+
+/// Calls `visit` with the people in every list, in label order, while it returns
+/// true (leapfrog join: each list gallops to the largest label seen).
+fn intersect(ix: &NameIndex, lists: &[&[u32]], mut visit: impl FnMut(u32) -> bool) {
+    let k = lists.len();
+    let mut pos = vec![0usize; k];
+    let (mut target, mut agree, mut i) = (0u64, 0usize, 0usize);
+    while let (Some(list), Some(at)) = (lists.get(i), pos.get(i).copied()) {
+        let p = seek(ix, list, at, target);
+        let Some(&id) = list.get(p) else { return };
+        let label = ix.label(id);
+        if label == target {
+            agree += 1;
+        } else {
+            (target, agree) = (label, 1);
+        }
+        let mut next = p;
+        if agree == k {
+            if !visit(id) {
+                return;
+            }
+            next = p + 1;
+            let Some(&after) = list.get(next) else { return };
+            // Counted when this list comes round again, like every other.
+            (target, agree) = (ix.label(after), 0);
+        }
+        if let Some(slot) = pos.get_mut(i) {
+            *slot = next;
+        }
+        i = (i + 1) % k;
+    }
+}
+
+/// The first index at or after `from` whose label is at least `target`.
+fn seek(ix: &NameIndex, list: &[u32], from: usize, target: u64) -> usize {
+    let below = |at: usize| list.get(at).is_some_and(|&id| ix.label(id) < target);
+    if !below(from) {
+        return from;
+    }
+    // Gallop: list[lo] is below the target, list[hi] (if any) is not.
+    let (mut lo, mut step) = (from, 1usize);
+    let mut hi = from + 1;
+    while below(hi) {
+        lo = hi;
+        step *= 2;
+        hi = lo.saturating_add(step);
+    }
+    let hi = hi.min(list.len());
+    lo + 1 + list.get(lo + 1..hi).unwrap_or_default().partition_point(|&id| ix.label(id) < target)
 }
 
 impl Directory {
@@ -131,76 +321,27 @@ impl Directory {
                 distinct.push(w);
             }
         }
-        // The longest word is likely the rarest: it drives first. When its scan
-        // stops at the bound, a word with fewer index hits (if any) drives instead.
-        let mut order = distinct.clone();
-        order.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
-        let query = Query { words: &distinct, full: &full };
-        let Some((&first, others)) = order.split_first() else { return Ok((Vec::new(), false)) };
-        let (mut hits, capped) = self.candidates(first, &query)?;
-        if capped {
-            let mut best = SCAN_LIMIT;
-            let mut rarer = None;
-            for &w in others {
-                let n = self.count_hits(w, best)?;
-                if n == 0 {
-                    return Ok((Vec::new(), false));
-                }
-                if n < best {
-                    (best, rarer) = (n, Some(w));
-                }
-            }
-            if let Some(w) = rarer {
-                hits = self.candidates(w, &query)?.0;
-            }
-        }
-
-        let (offset, limit) = (offset as usize, limit as usize);
-        let window = offset + limit;
-        let more = hits.len() > window;
-        if more {
-            hits.select_nth_unstable_by(window, rank);
-            hits.truncate(window);
-        }
-        hits.sort_unstable_by(rank);
-        let mut people = Vec::with_capacity(limit.min(hits.len()));
-        for hit in hits.iter().skip(offset) {
-            let (portal, login) = (hit.portal(), hit.login());
+        let (offset, window) = (offset as usize, (offset + limit) as usize);
+        let (addresses, more) = {
+            let ix = self.index.read().unwrap_or_else(|p| p.into_inner());
+            let ids = ranked(&ix, &distinct, &full, window + 1);
+            let more = ids.len() > window;
+            let page = ids.get(offset..ids.len().min(window)).unwrap_or_default();
+            (page.iter().map(|&id| ix.address(id).to_string()).collect::<Vec<_>>(), more)
+        };
+        let mut people = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let Some((login, portal)) = address.split_once('@') else { continue };
             // Removed since the index was read: leave it out.
             let Some(entry) = self.entries.get(&EntryKey::new(portal, login))? else { continue };
             people.push(Person {
                 display_name: entry.display_name,
                 position: entry.position,
                 portal_id: portal.to_string(),
-                address: address(login, portal),
+                address: address.clone(),
             });
         }
         Ok((people, more))
-    }
-
-    /// The people whose index keys start with `driver` and who match every query
-    /// word, each once, from at most [`SCAN_LIMIT`] keys; and whether the scan
-    /// stopped at that bound.
-    fn candidates(&self, driver: &str, query: &Query<'_>) -> Result<(Vec<Hit>, bool)> {
-        let mut hits = Vec::new();
-        let mut scanned = 0;
-        for kv in self.names.scan_prefix(driver.as_bytes()).take(SCAN_LIMIT) {
-            scanned += 1;
-            let (key, value) = kv?;
-            let Some(hit) = Hit::new(key, &value, driver, query)? else { continue };
-            hits.push(hit);
-        }
-        Ok((hits, scanned >= SCAN_LIMIT))
-    }
-
-    /// Index keys starting with `word`, counted up to `bound`.
-    fn count_hits(&self, word: &str, bound: usize) -> Result<usize> {
-        let mut n = 0;
-        for kv in self.names.scan_prefix(word.as_bytes()).take(bound) {
-            kv?;
-            n += 1;
-        }
-        Ok(n)
     }
 
     /// The person whose Network account owns `email` (case-insensitive), if their

@@ -1,7 +1,11 @@
 //! The Network directory at scale, through gRPC over TLS with signed requests:
 //! loading N synthetic people (default 1,000,000; Latin, Polish and Cyrillic names)
 //! from 100 portals, then search latency and rate — next to a raw echo RPC on the
-//! same server in the same run.
+//! same server in the same run; the same searches in process (server-side, no
+//! RPC); then the directory is stopped and started again from its folder in a
+//! fresh process (this bench, re-run with PORTALNET_BENCH_RESTART), which prints
+//! how long a directory holding N people takes to start and serve, its searches
+//! and its RSS.
 //!
 //! `cargo bench -p portalnet-node --bench directory_search`
 //! (PORTALNET_BENCH_PEOPLE sets N; PORTALNET_BENCH_SEARCHES the searches per run.)
@@ -11,7 +15,7 @@ use portalnet_federation::Signer;
 use portalnet_node::clock::SystemClock;
 use portalnet_proto::v1 as pb;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
@@ -110,7 +114,55 @@ fn memory() -> String {
 
 fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    rt.block_on(run())
+    match std::env::var_os("PORTALNET_BENCH_RESTART") {
+        Some(dir) => rt.block_on(restart(std::path::PathBuf::from(dir))),
+        None => rt.block_on(run()),
+    }
+}
+
+/// Server-side latency of `searches` searches one after another, in process.
+fn server_side(directory: &portalnet_directory::Directory, searches: usize) -> (Duration, Duration, usize) {
+    let mut lat = Vec::with_capacity(searches);
+    let mut found = 0;
+    for i in 0..searches {
+        let t = Instant::now();
+        let (people, _) = directory.search(QUERIES[i % QUERIES.len()], 20, 0).expect("search");
+        lat.push(t.elapsed());
+        found += people.len();
+    }
+    lat.sort();
+    let pick = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)];
+    (pick(0.50), pick(0.99), found)
+}
+
+/// The child process: starts the directory from `dir` (already holding the
+/// people), searches in process and reports.
+async fn restart(dir: std::path::PathBuf) -> anyhow::Result<()> {
+    let searches: usize =
+        std::env::var("PORTALNET_BENCH_SEARCHES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    let started = Instant::now();
+    let d =
+        portalnet_node::directory_node::start(&dir, Arc::new(SystemClock), None, CancellationToken::new())
+            .await?;
+    let start_secs = started.elapsed().as_secs_f64();
+    let t = Instant::now();
+    d.directory.search("anna", 20, 0).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let first = t.elapsed();
+    println!(
+        "restart: a directory holding {} people started and serving in {start_secs:.2} s \
+         (first search {first:.1?}); name index ~{} MiB; {}",
+        d.directory.indexed_people(),
+        d.directory.index_bytes() >> 20,
+        memory()
+    );
+    let (p50, p99, found) = server_side(&d.directory, searches);
+    println!(
+        "restart: server-side search, 1 in flight: p50 {p50:.1?}, p99 {p99:.1?} ({:.1} results per query); {}",
+        found as f64 / searches as f64,
+        memory()
+    );
+    d.stop().await?;
+    Ok(())
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -237,7 +289,19 @@ async fn run() -> anyhow::Result<()> {
             search.p99.as_secs_f64() / echo.p99.as_secs_f64()
         );
     }
+    let (p50, p99, _) = server_side(&d.directory, searches);
+    println!("server-side search (in process, no RPC), 1 in flight: p50 {p50:.1?}, p99 {p99:.1?}");
     println!("memory after the run (directory and client share the process): {}", memory());
     d.stop().await?;
+    drop(client);
+    drop(ch);
+    // A fresh process, so its start time and RSS are the directory's alone.
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .env("PORTALNET_BENCH_RESTART", &dir)
+        .env("PORTALNET_BENCH_SEARCHES", searches.to_string())
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    anyhow::ensure!(out.status.success(), "the restarted directory failed: {}", out.status);
     Ok(())
 }

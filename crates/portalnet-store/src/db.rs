@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+/// sled's own default page cache (1 GiB).
+pub const DEFAULT_CACHE_BYTES: u64 = 1 << 30;
+
 /// An open database: one folder on disk.
 #[derive(Clone)]
 pub struct Db {
@@ -80,10 +83,18 @@ impl Db {
     /// background flusher lets go (up to its flush interval), so a lock held
     /// elsewhere is waited for, briefly, before it is reported.
     pub fn open(path: &Path) -> Result<Db, StoreError> {
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`Db::open`] with the engine's page cache bounded to `cache_bytes`: what
+    /// the process keeps of the data in memory beyond what it reads now.
+    pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<Db, StoreError> {
         const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
         let start = std::time::Instant::now();
+        let config =
+            sled::Config::new().path(path).mode(sled::Mode::HighThroughput).cache_capacity(cache_bytes);
         let sled = loop {
-            match sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open() {
+            match config.open() {
                 // sled reports the held lock as `Other` with the OS error in its text.
                 Err(sled::Error::Io(e))
                     if (e.kind() == std::io::ErrorKind::WouldBlock
@@ -108,6 +119,13 @@ impl Db {
 
     pub fn tree(&self, name: &str) -> Result<Tree, StoreError> {
         Ok(Tree { name: Arc::from(name), inner: self.inner.sled.open_tree(name)? })
+    }
+
+    /// Removes a tree and everything in it, if it exists (a table a newer version
+    /// no longer keeps). Whether it existed.
+    pub fn drop_tree(&self, name: &str) -> Result<bool, StoreError> {
+        let _guard = self.lock();
+        Ok(self.inner.sled.drop_tree(name)?)
     }
 
     /// Runs `f` as the only writer and commits what it wrote atomically, or nothing

@@ -2,11 +2,13 @@
 
 mod accounts;
 mod consent;
+mod consistency;
 mod enrolment;
 mod migration;
 mod no_panic;
 mod portals;
 mod publish;
+mod ranking;
 mod search;
 
 use portalnet_core::time::Timestamp;
