@@ -136,18 +136,7 @@ async fn group_commit_loses_no_answered_write_under_repeated_sigkill() {
         node.run().await.unwrap();
         let admin = node.clients(&token).await.unwrap();
         // Everything answered in earlier rounds survived the kills since.
-        let have: std::collections::HashMap<u64, String> = admin
-            .tasks
-            .clone()
-            .list_tasks(pb::ListTasksRequest::default())
-            .await
-            .unwrap()
-            .into_inner()
-            .tasks
-            .into_iter()
-            .map(|t| (t.id, t.title))
-            .collect();
-        let lost: Vec<_> = answered.iter().filter(|(id, title)| have.get(id) != Some(title)).collect();
+        let lost = lost_writes(&admin, &answered).await;
         assert!(lost.is_empty(), "round {round} (seed {seed}): answered but lost after SIGKILL: {lost:?}");
 
         let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -189,21 +178,24 @@ async fn group_commit_loses_no_answered_write_under_repeated_sigkill() {
         println!("round {round}: killed after {n} answered writes (waited for {kill_after})");
     }
     node.run().await.unwrap();
-    let mut probe = node.clients(&token).await.unwrap();
-    let have: std::collections::HashMap<u64, String> = probe
-        .tasks
-        .list_tasks(pb::ListTasksRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .tasks
-        .into_iter()
-        .map(|t| (t.id, t.title))
-        .collect();
-    let lost: Vec<_> = answered.iter().filter(|(id, title)| have.get(id) != Some(title)).collect();
+    let lost = lost_writes(&node.clients(&token).await.unwrap(), &answered).await;
     assert!(lost.is_empty(), "seed {seed}: answered but lost after SIGKILL: {lost:?}");
     assert!(answered.len() >= ROUNDS, "only {} writes answered", answered.len());
     println!("{} answered writes over {ROUNDS} kills in {:?}", answered.len(), started.elapsed());
+}
+
+/// Answered writes (task id → title) the portal no longer has under that id and title.
+async fn lost_writes(
+    c: &portalnet_tests::Clients,
+    answered: &std::collections::BTreeMap<u64, String>,
+) -> Vec<(u64, String)> {
+    let tasks = c.tasks.clone().list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks;
+    let have: std::collections::HashMap<u64, String> = tasks.into_iter().map(|t| (t.id, t.title)).collect();
+    answered
+        .iter()
+        .filter(|(id, title)| have.get(*id) != Some(*title))
+        .map(|(i, t)| (*i, t.clone()))
+        .collect()
 }
 
 #[tokio::test]
