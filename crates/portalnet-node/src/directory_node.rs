@@ -238,22 +238,8 @@ impl KeyLookup for Keys<'_> {
     }
 }
 
-/// The one place directory errors become statuses; storage details stay in the log.
-fn dir_status(e: portalnet_directory::Error) -> Status {
-    use portalnet_directory::Error as E;
-    match e {
-        E::InvalidArgument(m) => Status::invalid_argument(m),
-        E::NotFound(m) => Status::not_found(m),
-        E::AlreadyExists(m) => Status::already_exists(m),
-        E::FailedPrecondition(m) => Status::failed_precondition(m),
-        E::PermissionDenied(m) => Status::permission_denied(m),
-        E::ResourceExhausted(m) => Status::resource_exhausted(m),
-        E::Store(e) => {
-            tracing::error!(error = %e, "directory storage");
-            Status::internal("internal storage error in the directory")
-        }
-    }
-}
+use crate::error::directory_status as dir_status;
+use portalnet_directory::Error as DirError;
 
 impl DirectorySvc {
     fn now(&self) -> Timestamp {
@@ -285,14 +271,8 @@ impl DirectorySvc {
         }
         match flushed {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "directory storage");
-                Err(Status::internal("internal storage error"))
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "directory flush task");
-                Err(Status::internal("internal error"))
-            }
+            Ok(Err(e)) => Err(dir_status(DirError::Store(e))),
+            Err(e) => Err(crate::error::NodeError::Internal(format!("directory flush task: {e}")).into()),
         }
     }
 }
@@ -330,21 +310,22 @@ impl pb::directory_server::Directory for DirectorySvc {
     async fn register(&self, req: Request<pb::Signed>) -> Result<Response<pb::PortalRecord>, Status> {
         let signed = req.into_inner();
         // The key to check comes from the payload: decode it before verifying.
-        let body = <pb::RegisterPortal as prost::Message>::decode(signed.payload.as_slice())
-            .map_err(|e| Status::invalid_argument(format!("payload is not a RegisterPortal: {e}")))?;
+        let body =
+            <pb::RegisterPortal as prost::Message>::decode(signed.payload.as_slice()).map_err(|e| {
+                dir_status(DirError::InvalidArgument(format!("payload is not a RegisterPortal: {e}")))
+            })?;
         let key = verifying_key_from_bytes(&body.public_key).map_err(sign_status)?;
         self.verifier
             .verify_with_key(&signed, crate::network::method::REGISTER, &key, self.now())
             .map_err(sign_status)?;
         if signed.origin != body.portal_id {
-            return Err(Status::permission_denied(format!(
+            return Err(dir_status(DirError::PermissionDenied(format!(
                 "signed by {} but registers {}: a portal registers only itself",
                 quote(&signed.origin),
                 quote(&body.portal_id)
-            )));
+            ))));
         }
-        portalnet_core::validate::portal_id(&body.portal_id)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        portalnet_core::validate::portal_id(&body.portal_id).map_err(|e| dir_status(DirError::from(e)))?;
         let new_key = key.to_bytes();
         let now = self.now();
         let rec = match self.directory.portal(&body.portal_id).map_err(dir_status)? {
@@ -357,11 +338,11 @@ impl pb::directory_server::Directory for DirectorySvc {
                     &body.rotation_signature,
                 )
                 .map_err(|_| {
-                    Status::permission_denied(format!(
+                    dir_status(DirError::PermissionDenied(format!(
                         "{} is registered with another key; a new key is accepted only with a rotation \
                              signature by the old one (`portald rotate-key` keeps the old key for that)",
                         quote(&body.portal_id)
-                    ))
+                    )))
                 })?;
                 self.directory
                     .rotate_key(&body.portal_id, new_key, &body.endpoint, now)
@@ -398,7 +379,10 @@ impl pb::directory_server::Directory for DirectorySvc {
     ) -> Result<Response<pb::PortalRecord>, Status> {
         let id = &req.get_ref().portal_id;
         let rec = self.directory.portal(id).map_err(dir_status)?.ok_or_else(|| {
-            Status::not_found(format!("portal {} is not registered in this directory", quote(id)))
+            dir_status(DirError::NotFound(format!(
+                "portal {} is not registered in this directory",
+                quote(id)
+            )))
         })?;
         Ok(Response::new(record(&rec)))
     }

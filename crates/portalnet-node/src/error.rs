@@ -81,6 +81,23 @@ impl From<NodeError> for Status {
     }
 }
 
+/// The directory server's refusals (its own error type); storage details stay in the log.
+pub fn directory_status(e: portalnet_directory::Error) -> Status {
+    use portalnet_directory::Error as E;
+    match e {
+        E::InvalidArgument(m) => Status::invalid_argument(m),
+        E::NotFound(m) => Status::not_found(m),
+        E::AlreadyExists(m) => Status::already_exists(m),
+        E::FailedPrecondition(m) => Status::failed_precondition(m),
+        E::PermissionDenied(m) => Status::permission_denied(m),
+        E::ResourceExhausted(m) => Status::resource_exhausted(m),
+        E::Store(e) => {
+            tracing::error!(error = %e, "directory storage");
+            Status::internal("internal storage error in the directory")
+        }
+    }
+}
+
 /// A refused signed request from another portal or for the directory.
 pub fn sign_status(e: portalnet_federation::SignError) -> Status {
     use portalnet_federation::SignError;
