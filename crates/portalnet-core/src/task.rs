@@ -416,7 +416,7 @@ pub fn check_file(name: &str, content_type: &str, size: u64, limits: &Limits) ->
         return Err(Error::invalid(text!("error-file-name-required")));
     }
     if n.contains(['/', '\\']) || n == "." || n == ".." {
-        return Err(Error::invalid(text!("error-file-name-path", name = n)));
+        return Err(Error::invalid(text!("error-file-name-path", name = crate::quote(n))));
     }
     validate::optional_line("file name", n, limits.max_file_name_chars)?;
     if content_type.len() > 127 || content_type.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -425,7 +425,7 @@ pub fn check_file(name: &str, content_type: &str, size: u64, limits: &Limits) ->
     if size > limits.max_file_bytes {
         return Err(Error::invalid(text!(
             "error-file-too-big",
-            name = n,
+            name = crate::quote(n),
             size = size,
             max = limits.max_file_bytes
         )));
