@@ -68,9 +68,16 @@ pub fn status_in(e: NodeError, lang: portalnet_mail::Lang) -> Status {
     }
 }
 
+/// Refusals by rule, for code that checks a rule itself (the API handlers).
 impl NodeError {
     pub fn invalid(msg: impl Into<portalnet_core::error::Text>) -> Self {
         NodeError::Domain(Domain::invalid(msg))
+    }
+    pub fn denied(msg: impl Into<portalnet_core::error::Text>) -> Self {
+        NodeError::Domain(Domain::denied(msg))
+    }
+    pub fn precondition(msg: impl Into<portalnet_core::error::Text>) -> Self {
+        NodeError::Domain(Domain::precondition(msg))
     }
 }
 

@@ -38,8 +38,8 @@ impl MailService for MailSvc {
         let actor = self.0.actor(&req)?;
         let login = req.get_ref().login.trim();
         if !login.is_empty() && login != actor.login {
-            return Err(crate::error::NodeError::Domain(portalnet_core::Error::denied(
-                portalnet_core::error::text!("error-task-address-owner"),
+            return Err(crate::error::NodeError::denied(portalnet_core::error::text!(
+                "error-task-address-owner"
             ))
             .into());
         }

@@ -58,10 +58,8 @@ impl State {
 
     pub fn replicator(&self) -> Result<&std::sync::Arc<crate::replication::Replicator>, Status> {
         self.replicator.as_ref().ok_or_else(|| {
-            crate::error::NodeError::Domain(portalnet_core::Error::precondition(
-                portalnet_core::error::text!("error-no-directory-people"),
-            ))
-            .into()
+            crate::error::NodeError::precondition(portalnet_core::error::text!("error-no-directory-people"))
+                .into()
         })
     }
 

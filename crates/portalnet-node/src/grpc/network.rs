@@ -2,7 +2,6 @@
 
 use super::State;
 use crate::network::directory_error;
-use portalnet_core::Error;
 use portalnet_core::error::text;
 use portalnet_core::user::UserKind;
 use portalnet_proto::v1::{self as pb, network_service_server::NetworkService};
@@ -14,10 +13,10 @@ pub struct NetworkSvc(pub Arc<State>);
 
 impl NetworkSvc {
     fn client(&self) -> Result<&crate::network::DirectoryClient, Status> {
-        self.0.directory.as_deref().ok_or_else(|| {
-            crate::error::NodeError::Domain(portalnet_core::Error::precondition(text!("error-no-directory")))
-                .into()
-        })
+        self.0
+            .directory
+            .as_deref()
+            .ok_or_else(|| crate::error::NodeError::precondition(text!("error-no-directory")).into())
     }
 
     fn status(&self) -> Result<pb::NetworkStatus, Status> {
@@ -47,9 +46,7 @@ impl NetworkSvc {
     ) -> Result<Response<pb::NetworkStatus>, Status> {
         let actor = self.0.actor(&req)?;
         if !actor.admin {
-            return Err(
-                crate::error::NodeError::Domain(Error::denied(text!("error-admins-switch-network"))).into()
-            );
+            return Err(crate::error::NodeError::denied(text!("error-admins-switch-network")).into());
         }
         let client = self.client()?;
         let _state = client.network_state.lock().await;
@@ -81,15 +78,10 @@ impl NetworkService for NetworkSvc {
     async fn search(&self, req: Request<pb::SearchRequest>) -> Result<Response<pb::SearchResponse>, Status> {
         let actor = self.0.actor(&req)?;
         if actor.kind == UserKind::Extranet {
-            return Err(
-                crate::error::NodeError::Domain(Error::denied(text!("error-extranet-no-search"))).into()
-            );
+            return Err(crate::error::NodeError::denied(text!("error-extranet-no-search")).into());
         }
         if !self.0.portal.network_setting()?.enabled {
-            return Err(crate::error::NodeError::Domain(Error::precondition(text!(
-                "error-search-network-off"
-            )))
-            .into());
+            return Err(crate::error::NodeError::precondition(text!("error-search-network-off")).into());
         }
         let client = self.client()?;
         let r = client
@@ -112,10 +104,7 @@ impl NetworkService for NetworkSvc {
         portal.check_email_free_for(&actor.login, &email)?;
         let client = self.client()?;
         if !portal.network_setting()?.enabled {
-            return Err(crate::NodeError::Domain(Error::precondition(portalnet_core::error::text!(
-                "error-no-network-accounts"
-            )))
-            .into());
+            return Err(crate::error::NodeError::precondition(text!("error-no-network-accounts")).into());
         }
         let account = client
             .change_account_email(&actor.login, &email, portal.now())

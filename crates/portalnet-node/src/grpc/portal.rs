@@ -68,8 +68,8 @@ impl PortalService for PortalSvc {
         req: Request<pb::WorkersRequest>,
     ) -> Result<Response<pb::WorkersResponse>, Status> {
         if !self.0.actor(&req)?.admin {
-            return Err(crate::error::NodeError::Domain(portalnet_core::Error::denied(
-                portalnet_core::error::text!("error-admins-workers"),
+            return Err(crate::error::NodeError::denied(portalnet_core::error::text!(
+                "error-admins-workers"
             ))
             .into());
         }
@@ -96,10 +96,7 @@ impl PortalSvc {
         if self.0.actor(req)?.admin {
             Ok(())
         } else {
-            Err(crate::error::NodeError::Domain(portalnet_core::Error::denied(portalnet_core::error::text!(
-                "error-admins-outbox"
-            )))
-            .into())
+            Err(crate::error::NodeError::denied(portalnet_core::error::text!("error-admins-outbox")).into())
         }
     }
 }
