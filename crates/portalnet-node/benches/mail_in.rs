@@ -264,12 +264,12 @@ async fn start_node(dir: &Path) -> Result<(portalnet_node::NodeHandle, String)> 
         portalnet_node::start(dir, Arc::new(SystemClock), Some(listener), CancellationToken::new()).await?;
     let portal = &node.state.portal;
     let admin = portal.tables.users.get(&"admin".to_string())?.context("no admin user after init")?;
-    let admin = portalnet_node::app::actor_of(&admin);
+    let admin = portalnet_portal::actor_of(&admin);
     let anna = portal.add_user(
         &admin,
         portalnet_core::user::NewUser::new("anna", "Anna Bench", &format!("anna@{DOMAIN}"), "", false)?,
     )?;
-    let anna = portalnet_node::app::actor_of(&anna);
+    let anna = portalnet_portal::actor_of(&anna);
     let rec = portal.task_address(&anna)?;
     let rcpt = portal.task_address_string(&rec);
     Ok((node, rcpt))

@@ -276,7 +276,7 @@ async fn until_version(c: &Clients, id: u64, version: u64, t0: Instant) -> Resul
 /// Watches `portal`'s storage until task `id` reaches `version`; answers when it
 /// is ready (subscribed) and then the instant it saw the version committed.
 async fn commit_watch(
-    portal: &Arc<portalnet_node::app::Portal>,
+    portal: &Arc<portalnet_portal::Portal>,
     id: u64,
     version: u64,
 ) -> tokio::task::JoinHandle<Result<Instant>> {

@@ -200,8 +200,8 @@ pub struct MailConfig {
 
 impl MailConfig {
     /// The limits, defaults filled in.
-    pub fn limits(&self) -> crate::app::MailLimits {
-        use crate::app::MailLimits as L;
+    pub fn limits(&self) -> portalnet_portal::MailLimits {
+        use portalnet_portal::MailLimits as L;
         let secs = self.rate_window_secs.unwrap_or(L::DEFAULT_WINDOW_SECS).max(1);
         L {
             tasks_per_sender: self.tasks_per_sender.unwrap_or(L::DEFAULT_TASKS_PER_SENDER),

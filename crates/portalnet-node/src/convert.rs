@@ -87,7 +87,11 @@ pub fn invitation_to_proto(i: &Invitation, group_name: &str, now: Timestamp) -> 
     }
 }
 
-pub fn invite_response(i: &crate::app::Invited, group_name: &str, now: Timestamp) -> pb::InviteResponse {
+pub fn invite_response(
+    i: &portalnet_portal::Invited,
+    group_name: &str,
+    now: Timestamp,
+) -> pb::InviteResponse {
     pb::InviteResponse {
         invitation: Some(invitation_to_proto(&i.invitation, group_name, now)),
         notice: i.notice.as_ref().map(|t| t.in_lang(crate::reply_lang::current())).unwrap_or_default(),

@@ -1,7 +1,6 @@
 //! `portald devnet`: several portals on loopback in one process, each with its own
 //! data folder and port, seeded with demo people, groups and tasks on first run.
 
-use crate::app::{Portal, actor_of};
 use crate::config::{DirectoryLink, NodeConfig};
 use crate::directory_node::DirectoryHandle;
 use crate::server::{NodeHandle, start};
@@ -10,6 +9,7 @@ use portalnet_core::Clock;
 use portalnet_core::group::{GroupRole, NewGroup};
 use portalnet_core::task::{NewTask, TaskStatus};
 use portalnet_core::user::NewUser;
+use portalnet_portal::{Portal, actor_of};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -117,7 +117,7 @@ pub async fn start_devnet(
                     .map_err(|s| anyhow!("{}", s.message()))?;
                 let rec =
                     client.set_network(true, portal.now()).await.map_err(|s| anyhow!("{}", s.message()))?;
-                portal.record_network(&rec).map_err(|e| anyhow!("{e}"))?;
+                portal.record_network(crate::network::network_of(&rec)).map_err(|e| anyhow!("{e}"))?;
             }
             portal.durable().await.map_err(|e| anyhow!("{e}"))?;
         }

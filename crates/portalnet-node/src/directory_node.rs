@@ -6,6 +6,7 @@
 //! `enrolment.rs`).
 
 use crate::config::TlsConfig;
+use crate::error::IntoStatus;
 use crate::error::sign_status;
 use anyhow::{Context, Result};
 use portalnet_core::{Clock, Timestamp, quote};
@@ -272,7 +273,9 @@ impl DirectorySvc {
         match flushed {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(dir_status(DirError::Store(e))),
-            Err(e) => Err(crate::error::NodeError::Internal(format!("directory flush task: {e}")).into()),
+            Err(e) => {
+                Err(crate::error::NodeError::Internal(format!("directory flush task: {e}")).into_status())
+            }
         }
     }
 }

@@ -1,91 +1,56 @@
 //! The node's error type, and its conversion to a gRPC status — the one place where
 //! that happens. Internal details (storage, IO) are logged, never sent.
 
-use portalnet_core::Error as Domain;
-use portalnet_store::StoreError;
 use tonic::{Code, Status};
 
-#[derive(Debug, thiserror::Error)]
-pub enum NodeError {
-    #[error(transparent)]
-    Domain(#[from] Domain),
-    #[error("{0}")]
-    Unauthenticated(AuthRefusal),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Internal(String),
-    /// A limit on how often something may be done was reached; later it may be done.
-    #[error("{0}")]
-    RateLimited(String),
-}
+/// The node's errors are the portal's: one type from the operations to the wire.
+pub use portalnet_portal::error::{
+    AuthRefusal, ErrorKind, PortalError as NodeError, PortalResult as NodeResult,
+};
 
-pub type NodeResult<T> = Result<T, NodeError>;
-
-/// Why an API call is not let in; said in the caller's language by [`status_in`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthRefusal {
-    #[error(
-        "missing API token: send `authorization: Bearer <token>` (portalctl: --token or PORTALCTL_TOKEN)"
-    )]
-    Missing,
-    #[error(
-        "API token not recognised on this portal: ask an administrator for one (`portalctl token issue LOGIN`)"
-    )]
-    Unknown,
-    #[error("user `{0}` is dismissed; their tokens no longer work")]
-    Dismissed(String),
+/// The gRPC code of each kind of portal error.
+pub fn code_of(kind: ErrorKind) -> Code {
+    match kind {
+        ErrorKind::InvalidArgument => Code::InvalidArgument,
+        ErrorKind::NotFound => Code::NotFound,
+        ErrorKind::PermissionDenied => Code::PermissionDenied,
+        ErrorKind::AlreadyExists => Code::AlreadyExists,
+        ErrorKind::FailedPrecondition => Code::FailedPrecondition,
+        ErrorKind::Unauthenticated => Code::Unauthenticated,
+        ErrorKind::Exhausted => Code::ResourceExhausted,
+        ErrorKind::Internal => Code::Internal,
+    }
 }
 
 /// The status for `e` with its words in `lang`. Internal details are logged, never sent.
 pub fn status_in(e: NodeError, lang: portalnet_mail::Lang) -> Status {
     use portalnet_mail::{Arg, tr};
-    match e {
-        NodeError::Domain(d) => {
-            let code = match &d {
-                Domain::InvalidArgument(_) => Code::InvalidArgument,
-                Domain::NotFound(_) => Code::NotFound,
-                Domain::PermissionDenied(_) => Code::PermissionDenied,
-                Domain::AlreadyExists(_) => Code::AlreadyExists,
-                Domain::FailedPrecondition(_) => Code::FailedPrecondition,
-            };
-            Status::new(code, d.text().in_lang(lang))
-        }
-        NodeError::Unauthenticated(r) => Status::unauthenticated(match &r {
+    let code = code_of(e.kind());
+    let message = match e {
+        NodeError::Domain(d) => d.text().in_lang(lang),
+        NodeError::Unauthenticated(r) => match &r {
             AuthRefusal::Missing => tr(lang, "error-token-missing", &[]),
             AuthRefusal::Unknown => tr(lang, "error-token-unknown", &[]),
             AuthRefusal::Dismissed(login) => tr(lang, "error-user-dismissed", &[("login", Arg::Str(login))]),
-        }),
-        NodeError::RateLimited(m) => Status::resource_exhausted(m),
+        },
+        NodeError::RateLimited(m) => m,
         NodeError::Store(e) => {
             tracing::error!(error = %e, "storage error");
-            Status::internal(tr(lang, "error-storage", &[]))
+            tr(lang, "error-storage", &[])
         }
         NodeError::Internal(m) => {
             tracing::error!(error = %m, "internal error");
-            Status::internal(tr(lang, "error-internal", &[]))
+            tr(lang, "error-internal", &[])
         }
-    }
+    };
+    Status::new(code, message)
 }
 
-/// Refusals by rule, for code that checks a rule itself (the API handlers).
-impl NodeError {
-    pub fn invalid(msg: impl Into<portalnet_core::error::Text>) -> Self {
-        NodeError::Domain(Domain::invalid(msg))
-    }
-    pub fn denied(msg: impl Into<portalnet_core::error::Text>) -> Self {
-        NodeError::Domain(Domain::denied(msg))
-    }
-    pub fn precondition(msg: impl Into<portalnet_core::error::Text>) -> Self {
-        NodeError::Domain(Domain::precondition(msg))
-    }
-}
-
-/// In the language of the current call's answer (see `reply_lang`).
-impl From<NodeError> for Status {
-    fn from(e: NodeError) -> Status {
-        status_in(e, crate::reply_lang::current())
-    }
+/// In the language of the current call's answer (see `reply_lang`). The portal's
+/// error is not this crate's type, so `?` cannot convert it: handlers write
+/// `.map_err(to_status)?`.
+pub fn to_status(e: NodeError) -> Status {
+    status_in(e, crate::reply_lang::current())
 }
 
 /// The directory server's refusals (its own error type); storage details stay in the log.
@@ -115,5 +80,41 @@ pub fn sign_status(e: portalnet_federation::SignError) -> Status {
         SignError::ForeignUser { .. } => Status::permission_denied(e.to_string()),
         SignError::Busy { .. } => Status::resource_exhausted(e.to_string()),
         _ => Status::unauthenticated(e.to_string()),
+    }
+}
+
+/// `e.into_status()`: [`to_status`] where a value, not a `map_err`, is needed.
+pub trait IntoStatus {
+    fn into_status(self) -> Status;
+}
+
+impl IntoStatus for NodeError {
+    fn into_status(self) -> Status {
+        to_status(self)
+    }
+}
+
+/// The gRPC code that carries a refusal of `kind` (on the wire, and to the user
+/// whose proposal the home refused).
+pub fn refusal_code(kind: portalnet_portal::RefusalKind) -> Code {
+    use portalnet_portal::RefusalKind as K;
+    match kind {
+        K::Malformed => Code::InvalidArgument,
+        K::Forbidden => Code::PermissionDenied,
+        K::Precondition => Code::FailedPrecondition,
+        K::NotFound => Code::NotFound,
+        K::Other => Code::Unknown,
+    }
+}
+
+/// The kind of refusal a peer's gRPC code says.
+pub fn refusal_of_code(code: i32) -> portalnet_portal::RefusalKind {
+    use portalnet_portal::RefusalKind as K;
+    match Code::from_i32(code) {
+        Code::InvalidArgument | Code::OutOfRange => K::Malformed,
+        Code::PermissionDenied | Code::Unauthenticated => K::Forbidden,
+        Code::FailedPrecondition | Code::AlreadyExists | Code::Aborted => K::Precondition,
+        Code::NotFound => K::NotFound,
+        _ => K::Other,
     }
 }

@@ -1,12 +1,12 @@
 //! `portald init`: a new data folder with config, key pair, TLS certificate,
 //! storage, the `admin` user and the admin's API token (in `admin.token`).
 
-use crate::app::init_portal;
 use crate::config::NodeConfig;
 use crate::identity::Identity;
 use anyhow::{Context, Result, bail};
 use portalnet_core::Clock;
 use portalnet_core::settings::PortalSettings;
+use portalnet_portal::init_portal;
 use portalnet_store::Db;
 use portalnet_store::schema::Tables;
 use std::net::SocketAddr;

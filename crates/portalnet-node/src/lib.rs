@@ -1,7 +1,6 @@
 //! The portal node: configuration, the data folder, and the gRPC server that wires
 //! `core` and `store` to the network. `portald` (src/main.rs) is a thin CLI over it.
 
-pub mod app;
 pub mod clock;
 pub mod config;
 pub mod convert;
@@ -27,7 +26,6 @@ pub mod tls;
 pub mod trace_context;
 pub mod web;
 mod web_task;
-pub mod workers;
 
 pub use error::{NodeError, NodeResult};
 pub use server::{NodeHandle, start};

@@ -4,9 +4,9 @@
 //! parsed once, automatic mail is accepted and dropped (no loops), and each
 //! recipient's effect is flushed to disk before its `250` goes out.
 
-use crate::app::{MailOutcome, MailTarget, Portal};
 use crate::error::NodeError;
 use portalnet_inbound::{Envelope, MailHandler, Refusal};
+use portalnet_portal::{MailOutcome, MailTarget, Portal};
 use std::sync::Arc;
 
 pub struct PortalMail {

@@ -6,11 +6,10 @@
 //! [`run_sweep`] is the mail housekeeping loop: it forgets received messages past
 //! their retention (duplicate detection), hourly and at start.
 
-use crate::app::Portal;
 use crate::error::{NodeError, NodeResult};
 use base64::Engine;
-use portalnet_mail::{Outgoing, Transport};
-use portalnet_store::WriteTx;
+use portalnet_mail::Transport;
+use portalnet_portal::Portal;
 use portalnet_store::schema::OutboxMail;
 use rand::Rng;
 use std::sync::Arc;
@@ -20,30 +19,6 @@ use tokio_util::sync::CancellationToken;
 const MAX_BACKOFF_MS: i64 = 10 * 60 * 1000;
 /// Even with nothing due, look again this often (clock changes, missed wakes).
 const IDLE_POLL: Duration = Duration::from_secs(30);
-
-impl Portal {
-    /// Queues `mail` in the caller's write; the mailer sends it after the commit.
-    pub fn enqueue_mail(&self, tx: &mut WriteTx<'_>, mail: &Outgoing) -> NodeResult<()> {
-        let rendered = portalnet_mail::render(mail)
-            .map_err(|e| NodeError::invalid(format!("cannot compose e-mail: {e}")))?;
-        let id = tx.next_id("mail")?;
-        let entry = OutboxMail {
-            id,
-            from: mail.from.address.clone(),
-            to: mail.to.clone(),
-            message_b64: base64::engine::general_purpose::STANDARD.encode(rendered),
-            created_at: self.now(),
-            attempts: 0,
-            next_attempt_at: self.now(),
-            last_error: None,
-            failed: false,
-        };
-        self.tables.mail_outbox.tx_put(tx, &id, &entry)?;
-        self.mail_queued.store(true, std::sync::atomic::Ordering::Release);
-        self.metrics.inc("portalnet_mail_out_queued_total", &[]);
-        Ok(())
-    }
-}
 
 /// Runs until `shutdown`, delivering whatever is due.
 pub async fn run(portal: Arc<Portal>, transport: Transport, shutdown: CancellationToken) {

@@ -2,16 +2,13 @@
 //! every request with the portal key, and the sync task that registers the portal
 //! and keeps the directory's copy of its people in step.
 
-use crate::app::{DIRECTORY_CHANGES, DIRECTORY_PUBLISHED, Portal};
 use crate::config::DirectoryLink;
-use crate::error::{NodeError, NodeResult};
 use ed25519_dalek::SigningKey;
 use portalnet_core::Timestamp;
 use portalnet_core::settings::NetworkSetting;
-use portalnet_core::user::UserKind;
 use portalnet_federation::Signer;
+use portalnet_portal::{DIRECTORY_CHANGES, DIRECTORY_PUBLISHED, Portal};
 use portalnet_proto::v1 as pb;
-use portalnet_store::schema::SETTINGS_KEY;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,9 +29,6 @@ pub mod method {
     pub const FETCH_EVENTS: &str = "/portalnet.v1.Replication/FetchEvents";
     pub const HELLO: &str = "/portalnet.v1.Replication/Hello";
 }
-
-/// The built-in administrator account is not a person: it is never published.
-const UNPUBLISHED: &str = "admin";
 
 pub struct DirectoryClient {
     pub link: DirectoryLink,
@@ -208,50 +202,17 @@ pub fn directory_error(link: &DirectoryLink, s: tonic::Status) -> tonic::Status 
     }
 }
 
-impl Portal {
-    pub fn network_setting(&self) -> NodeResult<NetworkSetting> {
-        Ok(self.tables.portal_settings()?.map(|s| s.network).unwrap_or_default())
+/// The network setting a directory record states.
+pub fn network_of(rec: &pb::PortalRecord) -> NetworkSetting {
+    NetworkSetting {
+        enabled: rec.network_enabled,
+        enabled_since: (rec.network_enabled_since > 0).then_some(Timestamp(rec.network_enabled_since)),
     }
+}
 
-    /// Stores what the directory confirmed, and asks for a publish.
-    pub fn record_network(&self, rec: &pb::PortalRecord) -> NodeResult<NetworkSetting> {
-        let t = &self.tables;
-        let setting = NetworkSetting {
-            enabled: rec.network_enabled,
-            enabled_since: (rec.network_enabled_since > 0).then_some(Timestamp(rec.network_enabled_since)),
-        };
-        t.db.write(|tx| {
-            let key = SETTINGS_KEY.to_string();
-            let mut s =
-                t.settings.tx_get(tx, &key)?.ok_or_else(|| NodeError::invalid("portal settings missing"))?;
-            s.network = setting.clone();
-            t.settings.tx_put(tx, &key, &s)?;
-            self.directory_changed(tx)
-        })?;
-        self.directory_wake.notify_one();
-        Ok(setting)
-    }
-
-    /// Every active employee, as the directory shows them (R13: no extranet users).
-    pub fn directory_entries(&self) -> NodeResult<Vec<pb::DirectoryEntry>> {
-        let mut out = Vec::new();
-        for kv in self.tables.users.iter() {
-            let (_, u) = kv?;
-            if u.is_active() && u.kind == UserKind::Employee && u.login != UNPUBLISHED {
-                out.push(pb::DirectoryEntry {
-                    login: u.login,
-                    display_name: u.display_name,
-                    position: u.position,
-                    email: u.email,
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    fn counter(&self, name: &str) -> NodeResult<u64> {
-        Ok(self.tables.counters.get(&name.to_string())?.unwrap_or(0))
-    }
+/// A person as the directory shows them.
+pub fn directory_entry(u: portalnet_core::user::User) -> pb::DirectoryEntry {
+    pb::DirectoryEntry { login: u.login, display_name: u.display_name, position: u.position, email: u.email }
 }
 
 /// Registers the portal, then publishes its people whenever they change while
@@ -309,14 +270,14 @@ async fn sync_once(
             .register(endpoint, portal.now())
             .await
             .map_err(|s| anyhow::anyhow!("register: {}", s.message()))?;
-        portal.record_network(&rec).map_err(|e| anyhow::anyhow!("{e}"))?;
+        portal.record_network(network_of(&rec)).map_err(|e| anyhow::anyhow!("{e}"))?;
         portal.durable().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         *registered = true;
         tracing::info!(directory = %client.link.endpoint, "registered with the Network directory");
     }
-    let changes = portal.counter(DIRECTORY_CHANGES).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let changes = portal.directory_counter(DIRECTORY_CHANGES).map_err(|e| anyhow::anyhow!("{e}"))?;
     let pending = &portal.directory_pending_since;
-    if portal.counter(DIRECTORY_PUBLISHED).map_err(|e| anyhow::anyhow!("{e}"))? == changes {
+    if portal.directory_counter(DIRECTORY_PUBLISHED).map_err(|e| anyhow::anyhow!("{e}"))? == changes {
         pending.store(0, std::sync::atomic::Ordering::Relaxed);
         return Ok(());
     }
@@ -328,7 +289,12 @@ async fn sync_once(
     );
     if portal.network_setting().map_err(|e| anyhow::anyhow!("{e}"))?.enabled {
         let req = pb::PublishRequest {
-            upsert: portal.directory_entries().map_err(|e| anyhow::anyhow!("{e}"))?,
+            upsert: portal
+                .published_people()
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .into_iter()
+                .map(directory_entry)
+                .collect(),
             remove: Vec::new(),
             replace_all: true,
         };
@@ -338,8 +304,7 @@ async fn sync_once(
             .map_err(|s| anyhow::anyhow!("publish: {}", s.message()))?;
         tracing::info!(entries = n, "published people to the Network directory");
     }
-    let t = &portal.tables;
-    t.db.write(|tx| t.counters.tx_put(tx, &DIRECTORY_PUBLISHED.to_string(), &changes))?;
+    portal.directory_published(changes).map_err(|e| anyhow::anyhow!("{e}"))?;
     portal.durable().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     pending.store(0, std::sync::atomic::Ordering::Relaxed);
     Ok(())

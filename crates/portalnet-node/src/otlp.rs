@@ -37,6 +37,7 @@ pub fn start(endpoint: &str, service: &str) -> Result<(SdkTracerProvider, SdkTra
         SdkTracerProvider::builder().with_span_processor(processor).with_resource(resource).build();
     let tracer = opentelemetry::trace::TracerProvider::tracer(&provider, "portald");
     ON.store(true, Ordering::Relaxed);
+    portalnet_portal::trace::set_span_linker(link);
     Ok((provider, tracer))
 }
 

@@ -1,7 +1,6 @@
 //! Starting and stopping a node. A node takes a bound listener (or binds its
 //! configured address) and a shutdown token, so tests run nodes on ephemeral ports.
 
-use crate::app::{Portal, PortalOptions};
 use crate::config::NodeConfig;
 use crate::grpc::{self, State};
 use crate::identity::Identity;
@@ -10,6 +9,7 @@ use crate::lifecycle::NodeTasks;
 use anyhow::{Context, Result};
 use portalnet_core::Clock;
 use portalnet_federation::Signer;
+use portalnet_portal::{Portal, PortalOptions};
 use portalnet_proto::v1::{
     echo_server::EchoServer, group_service_server::GroupServiceServer,
     invitation_service_server::InvitationServiceServer, mail_service_server::MailServiceServer,

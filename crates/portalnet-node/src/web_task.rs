@@ -6,7 +6,6 @@
 //! headers are added to every page by `web::security_headers`. It speaks the
 //! browser's language when it is one of ours, else the portal's.
 
-use crate::app::LinkAccess;
 use crate::error::NodeError;
 use crate::grpc::State;
 use axum::extract::{Form, Path, State as Ax};
@@ -14,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use portalnet_mail::escape_html as esc;
 use portalnet_mail::{Arg, Lang, tr};
+use portalnet_portal::LinkAccess;
 use serde::Deserialize;
 use std::sync::Arc;
 

@@ -112,11 +112,55 @@ pub enum ProposalState {
     Applied {
         version: u64,
     },
-    /// The home refused it; `code` is the gRPC code that fits.
+    /// The home refused it, for a reason of `kind`.
     Rejected {
         reason: String,
-        code: i32,
+        #[serde(default)]
+        kind: RefusalKind,
     },
+}
+
+/// Why a portal refused a received item: a small fixed set in the portal's own
+/// terms, stored with proposals and their outcomes (format 1 stored a gRPC code
+/// instead; see `schema.rs`), a metric label, and mapped to a code on the wire by
+/// the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalKind {
+    /// Unreadable, inconsistent or out of range (hash, body, fields).
+    Malformed,
+    /// Not the sender's to say: wrong home, bad signature, no participant there.
+    Forbidden,
+    /// A rule or the history held here says no (conflict, network off, status).
+    Precondition,
+    /// Names a task or person this portal does not have.
+    NotFound,
+    #[default]
+    Other,
+}
+
+impl RefusalKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            RefusalKind::Malformed => "malformed",
+            RefusalKind::Forbidden => "forbidden",
+            RefusalKind::Precondition => "precondition",
+            RefusalKind::NotFound => "not_found",
+            RefusalKind::Other => "other",
+        }
+    }
+
+    /// The kind a gRPC status code stored by format 1 meant (frozen: these are
+    /// the numbers of gRPC's status codes, not a live dependency on them).
+    pub fn from_grpc_code_v1(code: i64) -> Self {
+        match code {
+            3 | 11 => RefusalKind::Malformed,
+            7 | 16 => RefusalKind::Forbidden,
+            6 | 9 | 10 => RefusalKind::Precondition,
+            5 => RefusalKind::NotFound,
+            _ => RefusalKind::Other,
+        }
+    }
 }
 
 /// At a home portal: the outcome of a proposal it received, so a retry of the
@@ -128,8 +172,9 @@ pub struct ProposalOutcome {
     pub version: u64,
     #[serde(default)]
     pub rejected: Option<String>,
+    /// Why, when rejected.
     #[serde(default)]
-    pub code: i32,
+    pub kind: RefusalKind,
 }
 
 /// What this portal last learned from the directory about another portal it works

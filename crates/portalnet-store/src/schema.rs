@@ -4,7 +4,7 @@ use crate::codec::Record;
 use crate::db::{Db, Tree};
 use crate::error::StoreError;
 use crate::replication::{
-    DeliveryRefusal, OutboxEntry, PeerRecord, ProposalOutcome, ProposalRecord, StoredEvent,
+    DeliveryRefusal, OutboxEntry, PeerRecord, ProposalOutcome, ProposalRecord, RefusalKind, StoredEvent,
 };
 use crate::table::Table;
 use portalnet_core::group::Group;
@@ -42,14 +42,51 @@ record!(Invitation, "invitation", 1);
 record!(OutboxMail, "outgoing e-mail", 1);
 record!(StoredEvent, "task event", 1);
 record!(OutboxEntry, "replication outbox entry", 1);
-record!(ProposalRecord, "proposal", 1);
-record!(ProposalOutcome, "proposal outcome", 1);
 record!(MailAddressRecord, "task e-mail address", 1);
 record!(TaskLinkRecord, "task link", 1);
 record!(LinkRef, "task link token", 1);
 record!(InboundSeen, "received message", 1);
 record!(PeerRecord, "known portal", 1);
 record!(DeliveryRefusal, "refused delivery", 1);
+
+/// Format 2 of proposals and their outcomes: the refusal is a [`RefusalKind`],
+/// not a gRPC code (format 1), so no transport's numbers are stored.
+impl Record for ProposalRecord {
+    const NAME: &'static str = "proposal";
+    const VERSION: u16 = 2;
+
+    fn migrate(from: u16, mut value: serde_json::Value) -> Result<serde_json::Value, String> {
+        if from == 1 {
+            if let Some(state) = value.get_mut("state") {
+                code_to_kind(state);
+            }
+            return Ok(value);
+        }
+        Err(format!("no migration from format version {from}"))
+    }
+}
+
+impl Record for ProposalOutcome {
+    const NAME: &'static str = "proposal outcome";
+    const VERSION: u16 = 2;
+
+    fn migrate(from: u16, mut value: serde_json::Value) -> Result<serde_json::Value, String> {
+        if from == 1 {
+            code_to_kind(&mut value);
+            return Ok(value);
+        }
+        Err(format!("no migration from format version {from}"))
+    }
+}
+
+/// Format 1 → 2: `"code": <gRPC code>` becomes `"kind": "<refusal kind>"`.
+fn code_to_kind(v: &mut serde_json::Value) {
+    if let Some(obj) = v.as_object_mut() {
+        let code = obj.remove("code").and_then(|c| c.as_i64()).unwrap_or(0);
+        let kind = RefusalKind::from_grpc_code_v1(code);
+        obj.insert("kind".into(), serde_json::to_value(kind).unwrap_or_default());
+    }
+}
 
 /// An employee's secret task address `task+<token>@<mail domain>` (R18). The
 /// token is kept as is: its owner may ask to see the address again.

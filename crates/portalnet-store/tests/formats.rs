@@ -96,3 +96,36 @@ fn queued_records_keep_their_stored_form() {
         r#"{"portal":"beta.test","version":3,"reason":"jan is not an employee here","at":1764547200000}"#,
     );
 }
+
+/// Format 1 of proposals and their outcomes stored a gRPC code for a refusal;
+/// format 2 stores the portal's own kind. Old values read as the kind they meant.
+#[test]
+fn refusal_codes_of_format_1_read_as_kinds() {
+    use portalnet_store::replication::{ProposalOutcome, ProposalRecord, ProposalState, RefusalKind};
+    fn v1<R: portalnet_store::Record>(json: &str) -> R {
+        let mut bytes = vec![0xB1, 0, 1];
+        bytes.extend_from_slice(json.as_bytes());
+        portalnet_store::decode(&bytes).unwrap_or_else(|e| panic!("{}: {e}", R::NAME))
+    }
+    for (code, kind) in [
+        (3, RefusalKind::Malformed),
+        (7, RefusalKind::Forbidden),
+        (9, RefusalKind::Precondition),
+        (6, RefusalKind::Precondition),
+        (5, RefusalKind::NotFound),
+        (13, RefusalKind::Other),
+    ] {
+        let o: ProposalOutcome =
+            v1(&format!(r#"{{"task":4,"version":0,"rejected":"no such person","code":{code}}}"#));
+        assert_eq!((o.rejected.as_deref(), o.kind), (Some("no such person"), kind));
+        let p: ProposalRecord = v1(&format!(
+            r#"{{"id":1,"task":2,"home":{{"portal":"beta.test","task":9}},"actor":"jan","op":{{"op":"comment","text":"hi"}},"created_at":1764547200000,"state":{{"state":"rejected","reason":"closed","code":{code}}}}}"#
+        ));
+        assert_eq!(p.state, ProposalState::Rejected { reason: "closed".into(), kind });
+        let again = portalnet_store::encode(&p).expect("encode");
+        assert!(again.starts_with(&[0xB1, 0, 2]), "written back at format 2");
+        assert!(!String::from_utf8_lossy(&again).contains("\"code\""));
+    }
+    let applied: ProposalOutcome = v1(r#"{"task":4,"version":3,"code":0}"#);
+    assert_eq!((applied.version, applied.rejected), (3, None));
+}

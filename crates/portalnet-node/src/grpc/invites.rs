@@ -2,6 +2,8 @@
 
 use super::State;
 use crate::convert::{ToProto, group_id, invitation_to_proto, invite_response};
+use crate::error::IntoStatus;
+use crate::error::to_status;
 use portalnet_proto::v1::{self as pb, invitation_service_server::InvitationService};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -19,7 +21,7 @@ impl InvitationService for InvitationSvc {
     async fn invite(&self, req: Request<pb::InviteRequest>) -> Result<Response<pb::InviteResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
-        let group = group_id(r.group_id)?;
+        let group = group_id(r.group_id).map_err(to_status)?;
         let (email, language) = (r.email, r.language);
         let invited = self.0.write(move |p| p.invite(&actor, &email, group, &language)).await?;
         let name = self.group_name(invited.invitation.group);
@@ -32,7 +34,11 @@ impl InvitationService for InvitationSvc {
     ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.get_ref();
-        let list = self.0.portal.list_invitations(&actor, (r.group_id != 0).then_some(r.group_id), r.all)?;
+        let list = self
+            .0
+            .portal
+            .list_invitations(&actor, (r.group_id != 0).then_some(r.group_id), r.all)
+            .map_err(to_status)?;
         let now = self.0.portal.now();
         Ok(Response::new(pb::ListInvitationsResponse {
             invitations: list
@@ -63,7 +69,7 @@ impl InvitationService for InvitationSvc {
             return Err(crate::error::NodeError::invalid(portalnet_core::error::text!(
                 "error-invite-token-required"
             ))
-            .into());
+            .into_status());
         }
         let accepted =
             self.0.write(move |p| p.accept_invitation(&r.token, &r.display_name, &r.login)).await?;
@@ -82,7 +88,7 @@ fn invitation_id(id: u64) -> Result<u64, Status> {
             "error-id-required",
             field = "invitation id"
         ))
-        .into())
+        .into_status())
     } else {
         Ok(id)
     }

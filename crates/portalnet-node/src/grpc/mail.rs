@@ -1,6 +1,8 @@
 //! The gRPC `MailService`: a user's task address and e-mail participants' links.
 
 use super::State;
+use crate::error::IntoStatus;
+use crate::error::to_status;
 use portalnet_proto::v1::{self as pb, mail_service_server::MailService};
 use portalnet_store::schema::{MailAddressRecord, TaskLinkRecord};
 use std::sync::Arc;
@@ -41,7 +43,7 @@ impl MailService for MailSvc {
             return Err(crate::error::NodeError::denied(portalnet_core::error::text!(
                 "error-task-address-owner"
             ))
-            .into());
+            .into_status());
         }
         let rec = self.0.write(move |p| p.task_address(&actor)).await?;
         Ok(Response::new(self.address(&rec)))
@@ -69,7 +71,7 @@ impl MailService for MailSvc {
         req: Request<pb::ListLinksRequest>,
     ) -> Result<Response<pb::ListLinksResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let links = self.0.portal.task_links(&actor, req.get_ref().task_id)?;
+        let links = self.0.portal.task_links(&actor, req.get_ref().task_id).map_err(to_status)?;
         Ok(Response::new(pb::ListLinksResponse { links: links.iter().map(link).collect() }))
     }
 

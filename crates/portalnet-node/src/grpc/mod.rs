@@ -20,8 +20,10 @@ pub use portal::{PortalSvc, ReportSvc};
 pub use tasks::TaskSvc;
 pub use users::UserSvc;
 
-use crate::app::Portal;
+use crate::error::IntoStatus;
+use crate::error::to_status;
 use portalnet_core::permissions::Actor;
+use portalnet_portal::Portal;
 use tonic::{Request, Status};
 
 /// What every service shares.
@@ -49,7 +51,7 @@ impl State {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.strip_prefix("Bearer ").unwrap_or(v));
         crate::reply_lang::set_reader(self.portal.options.language);
-        let (actor, lang) = self.portal.authenticate(token)?;
+        let (actor, lang) = self.portal.authenticate(token).map_err(to_status)?;
         if let Some(lang) = lang {
             crate::reply_lang::set_reader(lang);
         }
@@ -59,13 +61,13 @@ impl State {
     pub fn replicator(&self) -> Result<&std::sync::Arc<crate::replication::Replicator>, Status> {
         self.replicator.as_ref().ok_or_else(|| {
             crate::error::NodeError::precondition(portalnet_core::error::text!("error-no-directory-people"))
-                .into()
+                .into_status()
         })
     }
 
     /// Waits until what was just committed survives a killed process.
     pub async fn durable(&self) -> Result<(), Status> {
-        Ok(self.portal.durable().await?)
+        self.portal.durable().await.map_err(to_status)
     }
 
     /// Runs a portal operation that writes on a blocking thread, and answers once
@@ -75,7 +77,7 @@ impl State {
         &self,
         op: impl FnOnce(&Portal) -> crate::NodeResult<T> + Send + 'static,
     ) -> Result<T, Status> {
-        Ok(self.portal.write_off_workers(op).await?)
+        self.portal.write_off_workers(op).await.map_err(to_status)
     }
 
     /// Runs a portal operation (a blob read, a history check, a write whose
@@ -85,7 +87,7 @@ impl State {
         op: impl FnOnce(&Portal) -> crate::NodeResult<T> + Send + 'static,
     ) -> Result<T, Status> {
         let portal = self.portal.clone();
-        Ok(blocking(move || op(&portal)).await??)
+        blocking(move || op(&portal)).await?.map_err(to_status)
     }
 }
 
@@ -93,5 +95,5 @@ impl State {
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Status> {
     tokio::task::spawn_blocking(crate::trace_context::carried(f))
         .await
-        .map_err(|e| crate::error::NodeError::Internal(format!("blocking task failed: {e}")).into())
+        .map_err(|e| crate::error::NodeError::Internal(format!("blocking task failed: {e}")).into_status())
 }

@@ -1,6 +1,8 @@
 //! The gRPC `NetworkService`: network switch, directory search and Network accounts.
 
 use super::State;
+use crate::error::IntoStatus;
+use crate::error::to_status;
 use crate::network::directory_error;
 use portalnet_core::error::text;
 use portalnet_core::user::UserKind;
@@ -16,14 +18,14 @@ impl NetworkSvc {
         self.0
             .directory
             .as_deref()
-            .ok_or_else(|| crate::error::NodeError::precondition(text!("error-no-directory")).into())
+            .ok_or_else(|| crate::error::NodeError::precondition(text!("error-no-directory")).into_status())
     }
 
     fn status(&self) -> Result<pb::NetworkStatus, Status> {
         let p = &self.0.portal;
-        let n = p.network_setting()?;
+        let n = p.network_setting().map_err(to_status)?;
         let from = n.available_from(self.0.activation_delay_ms);
-        let published = if n.enabled { p.directory_entries()?.len() } else { 0 };
+        let published = if n.enabled { p.published_people().map_err(to_status)?.len() } else { 0 };
         Ok(pb::NetworkStatus {
             enabled: n.enabled,
             enabled_since: n.enabled_since.map_or(0, |t| t.0),
@@ -46,7 +48,7 @@ impl NetworkSvc {
     ) -> Result<Response<pb::NetworkStatus>, Status> {
         let actor = self.0.actor(&req)?;
         if !actor.admin {
-            return Err(crate::error::NodeError::denied(text!("error-admins-switch-network")).into());
+            return Err(crate::error::NodeError::denied(text!("error-admins-switch-network")).into_status());
         }
         let client = self.client()?;
         let _state = client.network_state.lock().await;
@@ -54,7 +56,7 @@ impl NetworkSvc {
             .set_network(enabled, self.0.portal.now())
             .await
             .map_err(|s| directory_error(&client.link, s))?;
-        self.0.write(move |p| p.record_network(&rec)).await?;
+        self.0.write(move |p| p.record_network(crate::network::network_of(&rec))).await?;
         Ok(Response::new(self.status()?))
     }
 }
@@ -71,17 +73,19 @@ impl NetworkService for NetworkSvc {
 
     async fn status(&self, req: Request<pb::NetworkRequest>) -> Result<Response<pb::NetworkStatus>, Status> {
         let actor = self.0.actor(&req)?;
-        crate::app::require_employee(&actor, "the portal's Network settings")?;
+        portalnet_portal::require_employee(&actor, "the portal's Network settings").map_err(to_status)?;
         Ok(Response::new(self.status()?))
     }
 
     async fn search(&self, req: Request<pb::SearchRequest>) -> Result<Response<pb::SearchResponse>, Status> {
         let actor = self.0.actor(&req)?;
         if actor.kind == UserKind::Extranet {
-            return Err(crate::error::NodeError::denied(text!("error-extranet-no-search")).into());
+            return Err(crate::error::NodeError::denied(text!("error-extranet-no-search")).into_status());
         }
-        if !self.0.portal.network_setting()?.enabled {
-            return Err(crate::error::NodeError::precondition(text!("error-search-network-off")).into());
+        if !self.0.portal.network_setting().map_err(to_status)?.enabled {
+            return Err(
+                crate::error::NodeError::precondition(text!("error-search-network-off")).into_status()
+            );
         }
         let client = self.client()?;
         let r = client
@@ -98,13 +102,16 @@ impl NetworkService for NetworkSvc {
         req: Request<pb::SetAccountEmailRequest>,
     ) -> Result<Response<pb::Account>, Status> {
         let actor = self.0.actor(&req)?;
-        let email =
-            portalnet_core::validate::email("email", &req.get_ref().email).map_err(crate::NodeError::from)?;
+        let email = portalnet_core::validate::email("email", &req.get_ref().email)
+            .map_err(crate::NodeError::from)
+            .map_err(to_status)?;
         let portal = &self.0.portal;
-        portal.check_email_free_for(&actor.login, &email)?;
+        portal.check_email_free_for(&actor.login, &email).map_err(to_status)?;
         let client = self.client()?;
-        if !portal.network_setting()?.enabled {
-            return Err(crate::error::NodeError::precondition(text!("error-no-network-accounts")).into());
+        if !portal.network_setting().map_err(to_status)?.enabled {
+            return Err(
+                crate::error::NodeError::precondition(text!("error-no-network-accounts")).into_status()
+            );
         }
         let account = client
             .change_account_email(&actor.login, &email, portal.now())
@@ -139,7 +146,7 @@ impl NetworkService for NetworkSvc {
         let actor = self.0.actor(&req)?;
         let address = req.get_ref().address.trim();
         if address.is_empty() {
-            return Err(crate::error::NodeError::invalid(text!("error-link-address-required")).into());
+            return Err(crate::error::NodeError::invalid(text!("error-link-address-required")).into_status());
         }
         let client = self.client()?;
         let account = client

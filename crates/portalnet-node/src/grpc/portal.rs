@@ -2,6 +2,8 @@
 
 use super::State;
 use crate::convert::{ToProto, report_by};
+use crate::error::IntoStatus;
+use crate::error::to_status;
 use portalnet_proto::v1::{
     self as pb, portal_service_server::PortalService, report_service_server::ReportService,
 };
@@ -34,20 +36,20 @@ impl PortalService for PortalSvc {
 
     async fn get_plan(&self, req: Request<pb::GetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
         let actor = self.0.actor(&req)?;
-        Ok(Response::new(self.plan(&actor)?))
+        Ok(Response::new(self.plan(&actor).map_err(to_status)?))
     }
 
     async fn set_plan(&self, req: Request<pb::SetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
         let actor = self.0.actor(&req)?;
         let (a, seats) = (actor.clone(), req.get_ref().seats);
         self.0.write(move |p| p.set_seats(&a, seats)).await?;
-        Ok(Response::new(self.plan(&actor)?))
+        Ok(Response::new(self.plan(&actor).map_err(to_status)?))
     }
 
     async fn outbox(&self, req: Request<pb::OutboxRequest>) -> Result<Response<pb::OutboxResponse>, Status> {
         self.admin(&req)?;
         let r = self.0.replicator()?;
-        Ok(Response::new(pb::OutboxResponse { rows: r.rows()? }))
+        Ok(Response::new(pb::OutboxResponse { rows: r.rows().map_err(to_status)? }))
     }
 
     async fn retry_outbox(
@@ -56,11 +58,12 @@ impl PortalService for PortalSvc {
     ) -> Result<Response<pb::OutboxResponse>, Status> {
         self.admin(&req)?;
         let id = portalnet_core::validate::portal_id(&req.get_ref().portal_id)
-            .map_err(crate::error::NodeError::Domain)?;
+            .map_err(crate::error::NodeError::Domain)
+            .map_err(to_status)?;
         let r = self.0.replicator()?;
         r.peers.forget(&id);
         r.wake(&id, true);
-        Ok(Response::new(pb::OutboxResponse { rows: r.rows()? }))
+        Ok(Response::new(pb::OutboxResponse { rows: r.rows().map_err(to_status)? }))
     }
 
     async fn workers(
@@ -71,7 +74,7 @@ impl PortalService for PortalSvc {
             return Err(crate::error::NodeError::denied(portalnet_core::error::text!(
                 "error-admins-workers"
             ))
-            .into());
+            .into_status());
         }
         let workers = self
             .0
@@ -96,7 +99,8 @@ impl PortalSvc {
         if self.0.actor(req)?.admin {
             Ok(())
         } else {
-            Err(crate::error::NodeError::denied(portalnet_core::error::text!("error-admins-outbox")).into())
+            Err(crate::error::NodeError::denied(portalnet_core::error::text!("error-admins-outbox"))
+                .into_status())
         }
     }
 }
@@ -125,8 +129,8 @@ impl ReportService for ReportSvc {
     ) -> Result<Response<pb::TaskReportResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let by_raw = req.get_ref().by;
-        let by = report_by(by_raw)?;
-        let report = self.0.portal.task_report(&actor, by)?;
+        let by = report_by(by_raw).map_err(to_status)?;
+        let report = self.0.portal.task_report(&actor, by).map_err(to_status)?;
         Ok(Response::new(pb::TaskReportResponse {
             by: if by_raw == 0 { pb::ReportBy::Responsible as i32 } else { by_raw },
             rows: report.rows.iter().map(ToProto::to_proto).collect(),

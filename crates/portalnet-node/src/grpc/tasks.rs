@@ -1,13 +1,15 @@
 //! The gRPC `TaskService`: tasks homed here directly, tasks homed elsewhere as proposals.
 
 use super::State;
-use crate::app::TaskFilter;
-use crate::app::{Attached, Commented, StatusSet};
 use crate::convert::{Checked, ToProto, optional_status, status, task_id, task_to_proto};
+use crate::error::IntoStatus;
+use crate::error::to_status;
 use crate::replication::Peers;
 use portalnet_core::address;
 use portalnet_core::task::{Change, Task};
 use portalnet_core::validate;
+use portalnet_portal::TaskFilter;
+use portalnet_portal::{Attached, Commented, StatusSet};
 use portalnet_proto::v1::{self as pb, task_service_server::TaskService};
 use portalnet_store::replication::{ProposalOp, ProposalState};
 use std::collections::BTreeSet;
@@ -29,7 +31,7 @@ impl TaskSvc {
     /// Tasks as sent, with the changes made here that their homes have not applied.
     fn tasks_proto(&self, tasks: &[Task]) -> Result<Vec<pb::Task>, Status> {
         let replicas: Vec<u64> = tasks.iter().filter(|t| t.home.is_some()).map(|t| t.id).collect();
-        let mut pending = self.0.portal.open_proposals(&replicas)?;
+        let mut pending = self.0.portal.open_proposals(&replicas).map_err(to_status)?;
         let now = self.0.portal.now();
         Ok(tasks
             .iter()
@@ -51,7 +53,9 @@ impl TaskSvc {
         }
         // A malformed address is the caller's mistake, whatever the network's state.
         for a in named {
-            address::participant("participant", a).map_err(crate::error::NodeError::Domain)?;
+            address::participant("participant", a)
+                .map_err(crate::error::NodeError::Domain)
+                .map_err(to_status)?;
         }
         let held: Vec<&str> = task.map(|t| t.participants()).unwrap_or_default();
         let new_people: Vec<String> = named
@@ -65,7 +69,7 @@ impl TaskSvc {
         if portals.is_empty() {
             return Ok(());
         }
-        p.check_own_network()?;
+        p.check_own_network().map_err(to_status)?;
         let r = self.0.replicator()?;
         for portal in &portals {
             if let Some(why) = r.peers.blocked(portal, p.now()).await {
@@ -85,14 +89,16 @@ impl TaskSvc {
             let changed = p.replica_changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            match p.proposal(pid)?.map(|r| r.state) {
-                Some(ProposalState::Applied { version }) if p.task(task)?.version >= version => {
+            match p.proposal(pid).map_err(to_status)?.map(|r| r.state) {
+                Some(ProposalState::Applied { version })
+                    if p.task(task).map_err(to_status)?.version >= version =>
+                {
                     return Ok(Some(version));
                 }
-                Some(ProposalState::Rejected { reason, code }) => {
-                    let home = p.task(task)?.home.map(|h| h.portal).unwrap_or_default();
+                Some(ProposalState::Rejected { reason, kind }) => {
+                    let home = p.task(task).map_err(to_status)?.home.map(|h| h.portal).unwrap_or_default();
                     return Err(Status::new(
-                        tonic::Code::from(code),
+                        crate::error::refusal_code(kind),
                         format!("portal {home} refused: {reason}"),
                     ));
                 }
@@ -112,7 +118,8 @@ impl TaskSvc {
             .tables
             .history
             .get(&(id, version))
-            .map_err(crate::NodeError::from)?
+            .map_err(crate::NodeError::from)
+            .map_err(to_status)?
             .map(|h| h.change))
     }
 }
@@ -121,7 +128,8 @@ impl TaskSvc {
 impl TaskService for TaskSvc {
     async fn create_task(&self, req: Request<pb::CreateTaskRequest>) -> Result<Response<pb::Task>, Status> {
         let actor = self.0.actor(&req)?;
-        let Checked(new): Checked<portalnet_core::task::NewTask> = req.into_inner().try_into()?;
+        let Checked(new): Checked<portalnet_core::task::NewTask> =
+            req.into_inner().try_into().map_err(to_status)?;
         let named: Vec<String> =
             new.responsible.iter().chain(&new.accomplices).chain(&new.observers).cloned().collect();
         self.check_cross_portal(None, &named).await?;
@@ -131,7 +139,11 @@ impl TaskService for TaskSvc {
 
     async fn get_task(&self, req: Request<pb::GetTaskRequest>) -> Result<Response<pb::Task>, Status> {
         let actor = self.0.actor(&req)?;
-        let task = self.0.portal.get_task(&actor, task_id(req.get_ref().id)?)?;
+        let task = self
+            .0
+            .portal
+            .get_task(&actor, task_id(req.get_ref().id).map_err(to_status)?)
+            .map_err(to_status)?;
         self.reply(&task)
     }
 
@@ -142,23 +154,27 @@ impl TaskService for TaskSvc {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
         let filter = TaskFilter {
-            status: optional_status(r.status)?,
+            status: optional_status(r.status).map_err(to_status)?,
             responsible: if r.responsible.trim().is_empty() {
                 None
             } else {
-                Some(validate::login("responsible", &r.responsible).map_err(crate::NodeError::from)?)
+                Some(
+                    validate::login("responsible", &r.responsible)
+                        .map_err(crate::NodeError::from)
+                        .map_err(to_status)?,
+                )
             },
             group: (r.group_id != 0).then_some(r.group_id),
         };
-        let tasks = self.0.portal.list_tasks(&actor, &filter)?;
+        let tasks = self.0.portal.list_tasks(&actor, &filter).map_err(to_status)?;
         Ok(Response::new(pb::ListTasksResponse { tasks: self.tasks_proto(&tasks)? }))
     }
 
     async fn update_task(&self, req: Request<pb::UpdateTaskRequest>) -> Result<Response<pb::Task>, Status> {
         let actor = self.0.actor(&req)?;
         let Checked((id, patch)): Checked<(u64, portalnet_core::task::TaskPatch)> =
-            req.into_inner().try_into()?;
-        let held = self.0.portal.get_task(&actor, id)?;
+            req.into_inner().try_into().map_err(to_status)?;
+        let held = self.0.portal.get_task(&actor, id).map_err(to_status)?;
         let named: Vec<String> = patch
             .responsible
             .iter()
@@ -173,15 +189,16 @@ impl TaskService for TaskSvc {
 
     async fn set_status(&self, req: Request<pb::SetStatusRequest>) -> Result<Response<pb::Task>, Status> {
         let actor = self.0.actor(&req)?;
-        let (id, to) = (task_id(req.get_ref().id)?, status(req.get_ref().status)?);
-        let held = self.0.portal.get_task(&actor, id)?;
+        let (id, to) =
+            (task_id(req.get_ref().id).map_err(to_status)?, status(req.get_ref().status).map_err(to_status)?);
+        let held = self.0.portal.get_task(&actor, id).map_err(to_status)?;
         self.check_cross_portal(Some(&held), &[]).await?;
         let a = actor.clone();
         match self.0.write(move |p| p.set_status(&a, id, to)).await? {
             StatusSet::Done(task) => self.reply(&task),
             StatusSet::Pending(p) => {
                 self.await_proposal(id, p.id).await?;
-                self.reply(&self.0.portal.get_task(&actor, id)?)
+                self.reply(&self.0.portal.get_task(&actor, id).map_err(to_status)?)
             }
         }
     }
@@ -191,8 +208,8 @@ impl TaskService for TaskSvc {
         req: Request<pb::AddCommentRequest>,
     ) -> Result<Response<pb::Comment>, Status> {
         let actor = self.0.actor(&req)?;
-        let id = task_id(req.get_ref().task_id)?;
-        let held = self.0.portal.get_task(&actor, id)?;
+        let id = task_id(req.get_ref().task_id).map_err(to_status)?;
+        let held = self.0.portal.get_task(&actor, id).map_err(to_status)?;
         self.check_cross_portal(Some(&held), &[]).await?;
         let text = req.into_inner().text;
         match self.0.write(move |p| p.add_comment(&actor, id, &text)).await? {
@@ -207,7 +224,8 @@ impl TaskService for TaskSvc {
                         .tables
                         .comments
                         .get(&(id, comment_id))
-                        .map_err(crate::NodeError::from)?
+                        .map_err(crate::NodeError::from)
+                        .map_err(to_status)?
                 {
                     return Ok(Response::new(c.to_proto()));
                 }
@@ -231,7 +249,11 @@ impl TaskService for TaskSvc {
         req: Request<pb::ListCommentsRequest>,
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let comments = self.0.portal.list_comments(&actor, task_id(req.get_ref().task_id)?)?;
+        let comments = self
+            .0
+            .portal
+            .list_comments(&actor, task_id(req.get_ref().task_id).map_err(to_status)?)
+            .map_err(to_status)?;
         Ok(Response::new(pb::ListCommentsResponse {
             comments: comments.iter().map(ToProto::to_proto).collect(),
         }))
@@ -243,8 +265,8 @@ impl TaskService for TaskSvc {
     ) -> Result<Response<pb::FileInfo>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.into_inner();
-        let id = task_id(r.task_id)?;
-        let held = self.0.portal.get_task(&actor, id)?;
+        let id = task_id(r.task_id).map_err(to_status)?;
+        let held = self.0.portal.get_task(&actor, id).map_err(to_status)?;
         self.check_cross_portal(Some(&held), &[]).await?;
         let (name, content_type, content) = (r.name, r.content_type, r.content);
         match self.0.write(move |p| p.attach_file(&actor, id, &name, &content_type, content)).await? {
@@ -253,7 +275,8 @@ impl TaskService for TaskSvc {
                 let applied = self.await_proposal(id, p.id).await?;
                 if let Some(v) = applied
                     && let Some(Change::File { file_id, .. }) = self.change_at(id, v)?
-                    && let Some(f) = self.0.portal.task(id)?.files.into_iter().find(|f| f.id == file_id)
+                    && let Some(f) =
+                        self.0.portal.task(id).map_err(to_status)?.files.into_iter().find(|f| f.id == file_id)
                 {
                     return Ok(Response::new(f.to_proto()));
                 }
@@ -279,13 +302,13 @@ impl TaskService for TaskSvc {
     ) -> Result<Response<pb::GetFileResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.get_ref();
-        let id = task_id(r.task_id)?;
+        let id = task_id(r.task_id).map_err(to_status)?;
         if r.file_id == 0 {
             return Err(crate::error::NodeError::invalid(portalnet_core::error::text!(
                 "error-id-required",
                 field = "file id"
             ))
-            .into());
+            .into_status());
         }
         let file_id = r.file_id;
         // The bytes are a storage read of up to the file limit: off the async workers.
@@ -298,11 +321,11 @@ impl TaskService for TaskSvc {
         req: Request<pb::HistoryRequest>,
     ) -> Result<Response<pb::HistoryResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let id = task_id(req.get_ref().task_id)?;
-        let entries = self.0.portal.history(&actor, id)?;
+        let id = task_id(req.get_ref().task_id).map_err(to_status)?;
+        let entries = self.0.portal.history(&actor, id).map_err(to_status)?;
         let hashes: std::collections::HashMap<u64, String> =
-            self.0.portal.event_hashes(id)?.into_iter().collect();
-        let refusals = self.0.portal.delivery_refusals(id)?;
+            self.0.portal.event_hashes(id).map_err(to_status)?.into_iter().collect();
+        let refusals = self.0.portal.delivery_refusals(id).map_err(to_status)?;
         Ok(Response::new(pb::HistoryResponse {
             refusals: refusals
                 .into_iter()
@@ -328,9 +351,9 @@ impl TaskService for TaskSvc {
         req: Request<pb::HistoryRequest>,
     ) -> Result<Response<pb::VerifyHistoryResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let id = task_id(req.get_ref().task_id)?;
+        let id = task_id(req.get_ref().task_id).map_err(to_status)?;
         let p = &self.0.portal;
-        let (home, _) = p.home_of(&actor, id)?;
+        let (home, _) = p.home_of(&actor, id).map_err(to_status)?;
         let keys = if home == p.portal_id() {
             let mut keys = vec![p.options.signing_key.verifying_key()];
             // History signed before a key rotation: the directory keeps the old keys.

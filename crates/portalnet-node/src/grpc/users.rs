@@ -2,6 +2,7 @@
 
 use super::State;
 use crate::convert::{Checked, ToProto};
+use crate::error::to_status;
 use portalnet_proto::v1::{self as pb, user_service_server::UserService};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -12,7 +13,7 @@ pub struct UserSvc(pub Arc<State>);
 impl UserService for UserSvc {
     async fn add_user(&self, req: Request<pb::AddUserRequest>) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
-        let Checked(new) = req.into_inner().try_into()?;
+        let Checked(new) = req.into_inner().try_into().map_err(to_status)?;
         let user = self.0.write(move |p| p.add_user(&actor, new)).await?;
         Ok(Response::new(user.to_proto()))
     }
@@ -22,13 +23,13 @@ impl UserService for UserSvc {
         req: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let users = self.0.portal.list_users(&actor, req.get_ref().include_dismissed)?;
+        let users = self.0.portal.list_users(&actor, req.get_ref().include_dismissed).map_err(to_status)?;
         Ok(Response::new(pb::ListUsersResponse { users: users.iter().map(ToProto::to_proto).collect() }))
     }
 
     async fn get_user(&self, req: Request<pb::GetUserRequest>) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
-        Ok(Response::new(self.0.portal.get_user(&actor, &req.get_ref().login)?.to_proto()))
+        Ok(Response::new(self.0.portal.get_user(&actor, &req.get_ref().login).map_err(to_status)?.to_proto()))
     }
 
     async fn dismiss_user(&self, req: Request<pb::DismissUserRequest>) -> Result<Response<pb::User>, Status> {
@@ -44,7 +45,7 @@ impl UserService for UserSvc {
         let user = self
             .0
             .write(move |p| {
-                let patch = crate::app::UserPatch {
+                let patch = portalnet_portal::UserPatch {
                     display_name: r.display_name.as_deref(),
                     position: r.position.as_deref(),
                     language: r.language.as_deref(),
@@ -57,7 +58,7 @@ impl UserService for UserSvc {
 
     async fn who_am_i(&self, req: Request<pb::WhoAmIRequest>) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
-        Ok(Response::new(self.0.portal.get_user(&actor, &actor.login)?.to_proto()))
+        Ok(Response::new(self.0.portal.get_user(&actor, &actor.login).map_err(to_status)?.to_proto()))
     }
 
     async fn issue_token(
@@ -86,7 +87,9 @@ impl UserService for UserSvc {
         req: Request<pb::MoveUserRequest>,
     ) -> Result<Response<pb::User>, Status> {
         let actor = self.0.actor(&req)?;
-        Ok(Response::new(self.0.portal.move_to_extranet(&actor, &req.get_ref().login)?.to_proto()))
+        Ok(Response::new(
+            self.0.portal.move_to_extranet(&actor, &req.get_ref().login).map_err(to_status)?.to_proto(),
+        ))
     }
 
     async fn set_email(&self, req: Request<pb::SetEmailRequest>) -> Result<Response<pb::User>, Status> {

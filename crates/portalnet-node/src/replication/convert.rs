@@ -1,10 +1,10 @@
 //! Replication messages ↔ what the portal applies, checked at the boundary.
 
-use crate::app::replica::InOp;
-use crate::app::{InEvent, InItem, InProposal, Outcome};
 use portalnet_core::task::TaskStatus;
 use portalnet_core::{address, quote, validate};
 use portalnet_federation::chain::hash_from_bytes;
+use portalnet_portal::replica::InOp;
+use portalnet_portal::{InEvent, InItem, InProposal, Outcome};
 use portalnet_proto::v1::{self as pb, deliver_item::Kind, item_result, proposal::Op};
 use portalnet_store::replication::{ProposalOp, ProposalRecord, StoredEvent};
 
@@ -105,10 +105,10 @@ pub fn outcome_out(o: &Outcome) -> pb::ItemResult {
             pb::ItemResult { outcome: O::Applied as i32, version: *version, ..Default::default() }
         }
         Outcome::Duplicate => pb::ItemResult { outcome: O::Duplicate as i32, ..Default::default() },
-        Outcome::Rejected { reason, code } => pb::ItemResult {
+        Outcome::Rejected { reason, kind } => pb::ItemResult {
             outcome: O::Rejected as i32,
             reason: reason.clone(),
-            code: *code,
+            code: crate::error::refusal_code(*kind) as i32,
             ..Default::default()
         },
     }
@@ -121,7 +121,7 @@ pub fn outcome_in(r: &pb::ItemResult) -> Outcome {
         Ok(O::Duplicate) => Outcome::Duplicate,
         _ => Outcome::Rejected {
             reason: if r.reason.is_empty() { "refused without a reason".into() } else { r.reason.clone() },
-            code: if r.code == 0 { tonic::Code::Unknown as i32 } else { r.code },
+            kind: crate::error::refusal_of_code(r.code),
         },
     }
 }

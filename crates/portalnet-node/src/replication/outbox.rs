@@ -9,11 +9,11 @@
 
 use super::convert::{event_out, outcome_in, proposal_out};
 use super::peers::Peers;
-use crate::app::{Outcome, Portal, Refused};
 use crate::network::method;
 use crate::trace_context::TraceContext;
 use portalnet_core::Timestamp;
 use portalnet_federation::Signer;
+use portalnet_portal::{Outcome, Portal, Refused};
 use portalnet_proto::v1::{self as pb, deliver_item::Kind};
 use portalnet_store::portal_prefix;
 use portalnet_store::replication::OutboxItem;

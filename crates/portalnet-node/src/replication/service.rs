@@ -3,12 +3,13 @@
 use super::Replicator;
 use super::convert::{event_out, item_in, outcome_out};
 use super::peers::{Blocked, Peers};
-use crate::app::{InItem, Portal};
 use crate::error::sign_status;
+use crate::error::to_status;
 use crate::network::method;
 use crate::trace_context::TraceContext;
 use portalnet_core::address;
 use portalnet_federation::{SignError, Verifier};
+use portalnet_portal::{InItem, Portal};
 use portalnet_proto::v1::{self as pb, replication_server::Replication};
 use portalnet_store::schema::blob_key;
 use std::collections::HashMap;
@@ -79,7 +80,7 @@ impl ReplicationSvc {
         self.portal().check_own_network().map_err(|e| {
             Status::failed_precondition(format!(
                 "{}; it accepts no cross-portal work now",
-                Status::from(e).message()
+                to_status(e).message()
             ))
         })
     }
@@ -99,7 +100,7 @@ impl Replication for ReplicationSvc {
             batch.items.into_iter().map(item_in).enumerate().map(|(i, it)| (Some(i), it)).collect();
 
         // Fill gaps from the home (the origin) before applying.
-        let gaps = portal.gaps(&origin, items.iter().map(|(_, i)| i))?;
+        let gaps = portal.gaps(&origin, items.iter().map(|(_, i)| i)).map_err(to_status)?;
         let mut fetched = Vec::new();
         if !gaps.is_empty() {
             let mut client = self.replicator.peers.client(&origin).await?;
@@ -132,7 +133,7 @@ impl Replication for ReplicationSvc {
             }
         }
 
-        let items = crate::app::replica::with_fetched(items, fetched);
+        let items = portalnet_portal::replica::with_fetched(items, fetched);
 
         // R14 for proposals: every portal of the task must still be active. A
         // portal that cannot be checked now fails the whole batch as temporary:
@@ -169,7 +170,8 @@ impl Replication for ReplicationSvc {
             let blocked_fn = |p: &str| blocked.get(p).cloned().flatten();
             p2.write_durably(|p| p.apply_batch_traced(&o2, list, &keys, &blocked_fn))
         })
-        .await??;
+        .await?
+        .map_err(to_status)?;
         let mut results = vec![pb::ItemResult::default(); n];
         for (i, o) in index.into_iter().zip(outcomes.iter()) {
             if let Some(i) = i {
@@ -212,13 +214,15 @@ impl Replication for ReplicationSvc {
                 let e = t
                     .events
                     .get(&(id, v))
-                    .map_err(crate::NodeError::from)?
+                    .map_err(crate::NodeError::from)
+                    .map_err(to_status)?
                     .ok_or_else(|| Status::internal("history incomplete"))?;
                 let content = match e.file_id {
                     Some(f) => t
                         .file_blobs
                         .get(&blob_key(id, f))
-                        .map_err(crate::NodeError::from)?
+                        .map_err(crate::NodeError::from)
+                        .map_err(to_status)?
                         .unwrap_or_default(),
                     None => Vec::new(),
                 };

@@ -8,9 +8,9 @@ use portalnet_core::Clock;
 use portalnet_core::permissions::Actor;
 use portalnet_core::user::UserKind;
 use portalnet_node::NodeError;
-use portalnet_node::app::{InItem, Outcome, Portal};
 use portalnet_node::clock::SystemClock;
 use portalnet_node::replication::convert::{event_in, item_in};
+use portalnet_portal::{InItem, Outcome, Portal};
 use portalnet_proto::v1 as pb;
 use proptest::prelude::*;
 
@@ -35,10 +35,9 @@ fn node() -> &'static Node {
         let clock = Arc::new(SystemClock);
         let (portal, _, tmp) = common::open_portal("alpha.test", clock.clone(), Default::default());
         portal
-            .record_network(&pb::PortalRecord {
-                network_enabled: true,
-                network_enabled_since: clock.now().0 - 1,
-                ..Default::default()
+            .record_network(portalnet_core::settings::NetworkSetting {
+                enabled: true,
+                enabled_since: Some(portalnet_core::Timestamp(clock.now().0 - 1)),
             })
             .unwrap();
         let admin = Actor { login: "admin".into(), admin: true, kind: UserKind::Employee };
@@ -207,8 +206,6 @@ fn multi_byte_actors_are_refused_per_item() {
         let InItem::Malformed(reason) = item_in(item) else { panic!("{actor} accepted") };
         assert!(reason.contains("actor `") && reason.contains("not a valid"), "{reason}");
         let out = n.portal.apply_batch("beta.test", vec![InItem::Malformed(reason)], &[], &|_| None).unwrap();
-        assert!(
-            matches!(&out[0], Outcome::Rejected { code, .. } if *code == tonic::Code::InvalidArgument as i32)
-        );
+        assert!(matches!(&out[0], Outcome::Rejected { kind: portalnet_portal::RefusalKind::Malformed, .. }));
     }
 }

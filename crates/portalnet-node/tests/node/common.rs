@@ -3,7 +3,7 @@
 
 use ed25519_dalek::VerifyingKey;
 use portalnet_core::Clock;
-use portalnet_node::app::{MailLimits, Portal, PortalOptions};
+use portalnet_portal::{MailLimits, Portal, PortalOptions};
 use portalnet_store::Db;
 use portalnet_store::schema::Tables;
 use std::sync::Arc;

@@ -24,9 +24,9 @@ use portalnet_core::permissions::Actor;
 use portalnet_core::task::{Comment, NewTask, Task};
 use portalnet_core::user::NewUser;
 use portalnet_inbound::{Envelope, MailHandler, Refusal};
-use portalnet_node::app::{Portal, actor_of};
 use portalnet_node::clock::SystemClock;
 use portalnet_node::mail_listener::PortalMail;
+use portalnet_portal::{Portal, actor_of};
 use portalnet_store::schema::blob_key;
 use proptest::prelude::*;
 
@@ -1340,7 +1340,7 @@ impl portalnet_core::Clock for TestClock {
 }
 
 fn limited_portal(
-    limits: portalnet_node::app::MailLimits,
+    limits: portalnet_portal::MailLimits,
 ) -> (PortalMail, Arc<TestClock>, String, tempfile::TempDir) {
     let clock = Arc::new(TestClock(AtomicU64::new(1_800_000_000_000)));
     let (portal, _, tmp) = common::open_portal(DOMAIN, clock.clone(), limits);
@@ -1367,7 +1367,7 @@ fn send(mail: &PortalMail, from: &str, rcpt: &str, raw: &str) -> Result<(), Refu
 #[test]
 fn received_mail_is_remembered_for_the_retention_only() {
     let day = 86_400_000;
-    let limits = portalnet_node::app::MailLimits { seen_retention_ms: 30 * day, ..Default::default() };
+    let limits = portalnet_portal::MailLimits { seen_retention_ms: 30 * day, ..Default::default() };
     let (mail, clock, rcpt, _tmp) = limited_portal(limits);
     let p = mail.portal.clone();
     let msg = "From: a@example.org\r\nSubject: Once\r\nMessage-ID: <keep@example.org>\r\n\r\nbody\r\n";
@@ -1389,7 +1389,7 @@ fn received_mail_is_remembered_for_the_retention_only() {
 /// redelivery of mail already taken is still accepted; after the window, 250.
 #[test]
 fn senders_limits_refuse_for_now() {
-    let limits = portalnet_node::app::MailLimits {
+    let limits = portalnet_portal::MailLimits {
         tasks_per_sender: 2,
         tasks_per_address: 3,
         window_ms: 60_000,

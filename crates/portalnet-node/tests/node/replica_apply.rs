@@ -8,11 +8,10 @@ use portalnet_core::Clock;
 use portalnet_core::permissions::Actor;
 use portalnet_core::task::TaskStatus;
 use portalnet_core::user::UserKind;
-use portalnet_node::app::replica::with_fetched;
-use portalnet_node::app::{InItem, Outcome, Portal, StatusSet};
 use portalnet_node::clock::SystemClock;
 use portalnet_node::replication::convert::{event_in, event_out};
-use portalnet_proto::v1 as pb;
+use portalnet_portal::replica::with_fetched;
+use portalnet_portal::{InItem, Outcome, Portal, StatusSet};
 use proptest::prelude::*;
 
 use super::common;
@@ -29,10 +28,9 @@ fn node(id: &str) -> Node {
     let (portal, key, tmp) = common::open_portal(id, clock.clone(), common::unlimited());
     let since = clock.now().0 - 1;
     portal
-        .record_network(&pb::PortalRecord {
-            network_enabled: true,
-            network_enabled_since: since,
-            ..Default::default()
+        .record_network(portalnet_core::settings::NetworkSetting {
+            enabled: true,
+            enabled_since: Some(portalnet_core::Timestamp(since)),
         })
         .unwrap();
     Node { portal, key, _tmp: tmp }

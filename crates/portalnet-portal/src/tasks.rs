@@ -2,7 +2,7 @@
 
 use super::Portal;
 use super::events::Extra;
-use crate::error::{NodeError, NodeResult};
+use crate::error::{PortalError, PortalResult};
 use base64::Engine as _;
 use portalnet_core::address;
 use portalnet_core::error::text;
@@ -44,7 +44,7 @@ pub struct TaskFilter {
 }
 
 impl Portal {
-    pub fn create_task(&self, actor: &Actor, new: NewTask) -> NodeResult<Task> {
+    pub fn create_task(&self, actor: &Actor, new: NewTask) -> PortalResult<Task> {
         let new = new.validate(self.limits())?;
         if let Some(g) = new.group {
             self.check_group_for_task(actor, g)?;
@@ -59,14 +59,14 @@ impl Portal {
         })
     }
 
-    pub fn get_task(&self, actor: &Actor, id: u64) -> NodeResult<Task> {
+    pub fn get_task(&self, actor: &Actor, id: u64) -> PortalResult<Task> {
         let task = self.task(id)?;
         authorize(self.relation(actor, &task)?, Action::View, id, task.status)?;
         Ok(task)
     }
 
     /// Tasks the actor may see, filtered, by id.
-    pub fn list_tasks(&self, actor: &Actor, filter: &TaskFilter) -> NodeResult<Vec<Task>> {
+    pub fn list_tasks(&self, actor: &Actor, filter: &TaskFilter) -> PortalResult<Vec<Task>> {
         let my_groups: Vec<u64> = self
             .tables
             .groups
@@ -96,11 +96,11 @@ impl Portal {
         Ok(out)
     }
 
-    pub fn update_task(&self, actor: &Actor, id: u64, patch: TaskPatch) -> NodeResult<Task> {
+    pub fn update_task(&self, actor: &Actor, id: u64, patch: TaskPatch) -> PortalResult<Task> {
         let patch = patch.validate(self.limits())?;
         if let Some(home) = self.task(id)?.home {
             self.get_task(actor, id)?;
-            return Err(NodeError::Domain(Error::denied(text!(
+            return Err(PortalError::Domain(Error::denied(text!(
                 "error-edit-elsewhere",
                 task = id,
                 portal = &home.portal
@@ -120,7 +120,7 @@ impl Portal {
 
     /// Changes the status. On a replica the change goes to the task's home as a
     /// proposal; the task is returned as it stands, with the proposal pending.
-    pub fn set_status(&self, actor: &Actor, id: u64, to: TaskStatus) -> NodeResult<StatusSet> {
+    pub fn set_status(&self, actor: &Actor, id: u64, to: TaskStatus) -> PortalResult<StatusSet> {
         if self.task(id)?.home.is_some() {
             return Ok(StatusSet::Pending(self.propose(actor, id, ProposalOp::Status { to })?));
         }
@@ -131,7 +131,7 @@ impl Portal {
 
     /// Adds a comment. On a replica the comment goes to the task's home as a
     /// proposal: the answer is then `Commented::Pending`.
-    pub fn add_comment(&self, actor: &Actor, id: u64, text: &str) -> NodeResult<Commented> {
+    pub fn add_comment(&self, actor: &Actor, id: u64, text: &str) -> PortalResult<Commented> {
         let t = &self.tables;
         let now = self.now();
         if self.task(id)?.home.is_some() {
@@ -152,7 +152,7 @@ impl Portal {
         })
     }
 
-    pub fn list_comments(&self, actor: &Actor, id: u64) -> NodeResult<Vec<Comment>> {
+    pub fn list_comments(&self, actor: &Actor, id: u64) -> PortalResult<Vec<Comment>> {
         self.get_task(actor, id)?;
         Ok(self
             .tables
@@ -171,7 +171,7 @@ impl Portal {
         name: &str,
         content_type: &str,
         content: Vec<u8>,
-    ) -> NodeResult<Attached> {
+    ) -> PortalResult<Attached> {
         let content_type =
             if content_type.trim().is_empty() { "application/octet-stream" } else { content_type.trim() };
         check_file(name, content_type, content.len() as u64, self.limits())?;
@@ -210,16 +210,17 @@ impl Portal {
         })
     }
 
-    pub fn get_file(&self, actor: &Actor, id: u64, file_id: u64) -> NodeResult<(FileMeta, Vec<u8>)> {
+    pub fn get_file(&self, actor: &Actor, id: u64, file_id: u64) -> PortalResult<(FileMeta, Vec<u8>)> {
         let task = self.get_task(actor, id)?;
-        let not_found =
-            || NodeError::Domain(Error::not_found(text!("error-file-not-found", file = file_id, task = id)));
+        let not_found = || {
+            PortalError::Domain(Error::not_found(text!("error-file-not-found", file = file_id, task = id)))
+        };
         let meta = task.files.into_iter().find(|f| f.id == file_id).ok_or_else(not_found)?;
         let bytes = self.tables.file_blobs.get(&blob_key(id, file_id))?.ok_or_else(not_found)?;
         Ok((meta, bytes))
     }
 
-    pub fn history(&self, actor: &Actor, id: u64) -> NodeResult<Vec<HistoryEntry>> {
+    pub fn history(&self, actor: &Actor, id: u64) -> PortalResult<Vec<HistoryEntry>> {
         self.get_task(actor, id)?;
         Ok(self
             .tables
@@ -229,11 +230,11 @@ impl Portal {
             .collect::<Result<_, _>>()?)
     }
 
-    pub(crate) fn task(&self, id: u64) -> NodeResult<Task> {
+    pub fn task(&self, id: u64) -> PortalResult<Task> {
         self.tables.tasks.get(&id)?.ok_or_else(|| task_not_found(id))
     }
 
-    pub(crate) fn tx_task(&self, tx: &WriteTx<'_>, id: u64) -> NodeResult<Task> {
+    pub(crate) fn tx_task(&self, tx: &WriteTx<'_>, id: u64) -> PortalResult<Task> {
         self.tables.tasks.tx_get(tx, &id)?.ok_or_else(|| task_not_found(id))
     }
 
@@ -243,8 +244,12 @@ impl Portal {
         &self,
         actor: &Actor,
         id: u64,
-        f: impl FnOnce(&mut Task, portalnet_core::permissions::Relation, Timestamp) -> NodeResult<Option<Change>>,
-    ) -> NodeResult<Task> {
+        f: impl FnOnce(
+            &mut Task,
+            portalnet_core::permissions::Relation,
+            Timestamp,
+        ) -> PortalResult<Option<Change>>,
+    ) -> PortalResult<Task> {
         let now = self.now();
         self.write(|tx| {
             let mut task = self.tx_task(tx, id)?;
@@ -267,7 +272,7 @@ impl Portal {
     /// Every participant exists and is active; an extranet actor names only people
     /// they share a group with (R7); extranet users take part only in tasks of
     /// their own groups (R12).
-    fn check_task_people(&self, actor: &Actor, task: &Task) -> NodeResult<()> {
+    fn check_task_people(&self, actor: &Actor, task: &Task) -> PortalResult<()> {
         let visible = self.visible_logins(actor)?;
         let group = task.group.map(|g| self.group(g)).transpose()?;
         let me = self.portal_id();
@@ -278,14 +283,14 @@ impl Portal {
             if address::is_email(p) {
                 // People without a portal take part by e-mail (R21, R23).
                 if actor.kind == UserKind::Extranet {
-                    return Err(NodeError::Domain(Error::denied(text!("error-extranet-no-email-people"))));
+                    return Err(PortalError::Domain(Error::denied(text!("error-extranet-no-email-people"))));
                 }
                 continue;
             }
             let (login, portal) = address::split(p);
             if portal.is_some_and(|portal| portal != me) {
                 if actor.kind == UserKind::Extranet {
-                    return Err(NodeError::Domain(Error::denied(text!("error-extranet-no-remote"))));
+                    return Err(PortalError::Domain(Error::denied(text!("error-extranet-no-remote"))));
                 }
                 remote = true;
                 continue;
@@ -293,26 +298,26 @@ impl Portal {
             let login = login.to_string();
             let login = login.as_str();
             if visible.as_ref().is_some_and(|v| !v.contains(login)) {
-                return Err(NodeError::Domain(Error::denied(text!(
+                return Err(PortalError::Domain(Error::denied(text!(
                     "error-extranet-pick-members",
                     login = login
                 ))));
             }
             let user = self.user(login)?;
             if !user.is_active() {
-                return Err(NodeError::Domain(Error::precondition(text!(
+                return Err(PortalError::Domain(Error::precondition(text!(
                     "error-dismissed-no-tasks",
                     login = login
                 ))));
             }
             if user.kind == UserKind::Extranet && !group.as_ref().is_some_and(|g| g.is_member(login)) {
-                return Err(NodeError::Domain(Error::precondition(text!(
+                return Err(PortalError::Domain(Error::precondition(text!(
                     "error-extranet-needs-group",
                     login = login
                 ))));
             }
             if remote && user.kind == UserKind::Extranet {
-                return Err(NodeError::Domain(Error::precondition(text!(
+                return Err(PortalError::Domain(Error::precondition(text!(
                     "error-extranet-not-shared",
                     login = login
                 ))));
@@ -324,15 +329,15 @@ impl Portal {
         Ok(())
     }
 
-    fn check_group_for_task(&self, actor: &Actor, id: u64) -> NodeResult<()> {
+    fn check_group_for_task(&self, actor: &Actor, id: u64) -> PortalResult<()> {
         let g = self.group(id)?;
         if !actor.admin && !g.is_member(&actor.login) {
-            return Err(NodeError::Domain(Error::denied(text!("error-not-group-member", group = id))));
+            return Err(PortalError::Domain(Error::denied(text!("error-not-group-member", group = id))));
         }
         Ok(())
     }
 }
 
-fn task_not_found(id: u64) -> NodeError {
-    NodeError::Domain(Error::not_found(text!("error-task-not-found", task = id)))
+fn task_not_found(id: u64) -> PortalError {
+    PortalError::Domain(Error::not_found(text!("error-task-not-found", task = id)))
 }

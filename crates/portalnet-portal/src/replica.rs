@@ -8,8 +8,8 @@
 
 use super::Portal;
 use super::events::{Extra, decode_hash};
-use crate::error::{NodeError, NodeResult};
-use crate::trace_context::TraceContext;
+use crate::error::{ErrorKind, PortalError, PortalResult};
+use crate::trace::TraceContext;
 use ed25519_dalek::VerifyingKey;
 use portalnet_core::address::{self, localize, localize_change, localize_comment, localize_task};
 use portalnet_core::event::{EventBody, GENESIS, Step, decide};
@@ -18,11 +18,12 @@ use portalnet_core::task::{self, FileMeta, HistoryEntry, TaskHome, TaskStatus, c
 use portalnet_core::user::UserKind;
 use portalnet_federation::chain::{event_hash, verify_event};
 use portalnet_store::WriteTx;
-use portalnet_store::replication::{DeliveryRefusal, ProposalOutcome, ProposalState, StoredEvent};
+use portalnet_store::replication::{
+    DeliveryRefusal, ProposalOutcome, ProposalState, RefusalKind, StoredEvent,
+};
 use portalnet_store::schema::{blob_key, proposal_key, replica_key};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use tonic::Code;
 
 /// An event as it arrived (converted from the wire, not yet checked).
 #[derive(Debug, Clone)]
@@ -66,59 +67,27 @@ pub enum InItem {
 pub enum Outcome {
     Applied { version: u64 },
     Duplicate,
-    Rejected { reason: String, code: i32 },
+    Rejected { reason: String, kind: RefusalKind },
 }
 
 impl Outcome {
-    fn reject(code: Code, reason: impl Into<String>) -> Self {
-        Outcome::Rejected { reason: reason.into(), code: code as i32 }
+    fn reject(kind: RefusalKind, reason: impl Into<String>) -> Self {
+        Outcome::Rejected { reason: reason.into(), kind }
     }
 
-    /// A domain refusal as the sender should read it.
-    fn from_error(e: NodeError) -> NodeResult<Self> {
+    /// A domain refusal as the sender should read it (in English: the sender's
+    /// operators and logs read it, not a person of ours).
+    fn from_error(e: PortalError) -> PortalResult<Self> {
+        let kind = match e.kind() {
+            ErrorKind::InvalidArgument => RefusalKind::Malformed,
+            ErrorKind::PermissionDenied | ErrorKind::Unauthenticated => RefusalKind::Forbidden,
+            ErrorKind::FailedPrecondition | ErrorKind::AlreadyExists => RefusalKind::Precondition,
+            ErrorKind::NotFound => RefusalKind::NotFound,
+            ErrorKind::Exhausted | ErrorKind::Internal => return Err(e),
+        };
         match e {
-            NodeError::Domain(_) => {
-                let s = tonic::Status::from(e);
-                Ok(Outcome::Rejected { reason: s.message().to_string(), code: s.code() as i32 })
-            }
+            PortalError::Domain(d) => Ok(Outcome::Rejected { reason: d.to_string(), kind }),
             other => Err(other),
-        }
-    }
-}
-
-/// Why a received item was refused, as a metric label: a small fixed set read
-/// from the refusal's gRPC code (the reason text stays in logs and histories).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefusalKind {
-    /// Unreadable, inconsistent or out of range (hash, body, fields).
-    Malformed,
-    /// Not the sender's to say: wrong home, bad signature, no participant there.
-    Forbidden,
-    /// A rule or the history held here says no (conflict, network off, status).
-    Precondition,
-    /// Names a task or person this portal does not have.
-    NotFound,
-    Other,
-}
-
-impl RefusalKind {
-    pub fn of(code: i32) -> Self {
-        match Code::from_i32(code) {
-            Code::InvalidArgument | Code::OutOfRange => RefusalKind::Malformed,
-            Code::PermissionDenied | Code::Unauthenticated => RefusalKind::Forbidden,
-            Code::FailedPrecondition | Code::AlreadyExists | Code::Aborted => RefusalKind::Precondition,
-            Code::NotFound => RefusalKind::NotFound,
-            _ => RefusalKind::Other,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            RefusalKind::Malformed => "malformed",
-            RefusalKind::Forbidden => "forbidden",
-            RefusalKind::Precondition => "precondition",
-            RefusalKind::NotFound => "not_found",
-            RefusalKind::Other => "other",
         }
     }
 }
@@ -201,7 +170,7 @@ impl Portal {
         &self,
         origin: &str,
         items: impl IntoIterator<Item = &'a InItem>,
-    ) -> NodeResult<Vec<Gap>> {
+    ) -> PortalResult<Vec<Gap>> {
         let mut heads: HashMap<u64, u64> = HashMap::new();
         let mut out = Vec::new();
         for item in items {
@@ -222,7 +191,7 @@ impl Portal {
     }
 
     /// The newest version held of task `task` homed at `home` (0: none).
-    fn replica_head(&self, home: &str, task: u64) -> NodeResult<u64> {
+    fn replica_head(&self, home: &str, task: u64) -> PortalResult<u64> {
         let Some(local) = self.tables.replicas.get(&replica_key(home, task))? else { return Ok(0) };
         Ok(self.tables.tasks.get(&local)?.map_or(0, |t| t.version))
     }
@@ -236,7 +205,7 @@ impl Portal {
         items: Vec<InItem>,
         keys: &[VerifyingKey],
         blocked: &dyn Fn(&str) -> Option<String>,
-    ) -> NodeResult<Vec<Outcome>> {
+    ) -> PortalResult<Vec<Outcome>> {
         let items = items.into_iter().map(|i| (i, None)).collect();
         self.apply_batch_traced(origin, items, keys, blocked)
     }
@@ -251,9 +220,9 @@ impl Portal {
         items: Vec<(InItem, Option<TraceContext>)>,
         keys: &[VerifyingKey],
         blocked: &dyn Fn(&str) -> Option<String>,
-    ) -> NodeResult<Vec<Outcome>> {
+    ) -> PortalResult<Vec<Outcome>> {
         let now = self.now();
-        let fallback = crate::trace_context::current();
+        let fallback = crate::trace::current();
         let ctxs: Vec<TraceContext> = items
             .iter()
             .map(|(_, c)| c.or(fallback).map_or_else(TraceContext::root, |c| c.child()))
@@ -277,7 +246,7 @@ impl Portal {
                     InItem::Proposal(p) => {
                         self.apply_proposal(tx, origin, p, pre.file_sha.as_deref(), blocked, now)
                     }
-                    InItem::Malformed(reason) => Ok(Outcome::reject(Code::InvalidArgument, reason)),
+                    InItem::Malformed(reason) => Ok(Outcome::reject(RefusalKind::Malformed, reason)),
                 })?);
             }
             Ok(out)
@@ -295,8 +264,8 @@ impl Portal {
                     tracing::debug!(%origin, kind, "replicated item already held");
                     "duplicate"
                 }
-                Outcome::Rejected { reason, code } => {
-                    let why = RefusalKind::of(*code).label();
+                Outcome::Rejected { reason, kind: refusal } => {
+                    let why = refusal.label();
                     tracing::info!(%origin, kind, reason = %reason, refusal = why, "replicated item refused");
                     m.inc("portalnet_replication_refusals_total", &[("peer", origin), ("reason", why)]);
                     "refused"
@@ -316,38 +285,38 @@ impl Portal {
         origin: &str,
         ev: InEvent,
         pre: &Precheck,
-    ) -> NodeResult<Outcome> {
+    ) -> PortalResult<Outcome> {
         let t = &self.tables;
         let me = self.portal_id().to_string();
         let what = format!("event {} of task {}#{}", ev.version, ev.home, ev.task);
         if ev.home != origin {
             return Ok(Outcome::reject(
-                Code::PermissionDenied,
+                RefusalKind::Forbidden,
                 format!("{what} came from {origin}: only a task's home portal sends its events"),
             ));
         }
         if ev.home == me {
-            return Ok(Outcome::reject(Code::InvalidArgument, format!("{what}: that task is homed here")));
+            return Ok(Outcome::reject(RefusalKind::Malformed, format!("{what}: that task is homed here")));
         }
         if !pre.hash_ok {
             return Ok(Outcome::reject(
-                Code::InvalidArgument,
+                RefusalKind::Malformed,
                 format!("{what}: its hash does not match its body"),
             ));
         }
         if !pre.signed {
             return Ok(Outcome::reject(
-                Code::PermissionDenied,
+                RefusalKind::Forbidden,
                 format!("{what} is not signed by its home portal {}", ev.home),
             ));
         }
         let body = match EventBody::from_bytes(&ev.body) {
             Ok(b) => b,
-            Err(e) => return Ok(Outcome::reject(Code::InvalidArgument, format!("{what}: {e}"))),
+            Err(e) => return Ok(Outcome::reject(RefusalKind::Malformed, format!("{what}: {e}"))),
         };
         if body.home != ev.home || body.task != ev.task || body.version != ev.version {
             return Ok(Outcome::reject(
-                Code::InvalidArgument,
+                RefusalKind::Malformed,
                 format!("{what}: its body names another task or version"),
             ));
         }
@@ -374,33 +343,33 @@ impl Portal {
                     Outcome::Duplicate
                 } else {
                     Outcome::reject(
-                        Code::FailedPrecondition,
+                        RefusalKind::Precondition,
                         format!("{what} conflicts with the history held here"),
                     )
                 });
             }
             Step::Gap { from, to } => {
                 return Ok(Outcome::reject(
-                    Code::FailedPrecondition,
+                    RefusalKind::Precondition,
                     format!("{what}: versions {from}..={to} are missing here; send them first"),
                 ));
             }
             Step::BrokenChain => {
                 return Ok(Outcome::reject(
-                    Code::InvalidArgument,
+                    RefusalKind::Malformed,
                     format!("{what} does not link to version {head} held here (broken hash chain)"),
                 ));
             }
         }
         let state = localize_task(&body.state, &me);
         if let Some(why) = self.claims_about_us(tx, &ev, &body, held.as_ref(), &state)? {
-            return Ok(Outcome::reject(Code::PermissionDenied, format!("{what}: {why}")));
+            return Ok(Outcome::reject(RefusalKind::Forbidden, format!("{what}: {why}")));
         }
         let here_now = address::has_participant_of(&state, &me, &me);
         let here_before = held.as_ref().is_some_and(|h| address::has_participant_of(h, &me, &me));
         if !here_now && !here_before && !ev.catch_up {
             return Ok(Outcome::reject(
-                Code::PermissionDenied,
+                RefusalKind::Forbidden,
                 format!("{what}: portal {me} has no participant in that task"),
             ));
         }
@@ -408,7 +377,7 @@ impl Portal {
             && (pre.file_sha.as_deref() != Some(f.sha256.as_str()) || ev.file_content.len() as u64 != f.size)
         {
             return Ok(Outcome::reject(
-                Code::InvalidArgument,
+                RefusalKind::Malformed,
                 format!("{what}: the file content does not match its SHA-256 and size"),
             ));
         }
@@ -445,12 +414,12 @@ impl Portal {
             task: ev.task,
             version: ev.version,
             body: String::from_utf8(ev.body)
-                .map_err(|_| NodeError::Internal("event body not UTF-8".into()))?,
+                .map_err(|_| PortalError::Internal("event body not UTF-8".into()))?,
             prev_hash: hex::encode(ev.prev_hash),
             hash: hex::encode(ev.hash),
             signature: hex::encode(&ev.signature),
             file_id: body.file.as_ref().map(|f| f.id),
-            traceparent: crate::trace_context::current_header(),
+            traceparent: crate::trace::current_header(),
         };
         t.events.tx_put(tx, &(id, ev.version), &stored)?;
         // Our own proposal coming back applied.
@@ -481,7 +450,7 @@ impl Portal {
         body: &EventBody,
         held: Option<&task::Task>,
         state: &task::Task,
-    ) -> NodeResult<Option<String>> {
+    ) -> PortalResult<Option<String>> {
         let me = self.portal_id();
         let ours = |p: &str| !address::is_email(p) && address::split(p).1.is_none();
         if ours(&state.creator) {
@@ -542,13 +511,13 @@ impl Portal {
         file_sha: Option<&str>,
         blocked: &dyn Fn(&str) -> Option<String>,
         now: portalnet_core::Timestamp,
-    ) -> NodeResult<Outcome> {
+    ) -> PortalResult<Outcome> {
         let t = &self.tables;
         let key = proposal_key(origin, &p.id);
         if let Some(o) = t.proposal_outcomes.tx_get(tx, &key)? {
             return Ok(match o.rejected {
                 None => Outcome::Applied { version: o.version },
-                Some(reason) => Outcome::Rejected { reason, code: o.code },
+                Some(reason) => Outcome::Rejected { reason, kind: o.kind },
             });
         }
         let outcome = match self.judge_proposal(tx, origin, &p, file_sha, blocked, now) {
@@ -557,12 +526,14 @@ impl Portal {
         };
         let record = match &outcome {
             Outcome::Applied { version } => {
-                ProposalOutcome { task: p.task, version: *version, rejected: None, code: 0 }
+                ProposalOutcome { task: p.task, version: *version, rejected: None, kind: RefusalKind::Other }
             }
-            Outcome::Rejected { reason, code } => {
-                ProposalOutcome { task: p.task, version: 0, rejected: Some(reason.clone()), code: *code }
+            Outcome::Rejected { reason, kind } => {
+                ProposalOutcome { task: p.task, version: 0, rejected: Some(reason.clone()), kind: *kind }
             }
-            Outcome::Duplicate => ProposalOutcome { task: p.task, version: 0, rejected: None, code: 0 },
+            Outcome::Duplicate => {
+                ProposalOutcome { task: p.task, version: 0, rejected: None, kind: RefusalKind::Other }
+            }
         };
         t.proposal_outcomes.tx_put(tx, &key, &record)?;
         Ok(outcome)
@@ -578,13 +549,13 @@ impl Portal {
         file_sha: Option<&str>,
         blocked: &dyn Fn(&str) -> Option<String>,
         now: portalnet_core::Timestamp,
-    ) -> NodeResult<u64> {
+    ) -> PortalResult<u64> {
         let key: &str = &proposal_key(origin, &p.id);
         let me = self.portal_id().to_string();
         portalnet_federation::speaks_for(origin, &p.actor)
-            .map_err(|e| NodeError::Domain(portalnet_core::Error::denied(e.to_string())))?;
+            .map_err(|e| PortalError::Domain(portalnet_core::Error::denied(e.to_string())))?;
         let not_found = || {
-            NodeError::Domain(portalnet_core::Error::not_found(portalnet_core::error::text!(
+            PortalError::Domain(portalnet_core::Error::not_found(portalnet_core::error::text!(
                 "error-task-not-found-on",
                 task = p.task,
                 portal = &me
@@ -595,7 +566,7 @@ impl Portal {
             return Err(not_found());
         }
         if !address::has_participant_of(&task, &me, origin) {
-            return Err(NodeError::Domain(portalnet_core::Error::denied(portalnet_core::error::text!(
+            return Err(PortalError::Domain(portalnet_core::Error::denied(portalnet_core::error::text!(
                 "error-origin-not-in-task",
                 origin = origin,
                 task = p.task
@@ -604,7 +575,7 @@ impl Portal {
         self.check_own_network()?;
         for portal in address::remote_portals(&task, &me) {
             if let Some(why) = blocked(&portal) {
-                return Err(NodeError::Domain(portalnet_core::Error::precondition(why)));
+                return Err(PortalError::Domain(portalnet_core::Error::precondition(why)));
             }
         }
         let before = task.clone();
@@ -653,9 +624,9 @@ impl Portal {
 
     /// The refusals destinations sent for events of task `task` (homed here), oldest
     /// first. The caller has checked that the asker may see the task.
-    pub fn delivery_refusals(&self, task: u64) -> NodeResult<Vec<DeliveryRefusal>> {
+    pub fn delivery_refusals(&self, task: u64) -> PortalResult<Vec<DeliveryRefusal>> {
         let rows = self.tables.delivery_refusals.scan_raw(&task.to_be_bytes());
-        rows.map(|kv| kv.map(|(_, r)| r).map_err(NodeError::from)).collect()
+        rows.map(|kv| kv.map(|(_, r)| r).map_err(PortalError::from)).collect()
     }
 
     /// Sender side, after a destination answered: removes the delivered outbox
@@ -666,7 +637,7 @@ impl Portal {
         seqs: impl Iterator<Item = u64>,
         settled: &[(u64, Outcome)],
         refused: &[Refused],
-    ) -> NodeResult<()> {
+    ) -> PortalResult<()> {
         let t = &self.tables;
         let now = self.now();
         self.write(|tx| {
@@ -687,8 +658,8 @@ impl Portal {
                 let Some(mut p) = t.proposals.tx_get(tx, pid)? else { continue };
                 p.state = match outcome {
                     Outcome::Applied { version } => ProposalState::Applied { version: *version },
-                    Outcome::Rejected { reason, code } => {
-                        ProposalState::Rejected { reason: reason.clone(), code: *code }
+                    Outcome::Rejected { reason, kind } => {
+                        ProposalState::Rejected { reason: reason.clone(), kind: *kind }
                     }
                     Outcome::Duplicate => continue,
                 };

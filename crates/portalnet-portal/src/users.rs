@@ -1,7 +1,7 @@
 //! Users: employees added by administrators, dismissal, renames, languages, e-mail changes, seats.
 
 use super::{Portal, require_admin};
-use crate::error::{NodeError, NodeResult};
+use crate::error::{PortalError, PortalResult};
 use portalnet_core::Error;
 use portalnet_core::error::text;
 use portalnet_core::invitation::check_seat;
@@ -21,13 +21,13 @@ pub struct UserPatch<'a> {
 }
 
 impl Portal {
-    pub fn add_user(&self, actor: &Actor, new: NewUser) -> NodeResult<User> {
+    pub fn add_user(&self, actor: &Actor, new: NewUser) -> PortalResult<User> {
         require_admin(actor, "add users")?;
         let user = new.into_user(self.now());
         let t = &self.tables;
         t.db.write(|tx| {
             if t.users.tx_get(tx, &user.login)?.is_some() {
-                return Err(NodeError::Domain(Error::exists(text!(
+                return Err(PortalError::Domain(Error::exists(text!(
                     "error-user-exists",
                     login = &user.login
                 ))));
@@ -42,9 +42,9 @@ impl Portal {
     }
 
     /// Employees list everyone; extranet users may not browse employees (R7).
-    pub fn list_users(&self, actor: &Actor, include_dismissed: bool) -> NodeResult<Vec<User>> {
+    pub fn list_users(&self, actor: &Actor, include_dismissed: bool) -> PortalResult<Vec<User>> {
         if actor.kind == UserKind::Extranet {
-            return Err(NodeError::Domain(Error::denied(text!("error-extranet-no-browse"))));
+            return Err(PortalError::Domain(Error::denied(text!("error-extranet-no-browse"))));
         }
         let mut out = Vec::new();
         for kv in self.tables.users.iter() {
@@ -58,12 +58,12 @@ impl Portal {
 
     /// Extranet users see only the members of their groups (R12), and no one's
     /// e-mail address but their own (least information).
-    pub fn get_user(&self, actor: &Actor, login: &str) -> NodeResult<User> {
+    pub fn get_user(&self, actor: &Actor, login: &str) -> PortalResult<User> {
         let login = validate::login("login", login)?;
         if let Some(visible) = self.visible_logins(actor)?
             && !visible.contains(&login)
         {
-            return Err(NodeError::Domain(Error::not_found(text!("error-user-not-found", login = &login))));
+            return Err(PortalError::Domain(Error::not_found(text!("error-user-not-found", login = &login))));
         }
         let mut user = self.user(&login)?;
         if actor.kind == UserKind::Extranet && user.login != actor.login {
@@ -72,11 +72,11 @@ impl Portal {
         Ok(user)
     }
 
-    pub fn dismiss_user(&self, actor: &Actor, login: &str) -> NodeResult<User> {
+    pub fn dismiss_user(&self, actor: &Actor, login: &str) -> PortalResult<User> {
         require_admin(actor, "dismiss users")?;
         let login = validate::login("login", login)?;
         if login == actor.login {
-            return Err(NodeError::Domain(Error::precondition(text!("error-dismiss-self"))));
+            return Err(PortalError::Domain(Error::precondition(text!("error-dismiss-self"))));
         }
         self.change_user(&login, |user| {
             if user.state == UserState::Dismissed {
@@ -89,12 +89,12 @@ impl Portal {
 
     /// Renames a user, changes their position or their language (`Some("")`: back to
     /// the portal's); the directory follows.
-    pub fn update_user(&self, actor: &Actor, login: &str, patch: UserPatch<'_>) -> NodeResult<User> {
+    pub fn update_user(&self, actor: &Actor, login: &str, patch: UserPatch<'_>) -> PortalResult<User> {
         require_admin(actor, "change users")?;
         let login = validate::login("login", login)?;
         let UserPatch { display_name, position, language } = patch;
         if display_name.is_none() && position.is_none() && language.is_none() {
-            return Err(NodeError::invalid(text!("error-user-empty-update")));
+            return Err(PortalError::invalid(text!("error-user-empty-update")));
         }
         let name = display_name.map(|n| validate::name("display name", n)).transpose()?;
         let position =
@@ -115,7 +115,7 @@ impl Portal {
     }
 
     /// R9: an extranet user becomes an employee, keeping groups and tasks.
-    pub fn move_to_intranet(&self, actor: &Actor, login: &str) -> NodeResult<User> {
+    pub fn move_to_intranet(&self, actor: &Actor, login: &str) -> PortalResult<User> {
         require_admin(actor, "move users to the intranet")?;
         let login = validate::login("login", login)?;
         self.change_user(&login, |user| {
@@ -131,28 +131,28 @@ impl Portal {
     }
 
     /// R10: never allowed; the error says what to do instead.
-    pub fn move_to_extranet(&self, actor: &Actor, login: &str) -> NodeResult<User> {
+    pub fn move_to_extranet(&self, actor: &Actor, login: &str) -> PortalResult<User> {
         require_admin(actor, "change users")?;
         let login = validate::login("login", login)?;
         let user = self.user(&login)?;
         if user.kind == UserKind::Extranet {
-            return Err(NodeError::Domain(Error::precondition(text!(
+            return Err(PortalError::Domain(Error::precondition(text!(
                 "error-already-extranet",
                 login = &login
             ))));
         }
-        Err(NodeError::Domain(Error::precondition(text!("error-no-move-to-extranet", login = &login))))
+        Err(PortalError::Domain(Error::precondition(text!("error-no-move-to-extranet", login = &login))))
     }
 
     /// Changes a user's address (admins only); frees the old one (R11).
-    pub fn set_email(&self, actor: &Actor, login: &str, email: &str) -> NodeResult<User> {
+    pub fn set_email(&self, actor: &Actor, login: &str, email: &str) -> PortalResult<User> {
         require_admin(actor, "change e-mail addresses")?;
         let login = validate::login("login", login)?;
         let email = validate::email("email", email)?;
         let t = &self.tables;
         t.db.write(|tx| {
             let mut user = t.users.tx_get(tx, &login)?.ok_or_else(|| {
-                NodeError::Domain(Error::not_found(text!("error-user-not-found", login = &login)))
+                PortalError::Domain(Error::not_found(text!("error-user-not-found", login = &login)))
             })?;
             self.check_email_unused(tx, &email, Some(&login), true)?;
             user.email = email.clone();
@@ -165,12 +165,12 @@ impl Portal {
 
     /// Fails when another user of this portal has `email` (before asking the
     /// directory to move a Network account to it).
-    pub fn check_email_free_for(&self, login: &str, email: &str) -> NodeResult<()> {
+    pub fn check_email_free_for(&self, login: &str, email: &str) -> PortalResult<()> {
         self.tables.db.write(|tx| self.check_email_unused(tx, email, Some(login), false))
     }
 
     /// After the directory moved the caller's Network account to `email` (R11).
-    pub fn apply_account_email(&self, login: &str, email: &str) -> NodeResult<User> {
+    pub fn apply_account_email(&self, login: &str, email: &str) -> PortalResult<User> {
         let email = email.to_string();
         self.change_user(login, move |u| {
             u.email = email;
@@ -179,7 +179,7 @@ impl Portal {
     }
 
     /// The plan: seat limit and seats taken (R8); for employees.
-    pub fn plan(&self, actor: &Actor) -> NodeResult<(u32, Vec<User>)> {
+    pub fn plan(&self, actor: &Actor) -> PortalResult<(u32, Vec<User>)> {
         super::require_employee(actor, "the plan and its seats")?;
         let seats = self.tables.portal_settings()?.map_or(0, |s| s.seats);
         let active = self.tables.users.iter().filter_map(|kv| match kv {
@@ -190,13 +190,13 @@ impl Portal {
         Ok((seats, active.collect::<Result<_, _>>()?))
     }
 
-    pub fn set_seats(&self, actor: &Actor, seats: u32) -> NodeResult<()> {
+    pub fn set_seats(&self, actor: &Actor, seats: u32) -> PortalResult<()> {
         require_admin(actor, "change the plan")?;
         let t = &self.tables;
         t.db.write(|tx| {
             let key = SETTINGS_KEY.to_string();
             let mut s = t.settings.tx_get(tx, &key)?.ok_or_else(|| {
-                NodeError::Internal("the portal's settings are missing from storage".into())
+                PortalError::Internal("the portal's settings are missing from storage".into())
             })?;
             s.seats = seats;
             t.settings.tx_put(tx, &key, &s)?;
@@ -208,11 +208,11 @@ impl Portal {
         &self,
         login: &str,
         f: impl FnOnce(&mut User) -> portalnet_core::Result<()>,
-    ) -> NodeResult<User> {
+    ) -> PortalResult<User> {
         let t = &self.tables;
         t.db.write(|tx| {
             let mut user = t.users.tx_get(tx, &login.to_string())?.ok_or_else(|| {
-                NodeError::Domain(Error::not_found(text!("error-user-not-found", login = &login)))
+                PortalError::Domain(Error::not_found(text!("error-user-not-found", login = &login)))
             })?;
             f(&mut user)?;
             t.users.tx_put(tx, &user.login, &user)?;
@@ -231,7 +231,7 @@ impl Portal {
         email: &str,
         except: Option<&str>,
         to_admin: bool,
-    ) -> NodeResult<()> {
+    ) -> PortalResult<()> {
         let key = email_key(email);
         for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
             let other: User = portalnet_store::decode(&bytes)?;
@@ -241,7 +241,7 @@ impl Portal {
                 } else {
                     text!("error-email-used", email = email)
                 };
-                return Err(NodeError::Domain(Error::exists(msg)));
+                return Err(PortalError::Domain(Error::exists(msg)));
             }
         }
         Ok(())

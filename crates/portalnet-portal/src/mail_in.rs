@@ -19,7 +19,7 @@
 
 use super::mail_links::{LinkAccess, is_token, mail_token};
 use super::{Portal, actor_of};
-use crate::error::{NodeError, NodeResult};
+use crate::error::{PortalError, PortalResult};
 use portalnet_core::error::text;
 use portalnet_core::mail_task;
 use portalnet_core::permissions::{Action, Actor, authorize};
@@ -53,7 +53,7 @@ pub enum MailOutcome {
 
 impl Portal {
     /// The actor's secret task address, made on first use (R18).
-    pub fn task_address(&self, actor: &Actor) -> NodeResult<MailAddressRecord> {
+    pub fn task_address(&self, actor: &Actor) -> PortalResult<MailAddressRecord> {
         if let Some(rec) = self.tables.mail_addresses.get(&actor.login)? {
             return Ok(rec);
         }
@@ -62,25 +62,28 @@ impl Portal {
 
     /// Replaces the task address of `login` (the actor's own, or anyone's for an
     /// admin); the old token is forgotten in the same write.
-    pub fn reset_task_address(&self, actor: &Actor, login: &str) -> NodeResult<MailAddressRecord> {
+    pub fn reset_task_address(&self, actor: &Actor, login: &str) -> PortalResult<MailAddressRecord> {
         if login != actor.login && !actor.admin {
-            return Err(NodeError::Domain(Error::denied(
+            return Err(PortalError::Domain(Error::denied(
                 "only administrators may reset someone else's task address",
             )));
         }
         self.new_task_address(login)
     }
 
-    fn new_task_address(&self, login: &str) -> NodeResult<MailAddressRecord> {
+    fn new_task_address(&self, login: &str) -> PortalResult<MailAddressRecord> {
         let user = self.user(login)?;
         if user.kind != UserKind::Employee {
-            return Err(NodeError::Domain(Error::precondition(text!(
+            return Err(PortalError::Domain(Error::precondition(text!(
                 "error-extranet-no-task-address",
                 login = &login
             ))));
         }
         if !user.is_active() {
-            return Err(NodeError::Domain(Error::precondition(text!("error-is-dismissed", login = &login))));
+            return Err(PortalError::Domain(Error::precondition(text!(
+                "error-is-dismissed",
+                login = &login
+            ))));
         }
         let now = self.now();
         let t = &self.tables;
@@ -101,9 +104,9 @@ impl Portal {
     }
 
     /// Whom `rcpt` reaches; an error says why it reaches no one (asked at RCPT).
-    pub fn mail_target(&self, rcpt: &str) -> NodeResult<MailTarget> {
+    pub fn mail_target(&self, rcpt: &str) -> PortalResult<MailTarget> {
         let unknown =
-            || NodeError::Domain(Error::not_found(text!("error-no-such-address", address = quote(rcpt))));
+            || PortalError::Domain(Error::not_found(text!("error-no-such-address", address = quote(rcpt))));
         let rcpt = rcpt.trim().trim_start_matches('<').trim_end_matches('>');
         let (local, domain) = rcpt.rsplit_once('@').ok_or_else(unknown)?;
         if !domain.eq_ignore_ascii_case(self.mail_domain()) {
@@ -119,7 +122,7 @@ impl Portal {
                 let owner = self.tables.mail_address_tokens.get(&token.to_string())?.ok_or_else(unknown)?;
                 let user = self.user(&owner)?;
                 if !user.is_active() {
-                    return Err(NodeError::Domain(Error::precondition(text!(
+                    return Err(PortalError::Domain(Error::precondition(text!(
                         "error-address-owner-gone",
                         address = quote(rcpt)
                     ))));
@@ -134,14 +137,14 @@ impl Portal {
     /// Makes the task a message to `owner`'s task address asks for (R19, R20).
     /// Takes the message by value: its attachments move into storage, uncopied.
     /// A redelivery (within the retention) does nothing; past the sender's limits a
-    /// new message is refused for now ([`NodeError::RateLimited`]).
+    /// new message is refused for now ([`PortalError::RateLimited`]).
     pub fn task_from_mail(
         &self,
         owner: &str,
         sender: &str,
         rcpt: &str,
         msg: InboundMessage,
-    ) -> NodeResult<MailOutcome> {
+    ) -> PortalResult<MailOutcome> {
         let user = self.user(owner)?;
         let actor = actor_of(&user);
         let limits = self.limits().clone();
@@ -183,7 +186,7 @@ impl Portal {
 
     /// The task a message (by its seen-key) acted on, if it came within the retention;
     /// an older record counts as gone even before the sweep removes it.
-    fn seen(&self, tx: Option<&WriteTx<'_>>, key: &str, now: Timestamp) -> NodeResult<Option<u64>> {
+    fn seen(&self, tx: Option<&WriteTx<'_>>, key: &str, now: Timestamp) -> PortalResult<Option<u64>> {
         let rec = match tx {
             Some(tx) => self.tables.inbound_seen.tx_get(tx, &key.to_string())?,
             None => self.tables.inbound_seen.get(&key.to_string())?,
@@ -193,8 +196,8 @@ impl Portal {
     }
 
     /// Removes the records of received mail older than the retention; returns how many.
-    /// Run by the mail sweep ([`crate::mailer::run_sweep`]).
-    pub fn sweep_seen(&self) -> NodeResult<usize> {
+    /// Run by the node's mail sweep.
+    pub fn sweep_seen(&self) -> PortalResult<usize> {
         let cutoff = self.now().0.saturating_sub(self.options.mail_limits.seen_retention_ms);
         let mut old = Vec::new();
         for kv in self.tables.inbound_seen.iter() {
@@ -212,7 +215,7 @@ impl Portal {
                         self.tables.inbound_seen.tx_remove(tx, key);
                     }
                 }
-                Ok::<_, NodeError>(())
+                Ok::<_, PortalError>(())
             })?;
         }
         Ok(old.len())
@@ -224,11 +227,11 @@ impl Portal {
         access: &LinkAccess,
         rcpt: &str,
         msg: InboundMessage,
-    ) -> NodeResult<MailOutcome> {
+    ) -> PortalResult<MailOutcome> {
         let owner = portalnet_core::address::email_of(&access.link.participant).unwrap_or_default();
         let from = msg.from.as_deref().unwrap_or_default();
         if !from.eq_ignore_ascii_case(owner) {
-            return Err(NodeError::Domain(Error::denied(text!("error-reply-from-other", from = from))));
+            return Err(PortalError::Domain(Error::denied(text!("error-reply-from-other", from = from))));
         }
         let actor = access.actor();
         let limits = self.limits().clone();
@@ -253,7 +256,7 @@ impl Portal {
             }
             if text.trim().is_empty() {
                 if msg.attachments.is_empty() {
-                    return Err(NodeError::Domain(Error::invalid(
+                    return Err(PortalError::Domain(Error::invalid(
                         "the reply has no text of its own: write above the quoted message",
                     )));
                 }
@@ -287,7 +290,7 @@ impl Portal {
         index: usize,
         a: portalnet_inbound::Attachment,
         now: Timestamp,
-    ) -> NodeResult<()> {
+    ) -> PortalResult<()> {
         let mut limits = self.limits().clone();
         limits.max_file_bytes = limits.max_file_bytes.max(mail_task::MAX_MAIL_BYTES);
         let before = task.clone();

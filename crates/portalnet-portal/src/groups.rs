@@ -1,7 +1,7 @@
 //! Groups: creating (with invitations, R1), changing, members and their roles.
 
 use super::{Invited, Portal};
-use crate::error::{NodeError, NodeResult};
+use crate::error::{PortalError, PortalResult};
 use portalnet_core::Error;
 use portalnet_core::error::text;
 use portalnet_core::group::{Group, GroupPatch, GroupRole, NewGroup};
@@ -17,9 +17,9 @@ impl Portal {
         actor: &Actor,
         new: NewGroup,
         invite: &[String],
-    ) -> NodeResult<(Group, Vec<Invited>)> {
+    ) -> PortalResult<(Group, Vec<Invited>)> {
         if actor.kind == UserKind::Extranet {
-            return Err(NodeError::Domain(Error::denied(text!("error-extranet-no-groups"))));
+            return Err(PortalError::Domain(Error::denied(text!("error-extranet-no-groups"))));
         }
         let emails: Vec<String> =
             invite.iter().map(|e| validate::email("invited e-mail", e)).collect::<Result<_, _>>()?;
@@ -33,7 +33,7 @@ impl Portal {
             for e in &emails {
                 invited.push(self.invite_in(tx, actor, &group, e, None)?);
             }
-            Ok::<_, NodeError>((group, invited))
+            Ok::<_, PortalError>((group, invited))
         })?;
         if !out.1.is_empty() {
             self.mail_wake.notify_one();
@@ -41,7 +41,7 @@ impl Portal {
         Ok(out)
     }
 
-    pub fn update_group(&self, actor: &Actor, id: u64, patch: GroupPatch) -> NodeResult<Group> {
+    pub fn update_group(&self, actor: &Actor, id: u64, patch: GroupPatch) -> PortalResult<Group> {
         let t = &self.tables;
         t.db.write(|tx| {
             let mut g = t.groups.tx_get(tx, &id)?.ok_or_else(|| group_not_found(id))?;
@@ -55,7 +55,7 @@ impl Portal {
     }
 
     /// Extranet users see only their own groups (R12).
-    pub fn get_group(&self, actor: &Actor, id: u64) -> NodeResult<Group> {
+    pub fn get_group(&self, actor: &Actor, id: u64) -> PortalResult<Group> {
         let g = self.group(id)?;
         if actor.kind == UserKind::Extranet && !g.is_member(&actor.login) {
             return Err(group_not_found(id));
@@ -63,7 +63,7 @@ impl Portal {
         Ok(g)
     }
 
-    pub fn list_groups(&self, actor: &Actor) -> NodeResult<Vec<Group>> {
+    pub fn list_groups(&self, actor: &Actor) -> PortalResult<Vec<Group>> {
         let mut out = Vec::new();
         for kv in self.tables.groups.iter() {
             let (_, g) = kv?;
@@ -74,17 +74,17 @@ impl Portal {
         Ok(out)
     }
 
-    pub fn add_member(&self, actor: &Actor, id: u64, login: &str, role: GroupRole) -> NodeResult<Group> {
+    pub fn add_member(&self, actor: &Actor, id: u64, login: &str, role: GroupRole) -> PortalResult<Group> {
         let login = validate::login("login", login)?;
         // R7: an extranet user cannot pick from the portal's employees.
         if let Some(visible) = self.visible_logins(actor)?
             && !visible.contains(&login)
         {
-            return Err(NodeError::Domain(Error::denied(text!("error-extranet-add-own"))));
+            return Err(PortalError::Domain(Error::denied(text!("error-extranet-add-own"))));
         }
         let user = self.user(&login)?;
         if !user.is_active() {
-            return Err(NodeError::Domain(Error::precondition(text!(
+            return Err(PortalError::Domain(Error::precondition(text!(
                 "error-dismissed-no-groups",
                 login = &login
             ))));
@@ -96,7 +96,7 @@ impl Portal {
                 return Err(group_not_found(id));
             }
             if user.kind == UserKind::Extranet && !group.settings.extranet {
-                return Err(NodeError::Domain(Error::precondition(text!(
+                return Err(PortalError::Domain(Error::precondition(text!(
                     "error-extranet-user-group",
                     login = &login,
                     group = id
@@ -110,6 +110,6 @@ impl Portal {
     }
 }
 
-fn group_not_found(id: u64) -> NodeError {
-    NodeError::Domain(Error::not_found(text!("error-group-not-found", group = id)))
+fn group_not_found(id: u64) -> PortalError {
+    PortalError::Domain(Error::not_found(text!("error-group-not-found", group = id)))
 }

@@ -5,7 +5,7 @@
 //! which only ever lets mail through.
 
 use super::Portal;
-use crate::error::{NodeError, NodeResult};
+use crate::error::{PortalError, PortalResult};
 use portalnet_core::Timestamp;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -58,11 +58,11 @@ impl MailRate {
 impl Portal {
     /// Refuses (for now) a new task by mail from `sender` to `owner`'s address when
     /// either limit is reached within the window ending now.
-    pub(crate) fn check_mail_rate(&self, owner: &str, sender: &str) -> NodeResult<()> {
+    pub(crate) fn check_mail_rate(&self, owner: &str, sender: &str) -> PortalResult<()> {
         let l = self.options.mail_limits;
         let now = self.now();
         let mut recent =
-            self.mail_rate.recent.lock().map_err(|_| NodeError::Internal("mail rate lock".into()))?;
+            self.mail_rate.recent.lock().map_err(|_| PortalError::Internal("mail rate lock".into()))?;
         let [addr_key, sender_key] = MailRate::keys(owner, sender);
         let mut count = |key: &str| {
             recent.get_mut(key).map_or(0, |q| {
@@ -74,13 +74,13 @@ impl Portal {
         };
         let mins = l.window_ms.div_euclid(60_000).max(1);
         if count(&sender_key) >= l.tasks_per_sender as usize {
-            return Err(NodeError::RateLimited(format!(
+            return Err(PortalError::RateLimited(format!(
                 "too many messages from {sender} to this address: at most {} tasks in {mins} min; try again later",
                 l.tasks_per_sender
             )));
         }
         if count(&addr_key) >= l.tasks_per_address as usize {
-            return Err(NodeError::RateLimited(format!(
+            return Err(PortalError::RateLimited(format!(
                 "this address has received too many messages: at most {} tasks in {mins} min; try again later",
                 l.tasks_per_address
             )));

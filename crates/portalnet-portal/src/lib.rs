@@ -1,33 +1,42 @@
 //! The portal's operations: each takes the acting user, checks the domain rules in
-//! `core`, and commits its whole effect in one storage write. The gRPC layer only
-//! converts and calls these; tests may call them directly.
+//! `core`, and commits its whole effect in one storage write. It knows no transport
+//! (no tonic, axum or proto: a tidy test checks the manifest): the node's gRPC,
+//! web and mail adapters convert and call these; tests may call them directly.
 
 mod auth;
+pub mod error;
 mod events;
 mod groups;
 mod invites;
 mod mail_in;
 mod mail_limits;
 mod mail_links;
+mod mail_out;
+pub mod metrics;
+mod network;
 mod proposals;
 pub mod replica;
 mod reports;
 mod tasks;
+pub mod trace;
 mod users;
 mod verify;
+pub mod workers;
 
 pub use auth::{actor_of, hash_token, init_portal, new_token};
+pub use error::{ErrorKind, PortalError, PortalResult};
 pub use invites::{Accepted, Invited};
 pub use mail_in::{MailOutcome, MailTarget};
 pub use mail_limits::MailLimits;
 pub use mail_links::LinkAccess;
-pub use replica::{InEvent, InItem, InProposal, Outcome, RefusalKind, Refused};
+pub use network::{DIRECTORY_CHANGES, DIRECTORY_PUBLISHED};
+pub use portalnet_store::replication::RefusalKind;
+pub use replica::{InEvent, InItem, InProposal, Outcome, Refused};
 pub use reports::TaskReport;
 pub use tasks::{Attached, Commented, StatusSet, TaskFilter};
 pub use users::UserPatch;
 pub use verify::VerifyReport;
 
-use crate::error::{NodeError, NodeResult};
 use portalnet_core::error::text;
 use portalnet_core::group::Group;
 use portalnet_core::permissions::{Actor, Relation};
@@ -68,7 +77,7 @@ pub struct Portal {
     /// NOT_SERVING until a flush succeeds again.
     pub storage_ok: tokio::sync::watch::Sender<bool>,
     /// Unix ms since a change of people has waited for the directory (0: none).
-    pub(crate) directory_pending_since: std::sync::atomic::AtomicI64,
+    pub directory_pending_since: std::sync::atomic::AtomicI64,
     /// Tests: make the next flushes fail.
     fail_flushes: std::sync::atomic::AtomicBool,
 }
@@ -117,10 +126,10 @@ pub struct PortalOptions {
 
 impl Portal {
     /// Opens a portal whose storage `portald init` has prepared.
-    pub fn open(tables: Tables, clock: Arc<dyn Clock>, options: PortalOptions) -> NodeResult<Self> {
+    pub fn open(tables: Tables, clock: Arc<dyn Clock>, options: PortalOptions) -> PortalResult<Self> {
         let settings = tables
             .portal_settings()?
-            .ok_or_else(|| NodeError::Domain(Error::precondition(text!("error-no-portal"))))?;
+            .ok_or_else(|| PortalError::Domain(Error::precondition(text!("error-no-portal"))))?;
         Ok(Self {
             tables,
             clock,
@@ -171,8 +180,8 @@ impl Portal {
     /// destination the write queued something for, and anyone waiting on replicas.
     pub(crate) fn write<T>(
         &self,
-        f: impl FnOnce(&mut portalnet_store::WriteTx<'_>) -> NodeResult<T>,
-    ) -> NodeResult<T> {
+        f: impl FnOnce(&mut portalnet_store::WriteTx<'_>) -> PortalResult<T>,
+    ) -> PortalResult<T> {
         let r = self.tables.db.write(f);
         if self.mail_queued.swap(false, std::sync::atomic::Ordering::AcqRel) {
             self.mail_wake.notify_one();
@@ -193,16 +202,16 @@ impl Portal {
     /// Makes committed writes survive a killed process; called before answering.
     /// A failed flush marks storage as failing (health: NOT_SERVING) until one succeeds.
     /// The flush is shared with concurrent writers (group commit, [`portalnet_store::Db::sync`]).
-    pub async fn durable(&self) -> NodeResult<()> {
+    pub async fn durable(&self) -> PortalResult<()> {
         let ticket = self.tables.db.ticket();
         let db = self.tables.db.clone();
         let started = std::time::Instant::now();
         let r = if self.flushes_fail() {
-            Err(NodeError::Internal("flush failed (injected by a test)".into()))
+            Err(PortalError::Internal("flush failed (injected by a test)".into()))
         } else {
             match tokio::task::spawn_blocking(move || db.sync_ticket(ticket)).await {
-                Ok(r) => r.map_err(NodeError::from),
-                Err(e) => Err(NodeError::Internal(format!("flush task failed: {e}"))),
+                Ok(r) => r.map_err(PortalError::from),
+                Err(e) => Err(PortalError::Internal(format!("flush task failed: {e}"))),
             }
         };
         self.flushed(started, r)
@@ -210,12 +219,12 @@ impl Portal {
 
     /// [`Portal::durable`] on a blocking thread: waits until the writes committed
     /// before `ticket` was taken survive a killed process.
-    pub fn durable_blocking(&self, ticket: portalnet_store::FlushTicket) -> NodeResult<()> {
+    pub fn durable_blocking(&self, ticket: portalnet_store::FlushTicket) -> PortalResult<()> {
         let started = std::time::Instant::now();
         let r = if self.flushes_fail() {
-            Err(NodeError::Internal("flush failed (injected by a test)".into()))
+            Err(PortalError::Internal("flush failed (injected by a test)".into()))
         } else {
-            self.tables.db.sync_ticket(ticket).map_err(NodeError::from)
+            self.tables.db.sync_ticket(ticket).map_err(PortalError::from)
         };
         self.flushed(started, r)
     }
@@ -223,7 +232,7 @@ impl Portal {
     /// Runs `op` (a portal operation that writes) and waits until what it committed
     /// is durable. Blocking: call it on a blocking thread, never on an async worker.
     /// Nothing waits for a flush when `op` fails (a failed write commits nothing).
-    pub fn write_durably<T>(&self, op: impl FnOnce(&Portal) -> NodeResult<T>) -> NodeResult<T> {
+    pub fn write_durably<T>(&self, op: impl FnOnce(&Portal) -> PortalResult<T>) -> PortalResult<T> {
         let out = op(self)?;
         // Taken after the commit, on the thread that made it.
         let ticket = self.tables.db.ticket();
@@ -235,12 +244,12 @@ impl Portal {
     /// for an operation that writes, so no async worker commits or waits for a flush.
     pub async fn write_off_workers<T: Send + 'static>(
         self: &Arc<Self>,
-        op: impl FnOnce(&Portal) -> NodeResult<T> + Send + 'static,
-    ) -> NodeResult<T> {
+        op: impl FnOnce(&Portal) -> PortalResult<T> + Send + 'static,
+    ) -> PortalResult<T> {
         let portal = self.clone();
-        tokio::task::spawn_blocking(crate::trace_context::carried(move || portal.write_durably(op)))
+        tokio::task::spawn_blocking(crate::trace::carried(move || portal.write_durably(op)))
             .await
-            .map_err(|e| NodeError::Internal(format!("storage task failed: {e}")))?
+            .map_err(|e| PortalError::Internal(format!("storage task failed: {e}")))?
     }
 
     fn flushes_fail(&self) -> bool {
@@ -248,7 +257,7 @@ impl Portal {
     }
 
     /// Records a flush's latency and outcome, and storage health.
-    fn flushed(&self, started: std::time::Instant, r: NodeResult<()>) -> NodeResult<()> {
+    fn flushed(&self, started: std::time::Instant, r: PortalResult<()>) -> PortalResult<()> {
         self.metrics.observe(
             "portalnet_storage_flush_duration_seconds",
             &[],
@@ -261,22 +270,21 @@ impl Portal {
         r
     }
 
-    fn user(&self, login: &str) -> NodeResult<User> {
-        self.tables
-            .users
-            .get(&login.to_string())?
-            .ok_or_else(|| NodeError::Domain(Error::not_found(text!("error-user-not-found", login = login))))
+    fn user(&self, login: &str) -> PortalResult<User> {
+        self.tables.users.get(&login.to_string())?.ok_or_else(|| {
+            PortalError::Domain(Error::not_found(text!("error-user-not-found", login = login)))
+        })
     }
 
-    fn group(&self, id: u64) -> NodeResult<Group> {
+    fn group(&self, id: u64) -> PortalResult<Group> {
         self.tables
             .groups
             .get(&id)?
-            .ok_or_else(|| NodeError::Domain(Error::not_found(text!("error-group-not-found", group = id))))
+            .ok_or_else(|| PortalError::Domain(Error::not_found(text!("error-group-not-found", group = id))))
     }
 
     /// How `actor` relates to `task` (group membership is looked up here).
-    pub(crate) fn relation(&self, actor: &Actor, task: &Task) -> NodeResult<Relation> {
+    pub(crate) fn relation(&self, actor: &Actor, task: &Task) -> PortalResult<Relation> {
         let in_group = match task.group {
             Some(g) => self.tables.groups.get(&g)?.is_some_and(|g| g.is_member(&actor.login)),
             None => false,
@@ -285,15 +293,10 @@ impl Portal {
     }
 }
 
-/// Counter bumped by every change of published people.
-pub const DIRECTORY_CHANGES: &str = "directory.changes";
-/// The value of [`DIRECTORY_CHANGES`] the directory has confirmed.
-pub const DIRECTORY_PUBLISHED: &str = "directory.published";
-
 impl Portal {
     /// Notes, inside a write, that the directory must learn of a change of people;
     /// the directory sync publishes after the commit.
-    pub(crate) fn directory_changed(&self, tx: &mut portalnet_store::WriteTx<'_>) -> NodeResult<()> {
+    pub(crate) fn directory_changed(&self, tx: &mut portalnet_store::WriteTx<'_>) -> PortalResult<()> {
         let key = DIRECTORY_CHANGES.to_string();
         let n = self.tables.counters.tx_get(tx, &key)?.unwrap_or(0);
         self.tables.counters.tx_put(tx, &key, &(n + 1))?;
@@ -301,7 +304,7 @@ impl Portal {
     }
 
     /// The plan's seat limit as stored now (it changes at run time).
-    pub(crate) fn seats(&self, tx: &portalnet_store::WriteTx<'_>) -> NodeResult<u32> {
+    pub(crate) fn seats(&self, tx: &portalnet_store::WriteTx<'_>) -> PortalResult<u32> {
         Ok(self
             .tables
             .settings
@@ -311,7 +314,7 @@ impl Portal {
 
     /// Logins an extranet user may see: the members of their groups (R7, R12).
     /// `None` for employees, who see everyone.
-    pub(crate) fn visible_logins(&self, actor: &Actor) -> NodeResult<Option<BTreeSet<String>>> {
+    pub(crate) fn visible_logins(&self, actor: &Actor) -> PortalResult<Option<BTreeSet<String>>> {
         if actor.kind != UserKind::Extranet {
             return Ok(None);
         }
@@ -326,19 +329,19 @@ impl Portal {
     }
 }
 
-fn require_admin(actor: &Actor, what: &str) -> NodeResult<()> {
+fn require_admin(actor: &Actor, what: &str) -> PortalResult<()> {
     if actor.admin {
         Ok(())
     } else {
-        Err(NodeError::Domain(Error::denied(text!("error-admins-only", what = what))))
+        Err(PortalError::Domain(Error::denied(text!("error-admins-only", what = what))))
     }
 }
 
 /// Least information: what describes the portal as a whole (its plan, its Network
 /// settings) is for its employees; extranet users see only their groups (R12).
-pub fn require_employee(actor: &Actor, what: &str) -> NodeResult<()> {
+pub fn require_employee(actor: &Actor, what: &str) -> PortalResult<()> {
     if actor.kind == UserKind::Extranet {
-        Err(NodeError::Domain(Error::denied(text!("error-employees-only", what = what))))
+        Err(PortalError::Domain(Error::denied(text!("error-employees-only", what = what))))
     } else {
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! delivers the e-mail afterwards.
 
 use super::{Portal, hash_token, new_token};
-use crate::error::{NodeError, NodeResult};
+use crate::error::{PortalError, PortalResult};
 use portalnet_core::Error;
 use portalnet_core::error::{Text, text};
 use portalnet_core::group::{Group, GroupRole, InviteRight};
@@ -30,7 +30,7 @@ pub struct Accepted {
 
 impl Portal {
     /// Invites `email` into a group; `language` is the invitee's (empty: the portal's).
-    pub fn invite(&self, actor: &Actor, email: &str, group_id: u64, language: &str) -> NodeResult<Invited> {
+    pub fn invite(&self, actor: &Actor, email: &str, group_id: u64, language: &str) -> PortalResult<Invited> {
         let email = validate::email("email", email)?;
         let language = validate::language(language)?;
         let out = self.tables.db.write(|tx| {
@@ -50,7 +50,7 @@ impl Portal {
         group: &Group,
         email: &str,
         language: Option<portalnet_mail::Lang>,
-    ) -> NodeResult<Invited> {
+    ) -> PortalResult<Invited> {
         let t = &self.tables;
         let now = self.now();
         let right = group.invite_right(actor)?;
@@ -88,7 +88,7 @@ impl Portal {
         actor: &Actor,
         group: Option<u64>,
         all: bool,
-    ) -> NodeResult<Vec<Invitation>> {
+    ) -> PortalResult<Vec<Invitation>> {
         let now = self.now();
         let mut out = Vec::new();
         for kv in self.tables.invitations.iter() {
@@ -106,7 +106,7 @@ impl Portal {
     }
 
     /// A new token and expiry, and the e-mail again; the old token stops working.
-    pub fn resend_invitation(&self, actor: &Actor, id: u64) -> NodeResult<Invitation> {
+    pub fn resend_invitation(&self, actor: &Actor, id: u64) -> PortalResult<Invitation> {
         let t = &self.tables;
         let now = self.now();
         let token = new_token();
@@ -119,13 +119,13 @@ impl Portal {
             t.invitation_tokens.tx_put(tx, &inv.token_hash, &id)?;
             t.invitations.tx_put(tx, &id, &inv)?;
             self.enqueue_invitation_mail(tx, &inv, &group, &token)?;
-            Ok::<_, NodeError>(inv)
+            Ok::<_, PortalError>(inv)
         })?;
         self.mail_wake.notify_one();
         Ok(redacted(actor, inv))
     }
 
-    pub fn revoke_invitation(&self, actor: &Actor, id: u64) -> NodeResult<Invitation> {
+    pub fn revoke_invitation(&self, actor: &Actor, id: u64) -> PortalResult<Invitation> {
         let t = &self.tables;
         let now = self.now();
         t.db.write(|tx| {
@@ -139,7 +139,7 @@ impl Portal {
     }
 
     /// The pending invitation a token belongs to, with its group (for the web page).
-    pub fn invitation_by_token(&self, token: &str) -> NodeResult<(Invitation, Option<Group>)> {
+    pub fn invitation_by_token(&self, token: &str) -> PortalResult<(Invitation, Option<Group>)> {
         let t = &self.tables;
         let id = t.invitation_tokens.get(&hash_token(token.trim()))?.ok_or_else(unknown_token)?;
         let inv = t.invitations.get(&id)?.ok_or_else(unknown_token)?;
@@ -151,7 +151,7 @@ impl Portal {
     /// R4: the invitee becomes an extranet user of the portal (and a member of the
     /// group unless R6 applied), with a first API token. The seat check and the new
     /// user commit together, so two acceptances cannot both take the last seat.
-    pub fn accept_invitation(&self, token: &str, display_name: &str, login: &str) -> NodeResult<Accepted> {
+    pub fn accept_invitation(&self, token: &str, display_name: &str, login: &str) -> PortalResult<Accepted> {
         let display_name = validate::name("display name", display_name)?;
         let wanted = if login.trim().is_empty() { None } else { Some(validate::login("login", login)?) };
         let t = &self.tables;
@@ -167,7 +167,10 @@ impl Portal {
             let login = match wanted {
                 Some(l) => {
                     if t.users.tx_get(tx, &l)?.is_some() {
-                        return Err(NodeError::Domain(Error::exists(text!("error-login-taken", login = &l))));
+                        return Err(PortalError::Domain(Error::exists(text!(
+                            "error-login-taken",
+                            login = &l
+                        ))));
                     }
                     l
                 }
@@ -193,7 +196,7 @@ impl Portal {
             if inv.admits_to_group {
                 let mut g = t.groups.tx_get(tx, &inv.group)?.ok_or_else(|| group_gone(inv.group))?;
                 if !g.settings.extranet {
-                    return Err(NodeError::Domain(Error::precondition(text!(
+                    return Err(PortalError::Domain(Error::precondition(text!(
                         "error-group-left-extranet",
                         group = g.id
                     ))));
@@ -217,7 +220,7 @@ impl Portal {
 
     /// R11: an address that belongs to a user of this portal (active or dismissed)
     /// or to a pending invitation cannot be invited.
-    fn check_address_free(&self, tx: &WriteTx<'_>, email: &str, except: Option<u64>) -> NodeResult<()> {
+    fn check_address_free(&self, tx: &WriteTx<'_>, email: &str, except: Option<u64>) -> PortalResult<()> {
         let key = email_key(email);
         for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
             let u: User = portalnet_store::decode(&bytes)?;
@@ -226,7 +229,7 @@ impl Portal {
                 // not by whom (an administrator can look it up).
                 let id = if u.is_active() { "error-email-of-user" } else { "error-email-of-dismissed" };
                 let text = Text::new(id, vec![("email", email.into())]);
-                return Err(NodeError::Domain(Error::exists(text)));
+                return Err(PortalError::Domain(Error::exists(text)));
             }
         }
         let now = self.now();
@@ -236,7 +239,7 @@ impl Portal {
                 && email_key(&inv.email) == key
                 && inv.state_at(now) == InvitationState::Pending
             {
-                return Err(NodeError::Domain(Error::exists(text!(
+                return Err(PortalError::Domain(Error::exists(text!(
                     "error-email-invited",
                     email = email,
                     id = inv.id
@@ -247,7 +250,7 @@ impl Portal {
     }
 
     /// Active users: each takes a seat (R8).
-    pub(super) fn active_users(&self, tx: &WriteTx<'_>) -> NodeResult<usize> {
+    pub(super) fn active_users(&self, tx: &WriteTx<'_>) -> PortalResult<usize> {
         let mut n = 0;
         for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
             let u: User = portalnet_store::decode(&bytes)?;
@@ -256,7 +259,7 @@ impl Portal {
         Ok(n)
     }
 
-    fn visible_group(&self, tx: &WriteTx<'_>, actor: &Actor, id: u64) -> NodeResult<Group> {
+    fn visible_group(&self, tx: &WriteTx<'_>, actor: &Actor, id: u64) -> PortalResult<Group> {
         let g = self.tables.groups.tx_get(tx, &id)?.ok_or_else(|| group_gone(id))?;
         if actor.kind == UserKind::Extranet && !g.is_member(&actor.login) {
             return Err(group_gone(id));
@@ -265,7 +268,7 @@ impl Portal {
     }
 
     /// The inviter, an admin, and the group's owner and moderators manage an invitation.
-    fn may_manage(&self, actor: &Actor, inv: &Invitation) -> NodeResult<bool> {
+    fn may_manage(&self, actor: &Actor, inv: &Invitation) -> PortalResult<bool> {
         if actor.admin || inv.inviter == actor.login {
             return Ok(true);
         }
@@ -275,8 +278,9 @@ impl Portal {
         }))
     }
 
-    fn managed_invitation(&self, tx: &WriteTx<'_>, actor: &Actor, id: u64) -> NodeResult<Invitation> {
-        let not_found = || NodeError::Domain(Error::not_found(text!("error-invitation-not-found", id = id)));
+    fn managed_invitation(&self, tx: &WriteTx<'_>, actor: &Actor, id: u64) -> PortalResult<Invitation> {
+        let not_found =
+            || PortalError::Domain(Error::not_found(text!("error-invitation-not-found", id = id)));
         let inv = self.tables.invitations.tx_get(tx, &id)?.ok_or_else(not_found)?;
         if !self.may_manage(actor, &inv)? {
             return Err(not_found());
@@ -290,7 +294,7 @@ impl Portal {
         inv: &Invitation,
         group: &Group,
         token: &str,
-    ) -> NodeResult<()> {
+    ) -> PortalResult<()> {
         let inviter = self
             .tables
             .users
@@ -324,10 +328,10 @@ fn redacted(actor: &Actor, mut inv: Invitation) -> Invitation {
     inv
 }
 
-fn unknown_token() -> NodeError {
-    NodeError::Domain(Error::not_found(text!("error-invitation-link-unknown")))
+fn unknown_token() -> PortalError {
+    PortalError::Domain(Error::not_found(text!("error-invitation-link-unknown")))
 }
 
-fn group_gone(id: u64) -> NodeError {
-    NodeError::Domain(Error::not_found(text!("error-group-not-found", group = id)))
+fn group_gone(id: u64) -> PortalError {
+    PortalError::Domain(Error::not_found(text!("error-group-not-found", group = id)))
 }

@@ -4,7 +4,7 @@
 //! decides, and its event comes back like any other.
 
 use super::Portal;
-use crate::error::{NodeError, NodeResult};
+use crate::error::{PortalError, PortalResult};
 use portalnet_core::Error;
 use portalnet_core::error::text;
 use portalnet_core::permissions::{Action, Actor, authorize};
@@ -15,17 +15,17 @@ use std::collections::HashMap;
 
 impl Portal {
     /// Stores and queues a proposal for replica task `id`.
-    pub(crate) fn propose(&self, actor: &Actor, id: u64, op: ProposalOp) -> NodeResult<ProposalRecord> {
+    pub(crate) fn propose(&self, actor: &Actor, id: u64, op: ProposalOp) -> PortalResult<ProposalRecord> {
         // Checked here so an obvious refusal comes at once, not after a round trip;
         // the home checks again against its own, current state.
         let task = self.task(id)?;
         let home =
-            task.home.clone().ok_or_else(|| NodeError::Internal(format!("task {id} is homed here")))?;
+            task.home.clone().ok_or_else(|| PortalError::Internal(format!("task {id} is homed here")))?;
         // Being an admin here gives no rights on another portal's task.
         let rel = self.relation(&Actor { admin: false, ..actor.clone() }, &task)?;
         if !rel.creator && !rel.responsible && !rel.accomplice && !rel.observer {
             authorize(self.relation(actor, &task)?, Action::View, id, task.status)?;
-            return Err(NodeError::Domain(Error::denied(text!(
+            return Err(PortalError::Domain(Error::denied(text!(
                 "error-not-participant",
                 task = id,
                 portal = &home.portal
@@ -37,7 +37,7 @@ impl Portal {
                 authorize(rel, Action::Comment, id, task.status)?;
                 let text = validate::text("comment", text, self.limits().max_comment_bytes)?;
                 if text.trim().is_empty() {
-                    return Err(NodeError::Domain(Error::invalid(text!("error-comment-required"))));
+                    return Err(PortalError::Domain(Error::invalid(text!("error-comment-required"))));
                 }
             }
             ProposalOp::File { name, content_type, size, .. } => {
@@ -57,7 +57,7 @@ impl Portal {
                 op,
                 created_at: now,
                 state: ProposalState::Pending,
-                traceparent: crate::trace_context::current_header(),
+                traceparent: crate::trace::current_header(),
             };
             self.tables.proposals.tx_put(tx, &pid, &record)?;
             self.enqueue(tx, &home.portal, OutboxItem::Proposal { id: pid }, now)?;
@@ -69,13 +69,13 @@ impl Portal {
         })
     }
 
-    pub fn proposal(&self, id: u64) -> NodeResult<Option<ProposalRecord>> {
+    pub fn proposal(&self, id: u64) -> PortalResult<Option<ProposalRecord>> {
         Ok(self.tables.proposals.get(&id)?)
     }
 
     /// Proposals on the local tasks `ids` that their home has not applied (pending
     /// or refused), by task, in one pass over the proposals.
-    pub fn open_proposals(&self, ids: &[u64]) -> NodeResult<HashMap<u64, Vec<ProposalRecord>>> {
+    pub fn open_proposals(&self, ids: &[u64]) -> PortalResult<HashMap<u64, Vec<ProposalRecord>>> {
         let mut out: HashMap<u64, Vec<ProposalRecord>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);

@@ -12,7 +12,7 @@
 //! the thread root, later ones carry `In-Reply-To`/`References` to it.
 
 use super::Portal;
-use crate::error::{NodeError, NodeResult};
+use crate::error::{PortalError, PortalResult};
 use portalnet_core::address::{self, email_of};
 use portalnet_core::error::text;
 use portalnet_core::permissions::{Action, Actor, authorize};
@@ -89,25 +89,25 @@ impl Portal {
 
     /// The link `token` opens, if it is live: not revoked, its task still here and
     /// its person still on the task.
-    pub fn link_access(&self, token: &str) -> NodeResult<LinkAccess> {
-        let unknown = || NodeError::Domain(Error::not_found(text!("error-link-unknown")));
+    pub fn link_access(&self, token: &str) -> PortalResult<LinkAccess> {
+        let unknown = || PortalError::Domain(Error::not_found(text!("error-link-unknown")));
         if !is_token(token) {
             return Err(unknown());
         }
         let r = self.tables.task_link_tokens.get(&token.to_string())?.ok_or_else(unknown)?;
         let link = self.tables.task_links.get(&(r.task, r.link))?.ok_or_else(unknown)?;
         if link.revoked {
-            return Err(NodeError::Domain(Error::denied(text!("error-link-revoked"))));
+            return Err(PortalError::Domain(Error::denied(text!("error-link-revoked"))));
         }
         let task = self.tables.tasks.get(&r.task)?.ok_or_else(unknown)?;
         if !task.participants().contains(&link.participant.as_str()) {
-            return Err(NodeError::Domain(Error::denied(text!("error-link-left"))));
+            return Err(PortalError::Domain(Error::denied(text!("error-link-left"))));
         }
         Ok(LinkAccess { link, task })
     }
 
     /// The links of a task, for those who may edit it.
-    pub fn task_links(&self, actor: &Actor, task_id: u64) -> NodeResult<Vec<TaskLinkRecord>> {
+    pub fn task_links(&self, actor: &Actor, task_id: u64) -> PortalResult<Vec<TaskLinkRecord>> {
         let task = self.task(task_id)?;
         authorize(self.relation(actor, &task)?, Action::View, task_id, task.status)?;
         Ok(self
@@ -119,7 +119,7 @@ impl Portal {
     }
 
     /// Revokes the live link of `email` on a task: its creator or an admin may.
-    pub fn revoke_link(&self, actor: &Actor, task_id: u64, email: &str) -> NodeResult<TaskLinkRecord> {
+    pub fn revoke_link(&self, actor: &Actor, task_id: u64, email: &str) -> PortalResult<TaskLinkRecord> {
         let participant =
             address::participant("address", &format!("mailto:{}", email.trim_start_matches("mailto:")))?;
         self.write(|tx| {
@@ -127,7 +127,7 @@ impl Portal {
             authorize(self.relation(actor, &task)?, Action::Edit, task_id, task.status)?;
             let mut link =
                 self.link_of(tx, task_id, &participant)?.filter(|l| !l.revoked).ok_or_else(|| {
-                    NodeError::Domain(Error::not_found(text!(
+                    PortalError::Domain(Error::not_found(text!(
                         "error-no-live-link",
                         task = task_id,
                         participant = participant
@@ -140,7 +140,12 @@ impl Portal {
     }
 
     /// The newest link of `participant` on a task.
-    fn link_of(&self, tx: &WriteTx<'_>, task: u64, participant: &str) -> NodeResult<Option<TaskLinkRecord>> {
+    fn link_of(
+        &self,
+        tx: &WriteTx<'_>,
+        task: u64,
+        participant: &str,
+    ) -> PortalResult<Option<TaskLinkRecord>> {
         let mut found = None;
         for kv in self.tables.task_links.scan_raw(&task.to_be_bytes()) {
             let (_, l) = kv?;
@@ -161,7 +166,7 @@ impl Portal {
         task: u64,
         participant: &str,
         now: Timestamp,
-    ) -> NodeResult<TaskLinkRecord> {
+    ) -> PortalResult<TaskLinkRecord> {
         let id = tx.next_id("task_link")?;
         let link = TaskLinkRecord {
             id,
@@ -187,7 +192,7 @@ impl Portal {
         change: &Change,
         extra: super::events::Extra<'_>,
         now: Timestamp,
-    ) -> NodeResult<()> {
+    ) -> PortalResult<()> {
         let (before, comment) = (extra.before, extra.comment);
         let now_in = address::email_participants(task);
         let was_in = before.map(address::email_participants).unwrap_or_default();
@@ -251,7 +256,7 @@ impl Portal {
     }
 
     /// A person as mail shows them: a local user's name, else their address.
-    pub(crate) fn display_name(&self, p: &str) -> NodeResult<String> {
+    pub fn display_name(&self, p: &str) -> PortalResult<String> {
         if let Some(e) = email_of(p) {
             return Ok(e.to_string());
         }
@@ -281,9 +286,9 @@ fn notice_of(
     change: &Change,
     comment: Option<&Comment>,
     by: &str,
-    name: impl Fn(&str) -> NodeResult<String>,
+    name: impl Fn(&str) -> PortalResult<String>,
     lang: portalnet_mail::Lang,
-) -> NodeResult<Option<NoticeKind>> {
+) -> PortalResult<Option<NoticeKind>> {
     let date = |t: Timestamp| super::datetime(lang, t);
     let status = |s: portalnet_core::task::TaskStatus| portalnet_mail::i18n::status_name(lang, s.name());
     Ok(match change {

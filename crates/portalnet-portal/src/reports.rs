@@ -1,7 +1,7 @@
 //! Task reports by responsible person, status or group, over the tasks the caller sees.
 
 use super::{Portal, TaskFilter};
-use crate::error::NodeResult;
+use crate::error::PortalResult;
 use portalnet_core::address;
 use portalnet_core::permissions::Actor;
 use portalnet_core::report::{ReportBy, ReportRow, task_report};
@@ -10,7 +10,7 @@ use portalnet_core::user::UserKind;
 impl Portal {
     /// Counts over the tasks the actor may see (R24: every kind of task counts,
     /// those given to extranet users and to e-mail participants too).
-    pub fn task_report(&self, actor: &Actor, by: ReportBy) -> NodeResult<TaskReport> {
+    pub fn task_report(&self, actor: &Actor, by: ReportBy) -> PortalResult<TaskReport> {
         let tasks = self.list_tasks(actor, &TaskFilter::default())?;
         let groups = self.list_groups(actor)?;
         let name = |id: u64| {
@@ -23,7 +23,7 @@ impl Portal {
         let (mut rows, totals) = task_report(&tasks, by, self.now(), name);
         // The kind of each local person, looked up once per report.
         let mut kinds: std::collections::BTreeMap<String, Option<UserKind>> = Default::default();
-        let mut kind_of = |p: &str| -> NodeResult<Option<UserKind>> {
+        let mut kind_of = |p: &str| -> PortalResult<Option<UserKind>> {
             if address::is_email(p) || address::split(p).1.is_some() {
                 return Ok(None);
             }

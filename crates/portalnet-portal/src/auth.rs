@@ -2,7 +2,7 @@
 //! a token names exactly one user, and a dismissed user's tokens stop working.
 
 use super::Portal;
-use crate::error::{NodeError, NodeResult};
+use crate::error::{PortalError, PortalResult};
 use base64::Engine;
 use portalnet_core::error::text;
 use portalnet_core::permissions::Actor;
@@ -29,7 +29,7 @@ pub fn init_portal(
     tables: &Tables,
     settings: portalnet_core::settings::PortalSettings,
     now: Timestamp,
-) -> NodeResult<String> {
+) -> PortalResult<String> {
     let admin = NewUser::new(
         "admin",
         "Portal administrator",
@@ -41,7 +41,7 @@ pub fn init_portal(
     let token = new_token();
     tables.db.write(|tx| {
         if tables.settings.tx_get(tx, &SETTINGS_KEY.to_string())?.is_some() {
-            return Err(NodeError::Domain(Error::exists(text!("error-portal-exists"))));
+            return Err(PortalError::Domain(Error::exists(text!("error-portal-exists"))));
         }
         tables.settings.tx_put(tx, &SETTINGS_KEY.to_string(), &settings)?;
         tables.users.tx_put(tx, &admin.login, &admin)?;
@@ -50,7 +50,7 @@ pub fn init_portal(
             &hash_token(&token),
             &TokenRecord { login: admin.login.clone(), created_at: now },
         )?;
-        Ok::<_, NodeError>(())
+        Ok::<_, PortalError>(())
     })?;
     tables.db.sync()?;
     Ok(token)
@@ -59,34 +59,34 @@ pub fn init_portal(
 impl Portal {
     /// The user a bearer token acts as.
     /// The user a token names, with the language they read (None: the portal's).
-    pub fn authenticate(&self, token: Option<&str>) -> NodeResult<(Actor, Option<portalnet_mail::Lang>)> {
+    pub fn authenticate(&self, token: Option<&str>) -> PortalResult<(Actor, Option<portalnet_mail::Lang>)> {
         let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
-            return Err(NodeError::Unauthenticated(crate::error::AuthRefusal::Missing));
+            return Err(PortalError::Unauthenticated(crate::error::AuthRefusal::Missing));
         };
         let rec = self
             .tables
             .tokens
             .get(&hash_token(token))?
-            .ok_or(NodeError::Unauthenticated(crate::error::AuthRefusal::Unknown))?;
+            .ok_or(PortalError::Unauthenticated(crate::error::AuthRefusal::Unknown))?;
         let user = self.tables.users.get(&rec.login)?.ok_or_else(|| {
-            NodeError::Store(StoreError::Corrupt {
+            PortalError::Store(StoreError::Corrupt {
                 what: "token".into(),
                 reason: "names a missing user".into(),
             })
         })?;
         if !user.is_active() {
-            return Err(NodeError::Unauthenticated(crate::error::AuthRefusal::Dismissed(user.login)));
+            return Err(PortalError::Unauthenticated(crate::error::AuthRefusal::Dismissed(user.login)));
         }
         Ok((actor_of(&user), user.language))
     }
 
     /// Issues a new token for an active user (admins only). Returned once.
-    pub fn issue_token(&self, actor: &Actor, login: &str) -> NodeResult<String> {
+    pub fn issue_token(&self, actor: &Actor, login: &str) -> PortalResult<String> {
         super::require_admin(actor, "issue API tokens")?;
         let login = portalnet_core::validate::login("login", login)?;
         let user = self.user(&login)?;
         if !user.is_active() {
-            return Err(NodeError::Domain(Error::precondition(text!(
+            return Err(PortalError::Domain(Error::precondition(text!(
                 "error-dismissed-no-token",
                 login = login
             ))));

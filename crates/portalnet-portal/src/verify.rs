@@ -2,7 +2,7 @@
 //! the one before, its body matches its hash, and the home portal signed it.
 
 use super::Portal;
-use crate::error::NodeResult;
+use crate::error::PortalResult;
 use ed25519_dalek::VerifyingKey;
 use portalnet_core::event::{EventBody, GENESIS};
 use portalnet_core::permissions::{Action, Actor, authorize};
@@ -20,7 +20,7 @@ pub struct VerifyReport {
 
 impl Portal {
     /// The task's home portal and its id there, as this portal stores it.
-    pub fn home_of(&self, actor: &Actor, id: u64) -> NodeResult<(String, u64)> {
+    pub fn home_of(&self, actor: &Actor, id: u64) -> PortalResult<(String, u64)> {
         let task = self.get_task(actor, id)?;
         Ok(match task.home {
             Some(h) => (h.portal, h.task),
@@ -30,7 +30,12 @@ impl Portal {
 
     /// Checks task `id`'s history against the home portal's `keys` (any of them:
     /// history signed before a key rotation stays valid).
-    pub fn verify_history(&self, actor: &Actor, id: u64, keys: &[VerifyingKey]) -> NodeResult<VerifyReport> {
+    pub fn verify_history(
+        &self,
+        actor: &Actor,
+        id: u64,
+        keys: &[VerifyingKey],
+    ) -> PortalResult<VerifyReport> {
         let task = self.task(id)?;
         authorize(self.relation(actor, &task)?, Action::View, id, task.status)?;
         let (home, home_id) = match &task.home {
@@ -82,7 +87,7 @@ impl Portal {
     }
 
     /// The hash of each event of task `id`, by version.
-    pub fn event_hashes(&self, id: u64) -> NodeResult<Vec<(u64, String)>> {
+    pub fn event_hashes(&self, id: u64) -> PortalResult<Vec<(u64, String)>> {
         Ok(self
             .tables
             .events

@@ -4,7 +4,7 @@
 //! in the same storage write.
 
 use super::Portal;
-use crate::error::{NodeError, NodeResult};
+use crate::error::{PortalError, PortalResult};
 use portalnet_core::address::{self, qualify, qualify_change, qualify_comment, qualify_task};
 use portalnet_core::error::text;
 use portalnet_core::event::{EVENT_FORMAT, EventBody, GENESIS};
@@ -39,7 +39,7 @@ impl Portal {
         change: Change,
         extra: Extra<'_>,
         now: Timestamp,
-    ) -> NodeResult<()> {
+    ) -> PortalResult<()> {
         let t = &self.tables;
         let me = self.portal_id().to_string();
         let body = EventBody {
@@ -59,7 +59,7 @@ impl Portal {
             GENESIS
         } else {
             let prev = t.events.tx_get(tx, &(task.id, task.version - 1))?.ok_or_else(|| {
-                NodeError::Internal(format!("task {} has no event {}", task.id, task.version - 1))
+                PortalError::Internal(format!("task {} has no event {}", task.id, task.version - 1))
             })?;
             decode_hash(&prev.hash)?
         };
@@ -70,12 +70,12 @@ impl Portal {
             home: me.clone(),
             task: task.id,
             version: task.version,
-            body: String::from_utf8(bytes).map_err(|e| NodeError::Internal(e.to_string()))?,
+            body: String::from_utf8(bytes).map_err(|e| PortalError::Internal(e.to_string()))?,
             prev_hash: hex::encode(prev),
             hash: hex::encode(hash),
             signature: hex::encode(signature),
             file_id: extra.file.map(|f| f.id),
-            traceparent: crate::trace_context::current_header(),
+            traceparent: crate::trace::current_header(),
         };
         self.mail_notices(tx, task, actor, &change, extra, now)?;
         let entry = HistoryEntry {
@@ -111,24 +111,24 @@ impl Portal {
         dest: &str,
         item: OutboxItem,
         now: Timestamp,
-    ) -> NodeResult<()> {
+    ) -> PortalResult<()> {
         let seq = tx.next_id("fed_outbox")?;
         self.tables.fed_outbox.tx_put(
             tx,
             &(dest.to_string(), seq),
-            &OutboxEntry { item, enqueued_at: now, traceparent: crate::trace_context::current_header() },
+            &OutboxEntry { item, enqueued_at: now, traceparent: crate::trace::current_header() },
         )?;
         self.fed.mark(dest);
         Ok(())
     }
 
     /// R13–R15 on this portal: network communication is on and past its activation.
-    pub(crate) fn check_own_network(&self) -> NodeResult<()> {
+    pub fn check_own_network(&self) -> PortalResult<()> {
         let n = self.network_setting()?;
         let me = self.portal_id();
         match n.available_from(self.options.activation_delay_ms) {
-            None => Err(NodeError::Domain(Error::precondition(text!("error-network-off", portal = me)))),
-            Some(from) if self.now() < from => Err(NodeError::Domain(Error::precondition(text!(
+            None => Err(PortalError::Domain(Error::precondition(text!("error-network-off", portal = me)))),
+            Some(from) if self.now() < from => Err(PortalError::Domain(Error::precondition(text!(
                 "error-network-not-yet",
                 portal = me,
                 since = n.enabled_since.unwrap_or_default(),
@@ -139,9 +139,9 @@ impl Portal {
     }
 }
 
-pub(crate) fn decode_hash(h: &str) -> NodeResult<[u8; 32]> {
+pub(crate) fn decode_hash(h: &str) -> PortalResult<[u8; 32]> {
     hex::decode(h)
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| NodeError::Internal("a stored event hash is not 32 bytes of hex".into()))
+        .ok_or_else(|| PortalError::Internal("a stored event hash is not 32 bytes of hex".into()))
 }
