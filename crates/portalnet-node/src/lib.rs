@@ -26,6 +26,7 @@ pub mod tls;
 pub mod trace_context;
 pub mod web;
 mod web_task;
+pub mod worker;
 
 pub use error::{NodeError, NodeResult};
 pub use server::{NodeHandle, start};

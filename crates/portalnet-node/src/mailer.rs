@@ -1,61 +1,87 @@
-//! Delivers queued e-mail from the portal's durable outbox. A message is removed
-//! from the outbox only after the transport took it; a temporary failure is retried
-//! with capped exponential backoff (1 s doubling up to 10 min, with jitter), a
-//! permanent refusal is kept, marked failed, for the operator.
+//! Delivers queued e-mail from the portal's durable outbox ([`Mailer`], a
+//! [`Worker`]). A message is removed from the outbox only after the transport took
+//! it; a temporary failure is retried with the [`BACKOFF`] policy (1 s doubling up
+//! to 10 min, with jitter) per message, so one greylisting recipient does not hold
+//! the others back; a permanent refusal is kept, marked failed, for the operator.
 //!
-//! [`run_sweep`] is the mail housekeeping loop: it forgets received messages past
+//! [`MailSweep`] is the mail housekeeping worker: it forgets received messages past
 //! their retention (duplicate detection), hourly and at start.
 
 use crate::error::{NodeError, NodeResult};
+use crate::worker::{Backoff, Step, Worker};
 use base64::Engine;
+use portalnet_core::Timestamp;
 use portalnet_mail::Transport;
 use portalnet_portal::Portal;
 use portalnet_store::schema::OutboxMail;
-use rand::Rng;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-const MAX_BACKOFF_MS: i64 = 10 * 60 * 1000;
+/// Temporary failures of one message: 1 s doubling up to 10 min, with jitter.
+/// The same policy spaces the mailer's own retries when the outbox cannot be read.
+pub const BACKOFF: Backoff = Backoff { min: Duration::from_secs(1), max: Duration::from_secs(600) };
 /// Even with nothing due, look again this often (clock changes, missed wakes).
 const IDLE_POLL: Duration = Duration::from_secs(30);
 
-/// Runs until `shutdown`, delivering whatever is due.
-pub async fn run(portal: Arc<Portal>, transport: Transport, shutdown: CancellationToken) {
-    let (workers, name) = (portal.workers.clone(), "mailer");
-    workers.idle(name);
-    loop {
-        workers.busy(name);
-        let next = match deliver_due(&portal, &transport, &shutdown).await {
-            Ok(next) => {
-                workers.settle(name);
-                next
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "mail outbox");
-                workers.failed(name, &e.to_string(), Some(portal.now().plus_millis(5000)));
-                Some(Duration::from_secs(5))
-            }
-        };
-        let wait = next.unwrap_or(IDLE_POLL).min(IDLE_POLL);
-        tokio::select! {
-            _ = shutdown.cancelled() => {
-                workers.stopped(name);
-                return;
-            }
-            _ = portal.mail_wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
-        }
+/// The mailer as a [`Worker`]: each step sends every message that is due.
+pub struct Mailer {
+    pub portal: Arc<Portal>,
+    pub transport: Transport,
+    pub shutdown: CancellationToken,
+    /// Until the next queued message is due, after the last step.
+    next_due: Option<Duration>,
+    /// The last temporary failure of a message still queued, and its next try.
+    trouble: Option<(String, Timestamp)>,
+}
+
+impl Mailer {
+    pub fn new(portal: Arc<Portal>, transport: Transport, shutdown: CancellationToken) -> Self {
+        Self { portal, transport, shutdown, next_due: None, trouble: None }
     }
 }
 
-/// Sends every due message; returns how long until the next one is due.
+impl Worker for Mailer {
+    fn name(&self) -> String {
+        "mailer".into()
+    }
+
+    async fn work(&mut self) -> Result<Step, String> {
+        let round = deliver_due(&self.portal, &self.transport, &self.shutdown)
+            .await
+            .map_err(|e| format!("cannot work the mail outbox: {e}"))?;
+        self.next_due = round.next_due;
+        self.trouble = round.trouble;
+        Ok(Step::Idle)
+    }
+
+    async fn wait_for_work(&mut self) {
+        let wait = self.next_due.unwrap_or(IDLE_POLL).min(IDLE_POLL);
+        tokio::select! {
+            _ = self.portal.mail_wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+
+    fn trouble(&self) -> Option<(String, Option<Timestamp>)> {
+        self.trouble.clone().map(|(e, at)| (e, Some(at)))
+    }
+}
+
+/// What a round of delivery left.
+struct Round {
+    next_due: Option<Duration>,
+    trouble: Option<(String, Timestamp)>,
+}
+
+/// Sends every due message; says how long until the next one is due.
 async fn deliver_due(
     portal: &Portal,
     transport: &Transport,
     shutdown: &CancellationToken,
-) -> NodeResult<Option<Duration>> {
+) -> NodeResult<Round> {
     let mut next_due: Option<i64> = None;
+    let mut trouble = None;
     let entries: Vec<OutboxMail> =
         portal.tables.mail_outbox.iter().map(|kv| kv.map(|(_, m)| m)).collect::<Result<_, _>>()?;
     for mail in entries {
@@ -69,7 +95,7 @@ async fn deliver_due(
             continue;
         }
         if shutdown.is_cancelled() {
-            return Ok(None);
+            return Ok(Round { next_due: None, trouble });
         }
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(&mail.message_b64)
@@ -77,7 +103,7 @@ async fn deliver_due(
         // A stopping node does not wait for the relay: the message stays queued.
         let tag = format!("mail-{:08}", mail.id);
         let result = tokio::select! {
-            _ = shutdown.cancelled() => return Ok(None),
+            _ = shutdown.cancelled() => return Ok(Round { next_due: None, trouble }),
             r = transport.deliver(&mail.from, &mail.to, &bytes, &tag) => r,
         };
         let t = &portal.tables;
@@ -89,7 +115,6 @@ async fn deliver_due(
                 })?;
                 tracing::info!(id = mail.id, to = %mail.to, "e-mail delivered");
                 portal.metrics.inc("portalnet_mail_out_sent_total", &[]);
-                portal.workers.succeeded("mailer");
             }
             Err(e) => {
                 let mut m = mail.clone();
@@ -101,10 +126,10 @@ async fn deliver_due(
                     m.failed = true;
                     tracing::error!(id = m.id, to = %m.to, error = %e, "e-mail refused for good");
                 } else {
-                    let backoff = backoff_ms(m.attempts);
+                    let backoff = i64::try_from(BACKOFF.jittered(m.attempts).as_millis()).unwrap_or(i64::MAX);
                     m.next_attempt_at = portal.now().plus_millis(backoff);
                     next_due = Some(next_due.map_or(backoff, |n| n.min(backoff)));
-                    portal.workers.failed("mailer", &e.to_string(), Some(m.next_attempt_at));
+                    trouble = Some((e.to_string(), m.next_attempt_at));
                     tracing::warn!(id = m.id, to = %m.to, error = %e, attempt = m.attempts, "e-mail delivery failed; will retry");
                 }
                 t.db.write(|tx| t.mail_outbox.tx_put(tx, &m.id, &m))?;
@@ -112,46 +137,36 @@ async fn deliver_due(
         }
         portal.durable().await?;
     }
-    Ok(next_due.map(|ms| Duration::from_millis(ms.max(0) as u64)))
+    Ok(Round { next_due: next_due.map(|ms| Duration::from_millis(ms.max(0) as u64)), trouble })
 }
 
 /// How often received-mail records past their retention are removed.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
-/// Runs until `shutdown`: removes records of received mail older than the retention.
-/// Lookups already ignore such records, so a late sweep changes no answer.
-pub async fn run_sweep(portal: Arc<Portal>, shutdown: CancellationToken) {
-    loop {
-        let p = portal.clone();
+/// The mail housekeeping [`Worker`]: removes records of received mail older than
+/// the retention, at start and every [`SWEEP_EVERY`]. Lookups already ignore such
+/// records, so a late sweep changes no answer.
+pub struct MailSweep(pub Arc<Portal>);
+
+impl Worker for MailSweep {
+    fn name(&self) -> String {
+        "mail-sweep".into()
+    }
+
+    async fn work(&mut self) -> Result<Step, String> {
+        let p = self.0.clone();
         match tokio::task::spawn_blocking(move || p.sweep_seen()).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(removed = n, "old received-mail records removed"),
-            Ok(Err(e)) => tracing::error!(error = %e, "sweeping received-mail records"),
-            Err(e) => tracing::error!(error = %e, "received-mail sweep stopped"),
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+            Ok(Ok(0)) => Ok(Step::Idle),
+            Ok(Ok(n)) => {
+                tracing::info!(removed = n, "old received-mail records removed");
+                Ok(Step::Idle)
+            }
+            Ok(Err(e)) => Err(format!("sweeping received-mail records: {e}")),
+            Err(e) => Err(format!("received-mail sweep stopped: {e}")),
         }
     }
-}
 
-/// 1 s, 2 s, 4 s … capped at 10 minutes, with ±20 % jitter.
-fn backoff_ms(attempts: u32) -> i64 {
-    let base = 1000i64.saturating_mul(1i64 << attempts.saturating_sub(1).min(20)).min(MAX_BACKOFF_MS);
-    let jitter = rand::thread_rng().gen_range(-(base / 5)..=base / 5);
-    (base + jitter).max(100)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        for (attempt, lo, hi) in
-            [(1, 800, 1200), (2, 1600, 2400), (5, 12_800, 19_200), (40, 480_000, 720_000)]
-        {
-            let b = super::backoff_ms(attempt);
-            assert!((lo..=hi).contains(&b), "attempt {attempt}: {b}");
-        }
+    async fn wait_for_work(&mut self) {
+        tokio::time::sleep(SWEEP_EVERY).await
     }
 }

@@ -3,6 +3,7 @@
 //! and keeps the directory's copy of its people in step.
 
 use crate::config::DirectoryLink;
+use crate::worker::{Backoff, Step, Worker};
 use ed25519_dalek::SigningKey;
 use portalnet_core::Timestamp;
 use portalnet_core::settings::NetworkSetting;
@@ -12,7 +13,6 @@ use portalnet_proto::v1 as pb;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
 
 pub mod method {
@@ -215,45 +215,48 @@ pub fn directory_entry(u: portalnet_core::user::User) -> pb::DirectoryEntry {
     pb::DirectoryEntry { login: u.login, display_name: u.display_name, position: u.position, email: u.email }
 }
 
+/// How the directory sync retries: 1 s doubling up to 60 s.
+pub const SYNC_BACKOFF: Backoff = Backoff { min: Duration::from_secs(1), max: Duration::from_secs(60) };
+
 /// Registers the portal, then publishes its people whenever they change while
-/// network communication is on. Retries with capped backoff (1 s → 60 s).
-pub async fn run_sync(
-    portal: Arc<Portal>,
-    client: Arc<DirectoryClient>,
-    endpoint: String,
-    shutdown: CancellationToken,
-) {
-    let mut registered = false;
-    let mut failures = 0u32;
-    let (workers, name) = (portal.workers.clone(), "directory-sync");
-    loop {
-        workers.busy(name);
-        let result = sync_once(&portal, &client, &endpoint, &mut registered).await;
-        let wait = match result {
+/// network communication is on; a [`Worker`] retried with [`SYNC_BACKOFF`].
+pub struct DirectorySync {
+    pub portal: Arc<Portal>,
+    pub client: Arc<DirectoryClient>,
+    /// This portal's endpoint as it registers it.
+    pub endpoint: String,
+    registered: bool,
+}
+
+impl DirectorySync {
+    pub fn new(portal: Arc<Portal>, client: Arc<DirectoryClient>, endpoint: String) -> Self {
+        Self { portal, client, endpoint, registered: false }
+    }
+}
+
+impl Worker for DirectorySync {
+    fn name(&self) -> String {
+        "directory-sync".into()
+    }
+
+    async fn work(&mut self) -> Result<Step, String> {
+        let m = &self.portal.metrics;
+        match sync_once(&self.portal, &self.client, &self.endpoint, &mut self.registered).await {
             Ok(()) => {
-                failures = 0;
-                portal.metrics.inc("portalnet_directory_syncs_total", &[("result", "ok")]);
-                workers.succeeded(name);
-                workers.idle(name);
-                Duration::from_secs(30)
+                m.inc("portalnet_directory_syncs_total", &[("result", "ok")]);
+                Ok(Step::Idle)
             }
             Err(e) => {
-                failures += 1;
-                tracing::warn!(error = %e, attempt = failures, "directory sync failed; will retry");
-                let wait = Duration::from_millis((1000u64 << failures.min(6)).min(60_000));
-                portal.metrics.inc("portalnet_directory_syncs_total", &[("result", "failed")]);
-                let next = portal.now().plus_millis(wait.as_millis() as i64);
-                workers.failed(name, &format!("{e:#}"), Some(next));
-                wait
+                m.inc("portalnet_directory_syncs_total", &[("result", "failed")]);
+                Err(format!("{e:#}"))
             }
-        };
+        }
+    }
+
+    async fn wait_for_work(&mut self) {
         tokio::select! {
-            _ = shutdown.cancelled() => {
-                workers.stopped(name);
-                return;
-            }
-            _ = portal.directory_wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
+            _ = self.portal.directory_wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
         }
     }
 }

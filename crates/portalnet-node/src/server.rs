@@ -201,17 +201,17 @@ pub async fn start(
     let mut tasks = NodeTasks::new(shutdown.clone());
     spawn_server(&mut tasks, state.clone(), &config, tls, listener, shutdown.clone())?;
     let transport = mail_transport(dir, &config)?;
-    let s = shutdown.clone();
-    tasks.spawn("mailer", ran_until(s.clone(), crate::mailer::run(portal.clone(), transport, s)));
-    let s = shutdown.clone();
-    tasks.spawn("mail sweep", ran_until(s.clone(), crate::mailer::run_sweep(portal.clone(), s)));
+    let mailer = crate::mailer::Mailer::new(portal.clone(), transport, shutdown.clone());
+    tasks.spawn("mailer", background(&portal, mailer, crate::mailer::BACKOFF, &shutdown));
+    let sweep = crate::mailer::MailSweep(portal.clone());
+    tasks.spawn("mail sweep", background(&portal, sweep, crate::mailer::BACKOFF, &shutdown));
     if let Some(r) = replicator {
         tasks.spawn("replication", ran_until(shutdown.clone(), r.run()));
     }
     if let Some(client) = directory {
         let advertised = config.public_endpoint.clone().unwrap_or_else(|| endpoint.clone());
-        let sync = crate::network::run_sync(portal.clone(), client, advertised, shutdown.clone());
-        tasks.spawn("directory sync", ran_until(shutdown.clone(), sync));
+        let sync = crate::network::DirectorySync::new(portal.clone(), client, advertised);
+        tasks.spawn("directory sync", background(&portal, sync, crate::network::SYNC_BACKOFF, &shutdown));
     }
     let metrics_on_web = metrics.is_enabled() && metrics_listener.is_none();
     if let Some(l) = web_listener {
@@ -266,6 +266,19 @@ pub async fn start(
 
 /// A loop that returns nothing ran as it should only if it returned because the
 /// node is stopping; returning earlier is a death.
+/// A background worker of the portal, run by the one worker lifecycle
+/// ([`crate::worker::run`]) as a task of the node.
+fn background<W: crate::worker::Worker>(
+    portal: &Arc<Portal>,
+    worker: W,
+    backoff: crate::worker::Backoff,
+    shutdown: &CancellationToken,
+) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static {
+    let run =
+        crate::worker::run(worker, portal.workers.clone(), portal.clock.clone(), backoff, shutdown.clone());
+    ran_until(shutdown.clone(), run)
+}
+
 async fn ran_until(shutdown: CancellationToken, fut: impl std::future::Future<Output = ()>) -> Result<()> {
     fut.await;
     if shutdown.is_cancelled() { Ok(()) } else { Err(anyhow::anyhow!("ended while the node was running")) }

@@ -1,7 +1,7 @@
 //! What each background worker of a portal is doing, for operators
-//! (`portalctl portal workers`, `portalnet_worker_state`): the mailer, the
-//! directory sync and one replication outbox worker per destination portal report
-//! their state here as they go; reading it never waits on them.
+//! (`portalctl portal workers`, `portal outbox`, `portalnet_worker_state`): the
+//! node's worker runner reports the mailer's, the directory sync's and each
+//! replication destination's state here as they go; reading it never waits on them.
 
 use crate::metrics::Metrics;
 use portalnet_core::Timestamp;
@@ -61,16 +61,6 @@ impl Workers {
         });
     }
 
-    /// A round is over: idle, unless it failed and waits to try again.
-    pub fn settle(&self, name: &str) {
-        self.update(name, |s| {
-            if s.state != WorkerState::BackingOff {
-                s.state = WorkerState::Idle;
-                s.next_try = None;
-            }
-        });
-    }
-
     /// The worker is working.
     pub fn busy(&self, name: &str) {
         self.update(name, |s| s.state = WorkerState::Busy);
@@ -81,6 +71,16 @@ impl Workers {
         self.update(name, |s| {
             s.last_error.clear();
             s.failures = 0;
+            s.next_try = None;
+        });
+    }
+
+    /// The worker goes on, but part of its work waits to be tried again (a
+    /// message the relay deferred): the error and next try stay visible.
+    pub fn troubled(&self, name: &str, error: &str, next_try: Option<Timestamp>) {
+        self.update(name, |s| {
+            s.last_error = error.to_string();
+            s.next_try = next_try;
         });
     }
 
@@ -99,6 +99,10 @@ impl Workers {
             s.state = WorkerState::Stopped;
             s.next_try = None;
         });
+    }
+
+    pub fn get(&self, name: &str) -> Option<WorkerStatus> {
+        self.0.lock().ok().and_then(|m| m.get(name).cloned())
     }
 
     pub fn list(&self) -> Vec<(String, WorkerStatus)> {

@@ -8,6 +8,6 @@ pub mod outbox;
 pub mod peers;
 pub mod service;
 
-pub use outbox::{ReplicationConfig, Replicator, backoff};
+pub use outbox::{ReplicationConfig, Replicator};
 pub use peers::Peers;
 pub use service::ReplicationSvc;

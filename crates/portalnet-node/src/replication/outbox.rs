@@ -11,6 +11,7 @@ use super::convert::{event_out, outcome_in, proposal_out};
 use super::peers::Peers;
 use crate::network::method;
 use crate::trace_context::TraceContext;
+use crate::worker::{Backoff, Step, Worker};
 use portalnet_core::Timestamp;
 use portalnet_federation::Signer;
 use portalnet_portal::{Outcome, Portal, Refused};
@@ -18,7 +19,6 @@ use portalnet_proto::v1::{self as pb, deliver_item::Kind};
 use portalnet_store::portal_prefix;
 use portalnet_store::replication::OutboxItem;
 use portalnet_store::schema::blob_key;
-use rand::Rng;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -49,22 +49,12 @@ impl Default for ReplicationConfig {
     }
 }
 
-/// The delay before attempt `failures + 1`: `min · 2^(failures-1)`, capped at `max`,
-/// then ±20 % jitter so portals that lost the same peer do not retry in step.
-pub fn backoff(failures: u32, min: Duration, max: Duration, jitter: f64) -> Duration {
-    let exp = min.saturating_mul(1u32 << failures.saturating_sub(1).min(20));
-    let base = exp.min(max);
-    base.mul_f64((1.0 + jitter.clamp(-0.2, 0.2)).max(0.0))
-}
-
-/// What the operator sees of one destination (`portalctl portal outbox`).
+/// What the operator sees of one destination (`portalctl portal outbox`) beside
+/// its worker's state (last error, failures, next try: the worker registry's).
 #[derive(Debug, Clone, Default)]
 pub struct PeerStatus {
-    pub last_error: String,
     pub last_attempt_at: Option<Timestamp>,
     pub last_success_at: Option<Timestamp>,
-    pub failures: u32,
-    pub next_attempt_at: Option<Timestamp>,
     pub delivered: u64,
     /// Events the destination refused for a rule of its own.
     pub refused: u64,
@@ -97,10 +87,68 @@ fn worker_name(dest: &str) -> String {
     format!("outbox:{dest}")
 }
 
-struct Worker {
+/// How a destination's worker is woken.
+struct Bell {
     bell: Notify,
     /// Set by an explicit retry: skip the rest of the backoff.
     force: AtomicBool,
+}
+
+/// One destination's delivery loop, a [`Worker`] run with the configured backoff.
+struct OutboxWorker {
+    replicator: Arc<Replicator>,
+    dest: String,
+    bell: Arc<Bell>,
+}
+
+impl Worker for OutboxWorker {
+    fn name(&self) -> String {
+        worker_name(&self.dest)
+    }
+
+    async fn work(&mut self) -> Result<Step, String> {
+        let (r, dest) = (&self.replicator, self.dest.as_str());
+        // Reads events and their file bytes: off the async workers.
+        let (me, d) = (r.clone(), dest.to_string());
+        let loaded = crate::grpc::blocking(move || me.load_batch(&d)).await;
+        let batch = match loaded.map_err(|s| s.message().to_string()).and_then(|b| b) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(%dest, error = %e, "cannot read the replication outbox");
+                r.peers.forget(dest);
+                return Err(format!("cannot read the outbox: {e}"));
+            }
+        };
+        if batch.seqs.is_empty() {
+            return Ok(Step::Idle);
+        }
+        // A stopping node does not wait for a peer: what was not acknowledged
+        // stays queued and goes out after the restart.
+        let sent = tokio::select! {
+            _ = r.shutdown.cancelled() => return Ok(Step::Idle),
+            sent = r.send(dest, batch) => sent,
+        };
+        sent.map(|()| Step::Busy).inspect_err(|_| {
+            r.portal
+                .metrics
+                .inc("portalnet_replication_deliveries_total", &[("peer", dest), ("result", "failed")]);
+            // The peer's cached address goes too: it may have moved.
+            r.peers.forget(dest);
+        })
+    }
+
+    async fn wait_for_work(&mut self) {
+        self.bell.bell.notified().await
+    }
+
+    async fn retry_now(&mut self) {
+        loop {
+            self.bell.bell.notified().await;
+            if self.bell.force.swap(false, Ordering::SeqCst) {
+                return;
+            }
+        }
+    }
 }
 
 pub struct Replicator {
@@ -110,7 +158,7 @@ pub struct Replicator {
     signer: Arc<Signer>,
     config: ReplicationConfig,
     status: Mutex<BTreeMap<String, PeerStatus>>,
-    workers: Mutex<HashMap<String, Arc<Worker>>>,
+    workers: Mutex<HashMap<String, Arc<Bell>>>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
 }
@@ -163,10 +211,20 @@ impl Replicator {
     pub fn wake(self: &Arc<Self>, dest: &str, force: bool) {
         let Ok(mut workers) = self.workers.lock() else { return };
         let w = workers.entry(dest.to_string()).or_insert_with(|| {
-            let w = Arc::new(Worker { bell: Notify::new(), force: AtomicBool::new(false) });
-            let (me, d, w2) = (self.clone(), dest.to_string(), w.clone());
-            self.tracker.spawn(async move { me.work(d, w2).await });
-            w
+            let bell = Arc::new(Bell { bell: Notify::new(), force: AtomicBool::new(false) });
+            let worker =
+                OutboxWorker { replicator: self.clone(), dest: dest.to_string(), bell: bell.clone() };
+            let backoff = Backoff { min: self.config.min_backoff, max: self.config.max_backoff };
+            let p = &self.portal;
+            let run = crate::worker::run(
+                worker,
+                p.workers.clone(),
+                p.clock.clone(),
+                backoff,
+                self.shutdown.clone(),
+            );
+            self.tracker.spawn(run);
+            bell
         });
         if force {
             w.force.store(true, Ordering::SeqCst);
@@ -202,8 +260,7 @@ impl Replicator {
     /// `portal` just called us: if delivery to it was failing, retry now, looking
     /// its address up afresh (it may have come back somewhere else).
     pub fn peer_is_back(self: &Arc<Self>, portal: &str) {
-        let failing =
-            self.status.lock().map(|s| s.get(portal).is_some_and(|p| p.failures > 0)).unwrap_or(false);
+        let failing = self.portal.workers.get(&worker_name(portal)).is_some_and(|w| w.failures > 0);
         if failing {
             self.peers.forget(portal);
             self.wake(portal, true);
@@ -224,106 +281,10 @@ impl Replicator {
         out
     }
 
-    async fn work(self: Arc<Self>, dest: String, w: Arc<Worker>) {
-        let name = worker_name(&dest);
-        let workers = self.portal.workers.clone();
-        loop {
-            if self.shutdown.is_cancelled() {
-                workers.stopped(&name);
-                return;
-            }
-            workers.busy(&name);
-            // Reads events and their file bytes: off the async workers.
-            let (me, d) = (self.clone(), dest.clone());
-            let loaded = crate::grpc::blocking(move || me.load_batch(&d)).await;
-            let batch = match loaded.map_err(|s| s.message().to_string()).and_then(|b| b) {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::error!(%dest, error = %e, "cannot read the replication outbox");
-                    self.note_failure(&dest, format!("cannot read the outbox: {e}"));
-                    self.pause(&dest, &w).await;
-                    continue;
-                }
-            };
-            if batch.seqs.is_empty() {
-                workers.idle(&name);
-                tokio::select! {
-                    _ = self.shutdown.cancelled() => {
-                        workers.stopped(&name);
-                        return;
-                    }
-                    _ = w.bell.notified() => continue,
-                }
-            }
-            // A stopping node does not wait for a peer: what was not acknowledged
-            // stays queued and goes out after the restart.
-            let sent = tokio::select! {
-                _ = self.shutdown.cancelled() => {
-                    workers.stopped(&name);
-                    return;
-                }
-                sent = self.send(&dest, batch) => sent,
-            };
-            match sent {
-                Ok(()) => {}
-                Err(e) => {
-                    tracing::warn!(%dest, error = %e, "replication delivery failed; will retry");
-                    self.portal.metrics.inc(
-                        "portalnet_replication_deliveries_total",
-                        &[("peer", dest.as_str()), ("result", "failed")],
-                    );
-                    self.note_failure(&dest, e);
-                    self.pause(&dest, &w).await;
-                }
-            }
-        }
-    }
-
-    /// Waits out the backoff for `dest`, unless forced or shut down. The wait is
-    /// measured on the portal's clock (checked at least every second), so an
-    /// injected clock drives retries in tests just as time does in production.
-    async fn pause(&self, dest: &str, w: &Worker) {
-        let failures = self.status.lock().map(|s| s.get(dest).map_or(1, |p| p.failures)).unwrap_or(1);
-        let jitter = rand::thread_rng().gen_range(-0.2..=0.2);
-        let delay = backoff(failures, self.config.min_backoff, self.config.max_backoff, jitter);
-        let due = Timestamp(self.portal.now().0.saturating_add(delay.as_millis() as i64));
-        self.update(dest, |s| s.next_attempt_at = Some(due));
-        let error = self.status.lock().ok().and_then(|s| s.get(dest).map(|p| p.last_error.clone()));
-        self.portal.workers.failed(&worker_name(dest), &error.unwrap_or_default(), Some(due));
-        loop {
-            let left = due.0 - self.portal.now().0;
-            if left <= 0 {
-                break;
-            }
-            let tick = Duration::from_millis(left.min(1000) as u64);
-            tokio::select! {
-                _ = self.shutdown.cancelled() => return,
-                _ = tokio::time::sleep(tick) => {}
-                _ = w.bell.notified() => {
-                    if w.force.swap(false, Ordering::SeqCst) {
-                        break;
-                    }
-                }
-            }
-        }
-        self.update(dest, |s| s.next_attempt_at = None);
-    }
-
     fn update(&self, dest: &str, f: impl FnOnce(&mut PeerStatus)) {
         if let Ok(mut s) = self.status.lock() {
             f(s.entry(dest.to_string()).or_default());
         }
-    }
-
-    /// Records a failed attempt; the peer's cached address goes too (it may have moved).
-    fn note_failure(&self, dest: &str, error: String) {
-        self.peers.forget(dest);
-        let now = self.portal.now();
-        self.update(dest, |s| {
-            s.failures = s.failures.saturating_add(1);
-            s.last_error = error;
-            s.last_attempt_at = Some(now);
-        });
     }
 
     /// Up to a batch of entries for `dest`, oldest first. An entry whose item is
@@ -462,14 +423,10 @@ impl Replicator {
                 refused.len() as u64,
             );
         }
-        self.portal.workers.succeeded(&worker_name(dest));
         let now = self.portal.now();
         self.update(dest, |s| {
-            s.failures = 0;
             s.last_success_at = Some(now);
             s.delivered += done;
-            // The destination was reached: an earlier failure to reach it is over.
-            s.last_error.clear();
             s.refused += refused.len() as u64;
             if let Some(r) = refused.last() {
                 s.last_refusal = format!("task {} version {}: {}", r.task, r.version, r.reason);
@@ -517,40 +474,23 @@ impl Replicator {
         let mut rows = Vec::new();
         for d in self.known_destinations() {
             let s = self.status.lock().ok().and_then(|s| s.get(&d).cloned()).unwrap_or_default();
+            // Reaching the destination: its worker's state, the one `portal workers` shows.
+            let w = self.portal.workers.get(&worker_name(&d)).unwrap_or_default();
             let q = self.queue(d, now)?;
             rows.push(pb::OutboxRow {
                 portal_id: q.peer,
                 depth: q.depth,
                 oldest_age_ms: q.oldest_age_ms,
-                last_error: s.last_error,
+                last_error: w.last_error,
                 last_attempt_at: s.last_attempt_at.map_or(0, |t| t.0),
                 last_success_at: s.last_success_at.map_or(0, |t| t.0),
-                failed_attempts: s.failures,
-                next_attempt_at: s.next_attempt_at.map_or(0, |t| t.0),
+                failed_attempts: w.failures,
+                next_attempt_at: w.next_try.map_or(0, |t| t.0),
                 delivered: s.delivered,
                 refused: s.refused,
                 last_refusal: s.last_refusal,
             });
         }
         Ok(rows)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        let (min, max) = (Duration::from_millis(500), Duration::from_secs(300));
-        assert_eq!(backoff(1, min, max, 0.0), min);
-        assert_eq!(backoff(2, min, max, 0.0), Duration::from_secs(1));
-        assert_eq!(backoff(5, min, max, 0.0), Duration::from_secs(8));
-        // A week of failures (one every 5 minutes) still waits at most the cap.
-        for failures in [11, 20, 2016, u32::MAX] {
-            assert!(backoff(failures, min, max, 0.2) <= max.mul_f64(1.2));
-            assert!(backoff(failures, min, max, -0.2) >= max.mul_f64(0.8));
-        }
-        assert_eq!(backoff(3, min, max, 5.0), Duration::from_secs(2).mul_f64(1.2), "jitter is clamped");
     }
 }
