@@ -43,7 +43,7 @@ struct Portal {
 /// one person; returns their task client.
 async fn portal(
     root: &Path,
-    dir: &portalnet_node::directory_node::DirectoryHandle,
+    dir: &portalnet_node::directory::server::DirectoryHandle,
     id: &'static str,
     (login, name): (&str, &str),
 ) -> anyhow::Result<Portal> {
@@ -60,8 +60,9 @@ async fn portal(
     cfg.network.activation_delay_secs = 0;
     cfg.save(&pdir)?;
     // The directory's operator (this program) enrols the id; the portal presents it.
-    let secret = portalnet_node::enrolment::enrol_in_process(&dir.directory, id, SystemClock.now())?;
-    portalnet_node::enrolment::save_for_portal(&pdir, &secret)?;
+    let secret =
+        portalnet_node::directory::enrolment::enrol_in_process(&dir.directory, id, SystemClock.now())?;
+    portalnet_node::directory::enrolment::save_for_portal(&pdir, &secret)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let node =
         portalnet_node::start(&pdir, Arc::new(SystemClock), Some(listener), Default::default()).await?;
@@ -130,9 +131,9 @@ fn show(p: &str, t: &pb::Task) {
 async fn main() -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let ddir = tmp.path().join("directory");
-    portalnet_node::directory_node::init_if_needed(&ddir, "directory.test", "127.0.0.1:0".parse()?)?;
+    portalnet_node::directory::server::init_if_needed(&ddir, "directory.test", "127.0.0.1:0".parse()?)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let dir = portalnet_node::directory_node::start(
+    let dir = portalnet_node::directory::server::start(
         &ddir,
         Arc::new(SystemClock),
         Some(listener),

@@ -6,7 +6,7 @@
 
 use portalnet_core::Clock;
 use portalnet_federation::Signer;
-use portalnet_node::network::method;
+use portalnet_node::directory::client::method;
 use portalnet_proto::v1 as pb;
 use portalnet_tests::{Clients, InProcess, ManualClock, TestDirectory, fed, new_user, refusal, wait_for};
 use std::sync::Arc;
@@ -45,8 +45,12 @@ async fn a_rogue_cannot_register_an_id_without_proof() {
     assert_eq!(lookup(&dir, ROGUE).await.unwrap_err().code(), Code::NotFound);
 
     // A secret the operator enrolled for another id: refused, still nothing stored.
-    let other = portalnet_node::enrolment::enrol_in_process(&dir.handle.directory, "other.test", clock.now())
-        .unwrap();
+    let other = portalnet_node::directory::enrolment::enrol_in_process(
+        &dir.handle.directory,
+        "other.test",
+        clock.now(),
+    )
+    .unwrap();
     let (code, m) = refusal(d.register(register(&rogue, &other, clock.now())).await);
     assert_eq!(code, Code::PermissionDenied, "{m}");
     assert!(m.contains("another portal id"), "{m}");
@@ -65,14 +69,18 @@ async fn a_rogue_cannot_register_an_id_without_proof() {
     // A registered id is not taken over with a secret for it either.
     let alpha = InProcess::start_linked("alpha.test", &dir.handle, 0, Arc::new(clock.clone())).await.unwrap();
     let rec = wait_for("alpha registered", || async { lookup(&dir, "alpha.test").await.ok() }).await.unwrap();
-    let again = portalnet_node::enrolment::enrol_in_process(&dir.handle.directory, "alpha.test", clock.now())
-        .unwrap();
+    let again = portalnet_node::directory::enrolment::enrol_in_process(
+        &dir.handle.directory,
+        "alpha.test",
+        clock.now(),
+    )
+    .unwrap();
     let thief = Signer::generate("alpha.test");
     let (code, m) = refusal(d.register(register(&thief, &again, clock.now())).await);
     assert_eq!(code, Code::PermissionDenied, "{m}");
     assert_eq!(lookup(&dir, "alpha.test").await.unwrap().public_key, rec.public_key);
     // The enrolled portal spent its secret and removed it from its data folder.
-    let spent = alpha.dir.join(portalnet_node::enrolment::PORTAL_SECRET_FILE);
+    let spent = alpha.dir.join(portalnet_node::directory::enrolment::PORTAL_SECRET_FILE);
     wait_for("alpha's spent secret removed", || {
         let gone = !spent.exists();
         async move { gone.then_some(()) }
@@ -82,7 +90,8 @@ async fn a_rogue_cannot_register_an_id_without_proof() {
 
     // With the secret enrolled for exactly its id, the same key registers.
     let mine =
-        portalnet_node::enrolment::enrol_in_process(&dir.handle.directory, ROGUE, clock.now()).unwrap();
+        portalnet_node::directory::enrolment::enrol_in_process(&dir.handle.directory, ROGUE, clock.now())
+            .unwrap();
     d.register(register(&rogue, &mine, clock.now())).await.unwrap();
     assert_eq!(lookup(&dir, ROGUE).await.unwrap().public_key, rogue.verifying_key().to_bytes().to_vec());
 }
@@ -120,7 +129,7 @@ async fn a_rogue_publishing_someones_email_neither_links_nor_freezes_their_accou
     // A rogue portal (enrolled, then misbehaving) publishes Anna's e-mail.
     let rogue = Signer::generate(ROGUE);
     let mut d = dir.client().await.unwrap();
-    let secret = portalnet_node::enrolment::enrol_in_process(&store, ROGUE, clock.now()).unwrap();
+    let secret = portalnet_node::directory::enrolment::enrol_in_process(&store, ROGUE, clock.now()).unwrap();
     d.register(register(&rogue, &secret, clock.now())).await.unwrap();
     let on = pb::SetNetworkRequest { enabled: true };
     d.set_network(rogue.sign(method::SET_NETWORK, "directory.test", clock.now(), &on)).await.unwrap();

@@ -10,7 +10,7 @@ use portalnet_core::event::{EventBody, GENESIS};
 use portalnet_core::task::{Change, FieldChange};
 use portalnet_federation::Signer;
 use portalnet_federation::chain::{event_hash, sign_event};
-use portalnet_node::network::method;
+use portalnet_node::directory::client::method;
 use portalnet_proto::v1::{self as pb, deliver_item::Kind, item_result::Outcome, proposal::Op};
 use portalnet_tests::extranet::extranet_user;
 use portalnet_tests::fed::{DAY, Fed, Member, add_person, fed, replica_id, task_where, verify};
@@ -176,7 +176,7 @@ async fn register_portal(f: &Fed, id: &str) -> Signer {
         rotation_signature: vec![],
         tls_certificate: String::new(),
         // Enrolled like any portal: the rogue is a member that misbehaves.
-        enrolment_secret: portalnet_node::enrolment::enrol_in_process(
+        enrolment_secret: portalnet_node::directory::enrolment::enrol_in_process(
             &f.dir.handle.directory,
             id,
             f.clock.now(),

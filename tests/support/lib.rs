@@ -170,7 +170,7 @@ impl InProcess {
     /// activation delay, reading time from `clock`.
     pub async fn start_linked(
         portal: &str,
-        directory: &portalnet_node::directory_node::DirectoryHandle,
+        directory: &portalnet_node::directory::server::DirectoryHandle,
         activation_delay_secs: u64,
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
@@ -186,8 +186,12 @@ impl InProcess {
         cfg.network.activation_delay_secs = activation_delay_secs;
         cfg.save(&dir)?;
         // As an operator would: the directory enrols the id, the portal keeps the secret.
-        let secret = portalnet_node::enrolment::enrol_in_process(&directory.directory, portal, clock.now())?;
-        portalnet_node::enrolment::save_for_portal(&dir, &secret)?;
+        let secret = portalnet_node::directory::enrolment::enrol_in_process(
+            &directory.directory,
+            portal,
+            clock.now(),
+        )?;
+        portalnet_node::directory::enrolment::save_for_portal(&dir, &secret)?;
         let mut n = Self { tmp: Some(tmp), dir, handle: None, endpoint: String::new(), clock };
         n.restart().await?;
         Ok(n)
@@ -444,20 +448,26 @@ pub fn new_user(login: &str, name: &str) -> pb::AddUserRequest {
 /// A Network directory running inside the test process, in a temporary folder.
 pub struct TestDirectory {
     pub tmp: tempfile::TempDir,
-    pub handle: portalnet_node::directory_node::DirectoryHandle,
+    pub handle: portalnet_node::directory::server::DirectoryHandle,
 }
 
 impl TestDirectory {
     pub async fn start(clock: Arc<dyn Clock>) -> Result<Self> {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().join("directory");
-        let mut cfg =
-            portalnet_node::directory_node::init_if_needed(&dir, "directory.test", "127.0.0.1:0".parse()?)?;
+        let mut cfg = portalnet_node::directory::server::init_if_needed(
+            &dir,
+            "directory.test",
+            "127.0.0.1:0".parse()?,
+        )?;
         // Prometheus metrics on an ephemeral port (`handle.metrics_url`).
         cfg.metrics_listen = Some("127.0.0.1:0".parse()?);
-        std::fs::write(dir.join(portalnet_node::directory_node::CONFIG_FILE), toml::to_string_pretty(&cfg)?)?;
+        std::fs::write(
+            dir.join(portalnet_node::directory::server::CONFIG_FILE),
+            toml::to_string_pretty(&cfg)?,
+        )?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let handle = portalnet_node::directory_node::start(
+        let handle = portalnet_node::directory::server::start(
             &dir,
             clock,
             Some(listener),

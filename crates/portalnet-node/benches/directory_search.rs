@@ -142,7 +142,7 @@ async fn restart(dir: std::path::PathBuf) -> anyhow::Result<()> {
         std::env::var("PORTALNET_BENCH_SEARCHES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
     let started = Instant::now();
     let d =
-        portalnet_node::directory_node::start(&dir, Arc::new(SystemClock), None, CancellationToken::new())
+        portalnet_node::directory::server::start(&dir, Arc::new(SystemClock), None, CancellationToken::new())
             .await?;
     let start_secs = started.elapsed().as_secs_f64();
     let t = Instant::now();
@@ -173,14 +173,14 @@ async fn run() -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path().join("directory");
     let mut cfg =
-        portalnet_node::directory_node::init_if_needed(&dir, "directory.test", "127.0.0.1:0".parse()?)?;
+        portalnet_node::directory::server::init_if_needed(&dir, "directory.test", "127.0.0.1:0".parse()?)?;
     // The bench measures the index, not the scraping guard.
     cfg.search_rate_per_sec = 1e9;
     cfg.search_burst = u32::MAX;
-    std::fs::write(dir.join(portalnet_node::directory_node::CONFIG_FILE), toml::to_string(&cfg)?)?;
+    std::fs::write(dir.join(portalnet_node::directory::server::CONFIG_FILE), toml::to_string(&cfg)?)?;
     let clock = Arc::new(SystemClock);
     let d =
-        portalnet_node::directory_node::start(&dir, clock.clone(), None, CancellationToken::new()).await?;
+        portalnet_node::directory::server::start(&dir, clock.clone(), None, CancellationToken::new()).await?;
     let pem = std::fs::read_to_string(&d.cert)?;
     let ch: Channel = Endpoint::from_shared(d.endpoint.clone())?
         .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))?
@@ -201,7 +201,11 @@ async fn run() -> anyhow::Result<()> {
             public_key: s.verifying_key().to_bytes().to_vec(),
             rotation_signature: vec![],
             tls_certificate: String::new(),
-            enrolment_secret: portalnet_node::enrolment::enrol_in_process(&d.directory, s.portal_id(), now)?,
+            enrolment_secret: portalnet_node::directory::enrolment::enrol_in_process(
+                &d.directory,
+                s.portal_id(),
+                now,
+            )?,
         };
         client
             .clone()

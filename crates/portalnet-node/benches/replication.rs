@@ -23,7 +23,7 @@ use anyhow::{Context, Result, bail};
 use portalnet_core::Clock;
 use portalnet_node::NodeHandle;
 use portalnet_node::clock::SystemClock;
-use portalnet_node::directory_node::DirectoryHandle;
+use portalnet_node::directory::server::DirectoryHandle;
 use portalnet_proto::v1 as pb;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -155,11 +155,15 @@ async fn network() -> Result<Net> {
     let tmp = tempfile::tempdir()?;
     let clock = Arc::new(SystemClock);
     let ddir = tmp.path().join("directory");
-    portalnet_node::directory_node::init_if_needed(&ddir, "directory.test", "127.0.0.1:0".parse()?)?;
+    portalnet_node::directory::server::init_if_needed(&ddir, "directory.test", "127.0.0.1:0".parse()?)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let directory =
-        portalnet_node::directory_node::start(&ddir, clock.clone(), Some(listener), CancellationToken::new())
-            .await?;
+    let directory = portalnet_node::directory::server::start(
+        &ddir,
+        clock.clone(),
+        Some(listener),
+        CancellationToken::new(),
+    )
+    .await?;
     let mut members = Vec::new();
     for (id, (login, name)) in PORTALS.iter().zip(PEOPLE) {
         let dir = tmp.path().join(id);
@@ -172,9 +176,12 @@ async fn network() -> Result<Net> {
         });
         cfg.network.activation_delay_secs = 0;
         cfg.save(&dir)?;
-        let secret =
-            portalnet_node::enrolment::enrol_in_process(&directory.directory, id, SystemClock.now())?;
-        portalnet_node::enrolment::save_for_portal(&dir, &secret)?;
+        let secret = portalnet_node::directory::enrolment::enrol_in_process(
+            &directory.directory,
+            id,
+            SystemClock.now(),
+        )?;
+        portalnet_node::directory::enrolment::save_for_portal(&dir, &secret)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let handle =
             portalnet_node::start(&dir, clock.clone(), Some(listener), CancellationToken::new()).await?;

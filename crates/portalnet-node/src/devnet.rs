@@ -2,7 +2,7 @@
 //! data folder and port, seeded with demo people, groups and tasks on first run.
 
 use crate::config::{DirectoryLink, NodeConfig};
-use crate::directory_node::DirectoryHandle;
+use crate::directory::server::DirectoryHandle;
 use crate::server::{NodeHandle, start};
 use anyhow::{Context, Result, anyhow};
 use portalnet_core::Clock;
@@ -71,8 +71,9 @@ pub async fn start_devnet(
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let port = |offset: i32| if base_port == 0 { 0 } else { (i32::from(base_port) + offset) as u16 };
     let ddir = dir.join("directory");
-    crate::directory_node::init_if_needed(&ddir, DIRECTORY_ID, ([127, 0, 0, 1], port(-1)).into())?;
-    let directory = crate::directory_node::start(&ddir, clock.clone(), None, shutdown.child_token()).await?;
+    crate::directory::server::init_if_needed(&ddir, DIRECTORY_ID, ([127, 0, 0, 1], port(-1)).into())?;
+    let directory =
+        crate::directory::server::start(&ddir, clock.clone(), None, shutdown.child_token()).await?;
     let link = DirectoryLink {
         endpoint: directory.endpoint.clone(),
         id: directory.id.clone(),
@@ -89,8 +90,9 @@ pub async fn start_devnet(
         // The devnet's operator is this process: it enrols each portal id its
         // directory does not know yet, and the portal presents the secret.
         if directory.directory.portal(id).map_err(|e| anyhow!("{e}"))?.is_none() {
-            let secret = crate::enrolment::enrol_in_process(&directory.directory, id, clock.now())?;
-            crate::enrolment::save_for_portal(&pdir, &secret)?;
+            let secret =
+                crate::directory::enrolment::enrol_in_process(&directory.directory, id, clock.now())?;
+            crate::directory::enrolment::save_for_portal(&pdir, &secret)?;
         }
         // Point the portal at this run's directory (its port may be new).
         let mut cfg = NodeConfig::load(&pdir)?;
@@ -117,7 +119,9 @@ pub async fn start_devnet(
                     .map_err(|s| anyhow!("{}", s.message()))?;
                 let rec =
                     client.set_network(true, portal.now()).await.map_err(|s| anyhow!("{}", s.message()))?;
-                portal.record_network(crate::network::network_of(&rec)).map_err(|e| anyhow!("{e}"))?;
+                portal
+                    .record_network(crate::directory::client::network_of(&rec))
+                    .map_err(|e| anyhow!("{e}"))?;
             }
             portal.durable().await.map_err(|e| anyhow!("{e}"))?;
         }

@@ -1,22 +1,21 @@
-//! The portal node: configuration, the data folder, and the gRPC server that wires
-//! `core` and `store` to the network. `portald` (src/main.rs) is a thin CLI over it.
+//! The portal node: configuration, the data folder, and the adapters that wire the
+//! portal (`portalnet-portal`) to the world — gRPC services (`grpc/`), web pages
+//! (`web/`), e-mail in and out (`mail/`), replication between portals
+//! (`replication/`), the Network directory's client and server (`directory/`) —
+//! and the background workers that drive them (`worker.rs`, `lifecycle.rs`).
+//! `portald` (src/main.rs) is a thin CLI over it.
 
 pub mod clock;
 pub mod config;
-pub mod convert;
 pub mod devnet;
-pub mod directory_node;
-pub mod enrolment;
-pub mod error;
+pub mod directory;
 mod fsutil;
 pub mod grpc;
 pub mod identity;
 pub mod init;
 pub mod lifecycle;
-pub mod mail_listener;
-pub mod mailer;
+pub mod mail;
 pub mod metrics;
-pub mod network;
 pub mod otlp;
 pub mod replication;
 pub mod reply_lang;
@@ -25,8 +24,7 @@ pub mod server;
 pub mod tls;
 pub mod trace_context;
 pub mod web;
-mod web_task;
 pub mod worker;
 
-pub use error::{NodeError, NodeResult};
+pub use grpc::error::{NodeError, NodeResult};
 pub use server::{NodeHandle, start};

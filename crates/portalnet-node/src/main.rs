@@ -231,9 +231,9 @@ async fn run(args: Args) -> Result<()> {
         Cmd::Directory { action: Some(action), .. } => directory_cmd(action, clock.as_ref()),
         Cmd::Directory { action: None, dir, id, listen } => {
             let dir = dir.ok_or_else(|| anyhow::anyhow!("--dir is required"))?;
-            portalnet_node::directory_node::init_if_needed(&dir, &id, listen)?;
+            portalnet_node::directory::server::init_if_needed(&dir, &id, listen)?;
             let shutdown = CancellationToken::new();
-            let d = portalnet_node::directory_node::start(&dir, clock, None, shutdown.clone()).await?;
+            let d = portalnet_node::directory::server::start(&dir, clock, None, shutdown.clone()).await?;
             say!("directory {} serving on {} (portals trust {})", d.id, d.endpoint, d.cert.display());
             tokio::spawn(on_signal(shutdown.clone()));
             d.wait().await?;
@@ -250,7 +250,7 @@ async fn run(args: Args) -> Result<()> {
                 cfg.network.activation_delay_secs = s;
             }
             if let Some(secret) = &enrolment {
-                portalnet_node::enrolment::save_for_portal(&dir, secret)?;
+                portalnet_node::directory::enrolment::save_for_portal(&dir, secret)?;
             }
             cfg.save(&dir)?;
             say!("linked; restart the portal (portald run --dir {})", dir.display());
@@ -280,7 +280,7 @@ fn directory_cmd(action: DirectoryCmd, clock: &dyn portalnet_core::Clock) -> Res
         DirectoryCmd::Enrol { dir, portal_id, valid_days } => {
             let ttl = i64::from(valid_days) * 24 * 3600 * 1000;
             let now = portalnet_core::Clock::now(clock);
-            let secret = portalnet_node::enrolment::enrol(&dir, &portal_id, now, ttl)?;
+            let secret = portalnet_node::directory::enrolment::enrol(&dir, &portal_id, now, ttl)?;
             say!("{secret}");
             eprintln!(
                 "enrolled {portal_id} until {}: give the portal's operator this one-time secret, who links \
@@ -290,7 +290,7 @@ fn directory_cmd(action: DirectoryCmd, clock: &dyn portalnet_core::Clock) -> Res
             Ok(())
         }
         DirectoryCmd::Enrolments { dir } => {
-            let list = portalnet_node::enrolment::list(&dir, portalnet_core::Clock::now(clock))?;
+            let list = portalnet_node::directory::enrolment::list(&dir, portalnet_core::Clock::now(clock))?;
             if list.is_empty() {
                 say!("no enrolments");
             }

@@ -156,7 +156,7 @@ pub async fn start(
             .with_metrics(metrics.clone()),
     );
     let directory = match &config.directory {
-        Some(link) => Some(Arc::new(crate::network::DirectoryClient::new(
+        Some(link) => Some(Arc::new(crate::directory::client::DirectoryClient::new(
             dir,
             link,
             &config.portal_id,
@@ -201,17 +201,20 @@ pub async fn start(
     let mut tasks = NodeTasks::new(shutdown.clone());
     spawn_server(&mut tasks, state.clone(), &config, tls, listener, shutdown.clone())?;
     let transport = mail_transport(dir, &config)?;
-    let mailer = crate::mailer::Mailer::new(portal.clone(), transport, shutdown.clone());
-    tasks.spawn("mailer", background(&portal, mailer, crate::mailer::BACKOFF, &shutdown));
-    let sweep = crate::mailer::MailSweep(portal.clone());
-    tasks.spawn("mail sweep", background(&portal, sweep, crate::mailer::BACKOFF, &shutdown));
+    let mailer = crate::mail::outbox::Mailer::new(portal.clone(), transport, shutdown.clone());
+    tasks.spawn("mailer", background(&portal, mailer, crate::mail::outbox::BACKOFF, &shutdown));
+    let sweep = crate::mail::outbox::MailSweep(portal.clone());
+    tasks.spawn("mail sweep", background(&portal, sweep, crate::mail::outbox::BACKOFF, &shutdown));
     if let Some(r) = replicator {
         tasks.spawn("replication", ran_until(shutdown.clone(), r.run()));
     }
     if let Some(client) = directory {
         let advertised = config.public_endpoint.clone().unwrap_or_else(|| endpoint.clone());
-        let sync = crate::network::DirectorySync::new(portal.clone(), client, advertised);
-        tasks.spawn("directory sync", background(&portal, sync, crate::network::SYNC_BACKOFF, &shutdown));
+        let sync = crate::directory::client::DirectorySync::new(portal.clone(), client, advertised);
+        tasks.spawn(
+            "directory sync",
+            background(&portal, sync, crate::directory::client::SYNC_BACKOFF, &shutdown),
+        );
     }
     let metrics_on_web = metrics.is_enabled() && metrics_listener.is_none();
     if let Some(l) = web_listener {
@@ -239,7 +242,7 @@ pub async fn start(
         (smtp_listener, portalnet_inbound::Protocol::Smtp, "smtp listener"),
     ] {
         if let Some(l) = listener {
-            let handler = Arc::new(crate::mail_listener::PortalMail { portal: portal.clone() });
+            let handler = Arc::new(crate::mail::listener::PortalMail { portal: portal.clone() });
             let cfg = portalnet_inbound::ListenerConfig::new(protocol, portal.mail_domain().to_string());
             let serve = portalnet_inbound::serve(l, cfg, handler, shutdown.clone());
             tasks.spawn(name, ran_until(shutdown.clone(), serve));

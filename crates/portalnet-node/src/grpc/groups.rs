@@ -1,8 +1,8 @@
 //! The gRPC `GroupService`: a thin adapter over the portal's group operations.
 
 use super::State;
-use crate::convert::{ToProto, group_id, invite_policy, invite_response, role};
-use crate::error::to_status;
+use crate::grpc::convert::{ToProto, group_id, invite_policy, invite_response, role};
+use crate::grpc::error::to_status;
 use portalnet_core::group::{GroupPatch, NewGroup};
 use portalnet_proto::v1::{self as pb, group_service_server::GroupService};
 use std::sync::Arc;

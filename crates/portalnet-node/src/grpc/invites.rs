@@ -1,9 +1,9 @@
 //! The gRPC `InvitationService`: inviting, listing, resending, revoking and accepting.
 
 use super::State;
-use crate::convert::{ToProto, group_id, invitation_to_proto, invite_response};
-use crate::error::IntoStatus;
-use crate::error::to_status;
+use crate::grpc::convert::{ToProto, group_id, invitation_to_proto, invite_response};
+use crate::grpc::error::IntoStatus;
+use crate::grpc::error::to_status;
 use portalnet_proto::v1::{self as pb, invitation_service_server::InvitationService};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -66,7 +66,7 @@ impl InvitationService for InvitationSvc {
     async fn accept(&self, req: Request<pb::AcceptRequest>) -> Result<Response<pb::AcceptResponse>, Status> {
         let r = req.into_inner();
         if r.token.trim().is_empty() {
-            return Err(crate::error::NodeError::invalid(portalnet_core::error::text!(
+            return Err(crate::grpc::error::NodeError::invalid(portalnet_core::error::text!(
                 "error-invite-token-required"
             ))
             .into_status());
@@ -84,7 +84,7 @@ impl InvitationService for InvitationSvc {
 
 fn invitation_id(id: u64) -> Result<u64, Status> {
     if id == 0 {
-        Err(crate::error::NodeError::invalid(portalnet_core::error::text!(
+        Err(crate::grpc::error::NodeError::invalid(portalnet_core::error::text!(
             "error-id-required",
             field = "invitation id"
         ))

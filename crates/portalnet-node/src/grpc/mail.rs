@@ -1,8 +1,8 @@
 //! The gRPC `MailService`: a user's task address and e-mail participants' links.
 
 use super::State;
-use crate::error::IntoStatus;
-use crate::error::to_status;
+use crate::grpc::error::IntoStatus;
+use crate::grpc::error::to_status;
 use portalnet_proto::v1::{self as pb, mail_service_server::MailService};
 use portalnet_store::schema::{MailAddressRecord, TaskLinkRecord};
 use std::sync::Arc;
@@ -40,7 +40,7 @@ impl MailService for MailSvc {
         let actor = self.0.actor(&req)?;
         let login = req.get_ref().login.trim();
         if !login.is_empty() && login != actor.login {
-            return Err(crate::error::NodeError::denied(portalnet_core::error::text!(
+            return Err(crate::grpc::error::NodeError::denied(portalnet_core::error::text!(
                 "error-task-address-owner"
             ))
             .into_status());

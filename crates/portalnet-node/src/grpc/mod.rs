@@ -1,8 +1,11 @@
 //! gRPC services, one per concern. Each method authenticates the caller, converts
-//! the request at the boundary, calls the portal, waits for durability when it
-//! wrote, and converts the answer.
+//! the request at the boundary (`convert.rs`), calls the portal, waits for
+//! durability when it wrote, and converts the answer; `error.rs` is the one place
+//! where errors (the portal's, the directory's, signed requests') become statuses.
 
+pub mod convert;
 mod echo;
+pub mod error;
 mod groups;
 mod invites;
 mod mail;
@@ -20,8 +23,8 @@ pub use portal::{PortalSvc, ReportSvc};
 pub use tasks::TaskSvc;
 pub use users::UserSvc;
 
-use crate::error::IntoStatus;
-use crate::error::to_status;
+use crate::grpc::error::IntoStatus;
+use crate::grpc::error::to_status;
 use portalnet_core::permissions::Actor;
 use portalnet_portal::Portal;
 use tonic::{Request, Status};
@@ -33,7 +36,7 @@ pub struct State {
     pub public_key: String,
     pub fingerprint: String,
     /// The Network directory, when the portal is linked to one.
-    pub directory: Option<std::sync::Arc<crate::network::DirectoryClient>>,
+    pub directory: Option<std::sync::Arc<crate::directory::client::DirectoryClient>>,
     /// Delay between switching the network on and cross-portal tasks (R15).
     pub activation_delay_ms: i64,
     /// Replication with other portals, when the portal is linked to a directory.
@@ -60,8 +63,10 @@ impl State {
 
     pub fn replicator(&self) -> Result<&std::sync::Arc<crate::replication::Replicator>, Status> {
         self.replicator.as_ref().ok_or_else(|| {
-            crate::error::NodeError::precondition(portalnet_core::error::text!("error-no-directory-people"))
-                .into_status()
+            crate::grpc::error::NodeError::precondition(portalnet_core::error::text!(
+                "error-no-directory-people"
+            ))
+            .into_status()
         })
     }
 
@@ -93,7 +98,7 @@ impl State {
 
 /// Runs `f` on tokio's blocking pool; a panic in it is an internal error, not a crash.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Status> {
-    tokio::task::spawn_blocking(crate::trace_context::carried(f))
-        .await
-        .map_err(|e| crate::error::NodeError::Internal(format!("blocking task failed: {e}")).into_status())
+    tokio::task::spawn_blocking(crate::trace_context::carried(f)).await.map_err(|e| {
+        crate::grpc::error::NodeError::Internal(format!("blocking task failed: {e}")).into_status()
+    })
 }

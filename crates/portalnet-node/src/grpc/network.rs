@@ -1,9 +1,9 @@
 //! The gRPC `NetworkService`: network switch, directory search and Network accounts.
 
 use super::State;
-use crate::error::IntoStatus;
-use crate::error::to_status;
-use crate::network::directory_error;
+use crate::directory::client::directory_error;
+use crate::grpc::error::IntoStatus;
+use crate::grpc::error::to_status;
 use portalnet_core::error::text;
 use portalnet_core::user::UserKind;
 use portalnet_proto::v1::{self as pb, network_service_server::NetworkService};
@@ -14,11 +14,10 @@ use tonic::{Request, Response, Status};
 pub struct NetworkSvc(pub Arc<State>);
 
 impl NetworkSvc {
-    fn client(&self) -> Result<&crate::network::DirectoryClient, Status> {
-        self.0
-            .directory
-            .as_deref()
-            .ok_or_else(|| crate::error::NodeError::precondition(text!("error-no-directory")).into_status())
+    fn client(&self) -> Result<&crate::directory::client::DirectoryClient, Status> {
+        self.0.directory.as_deref().ok_or_else(|| {
+            crate::grpc::error::NodeError::precondition(text!("error-no-directory")).into_status()
+        })
     }
 
     fn status(&self) -> Result<pb::NetworkStatus, Status> {
@@ -48,7 +47,9 @@ impl NetworkSvc {
     ) -> Result<Response<pb::NetworkStatus>, Status> {
         let actor = self.0.actor(&req)?;
         if !actor.admin {
-            return Err(crate::error::NodeError::denied(text!("error-admins-switch-network")).into_status());
+            return Err(
+                crate::grpc::error::NodeError::denied(text!("error-admins-switch-network")).into_status()
+            );
         }
         let client = self.client()?;
         let _state = client.network_state.lock().await;
@@ -56,7 +57,7 @@ impl NetworkSvc {
             .set_network(enabled, self.0.portal.now())
             .await
             .map_err(|s| directory_error(&client.link, s))?;
-        self.0.write(move |p| p.record_network(crate::network::network_of(&rec))).await?;
+        self.0.write(move |p| p.record_network(crate::directory::client::network_of(&rec))).await?;
         Ok(Response::new(self.status()?))
     }
 }
@@ -80,11 +81,13 @@ impl NetworkService for NetworkSvc {
     async fn search(&self, req: Request<pb::SearchRequest>) -> Result<Response<pb::SearchResponse>, Status> {
         let actor = self.0.actor(&req)?;
         if actor.kind == UserKind::Extranet {
-            return Err(crate::error::NodeError::denied(text!("error-extranet-no-search")).into_status());
+            return Err(
+                crate::grpc::error::NodeError::denied(text!("error-extranet-no-search")).into_status()
+            );
         }
         if !self.0.portal.network_setting().map_err(to_status)?.enabled {
             return Err(
-                crate::error::NodeError::precondition(text!("error-search-network-off")).into_status()
+                crate::grpc::error::NodeError::precondition(text!("error-search-network-off")).into_status()
             );
         }
         let client = self.client()?;
@@ -110,7 +113,7 @@ impl NetworkService for NetworkSvc {
         let client = self.client()?;
         if !portal.network_setting().map_err(to_status)?.enabled {
             return Err(
-                crate::error::NodeError::precondition(text!("error-no-network-accounts")).into_status()
+                crate::grpc::error::NodeError::precondition(text!("error-no-network-accounts")).into_status()
             );
         }
         let account = client
@@ -146,7 +149,9 @@ impl NetworkService for NetworkSvc {
         let actor = self.0.actor(&req)?;
         let address = req.get_ref().address.trim();
         if address.is_empty() {
-            return Err(crate::error::NodeError::invalid(text!("error-link-address-required")).into_status());
+            return Err(
+                crate::grpc::error::NodeError::invalid(text!("error-link-address-required")).into_status()
+            );
         }
         let client = self.client()?;
         let account = client

@@ -1,9 +1,9 @@
 //! The gRPC `PortalService` and `ReportService`: portal info, plan, outbox, workers, reports.
 
 use super::State;
-use crate::convert::{ToProto, report_by};
-use crate::error::IntoStatus;
-use crate::error::to_status;
+use crate::grpc::convert::{ToProto, report_by};
+use crate::grpc::error::IntoStatus;
+use crate::grpc::error::to_status;
 use portalnet_proto::v1::{
     self as pb, portal_service_server::PortalService, report_service_server::ReportService,
 };
@@ -58,7 +58,7 @@ impl PortalService for PortalSvc {
     ) -> Result<Response<pb::OutboxResponse>, Status> {
         self.admin(&req)?;
         let id = portalnet_core::validate::portal_id(&req.get_ref().portal_id)
-            .map_err(crate::error::NodeError::Domain)
+            .map_err(crate::grpc::error::NodeError::Domain)
             .map_err(to_status)?;
         let r = self.0.replicator()?;
         r.peers.forget(&id);
@@ -71,7 +71,7 @@ impl PortalService for PortalSvc {
         req: Request<pb::WorkersRequest>,
     ) -> Result<Response<pb::WorkersResponse>, Status> {
         if !self.0.actor(&req)?.admin {
-            return Err(crate::error::NodeError::denied(portalnet_core::error::text!(
+            return Err(crate::grpc::error::NodeError::denied(portalnet_core::error::text!(
                 "error-admins-workers"
             ))
             .into_status());
@@ -99,7 +99,7 @@ impl PortalSvc {
         if self.0.actor(req)?.admin {
             Ok(())
         } else {
-            Err(crate::error::NodeError::denied(portalnet_core::error::text!("error-admins-outbox"))
+            Err(crate::grpc::error::NodeError::denied(portalnet_core::error::text!("error-admins-outbox"))
                 .into_status())
         }
     }

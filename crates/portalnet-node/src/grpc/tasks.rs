@@ -1,9 +1,9 @@
 //! The gRPC `TaskService`: tasks homed here directly, tasks homed elsewhere as proposals.
 
 use super::State;
-use crate::convert::{Checked, ToProto, optional_status, status, task_id, task_to_proto};
-use crate::error::IntoStatus;
-use crate::error::to_status;
+use crate::grpc::convert::{Checked, ToProto, optional_status, status, task_id, task_to_proto};
+use crate::grpc::error::IntoStatus;
+use crate::grpc::error::to_status;
 use crate::replication::Peers;
 use portalnet_core::address;
 use portalnet_core::task::{Change, Task};
@@ -54,7 +54,7 @@ impl TaskSvc {
         // A malformed address is the caller's mistake, whatever the network's state.
         for a in named {
             address::participant("participant", a)
-                .map_err(crate::error::NodeError::Domain)
+                .map_err(crate::grpc::error::NodeError::Domain)
                 .map_err(to_status)?;
         }
         let held: Vec<&str> = task.map(|t| t.participants()).unwrap_or_default();
@@ -98,7 +98,7 @@ impl TaskSvc {
                 Some(ProposalState::Rejected { reason, kind }) => {
                     let home = p.task(task).map_err(to_status)?.home.map(|h| h.portal).unwrap_or_default();
                     return Err(Status::new(
-                        crate::error::refusal_code(kind),
+                        crate::grpc::error::refusal_code(kind),
                         format!("portal {home} refused: {reason}"),
                     ));
                 }
@@ -304,7 +304,7 @@ impl TaskService for TaskSvc {
         let r = req.get_ref();
         let id = task_id(r.task_id).map_err(to_status)?;
         if r.file_id == 0 {
-            return Err(crate::error::NodeError::invalid(portalnet_core::error::text!(
+            return Err(crate::grpc::error::NodeError::invalid(portalnet_core::error::text!(
                 "error-id-required",
                 field = "file id"
             ))

@@ -1,8 +1,8 @@
 //! The gRPC `UserService`: users, tokens and the caller's own identity.
 
 use super::State;
-use crate::convert::{Checked, ToProto};
-use crate::error::to_status;
+use crate::grpc::convert::{Checked, ToProto};
+use crate::grpc::error::to_status;
 use portalnet_proto::v1::{self as pb, user_service_server::UserService};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};

@@ -7,9 +7,9 @@
 //! `portalctl portal outbox retry PORTAL`, or any message from that portal, cuts the
 //! wait short.
 
-use super::convert::{event_out, outcome_in, proposal_out};
 use super::peers::Peers;
-use crate::network::method;
+use super::wire::{event_out, outcome_in, proposal_out};
+use crate::directory::client::method;
 use crate::trace_context::TraceContext;
 use crate::worker::{Backoff, Step, Worker};
 use portalnet_core::Timestamp;

@@ -10,7 +10,7 @@
 //! then, and it fails as *temporary* (`Unavailable`, "try again later"): an outage
 //! is never turned into a refusal.
 
-use crate::network::DirectoryClient;
+use crate::directory::client::DirectoryClient;
 use crate::trace_context::{Propagate, Traced};
 use ed25519_dalek::VerifyingKey;
 use portalnet_core::{Clock, Timestamp};
@@ -280,7 +280,7 @@ impl Peers {
                 .directory
                 .lookup_addresses(chunk.to_vec(), now)
                 .await
-                .map_err(|s| crate::network::directory_error(&self.directory.link, s))?;
+                .map_err(|s| crate::directory::client::directory_error(&self.directory.link, s))?;
             for a in chunk {
                 if !found.people.iter().any(|p| &p.address == a) {
                     let portal = a.split_once('@').map_or("", |x| x.1);

@@ -1,11 +1,11 @@
 //! The Replication gRPC service: what other portals send this one.
 
 use super::Replicator;
-use super::convert::{event_out, item_in, outcome_out};
 use super::peers::{Blocked, Peers};
-use crate::error::sign_status;
-use crate::error::to_status;
-use crate::network::method;
+use super::wire::{event_out, item_in, outcome_out};
+use crate::directory::client::method;
+use crate::grpc::error::sign_status;
+use crate::grpc::error::to_status;
 use crate::trace_context::TraceContext;
 use portalnet_core::address;
 use portalnet_federation::{SignError, Verifier};
@@ -127,7 +127,7 @@ impl Replication for ReplicationSvc {
                     }
                 };
                 for e in got.into_inner().events {
-                    let item = super::convert::event_in(e).map_or_else(InItem::Malformed, InItem::Event);
+                    let item = super::wire::event_in(e).map_or_else(InItem::Malformed, InItem::Event);
                     fetched.push(item);
                 }
             }

@@ -9,7 +9,7 @@ use portalnet_core::permissions::Actor;
 use portalnet_core::user::UserKind;
 use portalnet_node::NodeError;
 use portalnet_node::clock::SystemClock;
-use portalnet_node::replication::convert::{event_in, item_in};
+use portalnet_node::replication::wire::{event_in, item_in};
 use portalnet_portal::{InItem, Outcome, Portal};
 use portalnet_proto::v1 as pb;
 use proptest::prelude::*;

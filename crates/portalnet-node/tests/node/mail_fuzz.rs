@@ -25,7 +25,7 @@ use portalnet_core::task::{Comment, NewTask, Task};
 use portalnet_core::user::NewUser;
 use portalnet_inbound::{Envelope, MailHandler, Refusal};
 use portalnet_node::clock::SystemClock;
-use portalnet_node::mail_listener::PortalMail;
+use portalnet_node::mail::listener::PortalMail;
 use portalnet_portal::{Portal, actor_of};
 use portalnet_store::schema::blob_key;
 use proptest::prelude::*;

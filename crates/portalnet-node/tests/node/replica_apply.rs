@@ -9,7 +9,7 @@ use portalnet_core::permissions::Actor;
 use portalnet_core::task::TaskStatus;
 use portalnet_core::user::UserKind;
 use portalnet_node::clock::SystemClock;
-use portalnet_node::replication::convert::{event_in, event_out};
+use portalnet_node::replication::wire::{event_in, event_out};
 use portalnet_portal::replica::with_fetched;
 use portalnet_portal::{InItem, Outcome, Portal, StatusSet};
 use proptest::prelude::*;

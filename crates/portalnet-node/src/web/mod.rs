@@ -1,12 +1,14 @@
 //! The portal's web pages: the invitation page an invitee opens from the e-mail
-//! (R4) and the task page of e-mail participants (R22, `web_task`).
+//! (R4) and the task page of e-mail participants (R22, `task_page.rs`).
 //! Server-rendered; every value from people is HTML-escaped. Pages speak the
 //! browser's language (`Accept-Language`) when it is one of ours (en, pl, ru),
 //! else the portal's. Every response gets the same security headers
 //! ([`security_headers`]): both kinds of page carry a secret token in their address.
 
-use crate::error::NodeError;
+mod task_page;
+
 use crate::grpc::State;
+use crate::grpc::error::NodeError;
 use axum::Router;
 use axum::extract::{Form, Path, State as Ax};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -22,8 +24,8 @@ use tokio_util::sync::CancellationToken;
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/invite/{token}", get(show_invitation).post(accept_invitation))
-        .route("/t/{token}", get(crate::web_task::show).post(crate::web_task::comment))
-        .route("/t/{token}/files/{file}", get(crate::web_task::file))
+        .route("/t/{token}", get(task_page::show).post(task_page::comment))
+        .route("/t/{token}/files/{file}", get(task_page::file))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)

@@ -4,7 +4,7 @@
 //! parsed once, automatic mail is accepted and dropped (no loops), and each
 //! recipient's effect is flushed to disk before its `250` goes out.
 
-use crate::error::NodeError;
+use crate::grpc::error::NodeError;
 use portalnet_inbound::{Envelope, MailHandler, Refusal};
 use portalnet_portal::{MailOutcome, MailTarget, Portal};
 use std::sync::Arc;

@@ -6,8 +6,8 @@
 //! `enrolment.rs`).
 
 use crate::config::TlsConfig;
-use crate::error::IntoStatus;
-use crate::error::sign_status;
+use crate::grpc::error::IntoStatus;
+use crate::grpc::error::sign_status;
 use anyhow::{Context, Result};
 use portalnet_core::{Clock, Timestamp, quote};
 use portalnet_directory::{Directory, Entry, RateLimiter};
@@ -134,8 +134,8 @@ pub async fn start(
     let db = Db::open_with_cache(&dir.join("db"), cfg.storage_cache_mb.saturating_mul(1 << 20))
         .with_context(|| format!("cannot open storage in {}", dir.display()))?;
     let directory = Directory::open(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::enrolment::import(dir, &directory);
-    crate::enrolment::write_status(dir, &directory);
+    crate::directory::enrolment::import(dir, &directory);
+    crate::directory::enrolment::write_status(dir, &directory);
     let listener = match listener {
         Some(l) => l,
         None => {
@@ -239,7 +239,7 @@ impl KeyLookup for Keys<'_> {
     }
 }
 
-use crate::error::directory_status as dir_status;
+use crate::grpc::error::directory_status as dir_status;
 use portalnet_directory::Error as DirError;
 
 impl DirectorySvc {
@@ -274,7 +274,8 @@ impl DirectorySvc {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(dir_status(DirError::Store(e))),
             Err(e) => {
-                Err(crate::error::NodeError::Internal(format!("directory flush task: {e}")).into_status())
+                Err(crate::grpc::error::NodeError::Internal(format!("directory flush task: {e}"))
+                    .into_status())
             }
         }
     }
@@ -319,7 +320,7 @@ impl pb::directory_server::Directory for DirectorySvc {
             })?;
         let key = verifying_key_from_bytes(&body.public_key).map_err(sign_status)?;
         self.verifier
-            .verify_with_key(&signed, crate::network::method::REGISTER, &key, self.now())
+            .verify_with_key(&signed, crate::directory::client::method::REGISTER, &key, self.now())
             .map_err(sign_status)?;
         if signed.origin != body.portal_id {
             return Err(dir_status(DirError::PermissionDenied(format!(
@@ -354,7 +355,7 @@ impl pb::directory_server::Directory for DirectorySvc {
             known => {
                 if known.is_none() {
                     // The operator may have enrolled the id since the last import.
-                    crate::enrolment::import(&self.data, &self.directory);
+                    crate::directory::enrolment::import(&self.data, &self.directory);
                 }
                 let secret = Some(body.enrolment_secret.as_str()).filter(|s| !s.is_empty());
                 let rec = self
@@ -362,7 +363,7 @@ impl pb::directory_server::Directory for DirectorySvc {
                     .register(&body.portal_id, &body.endpoint, new_key, secret, now)
                     .map_err(dir_status)?;
                 if known.is_none() {
-                    crate::enrolment::write_status(&self.data, &self.directory);
+                    crate::directory::enrolment::write_status(&self.data, &self.directory);
                 }
                 rec
             }
@@ -392,7 +393,7 @@ impl pb::directory_server::Directory for DirectorySvc {
 
     async fn set_network(&self, req: Request<pb::Signed>) -> Result<Response<pb::PortalRecord>, Status> {
         let (origin, body): (String, pb::SetNetworkRequest) =
-            self.open(req.get_ref(), crate::network::method::SET_NETWORK)?;
+            self.open(req.get_ref(), crate::directory::client::method::SET_NETWORK)?;
         let rec = self.directory.set_network(&origin, body.enabled, self.now()).map_err(dir_status)?;
         self.durable().await?;
         Ok(Response::new(record(&rec)))
@@ -400,7 +401,7 @@ impl pb::directory_server::Directory for DirectorySvc {
 
     async fn publish(&self, req: Request<pb::Signed>) -> Result<Response<pb::PublishResponse>, Status> {
         let (origin, body): (String, pb::PublishRequest) =
-            self.open(req.get_ref(), crate::network::method::PUBLISH)?;
+            self.open(req.get_ref(), crate::directory::client::method::PUBLISH)?;
         let upsert = body
             .upsert
             .into_iter()
@@ -422,7 +423,7 @@ impl pb::directory_server::Directory for DirectorySvc {
 
     async fn search(&self, req: Request<pb::Signed>) -> Result<Response<pb::SearchResponse>, Status> {
         let (origin, body): (String, pb::SearchRequest) =
-            self.open(req.get_ref(), crate::network::method::SEARCH)?;
+            self.open(req.get_ref(), crate::directory::client::method::SEARCH)?;
         self.rate_limit(&origin)?;
         let (list, more) = self.directory.search(&body.query, body.limit, body.offset).map_err(dir_status)?;
         self.metrics.inc("portalnet_directory_searches_total", &[]);
@@ -431,7 +432,7 @@ impl pb::directory_server::Directory for DirectorySvc {
 
     async fn lookup_email(&self, req: Request<pb::Signed>) -> Result<Response<pb::SearchResponse>, Status> {
         let (origin, body): (String, pb::LookupEmailRequest) =
-            self.open(req.get_ref(), crate::network::method::LOOKUP_EMAIL)?;
+            self.open(req.get_ref(), crate::directory::client::method::LOOKUP_EMAIL)?;
         self.rate_limit(&origin)?;
         let found = self.directory.lookup_email(&body.email).map_err(dir_status)?;
         Ok(Response::new(people(found.into_iter().collect(), false)))
@@ -446,7 +447,7 @@ impl pb::directory_server::Directory for DirectorySvc {
 
     async fn change_account_email(&self, req: Request<pb::Signed>) -> Result<Response<pb::Account>, Status> {
         let (origin, body): (String, pb::ChangeAccountEmailRequest) =
-            self.open(req.get_ref(), crate::network::method::CHANGE_ACCOUNT_EMAIL)?;
+            self.open(req.get_ref(), crate::directory::client::method::CHANGE_ACCOUNT_EMAIL)?;
         let account =
             self.directory.change_account_email(&origin, &body.login, &body.new_email).map_err(dir_status)?;
         self.durable().await?;
@@ -455,14 +456,14 @@ impl pb::directory_server::Directory for DirectorySvc {
 
     async fn link_requests(&self, req: Request<pb::Signed>) -> Result<Response<pb::Account>, Status> {
         let (origin, body): (String, pb::AccountLinksRequest) =
-            self.open(req.get_ref(), crate::network::method::LINK_REQUESTS)?;
+            self.open(req.get_ref(), crate::directory::client::method::LINK_REQUESTS)?;
         let account = self.directory.link_requests(&origin, &body.login).map_err(dir_status)?;
         Ok(Response::new(account_pb(account)))
     }
 
     async fn approve_link(&self, req: Request<pb::Signed>) -> Result<Response<pb::Account>, Status> {
         let (origin, body): (String, pb::ApproveLinkRequest) =
-            self.open(req.get_ref(), crate::network::method::APPROVE_LINK)?;
+            self.open(req.get_ref(), crate::directory::client::method::APPROVE_LINK)?;
         // The signing portal speaks for `login@origin` only; the directory checks
         // that this address's portal owns the account.
         let result = self.directory.approve_link(&origin, &body.login, &body.address);
@@ -479,7 +480,7 @@ fn account_pb(a: portalnet_directory::Account) -> pb::Account {
 impl DirectorySvc {
     async fn lookup_addresses_impl(&self, req: &pb::Signed) -> Result<pb::SearchResponse, Status> {
         let (origin, body): (String, pb::LookupAddressesRequest) =
-            self.open(req, crate::network::method::LOOKUP_ADDRESSES)?;
+            self.open(req, crate::directory::client::method::LOOKUP_ADDRESSES)?;
         // Exact addresses only (no enumeration by prefix), at most 100 a call: not
         // held to the search rate, so a busy portal's task checks are not throttled.
         let _ = origin;

@@ -100,10 +100,10 @@ impl DirectoryClient {
             public_key: self.public_key.to_vec(),
             rotation_signature,
             tls_certificate: self.tls_certificate.clone(),
-            enrolment_secret: crate::enrolment::portal_secret(&self.dir).unwrap_or_default(),
+            enrolment_secret: crate::directory::enrolment::portal_secret(&self.dir).unwrap_or_default(),
         };
         let rec = self.client.clone().register(self.sign(method::REGISTER, &req, now)).await?.into_inner();
-        crate::enrolment::forget_portal_secret(&self.dir);
+        crate::directory::enrolment::forget_portal_secret(&self.dir);
         Ok(rec)
     }
 

@@ -7,7 +7,7 @@
 //! [`MailSweep`] is the mail housekeeping worker: it forgets received messages past
 //! their retention (duplicate detection), hourly and at start.
 
-use crate::error::{NodeError, NodeResult};
+use crate::grpc::error::{NodeError, NodeResult};
 use crate::worker::{Backoff, Step, Worker};
 use base64::Engine;
 use portalnet_core::Timestamp;

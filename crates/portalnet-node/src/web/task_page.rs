@@ -6,8 +6,8 @@
 //! headers are added to every page by `web::security_headers`. It speaks the
 //! browser's language when it is one of ours, else the portal's.
 
-use crate::error::NodeError;
 use crate::grpc::State;
+use crate::grpc::error::NodeError;
 use axum::extract::{Form, Path, State as Ax};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};

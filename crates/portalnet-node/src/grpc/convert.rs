@@ -2,7 +2,7 @@
 //! `TryFrom` (on [`Checked`], since both sides are foreign types here); structural
 //! checks (required fields, enum values) happen here, length limits in `core`.
 
-use crate::error::NodeError;
+use crate::grpc::error::NodeError;
 use portalnet_core::Timestamp;
 use portalnet_core::error::text;
 use portalnet_core::group::{Group, GroupRole, InvitePolicy};

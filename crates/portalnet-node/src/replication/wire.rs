@@ -108,7 +108,7 @@ pub fn outcome_out(o: &Outcome) -> pb::ItemResult {
         Outcome::Rejected { reason, kind } => pb::ItemResult {
             outcome: O::Rejected as i32,
             reason: reason.clone(),
-            code: crate::error::refusal_code(*kind) as i32,
+            code: crate::grpc::error::refusal_code(*kind) as i32,
             ..Default::default()
         },
     }
@@ -121,7 +121,7 @@ pub fn outcome_in(r: &pb::ItemResult) -> Outcome {
         Ok(O::Duplicate) => Outcome::Duplicate,
         _ => Outcome::Rejected {
             reason: if r.reason.is_empty() { "refused without a reason".into() } else { r.reason.clone() },
-            kind: crate::error::refusal_of_code(r.code),
+            kind: crate::grpc::error::refusal_of_code(r.code),
         },
     }
 }

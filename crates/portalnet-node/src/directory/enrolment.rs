@@ -46,7 +46,7 @@ struct Pending {
 /// `ttl_ms`, and returns the secret to hand to the portal's operator.
 pub fn enrol(dir: &Path, portal_id: &str, now: Timestamp, ttl_ms: i64) -> Result<String> {
     let portal_id = portalnet_core::validate::portal_id(portal_id).map_err(|e| anyhow!("portal id: {e}"))?;
-    if !dir.join(crate::directory_node::CONFIG_FILE).exists() {
+    if !dir.join(crate::directory::server::CONFIG_FILE).exists() {
         anyhow::bail!(
             "{} holds no Network directory: create it first with `portald directory --dir {}`",
             dir.display(),
