@@ -219,8 +219,12 @@ pub async fn start(
     let metrics_on_web = metrics.is_enabled() && metrics_listener.is_none();
     if let Some(l) = web_listener {
         let (state, shutdown) = (state.clone(), shutdown.clone());
+        let site = crate::web::Site {
+            portal: state.portal.clone(),
+            endpoint: state.endpoints.first().cloned().unwrap_or_default(),
+        };
         tasks.spawn("web", async move {
-            let mut app = crate::web::router(state.clone());
+            let mut app = crate::web::router(Arc::new(site));
             if metrics_on_web {
                 app = crate::web::secured(app.merge(crate::metrics::router(state)));
             }

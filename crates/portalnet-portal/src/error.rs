@@ -18,6 +18,10 @@ pub enum PortalError {
     /// A limit on how often something may be done was reached; later it may be done.
     #[error("{0}")]
     RateLimited(String),
+    /// Something needed could not be reached (another portal, the directory):
+    /// temporary, to be retried — never a refusal.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 pub type PortalResult<T> = Result<T, PortalError>;
@@ -48,6 +52,8 @@ pub enum ErrorKind {
     Unauthenticated,
     /// Retry later: a rate limit.
     Exhausted,
+    /// Retry later: something could not be reached.
+    Unavailable,
     /// Not the caller's doing (storage, a bug): logged, never detailed to them.
     Internal,
 }
@@ -64,6 +70,7 @@ impl PortalError {
             },
             PortalError::Unauthenticated(_) => ErrorKind::Unauthenticated,
             PortalError::RateLimited(_) => ErrorKind::Exhausted,
+            PortalError::Unavailable(_) => ErrorKind::Unavailable,
             PortalError::Store(_) | PortalError::Internal(_) => ErrorKind::Internal,
         }
     }

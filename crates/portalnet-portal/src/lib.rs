@@ -4,6 +4,7 @@
 //! web and mail adapters convert and call these; tests may call them directly.
 
 mod auth;
+mod cross_portal;
 pub mod error;
 mod events;
 mod groups;
@@ -24,6 +25,7 @@ mod verify;
 pub mod workers;
 
 pub use auth::{actor_of, hash_token, init_portal, new_token};
+pub use cross_portal::{Network, PROPOSAL_WAIT};
 pub use error::{ErrorKind, PortalError, PortalResult};
 pub use invites::{Accepted, Invited};
 pub use mail_in::{MailOutcome, MailTarget};

@@ -83,7 +83,7 @@ impl Outcome {
             ErrorKind::PermissionDenied | ErrorKind::Unauthenticated => RefusalKind::Forbidden,
             ErrorKind::FailedPrecondition | ErrorKind::AlreadyExists => RefusalKind::Precondition,
             ErrorKind::NotFound => RefusalKind::NotFound,
-            ErrorKind::Exhausted | ErrorKind::Internal => return Err(e),
+            ErrorKind::Exhausted | ErrorKind::Unavailable | ErrorKind::Internal => return Err(e),
         };
         match e {
             PortalError::Domain(d) => Ok(Outcome::Rejected { reason: d.to_string(), kind }),

@@ -174,3 +174,4 @@ error-origin-not-in-task = portal { $origin } has no participant in task { $task
 
 ## Composing e-mail.
 error-mail-compose = cannot compose the e-mail: { $reason }
+error-proposal-refused = portal { $portal } refused: { $reason }

@@ -206,3 +206,4 @@ error-origin-not-in-task = portal { $origin } nie ma uczestnika w zadaniu { $tas
 
 ## Składanie wiadomości e-mail.
 error-mail-compose = nie można złożyć wiadomości e-mail: { $reason }
+error-proposal-refused = portal { $portal } odmówił: { $reason }

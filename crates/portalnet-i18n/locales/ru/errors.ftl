@@ -206,3 +206,4 @@ error-origin-not-in-task = у портала { $origin } нет участник
 
 ## Составление письма.
 error-mail-compose = не удалось составить письмо: { $reason }
+error-proposal-refused = портал { $portal } отказал: { $reason }

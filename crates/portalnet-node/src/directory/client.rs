@@ -190,16 +190,7 @@ impl DirectoryClient {
 
 /// A directory call that failed, as the portal's own caller should see it.
 pub fn directory_error(link: &DirectoryLink, s: tonic::Status) -> tonic::Status {
-    match s.code() {
-        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown => {
-            tonic::Status::unavailable(format!(
-                "the Network directory at {} cannot be reached ({}); try again later",
-                link.endpoint,
-                s.message()
-            ))
-        }
-        code => tonic::Status::new(code, format!("the Network directory refused: {}", s.message())),
-    }
+    crate::grpc::error::directory_call_failed(&link.endpoint, s)
 }
 
 /// The network setting a directory record states.

@@ -18,6 +18,7 @@ pub fn code_of(kind: ErrorKind) -> Code {
         ErrorKind::FailedPrecondition => Code::FailedPrecondition,
         ErrorKind::Unauthenticated => Code::Unauthenticated,
         ErrorKind::Exhausted => Code::ResourceExhausted,
+        ErrorKind::Unavailable => Code::Unavailable,
         ErrorKind::Internal => Code::Internal,
     }
 }
@@ -33,7 +34,7 @@ pub fn status_in(e: NodeError, lang: portalnet_mail::Lang) -> Status {
             AuthRefusal::Unknown => tr(lang, "error-token-unknown", &[]),
             AuthRefusal::Dismissed(login) => tr(lang, "error-user-dismissed", &[("login", Arg::Str(login))]),
         },
-        NodeError::RateLimited(m) => m,
+        NodeError::RateLimited(m) | NodeError::Unavailable(m) => m,
         NodeError::Store(e) => {
             tracing::error!(error = %e, "storage error");
             tr(lang, "error-storage", &[])
@@ -44,6 +45,42 @@ pub fn status_in(e: NodeError, lang: portalnet_mail::Lang) -> Status {
         }
     };
     Status::new(code, message)
+}
+
+/// An error of `kind` whose words are for another portal or an operator, in
+/// English (replication and directory refusals are read by programs and logs).
+pub fn plain(kind: ErrorKind, message: impl Into<String>) -> NodeError {
+    use portalnet_core::Error as D;
+    use portalnet_core::error::Text;
+    let m: String = message.into();
+    match kind {
+        ErrorKind::InvalidArgument => D::invalid(Text::plain(m)).into(),
+        ErrorKind::NotFound => D::not_found(Text::plain(m)).into(),
+        ErrorKind::PermissionDenied => D::denied(Text::plain(m)).into(),
+        ErrorKind::AlreadyExists => D::exists(Text::plain(m)).into(),
+        ErrorKind::FailedPrecondition => D::precondition(Text::plain(m)).into(),
+        ErrorKind::Unauthenticated | ErrorKind::Internal => NodeError::Internal(m),
+        ErrorKind::Exhausted => NodeError::RateLimited(m),
+        ErrorKind::Unavailable => NodeError::Unavailable(m),
+    }
+}
+
+/// A proposal's refusal by its home, as the user who made it reads it.
+pub fn proposal_refused(kind: portalnet_portal::RefusalKind, home: &str, reason: &str) -> Status {
+    Status::new(refusal_code(kind), format!("portal {home} refused: {reason}"))
+}
+
+/// A directory call that failed, as the portal's own caller should see it: a
+/// directory that cannot be reached is Unavailable (try again), a refusal keeps
+/// the directory's code.
+pub fn directory_call_failed(endpoint: &str, s: Status) -> Status {
+    match s.code() {
+        Code::Unavailable | Code::DeadlineExceeded | Code::Unknown => Status::unavailable(format!(
+            "the Network directory at {endpoint} cannot be reached ({}); try again later",
+            s.message()
+        )),
+        code => Status::new(code, format!("the Network directory refused: {}", s.message())),
+    }
 }
 
 /// In the language of the current call's answer (see `reply_lang`). The portal's
@@ -117,4 +154,19 @@ pub fn refusal_of_code(code: i32) -> portalnet_portal::RefusalKind {
         Code::NotFound => K::NotFound,
         _ => K::Other,
     }
+}
+
+/// A status another service (the directory, a peer) answered, as the portal's
+/// error: its code's kind, its message as said (English, for operators).
+pub fn from_status(s: &Status) -> NodeError {
+    let kind = match s.code() {
+        Code::InvalidArgument | Code::OutOfRange => ErrorKind::InvalidArgument,
+        Code::NotFound => ErrorKind::NotFound,
+        Code::PermissionDenied | Code::Unauthenticated => ErrorKind::PermissionDenied,
+        Code::AlreadyExists => ErrorKind::AlreadyExists,
+        Code::FailedPrecondition | Code::Aborted => ErrorKind::FailedPrecondition,
+        Code::ResourceExhausted => ErrorKind::Exhausted,
+        _ => ErrorKind::Unavailable,
+    };
+    plain(kind, s.message())
 }

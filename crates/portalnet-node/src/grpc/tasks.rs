@@ -3,25 +3,22 @@
 use super::State;
 use crate::grpc::convert::{Checked, ToProto, optional_status, status, task_id, task_to_proto};
 use crate::grpc::error::IntoStatus;
+use crate::grpc::error::NodeError;
 use crate::grpc::error::to_status;
 use crate::replication::Peers;
-use portalnet_core::address;
 use portalnet_core::task::{Change, Task};
 use portalnet_core::validate;
 use portalnet_portal::TaskFilter;
 use portalnet_portal::{Attached, Commented, StatusSet};
 use portalnet_proto::v1::{self as pb, task_service_server::TaskService};
-use portalnet_store::replication::{ProposalOp, ProposalState};
-use std::collections::BTreeSet;
+use portalnet_store::replication::ProposalOp;
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::{Request, Response, Status};
 
 pub struct TaskSvc(pub Arc<State>);
 
-/// How long a change to a task homed elsewhere waits for its home's answer before
-/// the call returns with the change pending.
-pub const PROPOSAL_WAIT: Duration = Duration::from_secs(3);
+pub use portalnet_portal::PROPOSAL_WAIT;
 
 impl TaskSvc {
     fn reply(&self, t: &Task) -> Result<Response<pb::Task>, Status> {
@@ -42,85 +39,20 @@ impl TaskSvc {
             .collect())
     }
 
-    /// R13–R16 at the home portal, before a change to a task homed here: every
-    /// portal with a participant (now or after the change) has the network on and
-    /// active, and every newly named person of another portal is published.
+    /// R13–R16 at the home portal (the portal's rules, the directory's answers).
     async fn check_cross_portal(&self, task: Option<&Task>, named: &[String]) -> Result<(), Status> {
-        let p = &self.0.portal;
-        let me = p.portal_id();
-        if task.is_some_and(|t| t.home.is_some()) {
-            return Ok(());
-        }
-        // A malformed address is the caller's mistake, whatever the network's state.
-        for a in named {
-            address::participant("participant", a)
-                .map_err(crate::grpc::error::NodeError::Domain)
-                .map_err(to_status)?;
-        }
-        let held: Vec<&str> = task.map(|t| t.participants()).unwrap_or_default();
-        let new_people: Vec<String> = named
-            .iter()
-            .filter(|a| address::split(a).1.is_some_and(|portal| portal != me))
-            .filter(|a| !held.contains(&a.as_str()))
-            .cloned()
-            .collect();
-        let mut portals: BTreeSet<String> = task.map(|t| address::remote_portals(t, me)).unwrap_or_default();
-        portals.extend(new_people.iter().filter_map(|a| address::split(a).1.map(str::to_string)));
-        if portals.is_empty() {
-            return Ok(());
-        }
-        p.check_own_network().map_err(to_status)?;
-        let r = self.0.replicator()?;
-        for portal in &portals {
-            if let Some(why) = r.peers.blocked(portal, p.now()).await {
-                return Err(why.into_status());
-            }
-        }
-        r.peers.check_people(&new_people, p.now()).await
+        let peers = self.0.replicator.as_ref().map(|r| r.peers.as_ref());
+        self.0.portal.check_cross_portal(peers, task, named).await.map_err(to_status)
     }
 
-    /// Waits (up to [`PROPOSAL_WAIT`]) for the home's answer to proposal `pid`, and
-    /// for its event to arrive here. `Ok(Some(version))` when applied.
-    /// The proposal is durable already ([`State::write`]).
+    /// The home's answer to proposal `pid`, if it comes within [`PROPOSAL_WAIT`].
     async fn await_proposal(&self, task: u64, pid: u64) -> Result<Option<u64>, Status> {
-        let p = &self.0.portal;
-        let deadline = tokio::time::Instant::now() + PROPOSAL_WAIT;
-        loop {
-            let changed = p.replica_changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            match p.proposal(pid).map_err(to_status)?.map(|r| r.state) {
-                Some(ProposalState::Applied { version })
-                    if p.task(task).map_err(to_status)?.version >= version =>
-                {
-                    return Ok(Some(version));
-                }
-                Some(ProposalState::Rejected { reason, kind }) => {
-                    let home = p.task(task).map_err(to_status)?.home.map(|h| h.portal).unwrap_or_default();
-                    return Err(Status::new(
-                        crate::grpc::error::refusal_code(kind),
-                        format!("portal {home} refused: {reason}"),
-                    ));
-                }
-                _ => {}
-            }
-            if tokio::time::timeout_at(deadline, changed).await.is_err() {
-                return Ok(None);
-            }
-        }
+        self.0.portal.await_proposal(task, pid, PROPOSAL_WAIT).await.map_err(to_status)
     }
 
     /// What event `version` of task `id` recorded (for a proposal's reply).
     fn change_at(&self, id: u64, version: u64) -> Result<Option<Change>, Status> {
-        Ok(self
-            .0
-            .portal
-            .tables
-            .history
-            .get(&(id, version))
-            .map_err(crate::NodeError::from)
-            .map_err(to_status)?
-            .map(|h| h.change))
+        self.0.portal.change_at(id, version).map_err(to_status)
     }
 }
 
@@ -218,19 +150,12 @@ impl TaskService for TaskSvc {
                 let applied = self.await_proposal(id, p.id).await?;
                 if let Some(v) = applied
                     && let Some(Change::Comment { comment_id }) = self.change_at(id, v)?
-                    && let Some(c) = self
-                        .0
-                        .portal
-                        .tables
-                        .comments
-                        .get(&(id, comment_id))
-                        .map_err(crate::NodeError::from)
-                        .map_err(to_status)?
+                    && let Some(c) = self.0.portal.stored_comment(id, comment_id).map_err(to_status)?
                 {
                     return Ok(Response::new(c.to_proto()));
                 }
                 let ProposalOp::Comment { text } = p.op else {
-                    return Err(Status::internal("proposal mismatch"));
+                    return Err(NodeError::Internal("proposal mismatch".into()).into_status());
                 };
                 Ok(Response::new(pb::Comment {
                     task_id: id,
@@ -281,7 +206,7 @@ impl TaskService for TaskSvc {
                     return Ok(Response::new(f.to_proto()));
                 }
                 let ProposalOp::File { name, content_type, size, .. } = p.op else {
-                    return Err(Status::internal("proposal mismatch"));
+                    return Err(NodeError::Internal("proposal mismatch".into()).into_status());
                 };
                 Ok(Response::new(pb::FileInfo {
                     name,

@@ -11,6 +11,7 @@
 //! is never turned into a refusal.
 
 use crate::directory::client::DirectoryClient;
+use crate::grpc::error::{ErrorKind, IntoStatus, plain};
 use crate::trace_context::{Propagate, Traced};
 use ed25519_dalek::VerifyingKey;
 use portalnet_core::{Clock, Timestamp};
@@ -117,9 +118,8 @@ impl Peers {
                 return Ok(rec);
             }
             Ok(Err(s)) if s.code() == tonic::Code::NotFound => {
-                return Err(Status::not_found(format!(
-                    "portal {portal} is not registered in the Network directory"
-                )));
+                let why = format!("portal {portal} is not registered in the Network directory");
+                return Err(plain(ErrorKind::NotFound, why).into_status());
             }
             Ok(Err(s)) => s.message().to_string(),
             Err(_) => format!("no answer within {} s", LOOKUP_TIMEOUT.as_secs()),
@@ -132,11 +132,15 @@ impl Peers {
                 tracing::warn!(%portal, error = %failure, "directory unreachable; using the portal's known record");
                 Ok(rec)
             }
-            None => Err(Status::unavailable(format!(
-                "portal {portal} is not known here yet and the Network directory at {} cannot be \
+            None => Err(plain(
+                ErrorKind::Unavailable,
+                format!(
+                    "portal {portal} is not known here yet and the Network directory at {} cannot be \
                  reached ({failure}); try again later",
-                self.directory.link.endpoint
-            ))),
+                    self.directory.link.endpoint
+                ),
+            )
+            .into_status()),
         }
     }
 
@@ -210,15 +214,20 @@ impl Peers {
                 .max_decoding_message_size(MAX_REPLICATION_MESSAGE));
         }
         if rec.tls_certificate.is_empty() {
-            return Err(Status::failed_precondition(format!(
+            let why = format!(
                 "portal {portal} registered no TLS certificate in the directory; it must run a current portald"
-            )));
+            );
+            return Err(plain(ErrorKind::FailedPrecondition, why).into_status());
         }
         let channel = Endpoint::from_shared(rec.endpoint.clone())
-            .map_err(|e| Status::failed_precondition(format!("portal {portal} has a bad endpoint: {e}")))?
+            .map_err(|e| {
+                plain(ErrorKind::FailedPrecondition, format!("portal {portal} has a bad endpoint: {e}"))
+                    .into_status()
+            })?
             .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&rec.tls_certificate)))
             .map_err(|e| {
-                Status::failed_precondition(format!("portal {portal}'s certificate is not usable: {e}"))
+                let why = format!("portal {portal}'s certificate is not usable: {e}");
+                plain(ErrorKind::FailedPrecondition, why).into_status()
             })?
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
@@ -284,14 +293,33 @@ impl Peers {
             for a in chunk {
                 if !found.people.iter().any(|p| &p.address == a) {
                     let portal = a.split_once('@').map_or("", |x| x.1);
-                    return Err(Status::not_found(format!(
-                        "`{a}` is not a person published by portal {portal} in the Network directory; \
+                    return Err(plain(
+                        ErrorKind::NotFound,
+                        format!(
+                            "`{a}` is not a person published by portal {portal} in the Network directory; \
                          find people with `portalctl network search NAME` (R16)"
-                    )));
+                        ),
+                    )
+                    .into_status());
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// What the portal's cross-portal rules ask of the Network, answered from the
+/// directory (and the records kept of it).
+impl portalnet_portal::Network for Peers {
+    async fn blocked(&self, portal: &str, now: Timestamp) -> Option<crate::NodeError> {
+        Peers::blocked(self, portal, now).await.map(|b| match b {
+            Blocked::Rule(why) => plain(ErrorKind::FailedPrecondition, why),
+            Blocked::Unknown(why) => plain(ErrorKind::Unavailable, why),
+        })
+    }
+
+    async fn check_people(&self, people: &[String], now: Timestamp) -> crate::NodeResult<()> {
+        Peers::check_people(self, people, now).await.map_err(|s| crate::grpc::error::from_status(&s))
     }
 }
 
@@ -300,8 +328,8 @@ impl Blocked {
     /// again) for a check that could not be made.
     pub fn into_status(self) -> Status {
         match self {
-            Blocked::Rule(why) => Status::failed_precondition(why),
-            Blocked::Unknown(why) => Status::unavailable(why),
+            Blocked::Rule(why) => plain(ErrorKind::FailedPrecondition, why).into_status(),
+            Blocked::Unknown(why) => plain(ErrorKind::Unavailable, why).into_status(),
         }
     }
 }

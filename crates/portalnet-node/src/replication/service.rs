@@ -6,6 +6,7 @@ use super::wire::{event_out, item_in, outcome_out};
 use crate::directory::client::method;
 use crate::grpc::error::sign_status;
 use crate::grpc::error::to_status;
+use crate::grpc::error::{ErrorKind, IntoStatus, plain};
 use crate::trace_context::TraceContext;
 use portalnet_core::address;
 use portalnet_federation::{SignError, Verifier};
@@ -36,7 +37,7 @@ impl ReplicationSvc {
         method: &'static str,
     ) -> Result<(String, M, pb::PortalRecord), Status> {
         let origin = portalnet_core::validate::portal_id(&req.origin)
-            .map_err(|e| Status::invalid_argument(format!("origin: {e}")))?;
+            .map_err(|e| plain(ErrorKind::InvalidArgument, format!("origin: {e}")).into_status())?;
         let peers = &self.replicator.peers;
         let now = self.portal().now();
         let mut rec = peers.record(&origin, Duration::from_secs(60)).await?;
@@ -66,11 +67,15 @@ impl ReplicationSvc {
     async fn sender_active(&self, origin: &str) -> Result<(), Status> {
         match self.replicator.peers.blocked(origin, self.portal().now()).await {
             None => Ok(()),
-            Some(Blocked::Rule(why)) => Err(Status::failed_precondition(format!(
-                "{why}; portal {} takes no cross-portal work from it until then",
-                self.portal().portal_id()
-            ))),
-            Some(Blocked::Unknown(why)) => Err(Status::unavailable(why)),
+            Some(Blocked::Rule(why)) => Err(plain(
+                ErrorKind::FailedPrecondition,
+                format!(
+                    "{why}; portal {} takes no cross-portal work from it until then",
+                    self.portal().portal_id()
+                ),
+            )
+            .into_status()),
+            Some(b @ Blocked::Unknown(_)) => Err(b.into_status()),
         }
     }
 
@@ -78,10 +83,8 @@ impl ReplicationSvc {
     /// while its own network communication is on and active.
     fn accepting(&self) -> Result<(), Status> {
         self.portal().check_own_network().map_err(|e| {
-            Status::failed_precondition(format!(
-                "{}; it accepts no cross-portal work now",
-                to_status(e).message()
-            ))
+            let why = format!("{}; it accepts no cross-portal work now", to_status(e).message());
+            plain(ErrorKind::FailedPrecondition, why).into_status()
         })
     }
 }
@@ -117,13 +120,13 @@ impl Replication for ReplicationSvc {
                     }
                     // Anything else may pass: the sender retries the whole batch.
                     Err(s) => {
-                        return Err(Status::unavailable(format!(
+                        return Err(plain(ErrorKind::Unavailable, format!(
                             "versions {}..={} of task {origin}#{} are missing here and could not be fetched: {}",
                             g.from,
                             g.to,
                             g.task,
                             s.message()
-                        )));
+                        )).into_status());
                     }
                 };
                 for e in got.into_inner().events {
@@ -147,7 +150,7 @@ impl Replication for ReplicationSvc {
                     let why = match self.replicator.peers.blocked(slot.key(), portal.now()).await {
                         None => None,
                         Some(Blocked::Rule(why)) => Some(why),
-                        Some(Blocked::Unknown(why)) => return Err(Status::unavailable(why)),
+                        Some(b @ Blocked::Unknown(_)) => return Err(b.into_status()),
                     };
                     slot.insert(why);
                 }
@@ -189,21 +192,28 @@ impl Replication for ReplicationSvc {
         self.accepting()?;
         let portal = self.portal();
         let me = portal.portal_id();
-        let not_found = || Status::not_found(format!("task {} is not homed at {me}", body.task));
+        let not_found =
+            || plain(ErrorKind::NotFound, format!("task {} is not homed at {me}", body.task)).into_status();
         let task = portal.task(body.task).map_err(|_| not_found())?;
         if task.home.is_some() {
             return Err(not_found());
         }
         if !address::has_participant_of(&task, me, &origin) {
-            return Err(Status::permission_denied(format!(
-                "portal {origin} has no participant in task {}: it gets none of its history",
-                body.task
-            )));
+            return Err(plain(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "portal {origin} has no participant in task {}: it gets none of its history",
+                    body.task
+                ),
+            )
+            .into_status());
         }
         let to = if body.to_version == 0 { task.version } else { body.to_version.min(task.version) };
         let from = body.from_version.max(1);
         if to.saturating_sub(from) > 10_000 {
-            return Err(Status::invalid_argument("fetch at most 10,000 versions at a time"));
+            return Err(
+                plain(ErrorKind::InvalidArgument, "fetch at most 10,000 versions at a time").into_status()
+            );
         }
         // Events and their file bytes: storage reads, off the async workers.
         let (p, id) = (portal.clone(), task.id);
@@ -216,7 +226,7 @@ impl Replication for ReplicationSvc {
                     .get(&(id, v))
                     .map_err(crate::NodeError::from)
                     .map_err(to_status)?
-                    .ok_or_else(|| Status::internal("history incomplete"))?;
+                    .ok_or_else(|| plain(ErrorKind::Internal, "history incomplete").into_status())?;
                 let content = match e.file_id {
                     Some(f) => t
                         .file_blobs

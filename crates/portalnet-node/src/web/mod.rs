@@ -7,7 +7,6 @@
 
 mod task_page;
 
-use crate::grpc::State;
 use crate::grpc::error::NodeError;
 use axum::Router;
 use axum::extract::{Form, Path, State as Ax};
@@ -21,7 +20,14 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub fn router(state: Arc<State>) -> Router {
+/// What the pages need of the node: the portal, and the API endpoint a new user
+/// is told to point `portalctl` at.
+pub struct Site {
+    pub portal: Arc<portalnet_portal::Portal>,
+    pub endpoint: String,
+}
+
+pub fn router(state: Arc<Site>) -> Router {
     Router::new()
         .route("/invite/{token}", get(show_invitation).post(accept_invitation))
         .route("/t/{token}", get(task_page::show).post(task_page::comment))
@@ -54,19 +60,19 @@ async fn security_headers(mut r: Response) -> Response {
 
 pub async fn serve(
     listener: TcpListener,
-    state: Arc<State>,
+    state: Arc<Site>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await
 }
 
 /// The language of a page: the browser's choice among ours, else the portal's.
-pub(crate) fn page_lang(state: &State, headers: &HeaderMap) -> Lang {
+pub(crate) fn page_lang(state: &Site, headers: &HeaderMap) -> Lang {
     page_lang_or(state, headers, None)
 }
 
 /// As [`page_lang`], with the reader's own language (an invitee's) before the portal's.
-fn page_lang_or(state: &State, headers: &HeaderMap, reader: Option<Lang>) -> Lang {
+fn page_lang_or(state: &Site, headers: &HeaderMap, reader: Option<Lang>) -> Lang {
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
@@ -112,7 +118,7 @@ fn error_page(lang: Lang, e: NodeError) -> Response {
 }
 
 async fn show_invitation(
-    Ax(state): Ax<Arc<State>>,
+    Ax(state): Ax<Arc<Site>>,
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Response {
@@ -166,7 +172,7 @@ struct AcceptForm {
 }
 
 async fn accept_invitation(
-    Ax(state): Ax<Arc<State>>,
+    Ax(state): Ax<Arc<Site>>,
     headers: HeaderMap,
     Path(token): Path<String>,
     Form(form): Form<AcceptForm>,
@@ -179,7 +185,7 @@ async fn accept_invitation(
         Err(e) => return error_page(l, e),
     };
     let l = page_lang_or(&state, &headers, accepted.user.language);
-    let endpoint = state.endpoints.first().cloned().unwrap_or_default();
+    let endpoint = state.endpoint.clone();
     let (name, portal_name, login) = (
         esc(&accepted.user.display_name),
         format!("<b>{}</b>", esc(&portal.settings.display_name)),

@@ -6,8 +6,8 @@
 //! headers are added to every page by `web::security_headers`. It speaks the
 //! browser's language when it is one of ours, else the portal's.
 
-use crate::grpc::State;
 use crate::grpc::error::NodeError;
+use crate::web::Site;
 use axum::extract::{Form, Path, State as Ax};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -40,7 +40,7 @@ fn error_page(lang: Lang, e: NodeError) -> Response {
     )
 }
 
-pub async fn show(Ax(state): Ax<Arc<State>>, headers: HeaderMap, Path(token): Path<String>) -> Response {
+pub async fn show(Ax(state): Ax<Arc<Site>>, headers: HeaderMap, Path(token): Path<String>) -> Response {
     let l = crate::web::page_lang(&state, &headers);
     match state.portal.link_access(&token).and_then(|a| render(&state, l, &a, &token, None)) {
         Ok(r) => r,
@@ -55,7 +55,7 @@ pub struct CommentForm {
 }
 
 pub async fn comment(
-    Ax(state): Ax<Arc<State>>,
+    Ax(state): Ax<Arc<Site>>,
     headers: HeaderMap,
     Path(token): Path<String>,
     Form(form): Form<CommentForm>,
@@ -81,7 +81,7 @@ pub async fn comment(
 }
 
 pub async fn file(
-    Ax(state): Ax<Arc<State>>,
+    Ax(state): Ax<Arc<Site>>,
     headers: HeaderMap,
     Path((token, file_id)): Path<(String, u64)>,
 ) -> Response {
@@ -124,7 +124,7 @@ fn percent(s: &str) -> String {
 }
 
 fn render(
-    state: &State,
+    state: &Site,
     l: Lang,
     a: &LinkAccess,
     token: &str,
