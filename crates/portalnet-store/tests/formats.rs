@@ -26,6 +26,15 @@ fn counts(dir: &Path) -> (Tables, BTreeMap<&'static str, usize>) {
     let tables = Tables::open(&db).expect("tables");
     let counts =
         tables.decode_all().unwrap_or_else(|e| panic!("{}: a record no longer decodes: {e}", dir.display()));
+    // Golden bytes: what this build writes at a record's current format is what
+    // that format was when the folder was written, byte for byte.
+    let changed = tables.rewritten_differently().expect("re-encode");
+    assert!(
+        changed.is_empty(),
+        "{}: records whose stored form this build would write differently — bump their \
+         version and add a migration: {changed:#?}",
+        dir.display()
+    );
     (tables, counts)
 }
 
