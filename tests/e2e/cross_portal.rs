@@ -454,6 +454,22 @@ async fn replica_back_after_a_long_outage_gets_its_backlog_at_once() {
     })
     .await
     .unwrap();
+    // `portal workers` and `portal outbox` read one status: the destination's
+    // worker backs off, with the outbox row's error, failures and next try.
+    let (worker, row) = wait_for("workers and outbox agree", || {
+        let mut p = admin.portal.clone();
+        async move {
+            let w = p.workers(pb::WorkersRequest {}).await.ok()?.into_inner().workers;
+            let w = w.into_iter().find(|w| w.name == "outbox:beta.test")?;
+            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            let r = rows.into_iter().find(|r| r.portal_id == "beta.test")?;
+            (w.failures == r.failed_attempts && w.next_try_at == r.next_attempt_at).then_some((w, r))
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(worker.state, "backing_off", "{worker:?}");
+    assert!(!worker.last_error.is_empty() && worker.last_error == row.last_error, "{worker:?} {row:?}");
 
     let back = std::time::Instant::now();
     b.p.run().await.unwrap();
