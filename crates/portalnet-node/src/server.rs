@@ -210,7 +210,12 @@ pub async fn start(
     }
     if let Some(client) = directory {
         let advertised = config.public_endpoint.clone().unwrap_or_else(|| endpoint.clone());
-        let sync = crate::directory::client::DirectorySync::new(portal.clone(), client, advertised);
+        let sync = crate::directory::client::DirectorySync::new(
+            portal.clone(),
+            client,
+            advertised,
+            shutdown.clone(),
+        );
         tasks.spawn(
             "directory sync",
             background(&portal, sync, crate::directory::client::SYNC_BACKOFF, &shutdown),

@@ -13,6 +13,7 @@ use portalnet_proto::v1 as pb;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
 
 pub mod method {
@@ -217,11 +218,18 @@ pub struct DirectorySync {
     /// This portal's endpoint as it registers it.
     pub endpoint: String,
     registered: bool,
+    /// A stopping node does not wait for the directory.
+    shutdown: CancellationToken,
 }
 
 impl DirectorySync {
-    pub fn new(portal: Arc<Portal>, client: Arc<DirectoryClient>, endpoint: String) -> Self {
-        Self { portal, client, endpoint, registered: false }
+    pub fn new(
+        portal: Arc<Portal>,
+        client: Arc<DirectoryClient>,
+        endpoint: String,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self { portal, client, endpoint, registered: false, shutdown }
     }
 }
 
@@ -232,7 +240,14 @@ impl Worker for DirectorySync {
 
     async fn work(&mut self) -> Result<Step, String> {
         let m = &self.portal.metrics;
-        match sync_once(&self.portal, &self.client, &self.endpoint, &mut self.registered).await {
+        // Storage writes in a round are synchronous, so the round stops only at a
+        // call to the directory (or a flush wait), never half-written.
+        let round = sync_once(&self.portal, &self.client, &self.endpoint, &mut self.registered);
+        let done = tokio::select! {
+            _ = self.shutdown.cancelled() => return Ok(Step::Idle),
+            done = round => done,
+        };
+        match done {
             Ok(()) => {
                 m.inc("portalnet_directory_syncs_total", &[("result", "ok")]);
                 Ok(Step::Idle)
