@@ -7,8 +7,9 @@
 //!
 //! A failed step is temporary by definition (a rule's refusal is an outcome the
 //! worker records, not a failure): it is retried after the backoff, on the
-//! portal's clock (looked at least every second), so an injected clock drives
-//! retries in tests as time does in production.
+//! portal's clock (looked at least every second) or in real time, whichever is
+//! first, so an injected clock moved ahead drives retries in tests as time does
+//! in production, and one held still does not stall them.
 //!
 //! Stopping: [`run`] looks at the shutdown token between steps and while
 //! waiting; a step itself is not dropped half-way (it may be committing), but
@@ -120,7 +121,7 @@ pub async fn run<W: Worker>(
                 registry.failed(&name, &error, Some(due));
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = until(clock.as_ref(), due) => {}
+                    _ = until(clock.as_ref(), due, delay) => {}
                     _ = worker.retry_now() => {}
                 }
             }
@@ -129,14 +130,22 @@ pub async fn run<W: Worker>(
     registry.stopped(&name);
 }
 
-/// Resolves at `due` on `clock`, looking at least every second.
-async fn until(clock: &dyn Clock, due: Timestamp) {
-    loop {
-        let left = due.0.saturating_sub(clock.now().0);
-        if left <= 0 {
-            return;
+/// Resolves at `due` on `clock` (looked at least every second), or once `delay`
+/// has passed in real time, whichever comes first: a test's clock moved ahead
+/// makes retries come sooner, and one that stands still does not stop them.
+async fn until(clock: &dyn Clock, due: Timestamp, delay: Duration) {
+    let on_clock = async {
+        loop {
+            let left = due.0.saturating_sub(clock.now().0);
+            if left <= 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(left.min(1000) as u64)).await;
         }
-        tokio::time::sleep(Duration::from_millis(left.min(1000) as u64)).await;
+    };
+    tokio::select! {
+        _ = on_clock => {}
+        _ = tokio::time::sleep(delay) => {}
     }
 }
 
@@ -205,6 +214,26 @@ mod tests {
         shutdown.cancel();
         tokio::time::timeout(Duration::from_secs(10), task).await.expect("stops").expect("no panic");
         assert_eq!(registry.list()[0].1.state, WorkerState::Stopped);
+    }
+
+    /// A clock that stands still (a test's) does not stall retries: real time ends
+    /// the backoff too.
+    #[tokio::test]
+    async fn a_stopped_clock_does_not_stall_retries() {
+        struct Still;
+        impl Clock for Still {
+            fn now(&self) -> Timestamp {
+                Timestamp(1_764_547_200_000)
+            }
+        }
+        let registry = Arc::new(Workers::default());
+        let shutdown = CancellationToken::new();
+        let backoff = Backoff { min: Duration::from_millis(10), max: Duration::from_millis(10) };
+        let worker = Flaky { fail: 2, steps: Arc::default(), bell: Arc::default() };
+        let task = tokio::spawn(run(worker, registry.clone(), Arc::new(Still), backoff, shutdown.clone()));
+        until_state(&registry, |s| s.state == WorkerState::Idle && s.failures == 0).await;
+        shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(10), task).await.expect("stops").expect("no panic");
     }
 
     #[tokio::test]

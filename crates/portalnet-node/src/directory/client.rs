@@ -265,6 +265,12 @@ impl Worker for DirectorySync {
             _ = tokio::time::sleep(Duration::from_secs(30)) => {}
         }
     }
+
+    /// A change of people or of the network switch is worth trying at once, even
+    /// while backing off (the directory may be back, or the portal just registered).
+    async fn retry_now(&mut self) {
+        self.portal.directory_wake.notified().await
+    }
 }
 
 async fn sync_once(
