@@ -2,6 +2,7 @@
 //! `core` and `store` to the network. `portald` (src/main.rs) is a thin CLI over it.
 
 pub mod app;
+mod blob_stream;
 pub mod clock;
 pub mod config;
 pub mod convert;

@@ -171,3 +171,6 @@ error-reply-from-other = this reply address belongs to another recipient; reply 
 ## What a portal answers another portal's proposals with.
 error-task-not-found-on = task { $task } not found on { $portal }
 error-origin-not-in-task = portal { $origin } has no participant in task { $task }: it cannot change it
+error-file-over-limit = file `{ $name }` is larger than the limit of { $max } bytes
+error-upload-starts-with-file = an upload starts with one message naming the task and the file, then the file's bytes
+error-file-needs-stream = file { $file } is { $size } bytes; files over { $max } bytes travel only streamed (UploadFile, DownloadFile): update the client

@@ -203,3 +203,6 @@ error-reply-from-other = ten adres odpowiedzi należy do innego odbiorcy; odpowi
 ## Co portal odpowiada na propozycje innego portalu.
 error-task-not-found-on = nie znaleziono zadania { $task } w { $portal }
 error-origin-not-in-task = portal { $origin } nie ma uczestnika w zadaniu { $task }: nie może go zmieniać
+error-file-over-limit = plik `{ $name }` przekracza limit { $max } bajtów
+error-upload-starts-with-file = przesyłanie zaczyna się jedną wiadomością wskazującą zadanie i plik, potem idą bajty pliku
+error-file-needs-stream = plik { $file } ma { $size } bajtów; pliki większe niż { $max } bajtów przesyła się tylko strumieniowo (UploadFile, DownloadFile): zaktualizuj klienta

@@ -203,3 +203,6 @@ error-reply-from-other = этот адрес для ответа принадл�
 ## Что портал отвечает на предложения другого портала.
 error-task-not-found-on = задача { $task } не найдена на { $portal }
 error-origin-not-in-task = у портала { $origin } нет участника в задаче { $task }: менять её он не может
+error-file-over-limit = файл `{ $name }` больше предела в { $max } байтов
+error-upload-starts-with-file = загрузка начинается одним сообщением с задачей и файлом, затем идут байты файла
+error-file-needs-stream = файл { $file } занимает { $size } байтов; файлы больше { $max } байтов передаются только потоком (UploadFile, DownloadFile): обновите клиент

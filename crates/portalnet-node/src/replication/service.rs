@@ -10,7 +10,6 @@ use crate::trace_context::TraceContext;
 use portalnet_core::address;
 use portalnet_federation::{SignError, Verifier};
 use portalnet_proto::v1::{self as pb, replication_server::Replication};
-use portalnet_store::schema::blob_key;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -215,11 +214,7 @@ impl Replication for ReplicationSvc {
                     .map_err(crate::NodeError::from)?
                     .ok_or_else(|| Status::internal("history incomplete"))?;
                 let content = match e.file_id {
-                    Some(f) => t
-                        .file_blobs
-                        .get(&blob_key(id, f))
-                        .map_err(crate::NodeError::from)?
-                        .unwrap_or_default(),
+                    Some(f) => p.file_bytes(id, f)?,
                     None => Vec::new(),
                 };
                 events.push(event_out(&e, content, true));
