@@ -291,7 +291,14 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
     };
     let chunk = 64 * 1024;
     let chunks = (0..limit / chunk + 1).map(move |i| pb::UploadFileRequest {
-        part: Some(pb::upload_file_request::Part::Chunk(vec![7u8; if i < limit / chunk { chunk } else { limit % chunk + 1 }])),
+        part: Some(pb::upload_file_request::Part::Chunk(vec![
+            7u8;
+            if i < limit / chunk {
+                chunk
+            } else {
+                limit % chunk + 1
+            }
+        ])),
     });
     let upload = tokio_stream::iter(std::iter::once(meta).chain(chunks));
     let (c, m) = refusal(w.anna.tasks.upload_file(upload).await);

@@ -147,8 +147,10 @@ fn attachments(msg: &mut Message<'_>) -> Vec<Attachment> {
     for (i, id) in ids.into_iter().enumerate() {
         let Some(part) = msg.parts.get(id as usize) else { break };
         let content_type = content_type(part);
-        let name =
-            part.attachment_name().and_then(clean_name).unwrap_or_else(|| fallback_name(i + 1, &content_type));
+        let name = part
+            .attachment_name()
+            .and_then(clean_name)
+            .unwrap_or_else(|| fallback_name(i + 1, &content_type));
         let bytes = match original_text(msg, part) {
             Some(b) => b,
             None => msg.parts.get_mut(id as usize).map(take_body).unwrap_or_default(),

@@ -301,7 +301,8 @@ fn spawn_server(
     // Files stream in chunks (UploadFile); only the deprecated whole-file call
     // carries one in a message: room for a small file plus the rest of the message.
     // Anything larger is refused by its length prefix, before it is read.
-    let max_upload = usize::try_from(grpc::UNARY_FILE_BYTES).unwrap_or(usize::MAX).saturating_add(MAX_MESSAGE);
+    let max_upload =
+        usize::try_from(grpc::UNARY_FILE_BYTES).unwrap_or(usize::MAX).saturating_add(MAX_MESSAGE);
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(portalnet_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)

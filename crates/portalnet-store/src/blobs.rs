@@ -150,7 +150,8 @@ impl BlobStore {
             if name == TMP_DIR {
                 continue;
             }
-            let is_prefix = name.len() == 2 && name.chars().all(|c| c.is_ascii_hexdigit() && !c.is_uppercase());
+            let is_prefix =
+                name.len() == 2 && name.chars().all(|c| c.is_ascii_hexdigit() && !c.is_uppercase());
             if !is_prefix || !e.path().is_dir() {
                 continue;
             }

@@ -128,9 +128,10 @@ fn file_bytes_of_2026_12_01_move_to_the_blob_store() {
         for kv in tables.tasks.iter() {
             let (id, task) = kv.expect("task");
             for f in &task.files {
-                let bytes = tables.blobs.read(&f.sha256).expect("read").unwrap_or_else(|| {
-                    panic!("{portal}: task {id} file {} ({}) has no blob", f.id, f.name)
-                });
+                let bytes =
+                    tables.blobs.read(&f.sha256).expect("read").unwrap_or_else(|| {
+                        panic!("{portal}: task {id} file {} ({}) has no blob", f.id, f.name)
+                    });
                 assert_eq!(bytes.len() as u64, f.size);
                 use sha2::Digest as _;
                 assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), f.sha256);

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use portalnet_proto::v1::{
-    AddCommentRequest, CreateTaskRequest, DownloadFileResponse, GetFileRequest, GetTaskRequest, HistoryRequest,
-    InfoRequest, ListCommentsRequest, ListTasksRequest, LoginList, SetStatusRequest, UpdateTaskRequest, UploadFileMeta, UploadFileRequest, upload_file_request::Part,
+    AddCommentRequest, CreateTaskRequest, DownloadFileResponse, GetFileRequest, GetTaskRequest,
+    HistoryRequest, InfoRequest, ListCommentsRequest, ListTasksRequest, LoginList, SetStatusRequest,
+    UpdateTaskRequest, UploadFileMeta, UploadFileRequest, upload_file_request::Part,
 };
 use sha2::{Digest, Sha256};
 
@@ -184,7 +185,8 @@ async fn attach(
     tx.send(first).await.map_err(|_| anyhow!("the upload ended before it started"))?;
     let shown = path.display().to_string();
     let reading = send_chunks(tokio::fs::File::from_std(file), &tx, limit, &shown);
-    let call = conn.tasks().upload_file(tokio_stream::wrappers::ReceiverStream::new(rx));
+    let mut tasks = conn.tasks();
+    let call = tasks.upload_file(tokio_stream::wrappers::ReceiverStream::new(rx));
     // Declared after `tx`, so an error return drops the call (cancelling the
     // upload: the portal keeps nothing) before the stream could end normally.
     tokio::pin!(call);
@@ -199,7 +201,11 @@ async fn attach(
     drop(tx);
     let info = call.await?.into_inner();
     if !info.pending && (info.size != sent || !info.sha256.eq_ignore_ascii_case(&sha)) {
-        bail!("the portal recorded {} bytes (SHA-256 {}); sent {sent} bytes (SHA-256 {sha})", info.size, info.sha256);
+        bail!(
+            "the portal recorded {} bytes (SHA-256 {}); sent {sent} bytes (SHA-256 {sha})",
+            info.size,
+            info.sha256
+        );
     }
     out.show(&FileView::from(info), |f| {
         format!("attached file {} '{}' ({}) to task {task_id}\n", f.id, f.name, human_bytes(f.size))
@@ -489,9 +495,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("f.txt");
         let _ = std::fs::remove_file(&p);
-        write_file(&p, b"one", false).unwrap();
-        assert!(write_file(&p, b"two", false).unwrap_err().to_string().contains("--force"));
-        write_file(&p, b"three", true).unwrap();
+        create_file(&p, false).unwrap().write_all(b"one").unwrap();
+        assert!(create_file(&p, false).unwrap_err().to_string().contains("--force"));
+        create_file(&p, true).unwrap().write_all(b"three").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"three");
         std::fs::remove_dir_all(&dir).unwrap();
     }

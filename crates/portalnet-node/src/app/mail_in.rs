@@ -27,8 +27,8 @@ use portalnet_core::task::{self, Comment, FileMeta, NewTask, Task};
 use portalnet_core::user::UserKind;
 use portalnet_core::{Error, Timestamp, quote};
 use portalnet_inbound::InboundMessage;
-use portalnet_store::WriteTx;
 use portalnet_store::BlobId;
+use portalnet_store::WriteTx;
 use portalnet_store::schema::{InboundSeen, MailAddressRecord};
 use sha2::{Digest, Sha256};
 
@@ -296,7 +296,10 @@ impl Portal {
     /// names them, dropping its bytes as soon as they are stored, so a large
     /// message is not held twice. What the write then does not name (an
     /// observer's files, a refusal) is an orphan until the next start.
-    fn store_attachments(&self, attachments: Vec<portalnet_inbound::Attachment>) -> NodeResult<Vec<MailFile>> {
+    fn store_attachments(
+        &self,
+        attachments: Vec<portalnet_inbound::Attachment>,
+    ) -> NodeResult<Vec<MailFile>> {
         attachments
             .into_iter()
             .map(|a| {

@@ -252,8 +252,9 @@ impl Portal {
     pub fn get_file(&self, actor: &Actor, id: u64, file_id: u64) -> NodeResult<(FileMeta, Vec<u8>)> {
         let (meta, mut reader) = self.open_file(actor, id, file_id)?;
         let mut bytes = Vec::with_capacity(usize::try_from(meta.size).unwrap_or(0));
-        std::io::Read::read_to_end(&mut reader, &mut bytes)
-            .map_err(|e| NodeError::Internal(format!("task {id} file {file_id}: cannot read its blob: {e}")))?;
+        std::io::Read::read_to_end(&mut reader, &mut bytes).map_err(|e| {
+            NodeError::Internal(format!("task {id} file {file_id}: cannot read its blob: {e}"))
+        })?;
         Ok((meta, bytes))
     }
 

@@ -6,8 +6,8 @@ use crate::app::{Attached, Commented, StatusSet};
 use crate::convert::{Checked, ToProto, optional_status, status, task_id, task_to_proto};
 use crate::error::NodeError;
 use crate::replication::Peers;
-use portalnet_core::error::text;
 use portalnet_core::address;
+use portalnet_core::error::text;
 use portalnet_core::task::{Change, Task};
 use portalnet_core::validate;
 use portalnet_proto::v1::{self as pb, task_service_server::TaskService};
@@ -340,13 +340,16 @@ impl TaskService for TaskSvc {
         let (id, file_id) = file_ids(req.get_ref())?;
         let (meta, reader) = self.0.run(move |p| p.open_file(&actor, id, file_id)).await?;
         let info = pb::DownloadFileResponse { part: Some(Part::Info(meta.to_proto())) };
-        let chunks = tokio_stream::wrappers::ReceiverStream::new(crate::blob_stream::chunks(reader)).map(
-            move |c| match c {
-                Ok(bytes) => Ok(pb::DownloadFileResponse { part: Some(Part::Chunk(bytes)) }),
-                Err(e) => Err(NodeError::Internal(format!("task {id} file {file_id}: reading its blob: {e}"))
-                    .into()),
-            },
-        );
+        let chunks =
+            tokio_stream::wrappers::ReceiverStream::new(crate::blob_stream::chunks(reader)).map(move |c| {
+                match c {
+                    Ok(bytes) => Ok(pb::DownloadFileResponse { part: Some(Part::Chunk(bytes)) }),
+                    Err(e) => {
+                        Err(NodeError::Internal(format!("task {id} file {file_id}: reading its blob: {e}"))
+                            .into())
+                    }
+                }
+            });
         Ok(Response::new(Box::pin(tokio_stream::once(Ok(info)).chain(chunks))))
     }
 
@@ -360,7 +363,8 @@ impl TaskService for TaskSvc {
         let held = self.0.portal.get_task(&actor, id)?;
         self.check_cross_portal(Some(&held), &[]).await?;
         let (name, content_type, content) = (r.name, r.content_type, r.content);
-        let attached = self.0.write(move |p| p.attach_file(&actor, id, &name, &content_type, content)).await?;
+        let attached =
+            self.0.write(move |p| p.attach_file(&actor, id, &name, &content_type, content)).await?;
         self.attached_reply(id, attached).await
     }
 
