@@ -278,19 +278,39 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
     let (c, _) = refusal(w.anna.tasks.get_file(pb::GetFileRequest { task_id: t.id, file_id: 7 }).await);
     assert_eq!(c, Code::NotFound);
 
-    // Oversized files: just over the limit (a clear message), and far over it
-    // (refused by its length prefix before the message is read).
+    // Oversized files: one byte over the limit, streamed (a clear message naming
+    // the limit), and a deprecated whole-file message over its 4 MiB (refused by
+    // its length prefix before the message is read).
     let limit = w.anna.portal.info(pb::InfoRequest {}).await.unwrap().into_inner().max_file_bytes as usize;
+    let meta = pb::UploadFileRequest {
+        part: Some(pb::upload_file_request::Part::Meta(pb::UploadFileMeta {
+            task_id: t.id,
+            name: "big.bin".into(),
+            content_type: String::new(),
+        })),
+    };
+    let chunk = 64 * 1024;
+    let chunks = (0..limit / chunk + 1).map(move |i| pb::UploadFileRequest {
+        part: Some(pb::upload_file_request::Part::Chunk(vec![
+            7u8;
+            if i < limit / chunk {
+                chunk
+            } else {
+                limit % chunk + 1
+            }
+        ])),
+    });
+    let upload = tokio_stream::iter(std::iter::once(meta).chain(chunks));
+    let (c, m) = refusal(w.anna.tasks.upload_file(upload).await);
+    assert_eq!(c, Code::InvalidArgument);
+    assert!(m.contains(&format!("limit of {limit} bytes")), "{m}");
     let attach = |n: usize| pb::AttachFileRequest {
         task_id: t.id,
         name: "big.bin".into(),
         content_type: String::new(),
         content: vec![7u8; n],
     };
-    let (c, m) = refusal(w.anna.tasks.attach_file(attach(limit + 1)).await);
-    assert_eq!(c, Code::InvalidArgument);
-    assert!(m.contains(&format!("limit is {limit} bytes")), "{m}");
-    let e = w.anna.tasks.attach_file(attach(limit + 2 * 1024 * 1024)).await.unwrap_err();
+    let e = w.anna.tasks.attach_file(attach(6 * 1024 * 1024)).await.unwrap_err();
     assert!(matches!(e.code(), Code::OutOfRange | Code::ResourceExhausted), "{e:?}");
 
     // Acting outside one's rights.

@@ -8,6 +8,7 @@ mod api;
 mod browser_selftest;
 mod cross_portal;
 mod extranet;
+mod files;
 mod least_information;
 mod mail_in;
 mod mail_outbox;

@@ -212,7 +212,7 @@ async fn errors_are_one_clear_line() {
     f.set_len(64 * 1024 * 1024).unwrap();
     let t = p.json(admin, &["task", "create", "Big"]).await;
     let err = p.fails(admin, &["task", "attach", &t["id"].to_string(), big.to_str().unwrap()]).await;
-    assert!(err.contains("accepts files up to 8388608 bytes"), "{err}");
+    assert!(err.contains("accepts files up to 26214400 bytes"), "{err}");
     assert_eq!(
         p.json(admin, &["task", "show", &t["id"].to_string()]).await["files"].as_array().unwrap().len(),
         0

@@ -3,6 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The one per-file limit (R19 allows 25 MB per mail message): what the API's
+/// uploads, mail in and the task page accept by default. Files stream in chunks
+/// to and from the blob store, so a file this size costs no more memory than a
+/// small one.
+pub const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Limits {
@@ -21,7 +27,7 @@ impl Default for Limits {
             max_title_chars: 255,
             max_description_bytes: 64 * 1024,
             max_comment_bytes: 16 * 1024,
-            max_file_bytes: 8 * 1024 * 1024,
+            max_file_bytes: MAX_FILE_BYTES,
             max_file_name_chars: 255,
             max_participants: 100,
             max_files_per_task: 100,

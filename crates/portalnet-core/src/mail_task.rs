@@ -7,9 +7,10 @@ use crate::limits::Limits;
 /// The title of a task made from mail with an empty subject.
 pub const NO_SUBJECT: &str = "(no subject)";
 
-/// The largest file a message may bring: the message limit (R19), not the upload
-/// limit, since a 25 MB message may carry one attachment of nearly that size.
-pub const MAX_MAIL_BYTES: u64 = 25 * 1024 * 1024;
+/// The largest file a message may bring: the one per-file limit (R19), also when
+/// a portal set a smaller upload limit, since a 25 MB message may carry one
+/// attachment of nearly that size.
+pub const MAX_MAIL_BYTES: u64 = crate::limits::MAX_FILE_BYTES;
 
 /// Subject → title: one line, no control characters, at most the title limit.
 pub fn title(subject: &str, limits: &Limits) -> String {

@@ -69,16 +69,20 @@ pub fn parse(raw: &[u8]) -> Result<InboundMessage, Error> {
     // mail-parser promises not to panic; this keeps a bug there from taking the listener or the
     // node down with it.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
-        MessageParser::default().parse(raw).map(|msg| read(&msg, content_hash))
+        MessageParser::default().parse(raw).map(|msg| read(msg, content_hash))
     }))
     .map_err(|_| Error::ParserFailed)?;
     parsed.ok_or(Error::NotAMessage)?
 }
 
-fn read(msg: &Message<'_>, content_hash: [u8; 32]) -> Result<InboundMessage, Error> {
+fn read(mut msg: Message<'_>, content_hash: [u8; 32]) -> Result<InboundMessage, Error> {
     if msg.parts.len() > MAX_PARTS {
         return Err(Error::TooManyParts { count: msg.parts.len(), max: MAX_PARTS });
     }
+    // Taken first: the attachments' decoded bodies move out of the parsed message
+    // (no copy of a large file while the parse holds it too).
+    let attachments = attachments(&mut msg);
+    let msg = &msg;
     // Our own lenient decoding first (words split mid-character), mail-parser's otherwise.
     let lenient = msg.header_raw("Subject").and_then(crate::encoded_words::decode);
     let subject =
@@ -94,7 +98,7 @@ fn read(msg: &Message<'_>, content_hash: [u8; 32]) -> Result<InboundMessage, Err
             .filter(|addr| !addr.is_empty()),
         subject: subject.to_string(),
         text: body_text(msg),
-        attachments: attachments(msg),
+        attachments,
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
         content_hash,
@@ -137,25 +141,30 @@ fn normalize_newlines(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
-fn attachments(msg: &Message<'_>) -> Vec<Attachment> {
-    msg.attachments()
-        .enumerate()
-        .map(|(i, part)| {
-            let content_type = content_type(part);
-            let name = part
-                .attachment_name()
-                .and_then(clean_name)
-                .unwrap_or_else(|| fallback_name(i + 1, &content_type));
-            Attachment { name, content_type, bytes: file_bytes(msg, part) }
-        })
-        .collect()
+fn attachments(msg: &mut Message<'_>) -> Vec<Attachment> {
+    let ids = msg.attachments.clone();
+    let mut out = Vec::with_capacity(ids.len());
+    for (i, id) in ids.into_iter().enumerate() {
+        let Some(part) = msg.parts.get(id as usize) else { break };
+        let content_type = content_type(part);
+        let name = part
+            .attachment_name()
+            .and_then(clean_name)
+            .unwrap_or_else(|| fallback_name(i + 1, &content_type));
+        let bytes = match original_text(msg, part) {
+            Some(b) => b,
+            None => msg.parts.get_mut(id as usize).map(take_body).unwrap_or_default(),
+        };
+        out.push(Attachment { name, content_type, bytes });
+    }
+    out
 }
 
-/// The file as the sender attached it. mail-parser converts text parts to UTF-8, which would
-/// change a windows-1250 CSV into another file; so text parts are decoded from the raw bytes by
-/// their transfer encoding only.
-fn file_bytes(msg: &Message<'_>, part: &MessagePart<'_>) -> Vec<u8> {
-    let original = match part.body {
+/// A text part as the sender attached it. mail-parser converts text parts to UTF-8, which
+/// would change a windows-1250 CSV into another file; so text parts are decoded from the raw
+/// bytes by their transfer encoding only. `None` for other parts (and broken encodings).
+fn original_text(msg: &Message<'_>, part: &MessagePart<'_>) -> Option<Vec<u8>> {
+    match part.body {
         PartType::Text(_) | PartType::Html(_) if !part.is_encoding_problem => msg
             .raw_message
             .get(part.offset_body as usize..part.offset_end as usize)
@@ -165,8 +174,20 @@ fn file_bytes(msg: &Message<'_>, part: &MessagePart<'_>) -> Vec<u8> {
                 Encoding::QuotedPrintable => quoted_printable_decode(raw),
             }),
         _ => None,
-    };
-    original.unwrap_or_else(|| part.contents().to_vec())
+    }
+}
+
+/// The part's decoded bytes, moved out of the parsed message when it owns them (a
+/// decoded base64 file is not copied); the part is left empty.
+fn take_body(part: &mut MessagePart<'_>) -> Vec<u8> {
+    match std::mem::replace(&mut part.body, PartType::Multipart(Vec::new())) {
+        PartType::Text(t) | PartType::Html(t) => t.into_owned().into_bytes(),
+        PartType::Binary(b) | PartType::InlineBinary(b) => b.into_owned(),
+        other => {
+            part.body = other;
+            part.contents().to_vec()
+        }
+    }
 }
 
 fn content_type(part: &MessagePart<'_>) -> String {

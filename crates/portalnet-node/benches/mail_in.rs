@@ -17,7 +17,8 @@
 //! in the peak: the peak resident size (VmHWM) is reset through
 //! /proc/self/clear_refs just before DATA and read after the 250. Three more fresh
 //! processes split that peak into its parts: the LMTP session alone (drop handler),
-//! the MIME parse alone, and the sled write and flush of the attachment alone.
+//! the MIME parse alone, the sled write and flush of the attachment alone (where
+//! files lived before issue 12), and its write to the blob store (where they live now).
 //! One more repeats the node row with glibc's mmap threshold fixed, to tell
 //! memory malloc keeps after a free from memory still in use.
 
@@ -51,12 +52,13 @@ type Env = Option<(&'static str, &'static str)>;
 /// node row fixes glibc's mmap threshold (no dynamic raise after a large free), so
 /// every large buffer is its own mapping, returned when freed: next to the first
 /// row it shows how much of the peak and of what stays resident is the allocator's.
-const BIG_MODES: [(&str, Env, &str); 5] = [
+const BIG_MODES: [(&str, Env, &str); 6] = [
     ("node", None, "LMTP -> task on the node"),
     ("node", Some(("MALLOC_MMAP_THRESHOLD_", "131072")), "  same, fixed mmap threshold"),
     ("session", None, "LMTP session only (drop)"),
     ("parse", None, "parse only (mail-parser)"),
     ("store", None, "sled write+sync of the file"),
+    ("blob", None, "blob store write+sync of it"),
 ];
 
 fn main() -> Result<()> {
@@ -579,6 +581,21 @@ fn big_child(mode: &str) -> Result<()> {
                 Ok::<_, StoreError>(())
             })?;
             db.sync()?;
+            let wall = t.elapsed();
+            let after = mem()?;
+            out.push(("wall_secs", wall.as_secs_f64().to_string()));
+            (Mem { rss: before.rss, hwm: before_hwm }, after, reset)
+        }
+        "blob" => {
+            // What the node does with a file since issue 12: a synced file beside the database.
+            let (_wire, file) = big_message("x@y.z");
+            let blobs = portalnet_store::BlobStore::open(&tmp.path().join("blobs"))?;
+            let value: Vec<u8> = (0..file).map(|i| (i * 7 + i / 4096) as u8).collect();
+            let before = mem()?;
+            let reset = reset_peak();
+            let before_hwm = mem()?.hwm;
+            let t = Instant::now();
+            blobs.put(&value)?;
             let wall = t.elapsed();
             let after = mem()?;
             out.push(("wall_secs", wall.as_secs_f64().to_string()));

@@ -5,6 +5,7 @@
 //! and the background workers that drive them (`worker.rs`, `lifecycle.rs`).
 //! `portald` (src/main.rs) is a thin CLI over it.
 
+mod blob_stream;
 pub mod clock;
 pub mod config;
 pub mod devnet;

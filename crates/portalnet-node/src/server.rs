@@ -150,8 +150,12 @@ pub async fn start(
         _ => None,
     };
     let metrics_addr = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+    let tables = Tables::open(&db)?;
+    let tables = tokio::task::spawn_blocking(move || prepare_blobs(tables))
+        .await
+        .context("the blob store's start-up task failed")??;
     let portal = Arc::new(
-        Portal::open(Tables::open(&db)?, clock, options)
+        Portal::open(tables, clock, options)
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .with_metrics(metrics.clone()),
     );
@@ -199,7 +203,7 @@ pub async fn start(
         smtp_addr,
     });
     let mut tasks = NodeTasks::new(shutdown.clone());
-    spawn_server(&mut tasks, state.clone(), &config, tls, listener, shutdown.clone())?;
+    spawn_server(&mut tasks, state.clone(), tls, listener, shutdown.clone())?;
     let transport = mail_transport(dir, &config)?;
     let mailer = crate::mail::outbox::Mailer::new(portal.clone(), transport, shutdown.clone());
     tasks.spawn("mailer", background(&portal, mailer, crate::mail::outbox::BACKOFF, &shutdown));
@@ -296,19 +300,34 @@ async fn ran_until(shutdown: CancellationToken, fut: impl std::future::Future<Ou
     if shutdown.is_cancelled() { Ok(()) } else { Err(anyhow::anyhow!("ended while the node was running")) }
 }
 
+/// Before anything writes: file bytes earlier releases kept in the database move
+/// to the blob store, and blobs no record names (a crash between a blob's write
+/// and its commit) and temporary blob files are removed.
+fn prepare_blobs(tables: Tables) -> Result<Tables> {
+    let moved = tables.migrate_file_blobs().context("cannot move file bytes to the blob store")?;
+    if moved > 0 {
+        tracing::info!(files = moved, "file bytes moved from the database to the blob store");
+    }
+    let gone = tables.collect_blob_garbage().context("cannot clean the blob store")?;
+    if gone.orphans + gone.temporary > 0 {
+        tracing::info!(orphans = gone.orphans, temporary = gone.temporary, "blob store cleaned at start");
+    }
+    Ok(tables)
+}
+
 /// The gRPC server and its health reporter, as tasks of the node.
 fn spawn_server(
     tasks: &mut NodeTasks,
     state: Arc<State>,
-    config: &NodeConfig,
     tls: crate::tls::TlsFiles,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<()> {
-    // Uploads carry a whole file: allow the file limit plus room for the rest of the
-    // message. Anything larger is refused by its length prefix, before it is read.
+    // Files stream in chunks (UploadFile); only the deprecated whole-file call
+    // carries one in a message: room for a small file plus the rest of the message.
+    // Anything larger is refused by its length prefix, before it is read.
     let max_upload =
-        usize::try_from(config.limits.max_file_bytes).unwrap_or(usize::MAX).saturating_add(MAX_MESSAGE);
+        usize::try_from(grpc::UNARY_FILE_BYTES).unwrap_or(usize::MAX).saturating_add(MAX_MESSAGE);
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(portalnet_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)

@@ -27,8 +27,9 @@ use portalnet_core::task::{self, Comment, FileMeta, NewTask, Task};
 use portalnet_core::user::UserKind;
 use portalnet_core::{Error, Timestamp, quote};
 use portalnet_inbound::InboundMessage;
+use portalnet_store::BlobId;
 use portalnet_store::WriteTx;
-use portalnet_store::schema::{InboundSeen, MailAddressRecord, blob_key};
+use portalnet_store::schema::{InboundSeen, MailAddressRecord};
 use sha2::{Digest, Sha256};
 
 /// Whom a recipient address reaches.
@@ -38,6 +39,13 @@ pub enum MailTarget {
     NewTask { owner: String },
     /// An e-mail participant's reply address.
     Reply(Box<LinkAccess>),
+}
+
+/// An attachment whose bytes are in the blob store.
+struct MailFile {
+    name: String,
+    content_type: String,
+    blob: BlobId,
 }
 
 /// What a delivered message did.
@@ -135,7 +143,8 @@ impl Portal {
     }
 
     /// Makes the task a message to `owner`'s task address asks for (R19, R20).
-    /// Takes the message by value: its attachments move into storage, uncopied.
+    /// Takes the message by value: each attachment goes to the blob store and its
+    /// bytes are dropped before the next.
     /// A redelivery (within the retention) does nothing; past the sender's limits a
     /// new message is refused for now ([`PortalError::RateLimited`]).
     pub fn task_from_mail(
@@ -165,6 +174,7 @@ impl Portal {
             return Ok(MailOutcome::Duplicate { task });
         }
         self.check_mail_rate(owner, sender)?;
+        let files = self.store_attachments(msg.attachments)?;
         let done = self.write(|tx| {
             if let Some(task) = self.seen(Some(tx), &seen_key, now)? {
                 return Ok(MailOutcome::Duplicate { task });
@@ -172,8 +182,8 @@ impl Portal {
             let id = tx.next_id("task")?;
             let (mut task, change) = new.into_task(id, &actor.login, now);
             self.record(tx, &task, &actor.login, change, super::events::Extra::default(), now)?;
-            for (i, a) in msg.attachments.into_iter().enumerate() {
-                self.attach_from_mail(tx, &mut task, &actor, i, a, now)?;
+            for (i, f) in files.iter().enumerate() {
+                self.attach_from_mail(tx, &mut task, &actor, i, f, now)?;
             }
             self.tables.inbound_seen.tx_put(tx, &seen_key, &InboundSeen { task: id, at: now })?;
             Ok(MailOutcome::Created(task))
@@ -239,6 +249,10 @@ impl Portal {
         let now = self.now();
         let seen_key = seen_key(rcpt, &msg);
         let task_id = access.task.id;
+        if let Some(task) = self.seen(None, &seen_key, now)? {
+            return Ok(MailOutcome::Duplicate { task });
+        }
+        let files = self.store_attachments(msg.attachments)?;
         self.write(|tx| {
             if let Some(task) = self.seen(Some(tx), &seen_key, now)? {
                 return Ok(MailOutcome::Duplicate { task });
@@ -247,15 +261,15 @@ impl Portal {
             let rel = self.relation(&actor, &task)?;
             let may_attach = authorize(rel, Action::Attach, task.id, task.status).is_ok();
             let mut text = stripped.clone();
-            if !may_attach && !msg.attachments.is_empty() {
-                let names: Vec<&str> = msg.attachments.iter().map(|a| a.name.as_str()).collect();
+            if !may_attach && !files.is_empty() {
+                let names: Vec<&str> = files.iter().map(|a| a.name.as_str()).collect();
                 text.push_str(&format!(
                     "\n\n[attachments not kept: observers do not add files ({})]",
                     names.join(", ")
                 ));
             }
             if text.trim().is_empty() {
-                if msg.attachments.is_empty() {
+                if files.is_empty() {
                     return Err(PortalError::Domain(Error::invalid(
                         "the reply has no text of its own: write above the quoted message",
                     )));
@@ -272,13 +286,30 @@ impl Portal {
                 super::events::Extra { before: Some(&before), comment: Some(&comment), ..Default::default() };
             self.record(tx, &task, &actor.login, change, extra, now)?;
             if may_attach {
-                for (i, a) in msg.attachments.into_iter().enumerate() {
-                    self.attach_from_mail(tx, &mut task, &actor, i, a, now)?;
+                for (i, f) in files.iter().enumerate() {
+                    self.attach_from_mail(tx, &mut task, &actor, i, f, now)?;
                 }
             }
             self.tables.inbound_seen.tx_put(tx, &seen_key, &InboundSeen { task: task_id, at: now })?;
             Ok(MailOutcome::Commented(comment))
         })
+    }
+
+    /// Writes each attachment to the blob store (synced) before the write that
+    /// names them, dropping its bytes as soon as they are stored, so a large
+    /// message is not held twice. What the write then does not name (an
+    /// observer's files, a refusal) is an orphan until the next start.
+    fn store_attachments(
+        &self,
+        attachments: Vec<portalnet_inbound::Attachment>,
+    ) -> PortalResult<Vec<MailFile>> {
+        attachments
+            .into_iter()
+            .map(|a| {
+                let blob = self.tables.blobs.put(&a.bytes)?;
+                Ok(MailFile { name: a.name, content_type: a.content_type, blob })
+            })
+            .collect()
     }
 
     /// One attachment as a task file, recorded as its own change in the caller's write.
@@ -288,7 +319,7 @@ impl Portal {
         task: &mut Task,
         actor: &Actor,
         index: usize,
-        a: portalnet_inbound::Attachment,
+        a: &MailFile,
         now: Timestamp,
     ) -> PortalResult<()> {
         let mut limits = self.limits().clone();
@@ -300,13 +331,13 @@ impl Portal {
             id: file_id,
             name: mail_task::file_name(Some(&a.name), index, &limits),
             content_type: mail_task::content_type(&a.content_type),
-            size: a.bytes.len() as u64,
-            sha256: hex::encode(Sha256::digest(&a.bytes)),
+            size: a.blob.size,
+            sha256: a.blob.sha256.clone(),
             uploaded_by: actor.login.clone(),
             uploaded_at: now,
         };
         let change = task::attach_file(task, rel, meta.clone(), &limits, now)?;
-        tx.insert(&self.tables.file_blobs, &blob_key(task.id, file_id), a.bytes);
+        self.tables.add_blob_ref(tx, &a.blob.sha256, task.id, file_id);
         let extra = super::events::Extra { before: Some(&before), file: Some(&meta), ..Default::default() };
         self.record(tx, task, &actor.login, change, extra, now)
     }

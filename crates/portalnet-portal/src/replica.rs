@@ -21,7 +21,7 @@ use portalnet_store::WriteTx;
 use portalnet_store::replication::{
     DeliveryRefusal, ProposalOutcome, ProposalState, RefusalKind, StoredEvent,
 };
-use portalnet_store::schema::{blob_key, proposal_key, replica_key};
+use portalnet_store::schema::{proposal_key, replica_key};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -116,8 +116,24 @@ struct Precheck {
 }
 
 impl Precheck {
-    fn of(me: &str, origin: &str, item: &InItem, keys: &[VerifyingKey]) -> Self {
-        match item {
+    /// The checks of `item`. A file of a signed event or of a proposal is also
+    /// written to the blob store here (synced, hashed as it is written), before
+    /// the write that may name it; one the write then refuses stays an orphan
+    /// until the next start collects it.
+    fn of(
+        me: &str,
+        origin: &str,
+        item: &InItem,
+        keys: &[VerifyingKey],
+        blobs: &portalnet_store::BlobStore,
+    ) -> PortalResult<Self> {
+        let stored_sha = |bytes: &[u8]| -> PortalResult<String> {
+            if bytes.is_empty() {
+                return Ok(hex::encode(Sha256::digest(bytes)));
+            }
+            Ok(blobs.put(bytes)?.sha256)
+        };
+        Ok(match item {
             // Refused before any of these checks: nothing to compute.
             InItem::Event(ev) if ev.home != origin || ev.home == me => Precheck::default(),
             InItem::Event(ev) => {
@@ -126,14 +142,19 @@ impl Precheck {
                     && keys
                         .iter()
                         .any(|k| verify_event(k, &ev.home, ev.task, ev.version, &ev.hash, &ev.signature));
-                let file_sha = Some(hex::encode(Sha256::digest(&ev.file_content)));
+                // Only what its home signed is worth a blob; the rest is refused anyway.
+                let file_sha = Some(if signed {
+                    stored_sha(&ev.file_content)?
+                } else {
+                    hex::encode(Sha256::digest(&ev.file_content))
+                });
                 Precheck { hash_ok, signed, file_sha }
             }
             InItem::Proposal(InProposal { op: InOp::File { content, .. }, .. }) => {
-                Precheck { file_sha: Some(hex::encode(Sha256::digest(content))), ..Precheck::default() }
+                Precheck { file_sha: Some(stored_sha(content)?), ..Precheck::default() }
             }
             _ => Precheck::default(),
-        }
+        })
     }
 }
 
@@ -237,7 +258,11 @@ impl Portal {
             .collect();
         // Hashes and signatures before the writer lock, not under it.
         let me = self.portal_id();
-        let pre: Vec<Precheck> = items.iter().map(|(i, _)| Precheck::of(me, origin, i, keys)).collect();
+        let blobs = &self.tables.blobs;
+        let pre: Vec<Precheck> = items
+            .iter()
+            .map(|(i, _)| Precheck::of(me, origin, i, keys, blobs))
+            .collect::<PortalResult<_>>()?;
         let out = self.write(|tx| {
             let mut out = Vec::with_capacity(items.len());
             for (((item, _), ctx), pre) in items.into_iter().zip(&ctxs).zip(&pre) {
@@ -407,7 +432,8 @@ impl Portal {
             t.comments.tx_put(tx, &(id, c.id), &c)?;
         }
         if let Some(f) = &body.file {
-            tx.insert(&t.file_blobs, &blob_key(id, f.id), ev.file_content);
+            // Stored by `Precheck` under the SHA-256 checked above.
+            t.add_blob_ref(tx, &f.sha256, id, f.id);
         }
         let stored = StoredEvent {
             home: ev.home.clone(),
@@ -608,13 +634,16 @@ impl Portal {
                     name: name.trim().to_string(),
                     content_type: ct.to_string(),
                     size: content.len() as u64,
-                    // Computed before the writer lock (`Precheck`).
-                    sha256: file_sha.map_or_else(|| hex::encode(Sha256::digest(content)), str::to_string),
+                    // Computed, and the blob stored, before the writer lock (`Precheck`).
+                    sha256: match file_sha {
+                        Some(sha) => sha.to_string(),
+                        None => self.tables.blobs.put(content)?.sha256,
+                    },
                     uploaded_by: p.actor.clone(),
                     uploaded_at: now,
                 };
                 let change = task::attach_file(&mut task, rel, meta.clone(), limits, now)?;
-                tx.insert(&self.tables.file_blobs, &blob_key(task.id, file_id), content.clone());
+                self.tables.add_blob_ref(tx, &meta.sha256, task.id, file_id);
                 let extra = Extra { file: Some(&meta), proposal: Some(key), ..Extra::default() };
                 self.record(tx, &task, &p.actor, change, Extra { before: Some(&before), ..extra }, now)?;
             }

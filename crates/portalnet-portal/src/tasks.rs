@@ -14,8 +14,7 @@ use portalnet_core::user::UserKind;
 use portalnet_core::{Error, Timestamp};
 use portalnet_store::WriteTx;
 use portalnet_store::replication::{ProposalOp, ProposalRecord};
-use portalnet_store::schema::blob_key;
-use sha2::{Digest, Sha256};
+use portalnet_store::{BlobReader, StagedBlob};
 
 /// What a status change did: applied here, or sent to the task's home portal.
 #[derive(Debug, Clone)]
@@ -162,8 +161,9 @@ impl Portal {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Stores a file's bytes and records it on the task, in one write. The caller
-    /// has already refused anything over the limit before reading it whole.
+    /// Stores a file's bytes and records it on the task (see [`Portal::attach_staged`]).
+    /// For bytes already in memory (the unary call, tests); uploads stream into a
+    /// [`StagedBlob`] instead.
     pub fn attach_file(
         &self,
         actor: &Actor,
@@ -172,20 +172,46 @@ impl Portal {
         content_type: &str,
         content: Vec<u8>,
     ) -> PortalResult<Attached> {
+        let mut w = self.tables.blobs.writer()?;
+        for chunk in content.chunks(portalnet_store::blobs::CHUNK_BYTES) {
+            w.write(chunk)?;
+        }
+        drop(content);
+        self.attach_staged(actor, id, name, content_type, w.finish()?)
+    }
+
+    /// Records a file whose bytes are written (and synced) under a temporary name.
+    /// On a task homed here the blob moves into the blob store (synced) before the
+    /// one write that records the file, its history entry and its reference to the
+    /// blob; on a replica the bytes go to the home portal as a proposal. The caller
+    /// has refused anything over the limit while the bytes arrived.
+    pub fn attach_staged(
+        &self,
+        actor: &Actor,
+        id: u64,
+        name: &str,
+        content_type: &str,
+        staged: StagedBlob,
+    ) -> PortalResult<Attached> {
         let content_type =
             if content_type.trim().is_empty() { "application/octet-stream" } else { content_type.trim() };
-        check_file(name, content_type, content.len() as u64, self.limits())?;
-        if self.task(id)?.home.is_some() {
+        check_file(name, content_type, staged.size(), self.limits())?;
+        let held = self.task(id)?;
+        if held.home.is_some() {
+            let size = staged.size();
+            let content = staged.into_bytes()?;
             let op = ProposalOp::File {
                 name: name.trim().to_string(),
                 content_type: content_type.to_string(),
-                size: content.len() as u64,
+                size,
                 content_b64: base64::engine::general_purpose::STANDARD.encode(&content),
             };
             return Ok(Attached::Pending(self.propose(actor, id, op)?));
         }
-        let sha = hex::encode(Sha256::digest(&content));
-        let size = content.len() as u64;
+        // Refused before the blob is stored, so a refusal leaves no orphan behind.
+        authorize(self.relation(actor, &held)?, Action::Attach, id, held.status)?;
+        // Synced and in place before the commit that names it.
+        let blob = staged.commit()?;
         let t = &self.tables;
         let now = self.now();
         self.write(|tx| {
@@ -197,27 +223,48 @@ impl Portal {
                 id: file_id,
                 name: name.trim().to_string(),
                 content_type: content_type.to_string(),
-                size,
-                sha256: sha.clone(),
+                size: blob.size,
+                sha256: blob.sha256.clone(),
                 uploaded_by: actor.login.clone(),
                 uploaded_at: now,
             };
             let change = task::attach_file(&mut task, rel, meta.clone(), self.limits(), now)?;
-            tx.insert(&t.file_blobs, &blob_key(id, file_id), content);
+            t.add_blob_ref(tx, &blob.sha256, id, file_id);
             let extra = Extra { file: Some(&meta), ..Extra::default() };
             self.record(tx, &task, &actor.login, change, Extra { before: Some(&before), ..extra }, now)?;
             Ok(Attached::Done(meta))
         })
     }
 
-    pub fn get_file(&self, actor: &Actor, id: u64, file_id: u64) -> PortalResult<(FileMeta, Vec<u8>)> {
+    /// A file of a task the actor may see, opened for reading from the blob store.
+    pub fn open_file(&self, actor: &Actor, id: u64, file_id: u64) -> PortalResult<(FileMeta, BlobReader)> {
         let task = self.get_task(actor, id)?;
         let not_found = || {
             PortalError::Domain(Error::not_found(text!("error-file-not-found", file = file_id, task = id)))
         };
         let meta = task.files.into_iter().find(|f| f.id == file_id).ok_or_else(not_found)?;
-        let bytes = self.tables.file_blobs.get(&blob_key(id, file_id))?.ok_or_else(not_found)?;
+        let reader = self.tables.blobs.open_blob(&meta.sha256)?.ok_or_else(|| {
+            PortalError::Internal(format!("task {id} file {file_id}: blob {} is missing", meta.sha256))
+        })?;
+        Ok((meta, reader))
+    }
+
+    /// [`Portal::open_file`], read whole (tests; the deprecated unary call, for small files).
+    pub fn get_file(&self, actor: &Actor, id: u64, file_id: u64) -> PortalResult<(FileMeta, Vec<u8>)> {
+        let (meta, mut reader) = self.open_file(actor, id, file_id)?;
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.size).unwrap_or(0));
+        std::io::Read::read_to_end(&mut reader, &mut bytes).map_err(|e| {
+            PortalError::Internal(format!("task {id} file {file_id}: cannot read its blob: {e}"))
+        })?;
         Ok((meta, bytes))
+    }
+
+    /// The bytes of file `file_id` of task `id` (any task held here), for what
+    /// carries a file in one message (replication). Empty when it is not held.
+    pub fn file_bytes(&self, id: u64, file_id: u64) -> PortalResult<Vec<u8>> {
+        let Some(task) = self.tables.tasks.get(&id)? else { return Ok(Vec::new()) };
+        let Some(meta) = task.files.iter().find(|f| f.id == file_id) else { return Ok(Vec::new()) };
+        Ok(self.tables.blobs.read(&meta.sha256)?.unwrap_or_default())
     }
 
     pub fn history(&self, actor: &Actor, id: u64) -> PortalResult<Vec<HistoryEntry>> {

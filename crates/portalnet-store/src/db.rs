@@ -17,6 +17,8 @@ pub struct Db {
 
 struct Inner {
     sled: sled::Db,
+    /// The folder it lives in.
+    path: std::path::PathBuf,
     /// One writer at a time: a write closure sees a stable state and its commit
     /// cannot conflict, so it never has to run twice.
     write_lock: Mutex<()>,
@@ -109,12 +111,18 @@ impl Db {
         Ok(Db {
             inner: Arc::new(Inner {
                 sled,
+                path: path.to_path_buf(),
                 write_lock: Mutex::new(()),
                 flushes: Mutex::new(Flushes::default()),
                 flush_ended: Condvar::new(),
                 quiet: Condvar::new(),
             }),
         })
+    }
+
+    /// The folder the database lives in.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
     }
 
     pub fn tree(&self, name: &str) -> Result<Tree, StoreError> {

@@ -10,6 +10,12 @@ pub enum StoreError {
         "stored {what} has format version {found}, newer than this build reads ({supported}); upgrade portalnet"
     )]
     TooNew { what: String, found: u16, supported: u16 },
+    #[error("cannot {what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot encode {what}: {reason}")]
     Encode { what: String, reason: String },
 }

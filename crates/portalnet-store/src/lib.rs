@@ -2,7 +2,8 @@
 //!
 //! A small façade — [`Db`], [`Tree`], [`WriteTx`] — over sled, so the rest of the
 //! code never names the engine; typed [`Table`]s on top whose values carry a format
-//! version ([`Record`]); and [`schema`], the tables of a portal.
+//! version ([`Record`]); and [`schema`], the tables of a portal. File bytes live
+//! beside the database in a content-addressed [`BlobStore`] (`blobs.rs`).
 //!
 //! Writes are serialised: [`Db::write`] runs one closure at a time under a lock,
 //! reads its own writes, and commits everything it wrote, across trees, atomically.
@@ -10,6 +11,7 @@
 //! killed process (sled's flush syncs the file range, not the disk: a power cut may
 //! still lose the last writes — sled issue #1452).
 
+pub mod blobs;
 mod codec;
 mod db;
 mod error;
@@ -17,6 +19,7 @@ pub mod replication;
 pub mod schema;
 mod table;
 
+pub use blobs::{BlobId, BlobReader, BlobStore, BlobWriter, StagedBlob};
 pub use codec::{Record, decode, encode};
 pub use db::{Db, FlushTicket, Tree, WriteTx};
 pub use error::StoreError;

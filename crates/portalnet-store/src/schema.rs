@@ -1,7 +1,8 @@
 //! The tables of a portal node, and the format version of each record.
 
+use crate::blobs::{BlobStore, is_sha256};
 use crate::codec::Record;
-use crate::db::{Db, Tree};
+use crate::db::{Db, Tree, WriteTx};
 use crate::error::StoreError;
 use crate::replication::{
     DeliveryRefusal, OutboxEntry, PeerRecord, ProposalOutcome, ProposalRecord, RefusalKind, StoredEvent,
@@ -166,8 +167,14 @@ pub struct Tables {
     pub history: Table<(u64, u64), HistoryEntry>,
     /// (task, comment id) → comment.
     pub comments: Table<(u64, u64), Comment>,
-    /// (task, file id) → the file's bytes, raw (metadata lives on the task).
+    /// (task, file id) → the file's bytes, raw: where releases before the blob
+    /// store kept them. Emptied at start by [`Tables::migrate_file_blobs`].
     pub file_blobs: Tree,
+    /// The files' bytes, by SHA-256, in `<data>/blobs` (see [`BlobStore`]).
+    pub blobs: BlobStore,
+    /// hex SHA-256 ‖ task ‖ file id → nothing: which files name a blob, so the
+    /// blobs no record names can be found ([`blob_ref_key`]).
+    pub blob_refs: Tree,
     pub invitations: Table<u64, Invitation>,
     /// SHA-256 (hex) of an invitation's current token → the invitation id.
     pub invitation_tokens: Table<String, u64>,
@@ -223,6 +230,8 @@ impl Tables {
             history: Table::open(db, "history")?,
             comments: Table::open(db, "comments")?,
             file_blobs: db.tree("file_blobs")?,
+            blobs: BlobStore::open(&blob_dir(db.path()))?,
+            blob_refs: db.tree("blob_refs")?,
             invitations: Table::open(db, "invitations")?,
             invitation_tokens: Table::open(db, "invitation_tokens")?,
             mail_outbox: Table::open(db, "mail_outbox")?,
@@ -240,6 +249,58 @@ impl Tables {
             peers: Table::open(db, "peers")?,
             delivery_refusals: Table::open(db, "delivery_refusals")?,
         })
+    }
+
+    /// Notes, inside a write, that file `file` of task `task` names blob `sha256`.
+    /// The blob must be stored (and synced) before this write commits.
+    pub fn add_blob_ref(&self, tx: &mut WriteTx<'_>, sha256: &str, task: u64, file: u64) {
+        tx.insert(&self.blob_refs, &blob_ref_key(sha256, task, file), Vec::new());
+    }
+
+    /// Whether any record names blob `sha256`.
+    pub fn blob_named(&self, sha256: &str) -> Result<bool, StoreError> {
+        Ok(self.blob_refs.scan_prefix(sha256.as_bytes()).next().transpose()?.is_some())
+    }
+
+    /// Moves file bytes kept in the database by earlier releases ([`Tables::file_blobs`])
+    /// into the blob store, one file per write: the blob is stored and synced, then
+    /// one write names it and removes the row. Run at start; a crash half-way leaves
+    /// rows still to move (and maybe an orphan blob), so running it again finishes
+    /// the job. How many files it moved.
+    pub fn migrate_file_blobs(&self) -> Result<usize, StoreError> {
+        let mut moved = 0;
+        loop {
+            let Some(row) = self.file_blobs.scan_prefix(&[]).next().transpose()? else { break };
+            let (key, bytes) = row;
+            let (task, file) = match <(u64, u64) as crate::table::Key>::from_bytes(&key) {
+                Some(k) => k,
+                None => {
+                    return Err(StoreError::Corrupt {
+                        what: "file_blobs key".into(),
+                        reason: format!("{} bytes instead of 16", key.len()),
+                    });
+                }
+            };
+            let id = self.blobs.put(&bytes)?;
+            drop(bytes);
+            self.db.write(|tx| {
+                self.add_blob_ref(tx, &id.sha256, task, file);
+                tx.remove(&self.file_blobs, &key);
+                Ok::<_, StoreError>(())
+            })?;
+            moved += 1;
+        }
+        if moved > 0 {
+            self.db.sync()?;
+        }
+        Ok(moved)
+    }
+
+    /// Removes blobs no record names and temporary blob files (a crash between a
+    /// blob's write and the commit naming it leaves one). Run at start, before
+    /// anything writes.
+    pub fn collect_blob_garbage(&self) -> Result<crate::blobs::Collected, StoreError> {
+        self.blobs.collect_garbage(|sha| self.blob_named(sha))
     }
 
     pub fn portal_settings(&self) -> Result<Option<PortalSettings>, StoreError> {
@@ -262,6 +323,7 @@ impl Tables {
             ("history", count(&self.history)?),
             ("comments", count(&self.comments)?),
             ("file_blobs", self.file_blobs.len()),
+            ("blob_refs", self.blob_refs.len()),
             ("invitations", count(&self.invitations)?),
             ("invitation_tokens", count(&self.invitation_tokens)?),
             ("mail_outbox", count(&self.mail_outbox)?),
@@ -347,6 +409,21 @@ pub fn replica_key(home: &str, task: u64) -> String {
 /// The key of a received proposal in [`Tables::proposal_outcomes`].
 pub fn proposal_key(origin: &str, id: &str) -> String {
     format!("{origin}:{id}")
+}
+
+/// Where the blob store of the database in `db` lives: `blobs` beside it
+/// (`<data>/db` → `<data>/blobs`).
+pub fn blob_dir(db: &std::path::Path) -> std::path::PathBuf {
+    db.parent().unwrap_or(db).join("blobs")
+}
+
+/// The key of a file's reference to its blob in [`Tables::blob_refs`].
+pub fn blob_ref_key(sha256: &str, task: u64, file: u64) -> Vec<u8> {
+    debug_assert!(is_sha256(sha256));
+    let mut k = sha256.as_bytes().to_vec();
+    k.extend_from_slice(&task.to_be_bytes());
+    k.extend_from_slice(&file.to_be_bytes());
+    k
 }
 
 /// The key of a file's bytes in [`Tables::file_blobs`].

@@ -138,3 +138,55 @@ fn refusal_codes_of_format_1_read_as_kinds() {
     let applied: ProposalOutcome = v1(r#"{"task":4,"version":3,"code":0}"#);
     assert_eq!((applied.version, applied.rejected), (3, None));
 }
+
+/// Files that earlier releases kept in the database move to the blob store at
+/// start: each one once, readable under the SHA-256 its task records; a second run
+/// moves nothing; a crash between a blob's write and its commit (an orphan blob, a
+/// temporary file) is cleaned up by the garbage collection at start.
+#[test]
+fn file_bytes_of_2026_12_01_move_to_the_blob_store() {
+    let tmp = unpack("portal-data-2026-12-01.tar.gz");
+    for portal in ["alpha.test", "beta.test"] {
+        let dir = tmp.path().join(portal);
+        let (tables, before) = counts(&dir);
+        assert!(before["file_blobs"] >= 1, "{portal}: the fixture holds a file");
+        // A crash before the move's first commit: the blob was written, the row stays.
+        let (_, first) =
+            tables.file_blobs.scan_prefix(&[]).next().and_then(Result::ok).expect("a file_blobs row");
+        let early = tables.blobs.put(&first).expect("blob");
+        std::fs::write(tables.blobs.dir().join("tmp").join("1-1"), b"half").expect("temporary file");
+        let moved = tables.migrate_file_blobs().expect("migration");
+        assert_eq!(moved, before["file_blobs"], "{portal}");
+        assert_eq!(tables.migrate_file_blobs().expect("second run"), 0, "{portal}: idempotent");
+        let got = tables.collect_blob_garbage().expect("garbage");
+        assert_eq!((got.orphans, got.temporary), (0, 1), "{portal}: the early blob is named now");
+        assert!(tables.blobs.contains(&early.sha256));
+        drop(tables);
+        // Reopened (as a restart would): every file of every task reads back intact.
+        let (tables, after) = counts(&dir);
+        assert_eq!(after["file_blobs"], 0, "{portal}");
+        assert_eq!(after["blob_refs"], before["file_blobs"], "{portal}");
+        let mut files = 0;
+        for kv in tables.tasks.iter() {
+            let (id, task) = kv.expect("task");
+            for f in &task.files {
+                let bytes =
+                    tables.blobs.read(&f.sha256).expect("read").unwrap_or_else(|| {
+                        panic!("{portal}: task {id} file {} ({}) has no blob", f.id, f.name)
+                    });
+                assert_eq!(bytes.len() as u64, f.size);
+                use sha2::Digest as _;
+                assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), f.sha256);
+                assert!(tables.blob_named(&f.sha256).expect("refs"));
+                files += 1;
+            }
+        }
+        assert!(files >= 1, "{portal}");
+        // An orphan (a blob written, the process killed before its commit) goes at start.
+        let orphan = tables.blobs.put(b"never committed").expect("blob");
+        let got = tables.collect_blob_garbage().expect("garbage");
+        assert_eq!((got.orphans, got.temporary), (1, 0), "{portal}");
+        assert!(!tables.blobs.contains(&orphan.sha256));
+        assert!(tables.blobs.contains(&early.sha256));
+    }
+}

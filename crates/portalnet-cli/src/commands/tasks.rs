@@ -1,13 +1,14 @@
 //! `task ...`: tasks, comments, attachments and history.
 
 use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use portalnet_proto::v1::{
-    AddCommentRequest, AttachFileRequest, CreateTaskRequest, GetFileRequest, GetTaskRequest, HistoryRequest,
-    InfoRequest, ListCommentsRequest, ListTasksRequest, LoginList, SetStatusRequest, UpdateTaskRequest,
+    AddCommentRequest, CreateTaskRequest, DownloadFileResponse, GetFileRequest, GetTaskRequest,
+    HistoryRequest, InfoRequest, ListCommentsRequest, ListTasksRequest, LoginList, SetStatusRequest,
+    UpdateTaskRequest, UploadFileMeta, UploadFileRequest, upload_file_request::Part,
 };
 use sha2::{Digest, Sha256};
 
@@ -19,8 +20,8 @@ use crate::output::Output;
 use crate::table::{Table, clean, clean_multiline, key_values};
 use crate::views::{CommentView, DownloadView, FileView, HistoryView, TaskDetailView, TaskView, VerifyView};
 
-/// Room for the protobuf framing around a file's bytes in one message.
-const MESSAGE_OVERHEAD: usize = 64 * 1024;
+/// Bytes per upload message (the portal stores them as they come).
+const CHUNK_BYTES: usize = 64 * 1024;
 
 pub async fn run(conn: &Conn, cmd: TaskCmd, out: &Output) -> Result<()> {
     match cmd {
@@ -177,21 +178,70 @@ async fn attach(
             human_bytes(limit)
         );
     }
-    // Read at most one byte past the limit: a file growing after the check must
-    // not be read without bound.
-    let cap = if limit > 0 { limit } else { size };
-    let mut content = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut content)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if limit > 0 && content.len() as u64 > limit {
-        bail!("{} grew past the portal's limit of {} while being read", path.display(), human_bytes(limit));
+    // Streamed: one message naming the task and file, then chunks read from the
+    // file as they are sent, hashed on the way so the portal's record can be checked.
+    let (tx, rx) = tokio::sync::mpsc::channel::<UploadFileRequest>(4);
+    let first = UploadFileRequest { part: Some(Part::Meta(UploadFileMeta { task_id, name, content_type })) };
+    tx.send(first).await.map_err(|_| anyhow!("the upload ended before it started"))?;
+    let shown = path.display().to_string();
+    let reading = send_chunks(tokio::fs::File::from_std(file), &tx, limit, &shown);
+    let mut tasks = conn.tasks();
+    let call = tasks.upload_file(tokio_stream::wrappers::ReceiverStream::new(rx));
+    // Declared after `tx`, so an error return drops the call (cancelling the
+    // upload: the portal keeps nothing) before the stream could end normally.
+    tokio::pin!(call);
+    let (sent, sha) = tokio::select! {
+        read = reading => read?,
+        // The portal answered before the whole file was sent: it refused it.
+        answer = &mut call => {
+            answer?;
+            bail!("the portal answered before {} was sent", path.display());
+        }
+    };
+    drop(tx);
+    let info = call.await?.into_inner();
+    if !info.pending && (info.size != sent || !info.sha256.eq_ignore_ascii_case(&sha)) {
+        bail!(
+            "the portal recorded {} bytes (SHA-256 {}); sent {sent} bytes (SHA-256 {sha})",
+            info.size,
+            info.sha256
+        );
     }
-    let req = AttachFileRequest { task_id, name, content_type, content };
-    let info = conn.tasks().attach_file(req).await?.into_inner();
     out.show(&FileView::from(info), |f| {
         format!("attached file {} '{}' ({}) to task {task_id}\n", f.id, f.name, human_bytes(f.size))
     })
+}
+
+/// Sends the file's bytes as upload chunks; its size and SHA-256 as sent. Refuses
+/// a file that grows past `limit` (0: none) while being read.
+async fn send_chunks(
+    mut file: tokio::fs::File,
+    tx: &tokio::sync::mpsc::Sender<UploadFileRequest>,
+    limit: u64,
+    shown: &str,
+) -> Result<(u64, String)> {
+    use tokio::io::AsyncReadExt as _;
+    let mut hasher = Sha256::new();
+    let mut sent = 0u64;
+    loop {
+        let mut buf = vec![0u8; CHUNK_BYTES];
+        let n = file.read(&mut buf).await.with_context(|| format!("cannot read {shown}"))?;
+        if n == 0 {
+            break;
+        }
+        buf.truncate(n);
+        sent += n as u64;
+        if limit > 0 && sent > limit {
+            bail!("{shown} grew past the portal's limit of {} while being read", human_bytes(limit));
+        }
+        hasher.update(&buf);
+        let chunk = UploadFileRequest { part: Some(Part::Chunk(buf)) };
+        if tx.send(chunk).await.is_err() {
+            // The call ended (the portal answered): its answer says why.
+            break;
+        }
+    }
+    Ok((sent, hex(&hasher.finalize())))
 }
 
 async fn download(
@@ -202,6 +252,7 @@ async fn download(
     force: bool,
     out: &Output,
 ) -> Result<()> {
+    use portalnet_proto::v1::download_file_response::Part as Down;
     // An --out that is a directory receives the file under its own name.
     let (dir, explicit) = match path {
         Some(p) if p.is_dir() => (p, None),
@@ -214,19 +265,12 @@ async fn download(
     {
         bail!("{} already exists; pass --force to overwrite it", p.display());
     }
-    // tonic refuses replies over 4 MiB by default; allow the portal's own file limit.
-    let limit = max_file_bytes(conn).await?;
-    let max_msg = usize::try_from(limit).unwrap_or(usize::MAX).saturating_add(MESSAGE_OVERHEAD).max(4 << 20);
-    let mut tasks = conn.tasks().max_decoding_message_size(max_msg);
-    let resp = tasks.get_file(GetFileRequest { task_id, file_id }).await?.into_inner();
-    let info = resp.info.ok_or_else(|| anyhow!("the portal sent file {file_id} without its metadata"))?;
-    let content = resp.content;
-    if content.len() as u64 != info.size {
-        bail!("file {file_id} arrived with {} bytes, expected {}", content.len(), info.size);
-    }
-    if !info.sha256.is_empty() && !hex(&Sha256::digest(&content)).eq_ignore_ascii_case(&info.sha256) {
-        bail!("file {file_id} arrived damaged: its SHA-256 does not match the portal's");
-    }
+    // Streamed: the file's record first, then chunks written as they arrive.
+    let mut stream = conn.tasks().download_file(GetFileRequest { task_id, file_id }).await?.into_inner();
+    let info = match stream.message().await? {
+        Some(DownloadFileResponse { part: Some(Down::Info(info)) }) => info,
+        _ => bail!("the portal sent file {file_id} without its metadata"),
+    };
     let path =
         match explicit {
             Some(p) => p,
@@ -234,13 +278,48 @@ async fn download(
                 anyhow!("the file's name '{}' is not usable here; pass --out PATH", info.name)
             })?),
         };
-    write_file(&path, &content, force)?;
-    let view = DownloadView {
-        file: FileView::from(info),
-        path: path.display().to_string(),
-        bytes: content.len() as u64,
+    let mut file = create_file(&path, force)?;
+    let received = receive_chunks(&mut stream, &mut file, &info, file_id).await;
+    let bytes = match received {
+        Ok(n) => n,
+        Err(e) => {
+            // Nothing half-written stays under the file's name.
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            return Err(e.context(format!("{} removed", path.display())));
+        }
     };
+    let view = DownloadView { file: FileView::from(info), path: path.display().to_string(), bytes };
     out.show(&view, |d| format!("saved '{}' ({}) to {}\n", d.file.name, human_bytes(d.bytes), d.path))
+}
+
+/// Writes the chunks of a download to `file`, checking size and SHA-256 against `info`.
+async fn receive_chunks(
+    stream: &mut tonic::Streaming<DownloadFileResponse>,
+    file: &mut File,
+    info: &portalnet_proto::v1::FileInfo,
+    file_id: u64,
+) -> Result<u64> {
+    use portalnet_proto::v1::download_file_response::Part as Down;
+    let mut hasher = Sha256::new();
+    let mut got = 0u64;
+    while let Some(msg) = stream.message().await? {
+        let Some(Down::Chunk(bytes)) = msg.part else { bail!("the portal sent file {file_id} out of order") };
+        got += bytes.len() as u64;
+        if got > info.size {
+            bail!("file {file_id} arrived longer than its {} bytes", info.size);
+        }
+        hasher.update(&bytes);
+        file.write_all(&bytes).context("cannot write the file")?;
+    }
+    if got != info.size {
+        bail!("file {file_id} arrived with {got} bytes, expected {}", info.size);
+    }
+    if !info.sha256.is_empty() && !hex(&hasher.finalize()).eq_ignore_ascii_case(&info.sha256) {
+        bail!("file {file_id} arrived damaged: its SHA-256 does not match the portal's");
+    }
+    file.flush().context("cannot write the file")?;
+    Ok(got)
 }
 
 /// The last path component of a name chosen by someone else, so a file called
@@ -253,7 +332,7 @@ fn safe_file_name(name: &str) -> Option<String> {
     Some(last.to_string())
 }
 
-fn write_file(path: &Path, content: &[u8], force: bool) -> Result<()> {
+fn create_file(path: &Path, force: bool) -> Result<File> {
     let mut opts = OpenOptions::new();
     opts.write(true);
     if force {
@@ -262,15 +341,12 @@ fn write_file(path: &Path, content: &[u8], force: bool) -> Result<()> {
         // create_new: no window between an existence check and the write.
         opts.create_new(true);
     }
-    let mut file = opts.open(path).map_err(|e| match e.kind() {
+    opts.open(path).map_err(|e| match e.kind() {
         ErrorKind::AlreadyExists => {
             anyhow!("{} already exists; pass --force to overwrite it", path.display())
         }
         _ => anyhow!("cannot create {}: {e}", path.display()),
-    })?;
-    file.write_all(content)
-        .and_then(|()| file.flush())
-        .with_context(|| format!("cannot write {}", path.display()))
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -419,9 +495,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("f.txt");
         let _ = std::fs::remove_file(&p);
-        write_file(&p, b"one", false).unwrap();
-        assert!(write_file(&p, b"two", false).unwrap_err().to_string().contains("--force"));
-        write_file(&p, b"three", true).unwrap();
+        create_file(&p, false).unwrap().write_all(b"one").unwrap();
+        assert!(create_file(&p, false).unwrap_err().to_string().contains("--force"));
+        create_file(&p, true).unwrap().write_all(b"three").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"three");
         std::fs::remove_dir_all(&dir).unwrap();
     }

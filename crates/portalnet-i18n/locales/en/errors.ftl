@@ -175,3 +175,6 @@ error-origin-not-in-task = portal { $origin } has no participant in task { $task
 ## Composing e-mail.
 error-mail-compose = cannot compose the e-mail: { $reason }
 error-proposal-refused = portal { $portal } refused: { $reason }
+error-file-over-limit = file `{ $name }` is larger than the limit of { $max } bytes
+error-upload-starts-with-file = an upload starts with one message naming the task and the file, then the file's bytes
+error-file-needs-stream = file { $file } is { $size } bytes; files over { $max } bytes travel only streamed (UploadFile, DownloadFile): update the client

@@ -207,3 +207,6 @@ error-origin-not-in-task = portal { $origin } nie ma uczestnika w zadaniu { $tas
 ## Składanie wiadomości e-mail.
 error-mail-compose = nie można złożyć wiadomości e-mail: { $reason }
 error-proposal-refused = portal { $portal } odmówił: { $reason }
+error-file-over-limit = plik `{ $name }` przekracza limit { $max } bajtów
+error-upload-starts-with-file = przesyłanie zaczyna się jedną wiadomością wskazującą zadanie i plik, potem idą bajty pliku
+error-file-needs-stream = plik { $file } ma { $size } bajtów; pliki większe niż { $max } bajtów przesyła się tylko strumieniowo (UploadFile, DownloadFile): zaktualizuj klienta

@@ -207,3 +207,6 @@ error-origin-not-in-task = у портала { $origin } нет участник
 ## Составление письма.
 error-mail-compose = не удалось составить письмо: { $reason }
 error-proposal-refused = портал { $portal } отказал: { $reason }
+error-file-over-limit = файл `{ $name }` больше предела в { $max } байтов
+error-upload-starts-with-file = загрузка начинается одним сообщением с задачей и файлом, затем идут байты файла
+error-file-needs-stream = файл { $file } занимает { $size } байтов; файлы больше { $max } байтов передаются только потоком (UploadFile, DownloadFile): обновите клиент

@@ -20,7 +20,7 @@ pub use invites::InvitationSvc;
 pub use mail::MailSvc;
 pub use network::NetworkSvc;
 pub use portal::{PortalSvc, ReportSvc};
-pub use tasks::TaskSvc;
+pub use tasks::{TaskSvc, UNARY_FILE_BYTES};
 pub use users::UserSvc;
 
 use crate::grpc::error::IntoStatus;

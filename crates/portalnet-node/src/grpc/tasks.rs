@@ -6,6 +6,7 @@ use crate::grpc::error::IntoStatus;
 use crate::grpc::error::NodeError;
 use crate::grpc::error::to_status;
 use crate::replication::Peers;
+use portalnet_core::error::text;
 use portalnet_core::task::{Change, Task};
 use portalnet_core::validate;
 use portalnet_portal::TaskFilter;
@@ -17,6 +18,19 @@ use std::time::Duration;
 use tonic::{Request, Response, Status};
 
 pub struct TaskSvc(pub Arc<State>);
+
+/// The largest file the deprecated whole-file calls (`AttachFile`, `GetFile`)
+/// move in one message; larger ones stream (`UploadFile`, `DownloadFile`).
+pub const UNARY_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A file request's (task, file) ids, both required.
+fn file_ids(r: &pb::GetFileRequest) -> Result<(u64, u64), NodeError> {
+    let id = task_id(r.task_id)?;
+    if r.file_id == 0 {
+        return Err(NodeError::invalid(text!("error-id-required", field = "file id")));
+    }
+    Ok((id, r.file_id))
+}
 
 pub use portalnet_portal::PROPOSAL_WAIT;
 
@@ -53,6 +67,36 @@ impl TaskSvc {
     /// What event `version` of task `id` recorded (for a proposal's reply).
     fn change_at(&self, id: u64, version: u64) -> Result<Option<Change>, Status> {
         self.0.portal.change_at(id, version).map_err(to_status)
+    }
+
+    /// The answer to an upload: the file as recorded, or as proposed to the
+    /// task's home (waiting up to [`PROPOSAL_WAIT`] for it to be applied).
+    async fn attached_reply(&self, id: u64, attached: Attached) -> Result<Response<pb::FileInfo>, Status> {
+        match attached {
+            Attached::Done(meta) => Ok(Response::new(meta.to_proto())),
+            Attached::Pending(p) => {
+                let applied = self.await_proposal(id, p.id).await?;
+                if let Some(v) = applied
+                    && let Some(Change::File { file_id, .. }) = self.change_at(id, v)?
+                    && let Some(f) =
+                        self.0.portal.task(id).map_err(to_status)?.files.into_iter().find(|f| f.id == file_id)
+                {
+                    return Ok(Response::new(f.to_proto()));
+                }
+                let ProposalOp::File { name, content_type, size, .. } = p.op else {
+                    return Err(NodeError::Internal("proposal mismatch".into()).into_status());
+                };
+                Ok(Response::new(pb::FileInfo {
+                    name,
+                    content_type,
+                    size,
+                    uploaded_by: p.actor,
+                    uploaded_at: p.created_at.0,
+                    pending: true,
+                    ..Default::default()
+                }))
+            }
+        }
     }
 }
 
@@ -150,7 +194,14 @@ impl TaskService for TaskSvc {
                 let applied = self.await_proposal(id, p.id).await?;
                 if let Some(v) = applied
                     && let Some(Change::Comment { comment_id }) = self.change_at(id, v)?
-                    && let Some(c) = self.0.portal.stored_comment(id, comment_id).map_err(to_status)?
+                    && let Some(c) = self
+                        .0
+                        .portal
+                        .tables
+                        .comments
+                        .get(&(id, comment_id))
+                        .map_err(crate::NodeError::from)
+                        .map_err(to_status)?
                 {
                     return Ok(Response::new(c.to_proto()));
                 }
@@ -184,6 +235,82 @@ impl TaskService for TaskSvc {
         }))
     }
 
+    async fn upload_file(
+        &self,
+        req: Request<tonic::Streaming<pb::UploadFileRequest>>,
+    ) -> Result<Response<pb::FileInfo>, Status> {
+        use pb::upload_file_request::Part;
+        let actor = self.0.actor(&req)?;
+        let mut stream = req.into_inner();
+        let starts = || NodeError::invalid(text!("error-upload-starts-with-file"));
+        let Some(pb::UploadFileRequest { part: Some(Part::Meta(meta)) }) = stream.message().await? else {
+            return Err(starts().into_status());
+        };
+        let id = task_id(meta.task_id).map_err(to_status)?;
+        let held = self.0.portal.get_task(&actor, id).map_err(to_status)?;
+        let content_type = meta.content_type.trim().to_string();
+        // Name and type are refused before a byte is stored.
+        let limits = self.0.portal.limits().clone();
+        let ct = if content_type.is_empty() { "application/octet-stream" } else { &content_type };
+        portalnet_core::task::check_file(&meta.name, ct, 0, &limits)
+            .map_err(NodeError::Domain)
+            .map_err(to_status)?;
+        self.check_cross_portal(Some(&held), &[]).await?;
+        // Bytes are hashed and written as they come (off the async workers); the
+        // transfer holds one message at a time, never the file. Dropped before it
+        // is finished (a refusal, a broken stream), the temporary blob is removed.
+        let mut writer = self.0.run(|p| Ok(p.tables.blobs.writer()?)).await?;
+        while let Some(msg) = stream.message().await? {
+            let Some(Part::Chunk(bytes)) = msg.part else { return Err(starts().into_status()) };
+            if writer.size().saturating_add(bytes.len() as u64) > limits.max_file_bytes {
+                let name = portalnet_core::quote(&meta.name);
+                let refusal = NodeError::invalid(text!(
+                    "error-file-over-limit",
+                    name = name,
+                    max = limits.max_file_bytes
+                ));
+                super::blocking(move || drop(writer)).await?;
+                return Err(refusal.into_status());
+            }
+            writer = super::blocking(move || writer.write(&bytes).map(|()| writer))
+                .await?
+                .map_err(NodeError::from)
+                .map_err(to_status)?;
+        }
+        let staged =
+            super::blocking(move || writer.finish()).await?.map_err(NodeError::from).map_err(to_status)?;
+        let name = meta.name;
+        let attached =
+            self.0.write(move |p| p.attach_staged(&actor, id, &name, &content_type, staged)).await?;
+        self.attached_reply(id, attached).await
+    }
+
+    type DownloadFileStream =
+        std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::DownloadFileResponse, Status>> + Send>>;
+
+    async fn download_file(
+        &self,
+        req: Request<pb::GetFileRequest>,
+    ) -> Result<Response<Self::DownloadFileStream>, Status> {
+        use pb::download_file_response::Part;
+        use tokio_stream::StreamExt as _;
+        let actor = self.0.actor(&req)?;
+        let (id, file_id) = file_ids(req.get_ref()).map_err(to_status)?;
+        let (meta, reader) = self.0.run(move |p| p.open_file(&actor, id, file_id)).await?;
+        let info = pb::DownloadFileResponse { part: Some(Part::Info(meta.to_proto())) };
+        let chunks =
+            tokio_stream::wrappers::ReceiverStream::new(crate::blob_stream::chunks(reader)).map(move |c| {
+                match c {
+                    Ok(bytes) => Ok(pb::DownloadFileResponse { part: Some(Part::Chunk(bytes)) }),
+                    Err(e) => {
+                        Err(NodeError::Internal(format!("task {id} file {file_id}: reading its blob: {e}"))
+                            .into_status())
+                    }
+                }
+            });
+        Ok(Response::new(Box::pin(tokio_stream::once(Ok(info)).chain(chunks))))
+    }
+
     async fn attach_file(
         &self,
         req: Request<pb::AttachFileRequest>,
@@ -194,31 +321,9 @@ impl TaskService for TaskSvc {
         let held = self.0.portal.get_task(&actor, id).map_err(to_status)?;
         self.check_cross_portal(Some(&held), &[]).await?;
         let (name, content_type, content) = (r.name, r.content_type, r.content);
-        match self.0.write(move |p| p.attach_file(&actor, id, &name, &content_type, content)).await? {
-            Attached::Done(meta) => Ok(Response::new(meta.to_proto())),
-            Attached::Pending(p) => {
-                let applied = self.await_proposal(id, p.id).await?;
-                if let Some(v) = applied
-                    && let Some(Change::File { file_id, .. }) = self.change_at(id, v)?
-                    && let Some(f) =
-                        self.0.portal.task(id).map_err(to_status)?.files.into_iter().find(|f| f.id == file_id)
-                {
-                    return Ok(Response::new(f.to_proto()));
-                }
-                let ProposalOp::File { name, content_type, size, .. } = p.op else {
-                    return Err(NodeError::Internal("proposal mismatch".into()).into_status());
-                };
-                Ok(Response::new(pb::FileInfo {
-                    name,
-                    content_type,
-                    size,
-                    uploaded_by: p.actor,
-                    uploaded_at: p.created_at.0,
-                    pending: true,
-                    ..Default::default()
-                }))
-            }
-        }
+        let attached =
+            self.0.write(move |p| p.attach_file(&actor, id, &name, &content_type, content)).await?;
+        self.attached_reply(id, attached).await
     }
 
     async fn get_file(
@@ -226,18 +331,24 @@ impl TaskService for TaskSvc {
         req: Request<pb::GetFileRequest>,
     ) -> Result<Response<pb::GetFileResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let r = req.get_ref();
-        let id = task_id(r.task_id).map_err(to_status)?;
-        if r.file_id == 0 {
-            return Err(crate::grpc::error::NodeError::invalid(portalnet_core::error::text!(
-                "error-id-required",
-                field = "file id"
-            ))
-            .into_status());
-        }
-        let file_id = r.file_id;
-        // The bytes are a storage read of up to the file limit: off the async workers.
-        let (meta, content) = self.0.run(move |p| p.get_file(&actor, id, file_id)).await?;
+        let (id, file_id) = file_ids(req.get_ref()).map_err(to_status)?;
+        // Deprecated whole-file reply: small files only, so no call holds a large
+        // file in memory (DownloadFile streams any size). Read off the async workers.
+        let (meta, content) = self
+            .0
+            .run(move |p| {
+                let (meta, _) = p.open_file(&actor, id, file_id)?;
+                if meta.size > UNARY_FILE_BYTES {
+                    return Err(NodeError::precondition(text!(
+                        "error-file-needs-stream",
+                        file = file_id,
+                        size = meta.size,
+                        max = UNARY_FILE_BYTES
+                    )));
+                }
+                p.get_file(&actor, id, file_id)
+            })
+            .await?;
         Ok(Response::new(pb::GetFileResponse { info: Some(meta.to_proto()), content }))
     }
 

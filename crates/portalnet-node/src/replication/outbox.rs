@@ -18,7 +18,6 @@ use portalnet_portal::{Outcome, Portal, Refused};
 use portalnet_proto::v1::{self as pb, deliver_item::Kind};
 use portalnet_store::portal_prefix;
 use portalnet_store::replication::OutboxItem;
-use portalnet_store::schema::blob_key;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -309,11 +308,7 @@ impl Replicator {
                         continue;
                     };
                     let content = match e.file_id {
-                        Some(f) => t
-                            .file_blobs
-                            .get(&blob_key(task, f))
-                            .map_err(|e| e.to_string())?
-                            .unwrap_or_default(),
+                        Some(f) => self.portal.file_bytes(task, f).map_err(|e| e.to_string())?,
                         None => Vec::new(),
                     };
                     stored_trace = e.traceparent.clone();

@@ -12,7 +12,6 @@ use portalnet_core::address;
 use portalnet_federation::{SignError, Verifier};
 use portalnet_portal::{InItem, Portal};
 use portalnet_proto::v1::{self as pb, replication_server::Replication};
-use portalnet_store::schema::blob_key;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -228,12 +227,7 @@ impl Replication for ReplicationSvc {
                     .map_err(to_status)?
                     .ok_or_else(|| plain(ErrorKind::Internal, "history incomplete").into_status())?;
                 let content = match e.file_id {
-                    Some(f) => t
-                        .file_blobs
-                        .get(&blob_key(id, f))
-                        .map_err(crate::NodeError::from)
-                        .map_err(to_status)?
-                        .unwrap_or_default(),
+                    Some(f) => p.file_bytes(id, f).map_err(to_status)?,
                     None => Vec::new(),
                 };
                 events.push(event_out(&e, content, true));

@@ -85,23 +85,27 @@ pub async fn file(
     headers: HeaderMap,
     Path((token, file_id)): Path<(String, u64)>,
 ) -> Response {
-    // The bytes are a storage read of up to the file limit: off the async workers.
+    // Opened off the async workers; the bytes stream from the blob file in chunks.
     let portal = state.portal.clone();
     let got = tokio::task::spawn_blocking(move || {
-        portal.link_access(&token).and_then(|a| portal.get_file(&a.actor(), a.task.id, file_id))
+        portal.link_access(&token).and_then(|a| portal.open_file(&a.actor(), a.task.id, file_id))
     })
     .await
     .unwrap_or_else(|e| Err(NodeError::Internal(format!("storage task failed: {e}"))));
     match got {
-        Ok((meta, bytes)) => {
+        Ok((meta, reader)) => {
             let disposition = format!(
                 "attachment; filename=\"{}\"; filename*=UTF-8''{}",
                 meta.name.replace(|c: char| !c.is_ascii_graphic() && c != ' ' || c == '"' || c == '\\', "_"),
                 percent(&meta.name)
             );
-            let mut r = bytes.into_response();
+            let body = axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(
+                crate::blob_stream::chunks(reader),
+            ));
+            let mut r = body.into_response();
             let h = r.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size));
             if let Ok(v) = HeaderValue::from_str(&disposition) {
                 h.insert(header::CONTENT_DISPOSITION, v);
             }

@@ -27,7 +27,6 @@ use portalnet_inbound::{Envelope, MailHandler, Refusal};
 use portalnet_node::clock::SystemClock;
 use portalnet_node::mail::listener::PortalMail;
 use portalnet_portal::{Portal, actor_of};
-use portalnet_store::schema::blob_key;
 use proptest::prelude::*;
 
 use super::common;
@@ -246,7 +245,7 @@ impl Fixture {
         );
         prop_assert!(task.files.len() <= limits.max_files_per_task);
         for f in &task.files {
-            let blob = self.portal().tables.file_blobs.get(&blob_key(task.id, f.id)).unwrap();
+            let blob = self.portal().tables.blobs.read(&f.sha256).unwrap();
             prop_assert!(blob.is_some(), "task {} file {} ({:?}) has no blob", task.id, f.id, f.name);
             let blob = blob.unwrap_or_default();
             prop_assert_eq!(blob.len() as u64, f.size, "size of task {} file {}", task.id, f.id);
@@ -1300,7 +1299,7 @@ fn known_bug_qp_soft_break_before_boundary() {
         assert_eq!(got, vec![Ok(())], "{encoded:?}");
         let id = fx.task_ids_after(newest)[0];
         let task = fx.portal().tables.tasks.get(&id).unwrap().unwrap();
-        let blob = fx.portal().tables.file_blobs.get(&blob_key(id, task.files[0].id)).unwrap().unwrap();
+        let blob = fx.portal().tables.blobs.read(&task.files[0].sha256).unwrap().unwrap();
         assert_eq!(String::from_utf8_lossy(&blob), want, "{encoded:?} decoded wrongly");
     }
 }
