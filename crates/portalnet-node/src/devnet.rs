@@ -89,7 +89,7 @@ pub async fn start_devnet(
         }
         // The devnet's operator is this process: it enrols each portal id its
         // directory does not know yet, and the portal presents the secret.
-        if directory.directory.portal(id).map_err(|e| anyhow!("{e}"))?.is_none() {
+        if directory.directory.portal(id).context("reading the directory")?.is_none() {
             let secret =
                 crate::directory::enrolment::enrol_in_process(&directory.directory, id, clock.now())?;
             crate::directory::enrolment::save_for_portal(&pdir, &secret)?;
@@ -121,9 +121,9 @@ pub async fn start_devnet(
                     client.set_network(true, portal.now()).await.map_err(|s| anyhow!("{}", s.message()))?;
                 portal
                     .record_network(crate::directory::client::network_of(&rec))
-                    .map_err(|e| anyhow!("{e}"))?;
+                    .context("recording the network setting")?;
             }
-            portal.durable().await.map_err(|e| anyhow!("{e}"))?;
+            portal.durable().await.context("flushing the portal")?;
         }
         let env = exports(&handle.endpoint, &admin_token, &pdir);
         std::fs::write(pdir.join("env.sh"), format!("{env}\n"))?;

@@ -21,7 +21,7 @@ pub struct Initialised {
 }
 
 pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> Result<Initialised> {
-    let portal_id = portalnet_core::validate::portal_id(portal).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let portal_id = portalnet_core::validate::portal_id(portal).context("the portal id")?;
     if dir.join(crate::config::CONFIG_FILE).exists() {
         bail!("{} already holds a portal; use `portald run --dir {}`", dir.display(), dir.display());
     }
@@ -55,7 +55,7 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
         seats: 0,
         network: Default::default(),
     };
-    let admin_token = init_portal(&tables, settings, clock.now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let admin_token = init_portal(&tables, settings, clock.now()).context("cannot write the new portal")?;
     crate::fsutil::write_private(&dir.join(ADMIN_TOKEN_FILE), admin_token.as_bytes())?;
     // Written last: its presence means the folder is complete.
     config.save(dir)?;

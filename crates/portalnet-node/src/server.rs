@@ -155,9 +155,7 @@ pub async fn start(
         .await
         .context("the blob store's start-up task failed")??;
     let portal = Arc::new(
-        Portal::open(tables, clock, options)
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .with_metrics(metrics.clone()),
+        Portal::open(tables, clock, options).context("cannot open the portal")?.with_metrics(metrics.clone()),
     );
     let directory = match &config.directory {
         Some(link) => Some(Arc::new(crate::directory::client::DirectoryClient::new(

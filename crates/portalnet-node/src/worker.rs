@@ -17,6 +17,7 @@
 //! promptly. The node's lifecycle gives all its tasks one shared grace and then
 //! aborts what is left before the final flush.
 
+use crate::grpc::error::{NodeError, NodeResult};
 use portalnet_core::{Clock, Timestamp};
 use portalnet_portal::workers::Workers;
 use rand::Rng;
@@ -41,8 +42,8 @@ pub trait Worker: Send + 'static {
     /// The name the registry, logs and metrics use (`mailer`, `outbox:<portal>`).
     fn name(&self) -> String;
 
-    /// One step of work. `Err` is a temporary failure, said for the operator.
-    fn work(&mut self) -> impl Future<Output = Result<Step, String>> + Send;
+    /// One step of work. `Err` is a temporary failure, shown to the operator.
+    fn work(&mut self) -> impl Future<Output = NodeResult<Step>> + Send;
 
     /// Resolves when there may be work again (a bell, a timer).
     fn wait_for_work(&mut self) -> impl Future<Output = ()> + Send;
@@ -118,7 +119,7 @@ pub async fn run<W: Worker>(
                 let delay = backoff.jittered(failures);
                 let due = clock.now().plus_millis(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
                 tracing::warn!(worker = %name, %error, attempt = failures, retry_in_ms = delay.as_millis() as u64, "background work failed; will retry");
-                registry.failed(&name, &error, Some(due));
+                registry.failed(&name, &error.to_string(), Some(due));
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = until(clock.as_ref(), due, delay) => {}
@@ -128,6 +129,16 @@ pub async fn run<W: Worker>(
         }
     }
     registry.stopped(&name);
+}
+
+/// Runs `f` on tokio's blocking pool (storage, signing): a worker's step never
+/// holds an async worker thread with them. A panic in `f` is an internal error.
+pub async fn off_workers<T: Send + 'static>(
+    f: impl FnOnce() -> NodeResult<T> + Send + 'static,
+) -> NodeResult<T> {
+    tokio::task::spawn_blocking(crate::trace_context::carried(f))
+        .await
+        .map_err(|e| NodeError::Internal(format!("blocking task failed: {e}")))?
 }
 
 /// Resolves at `due` on `clock` (looked at least every second), or once `delay`
@@ -165,11 +176,11 @@ mod tests {
         fn name(&self) -> String {
             "flaky".into()
         }
-        async fn work(&mut self) -> Result<Step, String> {
+        async fn work(&mut self) -> NodeResult<Step> {
             self.steps.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             if self.fail > 0 {
                 self.fail -= 1;
-                return Err("peer unreachable".into());
+                return Err(NodeError::Unavailable("peer unreachable".into()));
             }
             Ok(Step::Idle)
         }

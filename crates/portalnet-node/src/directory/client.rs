@@ -238,7 +238,7 @@ impl Worker for DirectorySync {
         "directory-sync".into()
     }
 
-    async fn work(&mut self) -> Result<Step, String> {
+    async fn work(&mut self) -> crate::NodeResult<Step> {
         let m = &self.portal.metrics;
         // Storage writes in a round are synchronous, so the round stops only at a
         // call to the directory (or a flush wait), never half-written.
@@ -254,7 +254,8 @@ impl Worker for DirectorySync {
             }
             Err(e) => {
                 m.inc("portalnet_directory_syncs_total", &[("result", "failed")]);
-                Err(format!("{e:#}"))
+                // The whole chain: which call, and why.
+                Err(crate::NodeError::Unavailable(format!("{e:#}")))
             }
         }
     }

@@ -46,10 +46,8 @@ impl Worker for Mailer {
         "mailer".into()
     }
 
-    async fn work(&mut self) -> Result<Step, String> {
-        let round = deliver_due(&self.portal, &self.transport, &self.shutdown)
-            .await
-            .map_err(|e| format!("cannot work the mail outbox: {e}"))?;
+    async fn work(&mut self) -> NodeResult<Step> {
+        let round = deliver_due(&self.portal, &self.transport, &self.shutdown).await?;
         self.next_due = round.next_due;
         self.trouble = round.trouble;
         Ok(Step::Idle)
@@ -153,17 +151,13 @@ impl Worker for MailSweep {
         "mail-sweep".into()
     }
 
-    async fn work(&mut self) -> Result<Step, String> {
+    async fn work(&mut self) -> NodeResult<Step> {
         let p = self.0.clone();
-        match tokio::task::spawn_blocking(move || p.sweep_seen()).await {
-            Ok(Ok(0)) => Ok(Step::Idle),
-            Ok(Ok(n)) => {
-                tracing::info!(removed = n, "old received-mail records removed");
-                Ok(Step::Idle)
-            }
-            Ok(Err(e)) => Err(format!("sweeping received-mail records: {e}")),
-            Err(e) => Err(format!("received-mail sweep stopped: {e}")),
+        let removed = crate::worker::off_workers(move || p.sweep_seen()).await?;
+        if removed > 0 {
+            tracing::info!(removed, "old received-mail records removed");
         }
+        Ok(Step::Idle)
     }
 
     async fn wait_for_work(&mut self) {

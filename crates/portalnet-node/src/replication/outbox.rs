@@ -10,6 +10,7 @@
 use super::peers::Peers;
 use super::wire::{event_out, outcome_in, proposal_out};
 use crate::directory::client::method;
+use crate::grpc::error::{NodeError, NodeResult, from_status};
 use crate::trace_context::TraceContext;
 use crate::worker::{Backoff, Step, Worker};
 use portalnet_core::Timestamp;
@@ -105,17 +106,16 @@ impl Worker for OutboxWorker {
         worker_name(&self.dest)
     }
 
-    async fn work(&mut self) -> Result<Step, String> {
+    async fn work(&mut self) -> NodeResult<Step> {
         let (r, dest) = (&self.replicator, self.dest.as_str());
         // Reads events and their file bytes: off the async workers.
         let (me, d) = (r.clone(), dest.to_string());
-        let loaded = crate::grpc::blocking(move || me.load_batch(&d)).await;
-        let batch = match loaded.map_err(|s| s.message().to_string()).and_then(|b| b) {
+        let batch = match crate::worker::off_workers(move || me.load_batch(&d)).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(%dest, error = %e, "cannot read the replication outbox");
                 r.peers.forget(dest);
-                return Err(format!("cannot read the outbox: {e}"));
+                return Err(e);
             }
         };
         if batch.seqs.is_empty() {
@@ -288,17 +288,17 @@ impl Replicator {
 
     /// Up to a batch of entries for `dest`, oldest first. An entry whose item is
     /// no longer stored is only removed.
-    fn load_batch(&self, dest: &str) -> Result<Batch, String> {
+    fn load_batch(&self, dest: &str) -> NodeResult<Batch> {
         let t = &self.portal.tables;
         let me = self.portal.portal_id();
         let mut batch = Batch::default();
         let mut bytes = 0usize;
         for kv in t.fed_outbox.scan_raw(&portal_prefix(dest)) {
-            let ((_, seq), entry) = kv.map_err(|e| e.to_string())?;
+            let ((_, seq), entry) = kv?;
             let stored_trace: Option<String>;
             let (kind, proposal, event) = match entry.item {
                 OutboxItem::Event { task, version, catch_up } => {
-                    let Some(e) = t.events.get(&(task, version)).map_err(|e| e.to_string())? else {
+                    let Some(e) = t.events.get(&(task, version))? else {
                         tracing::error!(
                             task,
                             version,
@@ -308,19 +308,19 @@ impl Replicator {
                         continue;
                     };
                     let content = match e.file_id {
-                        Some(f) => self.portal.file_bytes(task, f).map_err(|e| e.to_string())?,
+                        Some(f) => self.portal.file_bytes(task, f)?,
                         None => Vec::new(),
                     };
                     stored_trace = e.traceparent.clone();
                     (Kind::Event(event_out(&e, content, catch_up)), None, Some((task, version)))
                 }
                 OutboxItem::Proposal { id } => {
-                    let Some(p) = t.proposals.get(&id).map_err(|e| e.to_string())? else {
+                    let Some(p) = t.proposals.get(&id)? else {
                         batch.seqs.push(seq);
                         continue;
                     };
                     stored_trace = p.traceparent.clone();
-                    (Kind::Proposal(proposal_out(&p, me)?), Some(id), None)
+                    (Kind::Proposal(proposal_out(&p, me).map_err(NodeError::Internal)?), Some(id), None)
                 }
             };
             let trace =
@@ -342,9 +342,11 @@ impl Replicator {
         Ok(batch)
     }
 
-    async fn send(&self, dest: &str, batch: Batch) -> Result<(), String> {
+    /// Sends a batch and records what the destination answered. An error means
+    /// the destination was not reached (or storage failed): retried, never a refusal.
+    async fn send(&self, dest: &str, batch: Batch) -> NodeResult<()> {
         // Never let a peer hold what this portal could still lose in a crash.
-        self.portal.durable().await.map_err(|e| e.to_string())?;
+        self.portal.durable().await?;
         let now = self.portal.now();
         self.update(dest, |s| s.last_attempt_at = Some(now));
         let Batch { seqs, items, proposals, events, traces } = batch;
@@ -364,21 +366,23 @@ impl Replicator {
             }
             // Encoding, hashing and signing up to 4 MiB: off the async workers.
             let (signer, to) = (self.signer.clone(), dest.to_string());
-            let signed = crate::grpc::blocking(move || {
-                signer.sign(method::DELIVER, &to, now, &pb::DeliverBatch { items })
+            let signed = crate::worker::off_workers(move || {
+                Ok(signer.sign(method::DELIVER, &to, now, &pb::DeliverBatch { items }))
             })
-            .await
-            .map_err(|s| s.message().to_string())?;
-            let mut client = self.peers.client(dest).await.map_err(|s| s.message().to_string())?;
+            .await?;
+            let mut client = self.peers.client(dest).await.map_err(|s| from_status(&s))?;
             // The call carries the first item's trace; each item carries its own.
             let call = traces.first().copied().unwrap_or_else(TraceContext::root);
             let reply = call
                 .scope(client.deliver(signed))
                 .await
-                .map_err(|s| format!("{dest} answered {:?}: {}", s.code(), s.message()))?
+                .map_err(|s| {
+                    NodeError::Unavailable(format!("{dest} answered {:?}: {}", s.code(), s.message()))
+                })?
                 .into_inner();
             if reply.results.len() != n {
-                return Err(format!("{dest} answered {} results for {n} items", reply.results.len()));
+                let got = reply.results.len();
+                return Err(NodeError::Unavailable(format!("{dest} answered {got} results for {n} items")));
             }
             outcomes = reply.results.iter().map(outcome_in).collect();
         }
@@ -399,12 +403,10 @@ impl Replicator {
             }
         }
         let (portal, to, done_seqs) = (self.portal.clone(), dest.to_string(), seqs.clone());
-        let refused = crate::grpc::blocking(move || {
+        let refused = crate::worker::off_workers(move || {
             portal.remove_outbox(&to, done_seqs.into_iter(), &settled, &refused).map(|()| refused)
         })
-        .await
-        .map_err(|s| s.message().to_string())?
-        .map_err(|e| e.to_string())?;
+        .await?;
         for r in &refused {
             tracing::warn!(%dest, task = r.task, version = r.version, reason = %r.reason, "a replicated event was refused");
         }
