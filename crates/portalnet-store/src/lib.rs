@@ -13,6 +13,7 @@
 mod codec;
 mod db;
 mod error;
+pub mod index;
 pub mod replication;
 pub mod schema;
 mod table;

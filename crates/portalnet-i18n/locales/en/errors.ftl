@@ -171,3 +171,6 @@ error-reply-from-other = this reply address belongs to another recipient; reply 
 ## What a portal answers another portal's proposals with.
 error-task-not-found-on = task { $task } not found on { $portal }
 error-origin-not-in-task = portal { $origin } has no participant in task { $task }: it cannot change it
+error-page-size-negative = page_size must not be negative (got { $size }); use 0 for the default page
+error-page-token-invalid = the page token is not one this portal issued; send the next_page_token of the previous page unchanged, or none for the first page
+error-page-token-other-request = the page token belongs to a request with other filters; repeat the filters of the first page, or start again without a token

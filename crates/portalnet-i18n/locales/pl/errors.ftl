@@ -203,3 +203,6 @@ error-reply-from-other = ten adres odpowiedzi należy do innego odbiorcy; odpowi
 ## Co portal odpowiada na propozycje innego portalu.
 error-task-not-found-on = nie znaleziono zadania { $task } w { $portal }
 error-origin-not-in-task = portal { $origin } nie ma uczestnika w zadaniu { $task }: nie może go zmieniać
+error-page-size-negative = page_size nie może być ujemny (podano { $size }); 0 oznacza stronę domyślną
+error-page-token-invalid = ten token strony nie pochodzi z tego portalu; wyślij bez zmian next_page_token poprzedniej strony albo żaden dla pierwszej strony
+error-page-token-other-request = token strony należy do zapytania z innymi filtrami; powtórz filtry pierwszej strony albo zacznij od nowa bez tokenu

@@ -9,6 +9,7 @@ mod invites;
 mod mail_in;
 mod mail_limits;
 mod mail_links;
+pub mod paging;
 mod proposals;
 pub mod replica;
 mod reports;
@@ -316,9 +317,8 @@ impl Portal {
             return Ok(None);
         }
         let mut out = BTreeSet::from([actor.login.clone()]);
-        for kv in self.tables.groups.iter() {
-            let (_, g) = kv?;
-            if g.is_member(&actor.login) {
+        for id in self.tables.groups_of(&actor.login)? {
+            if let Some(g) = self.tables.groups.get(&id)? {
                 out.extend(g.members.keys().cloned());
             }
         }

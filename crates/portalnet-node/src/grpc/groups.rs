@@ -1,5 +1,6 @@
 //! The gRPC `GroupService`: a thin adapter over the portal's group operations.
 
+use crate::app::paging::PageReq;
 use super::State;
 use crate::convert::{ToProto, group_id, invite_policy, invite_response, role};
 use portalnet_core::group::{GroupPatch, NewGroup};
@@ -58,8 +59,12 @@ impl GroupService for GroupSvc {
         req: Request<pb::ListGroupsRequest>,
     ) -> Result<Response<pb::ListGroupsResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let groups = self.0.portal.list_groups(&actor)?;
-        Ok(Response::new(pb::ListGroupsResponse { groups: groups.iter().map(ToProto::to_proto).collect() }))
+        let page = PageReq::parse(req.get_ref().page_size, &req.get_ref().page_token, "groups")?;
+        let page = self.0.portal.list_groups(&actor, &page)?;
+        Ok(Response::new(pb::ListGroupsResponse {
+            groups: page.items.iter().map(ToProto::to_proto).collect(),
+            next_page_token: page.next_page_token,
+        }))
     }
 
     async fn add_member(&self, req: Request<pb::AddMemberRequest>) -> Result<Response<pb::Group>, Status> {

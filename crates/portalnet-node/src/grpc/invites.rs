@@ -1,5 +1,6 @@
 //! The gRPC `InvitationService`: inviting, listing, resending, revoking and accepting.
 
+use crate::app::paging::PageReq;
 use super::State;
 use crate::convert::{ToProto, group_id, invitation_to_proto, invite_response};
 use portalnet_proto::v1::{self as pb, invitation_service_server::InvitationService};
@@ -32,13 +33,18 @@ impl InvitationService for InvitationSvc {
     ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.get_ref();
-        let list = self.0.portal.list_invitations(&actor, (r.group_id != 0).then_some(r.group_id), r.all)?;
+        let page =
+            PageReq::parse(r.page_size, &r.page_token, &format!("invitations|{}|{}", r.group_id, r.all))?;
+        let page =
+            self.0.portal.list_invitations(&actor, (r.group_id != 0).then_some(r.group_id), r.all, &page)?;
         let now = self.0.portal.now();
         Ok(Response::new(pb::ListInvitationsResponse {
-            invitations: list
+            invitations: page
+                .items
                 .iter()
                 .map(|i| invitation_to_proto(i, &self.group_name(i.group), now))
                 .collect(),
+            next_page_token: page.next_page_token,
         }))
     }
 

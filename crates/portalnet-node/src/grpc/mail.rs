@@ -1,5 +1,6 @@
 //! The gRPC `MailService`: a user's task address and e-mail participants' links.
 
+use crate::app::paging::PageReq;
 use super::State;
 use portalnet_proto::v1::{self as pb, mail_service_server::MailService};
 use portalnet_store::schema::{MailAddressRecord, TaskLinkRecord};
@@ -69,8 +70,13 @@ impl MailService for MailSvc {
         req: Request<pb::ListLinksRequest>,
     ) -> Result<Response<pb::ListLinksResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let links = self.0.portal.task_links(&actor, req.get_ref().task_id)?;
-        Ok(Response::new(pb::ListLinksResponse { links: links.iter().map(link).collect() }))
+        let r = req.get_ref();
+        let page = PageReq::parse(r.page_size, &r.page_token, &format!("links|{}", r.task_id))?;
+        let page = self.0.portal.task_links_page(&actor, r.task_id, &page)?;
+        Ok(Response::new(pb::ListLinksResponse {
+            links: page.items.iter().map(link).collect(),
+            next_page_token: page.next_page_token,
+        }))
     }
 
     async fn revoke_link(

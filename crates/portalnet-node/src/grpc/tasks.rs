@@ -1,5 +1,6 @@
 //! The gRPC `TaskService`: tasks homed here directly, tasks homed elsewhere as proposals.
 
+use crate::app::paging::PageReq;
 use super::State;
 use crate::app::TaskFilter;
 use crate::app::{Attached, Commented, StatusSet};
@@ -150,8 +151,12 @@ impl TaskService for TaskSvc {
             },
             group: (r.group_id != 0).then_some(r.group_id),
         };
-        let tasks = self.0.portal.list_tasks(&actor, &filter)?;
-        Ok(Response::new(pb::ListTasksResponse { tasks: self.tasks_proto(&tasks)? }))
+        let page = PageReq::parse(r.page_size, &r.page_token, &filter.list_key())?;
+        let page = self.0.portal.list_tasks(&actor, &filter, &page)?;
+        Ok(Response::new(pb::ListTasksResponse {
+            tasks: self.tasks_proto(&page.items)?,
+            next_page_token: page.next_page_token,
+        }))
     }
 
     async fn update_task(&self, req: Request<pb::UpdateTaskRequest>) -> Result<Response<pb::Task>, Status> {
@@ -231,9 +236,13 @@ impl TaskService for TaskSvc {
         req: Request<pb::ListCommentsRequest>,
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let comments = self.0.portal.list_comments(&actor, task_id(req.get_ref().task_id)?)?;
+        let r = req.get_ref();
+        let id = task_id(r.task_id)?;
+        let page = PageReq::parse(r.page_size, &r.page_token, &format!("comments|{id}"))?;
+        let page = self.0.portal.comments_page(&actor, id, &page)?;
         Ok(Response::new(pb::ListCommentsResponse {
-            comments: comments.iter().map(ToProto::to_proto).collect(),
+            comments: page.items.iter().map(ToProto::to_proto).collect(),
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -299,7 +308,10 @@ impl TaskService for TaskSvc {
     ) -> Result<Response<pb::HistoryResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let id = task_id(req.get_ref().task_id)?;
-        let entries = self.0.portal.history(&actor, id)?;
+        let page =
+            PageReq::parse(req.get_ref().page_size, &req.get_ref().page_token, &format!("history|{id}"))?;
+        let page = self.0.portal.history_page(&actor, id, &page)?;
+        let entries = page.items;
         let hashes: std::collections::HashMap<u64, String> =
             self.0.portal.event_hashes(id)?.into_iter().collect();
         let refusals = self.0.portal.delivery_refusals(id)?;
@@ -320,6 +332,7 @@ impl TaskService for TaskSvc {
                     ..e.to_proto()
                 })
                 .collect(),
+            next_page_token: page.next_page_token,
         }))
     }
 
