@@ -63,6 +63,12 @@ fn apply(t: &Tables, op: &Op) {
                 let task = task(*id, PEOPLE[*creator], PEOPLE[*responsible], others, TaskStatus::ALL[*status], *group, deadline.map(|d| d * 1000));
                 t.put_task(tx, &task)
             }
+            // Addresses are unique on a portal (the portal refuses a taken one).
+            Op::User { login, email, .. }
+                if t.tx_user_by_email(tx, emails[*email])?.is_some_and(|owner| owner != PEOPLE[*login]) =>
+            {
+                Ok(())
+            }
             Op::User { login, email, extranet, active } => t.put_user(
                 tx,
                 &User {
