@@ -41,7 +41,7 @@ async fn all_pages(c: &mut Clients, req: pb::ListTasksRequest, size: i32) -> Vec
 /// An extranet user of `group`, by invitation and acceptance; their API token.
 async fn extranet_user(node: &InProcess, admin: &mut Clients, group: u64, email: &str) -> String {
     admin
-        .invitations
+        .invites
         .invite(pb::InviteRequest { email: email.into(), group_id: group, ..Default::default() })
         .await
         .unwrap();
