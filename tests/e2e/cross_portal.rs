@@ -43,12 +43,10 @@ async fn comment(c: &mut Clients, id: u64, text: String) {
 
 /// Every version 1..=n once, in order, and the comments in the order written.
 async fn assert_complete(c: &Clients, id: u64, n: u64, comments: usize) {
-    let mut c = c.clone();
-    let h = c.tasks.history(pb::HistoryRequest { task_id: id, ..Default::default() }).await.unwrap().into_inner().entries;
+    let h = portalnet_tests::full_history(&c.tasks, id).await.unwrap();
     let versions: Vec<u64> = h.iter().map(|e| e.version).collect();
     assert_eq!(versions, (1..=n).collect::<Vec<_>>(), "every version once, in order");
-    let list =
-        c.tasks.list_comments(pb::ListCommentsRequest { task_id: id, ..Default::default() }).await.unwrap().into_inner().comments;
+    let list = portalnet_tests::full_comments(&c.tasks, id).await.unwrap();
     assert_eq!(list.len(), comments);
     for (i, cm) in list.iter().enumerate() {
         assert_eq!(cm.text, format!("c{i}"), "comments in order");
@@ -352,8 +350,7 @@ async fn ten_thousand_pending_for_one_destination_all_arrive() {
     }
     eprintln!("{N} pending changes delivered in {:?}", started.elapsed());
 
-    let h =
-        ub.tasks.clone().history(pb::HistoryRequest { task_id: on_b, ..Default::default() }).await.unwrap().into_inner().entries;
+    let h = portalnet_tests::full_history(&ub.tasks, on_b).await.unwrap();
     assert_eq!(h.iter().map(|e| e.version).collect::<Vec<_>>(), (1..=last).collect::<Vec<_>>());
     let ua = a.user().await.unwrap();
     assert_eq!(head(&ua, t.id).await.head_hash, head(&ub, on_b).await.head_hash);

@@ -505,3 +505,37 @@ pub async fn invite_into_new_group(admin: &mut Clients, name: &str, email: &str)
     admin.invites.invite(invite).await.expect("invite");
     g
 }
+
+/// A task's whole history, following pages (lists answer 100 rows per page by default).
+pub async fn full_history(
+    tasks: &TaskServiceClient<Authed>,
+    task_id: u64,
+) -> Result<Vec<pb::HistoryEntry>, tonic::Status> {
+    let mut c = tasks.clone();
+    let (mut out, mut page_token) = (Vec::new(), String::new());
+    loop {
+        let r = c.history(pb::HistoryRequest { task_id, page_size: 1000, page_token }).await?.into_inner();
+        out.extend(r.entries);
+        if r.next_page_token.is_empty() {
+            return Ok(out);
+        }
+        page_token = r.next_page_token;
+    }
+}
+
+/// A task's comments, following pages.
+pub async fn full_comments(
+    tasks: &TaskServiceClient<Authed>,
+    task_id: u64,
+) -> Result<Vec<pb::Comment>, tonic::Status> {
+    let mut c = tasks.clone();
+    let (mut out, mut page_token) = (Vec::new(), String::new());
+    loop {
+        let r = c.list_comments(pb::ListCommentsRequest { task_id, page_size: 1000, page_token }).await?.into_inner();
+        out.extend(r.comments);
+        if r.next_page_token.is_empty() {
+            return Ok(out);
+        }
+        page_token = r.next_page_token;
+    }
+}
