@@ -405,7 +405,11 @@ async fn directory_killed_while_proposals_are_in_flight_loses_nothing() {
         let done = |t: &pb::Task| t.comment_count == n && t.pending.is_empty();
         portalnet_tests::fed::task_where(cl, id, "every comment applied", done).await.unwrap();
         let mut cl = cl.clone();
-        let list = cl.tasks.list_comments(pb::ListCommentsRequest { task_id: id, ..Default::default() }).await.unwrap();
+        let list = cl
+            .tasks
+            .list_comments(pb::ListCommentsRequest { task_id: id, ..Default::default() })
+            .await
+            .unwrap();
         let mut texts: Vec<String> = list.into_inner().comments.into_iter().map(|c| c.text).collect();
         texts.sort();
         assert_eq!(texts, written, "each acknowledged comment exactly once");

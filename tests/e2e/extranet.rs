@@ -622,8 +622,13 @@ async fn isolation_matrix() {
                     outcome(c.users.get_user(pb::GetUserRequest { login: "emp".into() }).await)
                 }
                 "list groups has Contractors" => {
-                    let gs =
-                        c.groups.list_groups(pb::ListGroupsRequest::default()).await.unwrap().into_inner().groups;
+                    let gs = c
+                        .groups
+                        .list_groups(pb::ListGroupsRequest::default())
+                        .await
+                        .unwrap()
+                        .into_inner()
+                        .groups;
                     if gs.iter().any(|g| g.id == w.group) { 'Y' } else { 'N' }
                 }
                 "get group" => outcome(c.groups.get_group(pb::GetGroupRequest { id: w.group }).await),
@@ -633,15 +638,17 @@ async fn isolation_matrix() {
                         c.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks;
                     if ts.iter().any(|t| t.id == gt.id) { 'Y' } else { 'N' }
                 }
-                "comments of group task" => {
-                    outcome(c.tasks.list_comments(pb::ListCommentsRequest { task_id: gt.id, ..Default::default() }).await)
-                }
+                "comments of group task" => outcome(
+                    c.tasks
+                        .list_comments(pb::ListCommentsRequest { task_id: gt.id, ..Default::default() })
+                        .await,
+                ),
                 "file of group task" => {
                     outcome(c.tasks.get_file(pb::GetFileRequest { task_id: gt.id, file_id: f.id }).await)
                 }
-                "history of group task" => {
-                    outcome(c.tasks.history(pb::HistoryRequest { task_id: gt.id, ..Default::default() }).await)
-                }
+                "history of group task" => outcome(
+                    c.tasks.history(pb::HistoryRequest { task_id: gt.id, ..Default::default() }).await,
+                ),
                 "get private task" => outcome(c.tasks.get_task(pb::GetTaskRequest { id: pt.id }).await),
                 "report counts group task" => {
                     let r =

@@ -71,7 +71,8 @@ async fn extranet_user(node: &InProcess, admin: &mut Clients, group: u64, email:
     .unwrap();
     let ch = portalnet_tests::channel(node.endpoint(), &node.ca()).await.unwrap();
     let mut c = pb::invitation_service_client::InvitationServiceClient::new(ch);
-    let req = pb::AcceptRequest { token: invite_token, display_name: "Jan Guest".into(), login: "jan".into() };
+    let req =
+        pb::AcceptRequest { token: invite_token, display_name: "Jan Guest".into(), login: "jan".into() };
     c.accept(req).await.unwrap().into_inner().api_token
 }
 
@@ -160,7 +161,8 @@ async fn pages_concatenate_refuse_other_filters_and_survive_writes() {
         round += 1;
         admin.tasks.create_task(task(format!("new {round}"), "bob", 0)).await.unwrap();
         for id in [whole[0], whole[whole.len() - 1 - round]] {
-            let req = pb::UpdateTaskRequest { id, title: Some(format!("changed {round}")), ..Default::default() };
+            let req =
+                pb::UpdateTaskRequest { id, title: Some(format!("changed {round}")), ..Default::default() };
             admin.tasks.update_task(req).await.unwrap();
         }
     }
@@ -249,8 +251,7 @@ async fn pages_concatenate_refuse_other_filters_and_survive_writes() {
     let limited = ctl_json(&node, &admin_token, &["task", "list", "--limit", "130"]);
     assert_eq!(limited.as_array().map(Vec::len), Some(130));
     let every = ctl_json(&node, &admin_token, &["task", "list", "--all"]);
-    let ids: Vec<u64> =
-        every.as_array().unwrap().iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    let ids: Vec<u64> = every.as_array().unwrap().iter().map(|t| t["id"].as_u64().unwrap()).collect();
     assert_eq!(ids, all_pages(&mut admin, pb::ListTasksRequest::default(), 1000).await);
     let text = ctl(&node, &admin_token, &["task", "list", "--all-pages", "--responsible", "anna"]);
     assert!(text.status.success() && text.stderr.is_empty(), "{}", String::from_utf8_lossy(&text.stderr));

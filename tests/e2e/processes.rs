@@ -101,7 +101,12 @@ async fn sigkill_loses_nothing_that_was_acknowledged() {
     assert!(lost.is_empty(), "acknowledged but lost after SIGKILL: {lost:?}");
     // Each surviving task is whole: its history has its creation.
     for id in acked.iter().take(5) {
-        let h = probe.tasks.history(pb::HistoryRequest { task_id: *id, ..Default::default() }).await.unwrap().into_inner();
+        let h = probe
+            .tasks
+            .history(pb::HistoryRequest { task_id: *id, ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(h.entries.len(), 1);
     }
 }

@@ -295,7 +295,13 @@ async fn proposal_by_an_author_of_another_portal_is_refused() {
     assert_eq!(res.len(), 1, "{res:?}");
     assert_rejected(&res[0], Code::PermissionDenied, &["someone@gamma.test"]);
     assert_eq!(at_home(&a.user, t.id).await, (1, 0), "nothing applied");
-    let c = a.user.tasks.clone().list_comments(pb::ListCommentsRequest { task_id: t.id, ..Default::default() }).await.unwrap();
+    let c = a
+        .user
+        .tasks
+        .clone()
+        .list_comments(pb::ListCommentsRequest { task_id: t.id, ..Default::default() })
+        .await
+        .unwrap();
     assert!(c.into_inner().comments.is_empty());
 }
 
@@ -660,7 +666,14 @@ async fn a_refused_event_shows_at_the_home() {
     assert!(row.last_refusal.contains("no active employee"), "{row:?}");
     assert!(row.last_error.is_empty(), "beta was reached: {row:?}");
     assert_eq!(row.depth, 0, "a refused event is not retried: {row:?}");
-    let hist = a.user.tasks.clone().history(pb::HistoryRequest { task_id: id, ..Default::default() }).await.unwrap().into_inner();
+    let hist = a
+        .user
+        .tasks
+        .clone()
+        .history(pb::HistoryRequest { task_id: id, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(hist.refusals.len(), 1, "{hist:?}");
     let r = &hist.refusals[0];
     assert_eq!((r.portal_id.as_str(), r.version), ("beta.test", 1));

@@ -531,7 +531,10 @@ pub async fn full_comments(
     let mut c = tasks.clone();
     let (mut out, mut page_token) = (Vec::new(), String::new());
     loop {
-        let r = c.list_comments(pb::ListCommentsRequest { task_id, page_size: 1000, page_token }).await?.into_inner();
+        let r = c
+            .list_comments(pb::ListCommentsRequest { task_id, page_size: 1000, page_token })
+            .await?
+            .into_inner();
         out.extend(r.comments);
         if r.next_page_token.is_empty() {
             return Ok(out);

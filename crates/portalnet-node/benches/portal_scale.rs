@@ -221,7 +221,11 @@ async fn measure_all(
         measure(n, 1, move |i| {
             let mut client = pb::invitation_service_client::InvitationServiceClient::new(c.clone());
             let req = authed(
-                pb::InviteRequest { email: format!("guest{tag}{i}@ext.test"), group_id: group, ..Default::default() },
+                pb::InviteRequest {
+                    email: format!("guest{tag}{i}@ext.test"),
+                    group_id: group,
+                    ..Default::default()
+                },
                 &a,
             );
             async move {
@@ -256,7 +260,8 @@ async fn run() -> anyhow::Result<()> {
     let viewer_token = portal.issue_token(&admin, "viewer").map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut settings = portalnet_core::group::GroupSettings::default();
     settings.extranet = true;
-    let new_group = portalnet_core::group::NewGroup { name: "Guests".into(), description: String::new(), settings };
+    let new_group =
+        portalnet_core::group::NewGroup { name: "Guests".into(), description: String::new(), settings };
     let (group, _) = portal.create_group(&admin, new_group, &[]).map_err(|e| anyhow::anyhow!("{e}"))?;
     let ch = connect(&node.endpoint, &dir).await?;
     let admin_auth: tonic::metadata::MetadataValue<_> = format!("Bearer {}", init.admin_token).parse()?;
@@ -368,7 +373,11 @@ async fn child(dir: std::path::PathBuf) -> anyhow::Result<()> {
         let (mut seen, mut token_next, mut pages) = (0usize, String::new(), 0usize);
         loop {
             let req = authed(
-                pb::ListTasksRequest { page_size: 1000, page_token: token_next.clone(), ..Default::default() },
+                pb::ListTasksRequest {
+                    page_size: 1000,
+                    page_token: token_next.clone(),
+                    ..Default::default()
+                },
                 &auth,
             );
             let r = tasks_client.list_tasks(req).await?.into_inner();

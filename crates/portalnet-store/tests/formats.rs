@@ -116,7 +116,11 @@ fn the_data_folder_of_2026_12_01_gets_its_indexes_at_open() {
             assert_eq!(old.index_mismatches().unwrap(), Vec::<String>::new(), "{portal}");
             let tasks = old.tasks.iter().count() as i64;
             assert!(tasks > 0);
-            assert_eq!(old.idx.totals("all").unwrap().total, tasks, "{portal}: report totals count every task");
+            assert_eq!(
+                old.idx.totals("all").unwrap().total,
+                tasks,
+                "{portal}: report totals count every task"
+            );
             // Every participant's tasks are found through the index.
             for kv in old.tasks.iter() {
                 let (id, t) = kv.unwrap();

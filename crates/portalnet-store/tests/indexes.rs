@@ -16,24 +16,68 @@ const PEOPLE: [&str; 6] = ["ann", "bob", "cy", "bob@beta.test", "mailto:joe@exam
 
 #[derive(Debug, Clone)]
 enum Op {
-    Task { id: u64, creator: usize, responsible: usize, others: Vec<usize>, status: usize, group: Option<u64>, deadline: Option<i64> },
-    User { login: usize, email: usize, extranet: bool, active: bool },
-    Invitation { id: u64, email: usize },
-    Group { id: u64, members: Vec<usize> },
+    Task {
+        id: u64,
+        creator: usize,
+        responsible: usize,
+        others: Vec<usize>,
+        status: usize,
+        group: Option<u64>,
+        deadline: Option<i64>,
+    },
+    User {
+        login: usize,
+        email: usize,
+        extranet: bool,
+        active: bool,
+    },
+    Invitation {
+        id: u64,
+        email: usize,
+    },
+    Group {
+        id: u64,
+        members: Vec<usize>,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (1..12u64, 0..6usize, 0..6usize, proptest::collection::vec(0..6usize, 0..3), 0..5usize, proptest::option::of(1..4u64), proptest::option::of(-5..5i64))
-            .prop_map(|(id, creator, responsible, others, status, group, deadline)| Op::Task { id, creator, responsible, others, status, group, deadline }),
+        (
+            1..12u64,
+            0..6usize,
+            0..6usize,
+            proptest::collection::vec(0..6usize, 0..3),
+            0..5usize,
+            proptest::option::of(1..4u64),
+            proptest::option::of(-5..5i64)
+        )
+            .prop_map(|(id, creator, responsible, others, status, group, deadline)| Op::Task {
+                id,
+                creator,
+                responsible,
+                others,
+                status,
+                group,
+                deadline
+            }),
         (0..4usize, 0..5usize, any::<bool>(), any::<bool>())
             .prop_map(|(login, email, extranet, active)| Op::User { login, email, extranet, active }),
         (1..6u64, 0..5usize).prop_map(|(id, email)| Op::Invitation { id, email }),
-        (1..4u64, proptest::collection::vec(0..4usize, 1..4)).prop_map(|(id, members)| Op::Group { id, members }),
+        (1..4u64, proptest::collection::vec(0..4usize, 1..4))
+            .prop_map(|(id, members)| Op::Group { id, members }),
     ]
 }
 
-fn task(id: u64, creator: &str, responsible: &str, others: Vec<String>, status: TaskStatus, group: Option<u64>, deadline: Option<i64>) -> Task {
+fn task(
+    id: u64,
+    creator: &str,
+    responsible: &str,
+    others: Vec<String>,
+    status: TaskStatus,
+    group: Option<u64>,
+    deadline: Option<i64>,
+) -> Task {
     Task {
         id,
         home: None,
@@ -56,66 +100,75 @@ fn task(id: u64, creator: &str, responsible: &str, others: Vec<String>, status: 
 
 fn apply(t: &Tables, op: &Op) {
     let emails = ["a@x.test", "B@x.test", "b@X.test", "c@x.test", "d@x.test"];
-    t.db
-        .write(|tx| match op {
-            Op::Task { id, creator, responsible, others, status, group, deadline } => {
-                let others = others.iter().map(|i| PEOPLE[*i].to_string()).collect();
-                let task = task(*id, PEOPLE[*creator], PEOPLE[*responsible], others, TaskStatus::ALL[*status], *group, deadline.map(|d| d * 1000));
-                t.put_task(tx, &task)
-            }
-            // Addresses are unique on a portal (the portal refuses a taken one).
-            Op::User { login, email, .. }
-                if t.tx_user_by_email(tx, emails[*email])?.is_some_and(|owner| owner != PEOPLE[*login]) =>
-            {
-                Ok(())
-            }
-            Op::User { login, email, extranet, active } => t.put_user(
-                tx,
-                &User {
-                    login: PEOPLE[*login].to_string(),
-                    display_name: "X".into(),
-                    email: emails[*email].into(),
-                    position: String::new(),
-                    kind: if *extranet { UserKind::Extranet } else { UserKind::Employee },
-                    state: if *active { UserState::Active } else { UserState::Dismissed },
-                    admin: false,
-                    created_at: Timestamp(0),
-                    language: None,
-                },
-            ),
-            Op::Invitation { id, email } => t.put_invitation(
-                tx,
-                &Invitation {
-                    id: *id,
-                    email: emails[*email].into(),
-                    group: 1,
-                    inviter: "ann".into(),
-                    token_hash: String::new(),
-                    state: InvitationState::Pending,
-                    created_at: Timestamp(0),
-                    expires_at: Timestamp(1),
-                    admits_to_group: true,
-                    accepted_login: None,
-                    language: None,
-                },
-            ),
-            Op::Group { id, members } => t.put_group(
-                tx,
-                &Group {
-                    id: *id,
-                    name: format!("g{id}"),
-                    description: String::new(),
-                    members: members
-                        .iter()
-                        .enumerate()
-                        .map(|(i, m)| (PEOPLE[*m].to_string(), if i == 0 { GroupRole::Owner } else { GroupRole::Member }))
-                        .collect(),
-                    settings: Default::default(),
-                    created_at: Timestamp(0),
-                },
-            ),
-        })
-        .unwrap();
+    t.db.write(|tx| match op {
+        Op::Task { id, creator, responsible, others, status, group, deadline } => {
+            let others = others.iter().map(|i| PEOPLE[*i].to_string()).collect();
+            let task = task(
+                *id,
+                PEOPLE[*creator],
+                PEOPLE[*responsible],
+                others,
+                TaskStatus::ALL[*status],
+                *group,
+                deadline.map(|d| d * 1000),
+            );
+            t.put_task(tx, &task)
+        }
+        // Addresses are unique on a portal (the portal refuses a taken one).
+        Op::User { login, email, .. }
+            if t.tx_user_by_email(tx, emails[*email])?.is_some_and(|owner| owner != PEOPLE[*login]) =>
+        {
+            Ok(())
+        }
+        Op::User { login, email, extranet, active } => t.put_user(
+            tx,
+            &User {
+                login: PEOPLE[*login].to_string(),
+                display_name: "X".into(),
+                email: emails[*email].into(),
+                position: String::new(),
+                kind: if *extranet { UserKind::Extranet } else { UserKind::Employee },
+                state: if *active { UserState::Active } else { UserState::Dismissed },
+                admin: false,
+                created_at: Timestamp(0),
+                language: None,
+            },
+        ),
+        Op::Invitation { id, email } => t.put_invitation(
+            tx,
+            &Invitation {
+                id: *id,
+                email: emails[*email].into(),
+                group: 1,
+                inviter: "ann".into(),
+                token_hash: String::new(),
+                state: InvitationState::Pending,
+                created_at: Timestamp(0),
+                expires_at: Timestamp(1),
+                admits_to_group: true,
+                accepted_login: None,
+                language: None,
+            },
+        ),
+        Op::Group { id, members } => t.put_group(
+            tx,
+            &Group {
+                id: *id,
+                name: format!("g{id}"),
+                description: String::new(),
+                members: members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        (PEOPLE[*m].to_string(), if i == 0 { GroupRole::Owner } else { GroupRole::Member })
+                    })
+                    .collect(),
+                settings: Default::default(),
+                created_at: Timestamp(0),
+            },
+        ),
+    })
+    .unwrap();
 }
 
 proptest! {
@@ -151,7 +204,18 @@ fn an_interrupted_rebuild_is_redone_at_the_next_open() {
     {
         let db = Db::open(dir.path()).unwrap();
         let t = Tables::open(&db).unwrap();
-        apply(&t, &Op::Task { id: 1, creator: 0, responsible: 1, others: vec![2], status: 1, group: Some(1), deadline: Some(-1) });
+        apply(
+            &t,
+            &Op::Task {
+                id: 1,
+                creator: 0,
+                responsible: 1,
+                others: vec![2],
+                status: 1,
+                group: Some(1),
+                deadline: Some(-1),
+            },
+        );
         apply(&t, &Op::User { login: 0, email: 0, extranet: true, active: true });
         // As if a rebuild had died half way: the version is gone and an index holds
         // a stale entry and lacks another.

@@ -54,7 +54,8 @@ pub async fn run(conn: &Conn, cmd: GroupCmd, out: &Output) -> Result<()> {
             let list = paging::fetch(pages, "groups", |page_size, page_token| {
                 let mut client = conn.groups();
                 async move {
-                    let r = client.list_groups(ListGroupsRequest { page_size, page_token }).await?.into_inner();
+                    let r =
+                        client.list_groups(ListGroupsRequest { page_size, page_token }).await?.into_inner();
                     Ok((r.groups, r.next_page_token))
                 }
             })

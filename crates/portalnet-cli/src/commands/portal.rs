@@ -31,7 +31,8 @@ pub async fn run(conn: &Conn, cmd: PortalCmd, out: &Output) -> Result<()> {
                     crate::paging::fetch(every, "destinations", |page_size, page_token| {
                         let mut client = conn.portal();
                         async move {
-                            let r = client.outbox(OutboxRequest { page_size, page_token }).await?.into_inner();
+                            let r =
+                                client.outbox(OutboxRequest { page_size, page_token }).await?.into_inner();
                             Ok((r.rows, r.next_page_token))
                         }
                     })

@@ -140,7 +140,11 @@ pub async fn run(conn: &Conn, cmd: TaskCmd, out: &Output) -> Result<()> {
             download(conn, id, file_id, path, force, out).await
         }
         TaskCmd::History { id, verify: true } => {
-            let v = conn.tasks().verify_history(HistoryRequest { task_id: id, ..Default::default() }).await?.into_inner();
+            let v = conn
+                .tasks()
+                .verify_history(HistoryRequest { task_id: id, ..Default::default() })
+                .await?
+                .into_inner();
             let view = VerifyView::from(v);
             out.show(&view, verify_block)?;
             if !view.ok {

@@ -1,7 +1,7 @@
 //! Groups: creating (with invitations, R1), changing, members and their roles.
 
-use super::{Invited, Portal};
 use super::paging::{Page, PageReq, table_rows};
+use super::{Invited, Portal};
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::Error;
 use portalnet_core::error::text;

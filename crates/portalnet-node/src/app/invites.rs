@@ -2,8 +2,8 @@
 //! and the e-mail that carries the token are committed in one write; the mailer
 //! delivers the e-mail afterwards.
 
-use super::{Portal, hash_token, new_token};
 use super::paging::{Page, PageReq, table_rows};
+use super::{Portal, hash_token, new_token};
 use crate::error::{NodeError, NodeResult};
 use portalnet_core::Error;
 use portalnet_core::error::{Text, text};
@@ -181,11 +181,13 @@ impl Portal {
                     // Point look-ups of the candidate logins, not a list of every user.
                     let failed = std::cell::Cell::new(None);
                     let login = login_from_email(&inv.email, |l| {
-                        t.users.tx_get(tx, &l.to_string()).unwrap_or_else(|e| {
-                            failed.set(Some(e));
-                            None
-                        })
-                        .is_some()
+                        t.users
+                            .tx_get(tx, &l.to_string())
+                            .unwrap_or_else(|e| {
+                                failed.set(Some(e));
+                                None
+                            })
+                            .is_some()
                     });
                     if let Some(e) = failed.take() {
                         return Err(e.into());

@@ -48,8 +48,9 @@ impl PageReq {
             None
         } else {
             let bad = || NodeError::invalid(text!("error-page-token-invalid"));
-            let raw =
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(page_token.trim()).map_err(|_| bad())?;
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(page_token.trim())
+                .map_err(|_| bad())?;
             let [format, rest @ ..] = raw.as_slice() else { return Err(bad()) };
             if *format != TOKEN_FORMAT || rest.len() < 8 {
                 return Err(bad());
@@ -90,16 +91,16 @@ impl PageReq {
 
     /// Collects a page from rows in key order that start after [`PageReq::after`]:
     /// `size` rows, and a next token when one more row follows.
-    pub fn collect<T>(
-        &self,
-        rows: impl Iterator<Item = NodeResult<(Vec<u8>, T)>>,
-    ) -> NodeResult<Page<T>> {
+    pub fn collect<T>(&self, rows: impl Iterator<Item = NodeResult<(Vec<u8>, T)>>) -> NodeResult<Page<T>> {
         let mut items = Vec::new();
         let mut last = None;
         for row in rows {
             let (key, item) = row?;
             if items.len() == self.size {
-                return Ok(Page { items, next_page_token: last.map(|k: Vec<u8>| self.token_after(&k)).unwrap_or_default() });
+                return Ok(Page {
+                    items,
+                    next_page_token: last.map(|k: Vec<u8>| self.token_after(&k)).unwrap_or_default(),
+                });
             }
             items.push(item);
             last = Some(key);

@@ -26,8 +26,11 @@ impl Portal {
                 .map(|g| g.name)
                 .unwrap_or_else(|| format!("group {id}"))
         };
-        let (mut rows, totals, with_email, with_extranet) =
-            if actor.admin { self.report_from_totals(by, &name)? } else { self.report_from_tasks(actor, by, &name)? };
+        let (mut rows, totals, with_email, with_extranet) = if actor.admin {
+            self.report_from_totals(by, &name)?
+        } else {
+            self.report_from_tasks(actor, by, &name)?
+        };
         if by == ReportBy::Responsible {
             for r in &mut rows {
                 r.kind = if address::is_email(&r.key) {

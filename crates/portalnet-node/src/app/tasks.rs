@@ -2,6 +2,7 @@
 
 use super::Portal;
 use super::events::Extra;
+use super::paging::{Page, PageReq, table_rows};
 use crate::error::{NodeError, NodeResult};
 use base64::Engine as _;
 use portalnet_core::address;
@@ -13,10 +14,9 @@ use portalnet_core::task::{
 use portalnet_core::user::UserKind;
 use portalnet_core::{Error, Timestamp};
 use portalnet_store::index::{Indexes, status_byte, str_prefix, trailing_id};
-use portalnet_store::{StoreError, WriteTx};
-use super::paging::{Page, PageReq, table_rows};
 use portalnet_store::replication::{ProposalOp, ProposalRecord};
 use portalnet_store::schema::blob_key;
+use portalnet_store::{StoreError, WriteTx};
 use sha2::{Digest, Sha256};
 
 /// What a status change did: applied here, or sent to the task's home portal.

@@ -44,7 +44,12 @@ impl Portal {
 
     /// Employees list everyone; extranet users may not browse employees (R7).
     /// One page, by login.
-    pub fn list_users(&self, actor: &Actor, include_dismissed: bool, page: &PageReq) -> NodeResult<Page<User>> {
+    pub fn list_users(
+        &self,
+        actor: &Actor,
+        include_dismissed: bool,
+        page: &PageReq,
+    ) -> NodeResult<Page<User>> {
         if actor.kind == UserKind::Extranet {
             return Err(NodeError::Domain(Error::denied(text!("error-extranet-no-browse"))));
         }

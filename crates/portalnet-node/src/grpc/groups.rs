@@ -1,7 +1,7 @@
 //! The gRPC `GroupService`: a thin adapter over the portal's group operations.
 
-use crate::app::paging::PageReq;
 use super::State;
+use crate::app::paging::PageReq;
 use crate::convert::{ToProto, group_id, invite_policy, invite_response, role};
 use portalnet_core::group::{GroupPatch, NewGroup};
 use portalnet_proto::v1::{self as pb, group_service_server::GroupService};

@@ -1,7 +1,7 @@
 //! The gRPC `InvitationService`: inviting, listing, resending, revoking and accepting.
 
-use crate::app::paging::PageReq;
 use super::State;
+use crate::app::paging::PageReq;
 use crate::convert::{ToProto, group_id, invitation_to_proto, invite_response};
 use portalnet_proto::v1::{self as pb, invitation_service_server::InvitationService};
 use std::sync::Arc;

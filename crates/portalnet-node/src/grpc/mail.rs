@@ -1,7 +1,7 @@
 //! The gRPC `MailService`: a user's task address and e-mail participants' links.
 
-use crate::app::paging::PageReq;
 use super::State;
+use crate::app::paging::PageReq;
 use portalnet_proto::v1::{self as pb, mail_service_server::MailService};
 use portalnet_store::schema::{MailAddressRecord, TaskLinkRecord};
 use std::sync::Arc;

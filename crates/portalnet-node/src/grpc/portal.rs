@@ -23,7 +23,10 @@ impl PortalService for PortalSvc {
             public_key: self.0.public_key.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             // A counter kept with every user write: a table's length is a full scan.
-            user_count: u32::try_from(self.0.portal.tables.idx.user_counts().map_err(crate::NodeError::from)?.all).unwrap_or(u32::MAX),
+            user_count: u32::try_from(
+                self.0.portal.tables.idx.user_counts().map_err(crate::NodeError::from)?.all,
+            )
+            .unwrap_or(u32::MAX),
             max_file_bytes: s.limits.max_file_bytes,
             web_url: self.0.portal.options.web_url.clone(),
             lmtp_listen: self.0.lmtp_addr.map(|a| a.to_string()).unwrap_or_default(),
@@ -47,7 +50,8 @@ impl PortalService for PortalSvc {
 
     async fn outbox(&self, req: Request<pb::OutboxRequest>) -> Result<Response<pb::OutboxResponse>, Status> {
         self.admin(&req)?;
-        let page = crate::app::paging::PageReq::parse(req.get_ref().page_size, &req.get_ref().page_token, "outbox")?;
+        let page =
+            crate::app::paging::PageReq::parse(req.get_ref().page_size, &req.get_ref().page_token, "outbox")?;
         let r = self.0.replicator()?;
         let mut rows = r.rows()?;
         rows.sort_by(|a, b| a.portal_id.cmp(&b.portal_id));

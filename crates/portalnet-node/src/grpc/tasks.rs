@@ -1,8 +1,8 @@
 //! The gRPC `TaskService`: tasks homed here directly, tasks homed elsewhere as proposals.
 
-use crate::app::paging::PageReq;
 use super::State;
 use crate::app::TaskFilter;
+use crate::app::paging::PageReq;
 use crate::app::{Attached, Commented, StatusSet};
 use crate::convert::{Checked, ToProto, optional_status, status, task_id, task_to_proto};
 use crate::replication::Peers;

@@ -1,7 +1,7 @@
 //! The gRPC `UserService`: users, tokens and the caller's own identity.
 
-use crate::app::paging::PageReq;
 use super::State;
+use crate::app::paging::PageReq;
 use crate::convert::{Checked, ToProto};
 use portalnet_proto::v1::{self as pb, user_service_server::UserService};
 use std::sync::Arc;
