@@ -258,8 +258,7 @@ async fn run() -> anyhow::Result<()> {
     let viewer_user = NewUser::new("viewer", "Viewer", "viewer@corp.test", "", false)?;
     portal.add_user(&admin, viewer_user).map_err(|e| anyhow::anyhow!("{e}"))?;
     let viewer_token = portal.issue_token(&admin, "viewer").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut settings = portalnet_core::group::GroupSettings::default();
-    settings.extranet = true;
+    let settings = portalnet_core::group::GroupSettings { extranet: true, ..Default::default() };
     let new_group =
         portalnet_core::group::NewGroup { name: "Guests".into(), description: String::new(), settings };
     let (group, _) = portal.create_group(&admin, new_group, &[]).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -58,13 +58,16 @@ impl TaskFilter {
     }
 }
 
+/// Task ids in ascending order, read from an index.
+type Ids<'a> = Box<dyn Iterator<Item = Result<u64, StoreError>> + 'a>;
+
 /// Ids from several sources, each in ascending order, merged without repeats.
 struct MergeIds<'a> {
-    sources: Vec<std::iter::Peekable<Box<dyn Iterator<Item = Result<u64, StoreError>> + 'a>>>,
+    sources: Vec<std::iter::Peekable<Ids<'a>>>,
 }
 
 impl<'a> MergeIds<'a> {
-    fn new(sources: Vec<Box<dyn Iterator<Item = Result<u64, StoreError>> + 'a>>) -> Self {
+    fn new(sources: Vec<Ids<'a>>) -> Self {
         Self { sources: sources.into_iter().map(Iterator::peekable).collect() }
     }
 }
@@ -121,7 +124,7 @@ impl Portal {
         let after = page.after_id()?;
         let idx = &self.tables.idx;
         let my_groups: Vec<u64> = self.tables.groups_of(&actor.login)?;
-        let ids: Box<dyn Iterator<Item = Result<u64, StoreError>> + '_> = if actor.admin {
+        let ids: Ids<'_> = if actor.admin {
             if let Some(g) = filter.group {
                 Box::new(Indexes::task_ids(&idx.task_group, &g.to_be_bytes(), after))
             } else if let Some(r) = &filter.responsible {
@@ -138,7 +141,7 @@ impl Portal {
                 )
             }
         } else {
-            let mut sources: Vec<Box<dyn Iterator<Item = Result<u64, StoreError>> + '_>> =
+            let mut sources: Vec<Ids<'_>> =
                 vec![Box::new(Indexes::task_ids(&idx.task_participant, &str_prefix(&actor.login), after))];
             for g in &my_groups {
                 if filter.group.is_none_or(|f| f == *g) {
