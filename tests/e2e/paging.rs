@@ -235,6 +235,65 @@ async fn pages_concatenate_refuse_other_filters_and_survive_writes() {
     let req = pb::HistoryRequest { task_id: whole[2], page_size: 5, page_token: first.next_page_token };
     assert_eq!(refusal(admin.tasks.history(req).await).0, Code::InvalidArgument);
 
+    // Invitations and groups page too.
+    for i in 0..5 {
+        let req =
+            pb::InviteRequest { email: format!("guest{i}@ext.test"), group_id: g.id, ..Default::default() };
+        admin.invites.invite(req).await.unwrap();
+    }
+    for name in ["Roof", "Walls", "Cellar"] {
+        new_group(&mut admin.groups, pb::CreateGroupRequest { name: name.into(), ..Default::default() })
+            .await;
+    }
+    let whole_invites: Vec<u64> = admin
+        .invites
+        .list_invitations(pb::ListInvitationsRequest { all: true, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .invitations
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(whole_invites.len(), 6, "jan's accepted one and five pending");
+    let (mut invites, mut token) = (Vec::new(), String::new());
+    loop {
+        let req =
+            pb::ListInvitationsRequest { all: true, page_size: 2, page_token: token, ..Default::default() };
+        let r = admin.invites.list_invitations(req).await.unwrap().into_inner();
+        invites.extend(r.invitations.iter().map(|i| i.id));
+        if r.next_page_token.is_empty() {
+            break;
+        }
+        token = r.next_page_token;
+    }
+    assert_eq!(invites, whole_invites);
+    let (mut groups, mut token) = (Vec::new(), String::new());
+    loop {
+        let r = admin
+            .groups
+            .list_groups(pb::ListGroupsRequest { page_size: 2, page_token: token })
+            .await
+            .unwrap()
+            .into_inner();
+        groups.extend(r.groups.into_iter().map(|g| g.name));
+        if r.next_page_token.is_empty() {
+            break;
+        }
+        token = r.next_page_token;
+    }
+    assert_eq!(groups, ["Guests", "Roof", "Walls", "Cellar"]);
+    // The extranet user pages only their own group.
+    let jan_groups =
+        jan.groups.list_groups(pb::ListGroupsRequest { page_size: 1, ..Default::default() }).await;
+    let jan_groups = jan_groups.unwrap().into_inner();
+    assert_eq!(
+        (jan_groups.groups.len(), jan_groups.next_page_token.as_str()),
+        (1, ""),
+        "{:?}",
+        jan_groups.groups
+    );
+
     // portalctl: the first page by default with a hint, --limit, --all; one JSON document.
     let admin_token = node.admin_token();
     for i in 0..110u64 {
