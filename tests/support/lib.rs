@@ -542,3 +542,18 @@ pub async fn full_comments(
         page_token = r.next_page_token;
     }
 }
+
+/// Every task the caller sees, following pages.
+pub async fn full_task_list(tasks: &TaskServiceClient<Authed>) -> Result<Vec<pb::Task>, tonic::Status> {
+    let mut c = tasks.clone();
+    let (mut out, mut page_token) = (Vec::new(), String::new());
+    loop {
+        let req = pb::ListTasksRequest { page_size: 1000, page_token, ..Default::default() };
+        let r = c.list_tasks(req).await?.into_inner();
+        out.extend(r.tasks);
+        if r.next_page_token.is_empty() {
+            return Ok(out);
+        }
+        page_token = r.next_page_token;
+    }
+}
