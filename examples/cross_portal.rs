@@ -197,7 +197,11 @@ async fn main() -> anyhow::Result<()> {
     for (p, id) in [(&mut a, task.id), (&mut b, on_b), (&mut c, on_c)] {
         let t = p.tasks.get_task(pb::GetTaskRequest { id }).await?.into_inner();
         show(p.id, &t);
-        let v = p.tasks.verify_history(pb::HistoryRequest { task_id: id }).await?.into_inner();
+        let v = p
+            .tasks
+            .verify_history(pb::HistoryRequest { task_id: id, ..Default::default() })
+            .await?
+            .into_inner();
         heads.push((p.id, v.ok, v.head_hash));
     }
     println!("\nverified history (signatures + hash chain):");

@@ -75,7 +75,12 @@ async fn main() -> anyhow::Result<()> {
     anna.set_status(pb::SetStatusRequest { id: task.id, status: pb::TaskStatus::Completed as i32 }).await?;
 
     println!("history of task {}:", task.id);
-    for e in anna.history(pb::HistoryRequest { task_id: task.id }).await?.into_inner().entries {
+    for e in anna
+        .history(pb::HistoryRequest { task_id: task.id, ..Default::default() })
+        .await?
+        .into_inner()
+        .entries
+    {
         println!("  v{} {:<6} {}", e.version, e.actor, e.summary);
     }
     node.stop().await?;

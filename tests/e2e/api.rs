@@ -168,7 +168,14 @@ async fn single_portal_story_and_rights() {
     assert_eq!((t3.title.as_str(), t3.deadline, t3.overdue), ("Fix the whole roof", 0, false));
 
     // The history has every change, in order.
-    let h = w.carol.tasks.history(pb::HistoryRequest { task_id: t.id }).await.unwrap().into_inner().entries;
+    let h = w
+        .carol
+        .tasks
+        .history(pb::HistoryRequest { task_id: t.id, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
     let kinds: Vec<&str> = h.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["created", "status", "comment", "file", "updated"]);
     assert_eq!(h.iter().map(|e| e.version).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
@@ -183,7 +190,8 @@ async fn single_portal_story_and_rights() {
     assert!(
         w.dave.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks.is_empty()
     );
-    let (c, _) = refusal(w.dave.tasks.history(pb::HistoryRequest { task_id: t.id }).await);
+    let (c, _) =
+        refusal(w.dave.tasks.history(pb::HistoryRequest { task_id: t.id, ..Default::default() }).await);
     assert_eq!(c, Code::NotFound);
     // The admin sees everything.
     assert_eq!(
@@ -224,7 +232,12 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
     let t = w.anna.tasks.create_task(create("Base", "bob", &[])).await.unwrap().into_inner();
     let snapshot = |mut c: Clients, id: u64| async move {
         let t = c.tasks.get_task(pb::GetTaskRequest { id }).await.unwrap().into_inner();
-        let h = c.tasks.history(pb::HistoryRequest { task_id: id }).await.unwrap().into_inner();
+        let h = c
+            .tasks
+            .history(pb::HistoryRequest { task_id: id, ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
         (t, h.entries.len())
     };
     let before = snapshot(w.anna.clone(), t.id).await;
@@ -342,7 +355,7 @@ async fn bad_input_gets_the_right_code_and_changes_nothing() {
     assert_eq!(
         w.admin
             .users
-            .list_users(pb::ListUsersRequest { include_dismissed: true })
+            .list_users(pb::ListUsersRequest { include_dismissed: true, ..Default::default() })
             .await
             .unwrap()
             .into_inner()

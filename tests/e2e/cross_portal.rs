@@ -43,12 +43,10 @@ async fn comment(c: &mut Clients, id: u64, text: String) {
 
 /// Every version 1..=n once, in order, and the comments in the order written.
 async fn assert_complete(c: &Clients, id: u64, n: u64, comments: usize) {
-    let mut c = c.clone();
-    let h = c.tasks.history(pb::HistoryRequest { task_id: id }).await.unwrap().into_inner().entries;
+    let h = portalnet_tests::full_history(&c.tasks, id).await.unwrap();
     let versions: Vec<u64> = h.iter().map(|e| e.version).collect();
     assert_eq!(versions, (1..=n).collect::<Vec<_>>(), "every version once, in order");
-    let list =
-        c.tasks.list_comments(pb::ListCommentsRequest { task_id: id }).await.unwrap().into_inner().comments;
+    let list = portalnet_tests::full_comments(&c.tasks, id).await.unwrap();
     assert_eq!(list.len(), comments);
     for (i, cm) in list.iter().enumerate() {
         assert_eq!(cm.text, format!("c{i}"), "comments in order");
@@ -261,7 +259,7 @@ async fn partition_heals_and_order_is_kept() {
     wait_for("alpha sees the failure", || {
         let mut admin = admin.clone();
         async move {
-            let rows = admin.portal.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            let rows = admin.portal.outbox(pb::OutboxRequest::default()).await.ok()?.into_inner().rows;
             rows.iter()
                 .any(|r| r.portal_id == "beta.test" && r.depth > 0 && r.failed_attempts > 0)
                 .then_some(())
@@ -296,7 +294,7 @@ async fn ten_thousand_pending_for_one_destination_all_arrive() {
     wait_for("alpha's queue for beta empty", || {
         let mut p = admin.portal.clone();
         async move {
-            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            let rows = p.outbox(pb::OutboxRequest::default()).await.ok()?.into_inner().rows;
             rows.iter().all(|r| r.portal_id != "beta.test" || r.depth == 0).then_some(())
         }
     })
@@ -328,7 +326,7 @@ async fn ten_thousand_pending_for_one_destination_all_arrive() {
     a.p.terminate().unwrap();
     a.p.run().await.unwrap();
     let mut admin = a.admin().await.unwrap();
-    let rows = admin.portal.outbox(pb::OutboxRequest {}).await.unwrap().into_inner().rows;
+    let rows = admin.portal.outbox(pb::OutboxRequest::default()).await.unwrap().into_inner().rows;
     let row = rows.iter().find(|r| r.portal_id == "beta.test").expect("beta queued");
     assert_eq!(row.depth, N as u64, "{row:?}");
     b.p.run().await.unwrap();
@@ -352,15 +350,14 @@ async fn ten_thousand_pending_for_one_destination_all_arrive() {
     }
     eprintln!("{N} pending changes delivered in {:?}", started.elapsed());
 
-    let h =
-        ub.tasks.clone().history(pb::HistoryRequest { task_id: on_b }).await.unwrap().into_inner().entries;
+    let h = portalnet_tests::full_history(&ub.tasks, on_b).await.unwrap();
     assert_eq!(h.iter().map(|e| e.version).collect::<Vec<_>>(), (1..=last).collect::<Vec<_>>());
     let ua = a.user().await.unwrap();
     assert_eq!(head(&ua, t.id).await.head_hash, head(&ub, on_b).await.head_hash);
     wait_for("alpha's queue empty", || {
         let mut admin = admin.clone();
         async move {
-            let rows = admin.portal.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            let rows = admin.portal.outbox(pb::OutboxRequest::default()).await.ok()?.into_inner().rows;
             rows.iter().all(|r| r.depth == 0).then_some(())
         }
     })
@@ -408,7 +405,11 @@ async fn directory_killed_while_proposals_are_in_flight_loses_nothing() {
         let done = |t: &pb::Task| t.comment_count == n && t.pending.is_empty();
         portalnet_tests::fed::task_where(cl, id, "every comment applied", done).await.unwrap();
         let mut cl = cl.clone();
-        let list = cl.tasks.list_comments(pb::ListCommentsRequest { task_id: id }).await.unwrap();
+        let list = cl
+            .tasks
+            .list_comments(pb::ListCommentsRequest { task_id: id, ..Default::default() })
+            .await
+            .unwrap();
         let mut texts: Vec<String> = list.into_inner().comments.into_iter().map(|c| c.text).collect();
         texts.sort();
         assert_eq!(texts, written, "each acknowledged comment exactly once");
@@ -447,7 +448,7 @@ async fn replica_back_after_a_long_outage_gets_its_backlog_at_once() {
     wait_for("alpha backing off from beta", || {
         let mut p = admin.portal.clone();
         async move {
-            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            let rows = p.outbox(pb::OutboxRequest::default()).await.ok()?.into_inner().rows;
             rows.into_iter()
                 .find(|r| r.portal_id == "beta.test" && r.failed_attempts >= 1 && r.next_attempt_at > 0)
         }
@@ -461,7 +462,7 @@ async fn replica_back_after_a_long_outage_gets_its_backlog_at_once() {
         async move {
             let w = p.workers(pb::WorkersRequest {}).await.ok()?.into_inner().workers;
             let w = w.into_iter().find(|w| w.name == "outbox:beta.test")?;
-            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            let rows = p.outbox(pb::OutboxRequest::default()).await.ok()?.into_inner().rows;
             let r = rows.into_iter().find(|r| r.portal_id == "beta.test")?;
             (w.failures == r.failed_attempts && w.next_try_at == r.next_attempt_at).then_some((w, r))
         }
@@ -483,7 +484,7 @@ async fn replica_back_after_a_long_outage_gets_its_backlog_at_once() {
     let row = wait_for("alpha's outbox clear", || {
         let mut p = admin.portal.clone();
         async move {
-            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            let rows = p.outbox(pb::OutboxRequest::default()).await.ok()?.into_inner().rows;
             rows.into_iter().find(|r| r.portal_id == "beta.test" && r.depth == 0)
         }
     })

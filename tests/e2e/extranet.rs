@@ -218,7 +218,7 @@ async fn the_whole_story() {
         jan.users.get_user(pb::GetUserRequest { login: "olga".into() }).await.unwrap().into_inner().login,
         "olga"
     );
-    let groups = jan.groups.list_groups(pb::ListGroupsRequest {}).await.unwrap().into_inner().groups;
+    let groups = jan.groups.list_groups(pb::ListGroupsRequest::default()).await.unwrap().into_inner().groups;
     assert_eq!(groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["Suppliers"]);
     assert_eq!(refusal(jan.groups.get_group(pb::GetGroupRequest { id: w.group }).await).0, Code::NotFound);
     // R7: the "Employees" picker is not there for jan: he cannot hand work to emp.
@@ -422,7 +422,7 @@ async fn tokens_expire_are_single_use_and_can_be_revoked_or_replaced() {
     let listed = w
         .olga
         .invites
-        .list_invitations(pb::ListInvitationsRequest { group_id: w.group, all: true })
+        .list_invitations(pb::ListInvitationsRequest { group_id: w.group, all: true, ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -622,8 +622,13 @@ async fn isolation_matrix() {
                     outcome(c.users.get_user(pb::GetUserRequest { login: "emp".into() }).await)
                 }
                 "list groups has Contractors" => {
-                    let gs =
-                        c.groups.list_groups(pb::ListGroupsRequest {}).await.unwrap().into_inner().groups;
+                    let gs = c
+                        .groups
+                        .list_groups(pb::ListGroupsRequest::default())
+                        .await
+                        .unwrap()
+                        .into_inner()
+                        .groups;
                     if gs.iter().any(|g| g.id == w.group) { 'Y' } else { 'N' }
                 }
                 "get group" => outcome(c.groups.get_group(pb::GetGroupRequest { id: w.group }).await),
@@ -633,15 +638,17 @@ async fn isolation_matrix() {
                         c.tasks.list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks;
                     if ts.iter().any(|t| t.id == gt.id) { 'Y' } else { 'N' }
                 }
-                "comments of group task" => {
-                    outcome(c.tasks.list_comments(pb::ListCommentsRequest { task_id: gt.id }).await)
-                }
+                "comments of group task" => outcome(
+                    c.tasks
+                        .list_comments(pb::ListCommentsRequest { task_id: gt.id, ..Default::default() })
+                        .await,
+                ),
                 "file of group task" => {
                     outcome(c.tasks.get_file(pb::GetFileRequest { task_id: gt.id, file_id: f.id }).await)
                 }
-                "history of group task" => {
-                    outcome(c.tasks.history(pb::HistoryRequest { task_id: gt.id }).await)
-                }
+                "history of group task" => outcome(
+                    c.tasks.history(pb::HistoryRequest { task_id: gt.id, ..Default::default() }).await,
+                ),
                 "get private task" => outcome(c.tasks.get_task(pb::GetTaskRequest { id: pt.id }).await),
                 "report counts group task" => {
                     let r =

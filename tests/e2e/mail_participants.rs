@@ -12,7 +12,12 @@ const OLGA: &str = "olga@example.org";
 
 async fn comments(c: &Clients, task: u64) -> Vec<pb::Comment> {
     let mut c = c.clone();
-    c.tasks.list_comments(pb::ListCommentsRequest { task_id: task }).await.unwrap().into_inner().comments
+    c.tasks
+        .list_comments(pb::ListCommentsRequest { task_id: task, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .comments
 }
 
 async fn task(c: &Clients, id: u64) -> pb::Task {

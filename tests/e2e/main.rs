@@ -14,6 +14,7 @@ mod mail_in;
 mod mail_outbox;
 mod mail_participants;
 mod network;
+mod paging;
 mod processes;
 mod replication;
 mod replication_checks;

@@ -87,21 +87,18 @@ async fn sigkill_loses_nothing_that_was_acknowledged() {
 
     node.run().await.unwrap();
     let mut probe = node.clients(&node.admin_token()).await.unwrap();
-    let have: std::collections::HashSet<u64> = probe
-        .tasks
-        .list_tasks(pb::ListTasksRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .tasks
-        .iter()
-        .map(|t| t.id)
-        .collect();
+    let have: std::collections::HashSet<u64> =
+        portalnet_tests::full_task_list(&probe.tasks).await.unwrap().iter().map(|t| t.id).collect();
     let lost: Vec<_> = acked.iter().filter(|id| !have.contains(id)).collect();
     assert!(lost.is_empty(), "acknowledged but lost after SIGKILL: {lost:?}");
     // Each surviving task is whole: its history has its creation.
     for id in acked.iter().take(5) {
-        let h = probe.tasks.history(pb::HistoryRequest { task_id: *id }).await.unwrap().into_inner();
+        let h = probe
+            .tasks
+            .history(pb::HistoryRequest { task_id: *id, ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(h.entries.len(), 1);
     }
 }
@@ -189,7 +186,8 @@ async fn lost_writes(
     c: &portalnet_tests::Clients,
     answered: &std::collections::BTreeMap<u64, String>,
 ) -> Vec<(u64, String)> {
-    let tasks = c.tasks.clone().list_tasks(pb::ListTasksRequest::default()).await.unwrap().into_inner().tasks;
+    // Every page: more than one page of tasks is answered over the rounds.
+    let tasks = portalnet_tests::full_task_list(&c.tasks).await.unwrap();
     let have: std::collections::HashMap<u64, String> = tasks.into_iter().map(|t| (t.id, t.title)).collect();
     answered
         .iter()

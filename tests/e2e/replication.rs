@@ -77,7 +77,7 @@ async fn the_whole_story_converges() {
         .user
         .tasks
         .clone()
-        .list_comments(pb::ListCommentsRequest { task_id: task.id })
+        .list_comments(pb::ListCommentsRequest { task_id: task.id, ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -123,7 +123,7 @@ async fn reregistered(f: &Fed, i: usize) {
 }
 
 async fn outbox_row(admin: &portalnet_tests::Clients, portal: &str) -> Option<pb::OutboxRow> {
-    let rows = admin.portal.clone().outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+    let rows = admin.portal.clone().outbox(pb::OutboxRequest::default()).await.ok()?.into_inner().rows;
     rows.into_iter().find(|r| r.portal_id == portal)
 }
 
@@ -196,8 +196,13 @@ async fn peer_away_for_a_day_and_a_week_gets_everything_in_order() {
     .await
     .unwrap();
     task_where(&ub, on_b, "20 comments", |t| t.version == 21).await.unwrap();
-    let got =
-        ub.tasks.clone().list_comments(pb::ListCommentsRequest { task_id: on_b }).await.unwrap().into_inner();
+    let got = ub
+        .tasks
+        .clone()
+        .list_comments(pb::ListCommentsRequest { task_id: on_b, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     let texts: Vec<String> = got.comments.iter().map(|c| c.text.clone()).collect();
     assert_eq!(texts, (0..20).map(|i| format!("c{i}")).collect::<Vec<_>>(), "in order");
 
@@ -219,8 +224,14 @@ async fn peer_away_for_a_day_and_a_week_gets_everything_in_order() {
     })
     .await
     .unwrap();
-    let h =
-        ub.tasks.clone().history(pb::HistoryRequest { task_id: on_b }).await.unwrap().into_inner().entries;
+    let h = ub
+        .tasks
+        .clone()
+        .history(pb::HistoryRequest { task_id: on_b, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
     assert_eq!(h.iter().map(|e| e.version).collect::<Vec<_>>(), (1..=27).collect::<Vec<_>>());
     assert_eq!(verify(&ua, t.id).await.unwrap().head_hash, verify(&ub, on_b).await.unwrap().head_hash);
     let _ = &mut adm;
@@ -243,12 +254,23 @@ async fn joining_gets_the_history_leaving_gets_a_final_event() {
     ua.tasks.clone().update_task(upd).await.unwrap();
     let on_c = replica_id(&uc, "alpha.test", t.id).await.unwrap();
     task_where(&uc, on_c, "gamma at v5", |t| t.version == 5).await.unwrap();
-    let h =
-        uc.tasks.clone().history(pb::HistoryRequest { task_id: on_c }).await.unwrap().into_inner().entries;
+    let h = uc
+        .tasks
+        .clone()
+        .history(pb::HistoryRequest { task_id: on_c, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
     assert_eq!(h.len(), 5);
     assert!(verify(&uc, on_c).await.unwrap().ok);
-    let cs =
-        uc.tasks.clone().list_comments(pb::ListCommentsRequest { task_id: on_c }).await.unwrap().into_inner();
+    let cs = uc
+        .tasks
+        .clone()
+        .list_comments(pb::ListCommentsRequest { task_id: on_c, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(cs.comments.len(), 3, "earlier comments came with the history");
 
     // Gamma leaves at version 6: it gets that event, then nothing more.
@@ -277,8 +299,15 @@ async fn joining_gets_the_history_leaving_gets_a_final_event() {
     let admin_c = f.members[2].admin.clone();
     let held = admin_c.tasks.clone().get_task(pb::GetTaskRequest { id: on_c }).await.unwrap().into_inner();
     assert_eq!(held.version, 6, "nothing after the final event");
-    let rows =
-        f.members[0].admin.portal.clone().outbox(pb::OutboxRequest {}).await.unwrap().into_inner().rows;
+    let rows = f.members[0]
+        .admin
+        .portal
+        .clone()
+        .outbox(pb::OutboxRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .rows;
     assert!(rows.iter().all(|r| r.portal_id != "gamma.test" || r.depth == 0), "{rows:?}");
 }
 
@@ -397,7 +426,7 @@ async fn e_mail_participant_of_a_cross_portal_task() {
         async move {
             let list = c
                 .tasks
-                .list_comments(pb::ListCommentsRequest { task_id: on_beta })
+                .list_comments(pb::ListCommentsRequest { task_id: on_beta, ..Default::default() })
                 .await
                 .ok()?
                 .into_inner()

@@ -295,7 +295,13 @@ async fn proposal_by_an_author_of_another_portal_is_refused() {
     assert_eq!(res.len(), 1, "{res:?}");
     assert_rejected(&res[0], Code::PermissionDenied, &["someone@gamma.test"]);
     assert_eq!(at_home(&a.user, t.id).await, (1, 0), "nothing applied");
-    let c = a.user.tasks.clone().list_comments(pb::ListCommentsRequest { task_id: t.id }).await.unwrap();
+    let c = a
+        .user
+        .tasks
+        .clone()
+        .list_comments(pb::ListCommentsRequest { task_id: t.id, ..Default::default() })
+        .await
+        .unwrap();
     assert!(c.into_inner().comments.is_empty());
 }
 
@@ -373,7 +379,7 @@ async fn one_bad_item_in_a_batch_is_rejected_alone() {
     let row = wait_for("beta's refusal at alpha", || {
         let mut p = a.admin.portal.clone();
         async move {
-            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            let rows = p.outbox(pb::OutboxRequest::default()).await.ok()?.into_inner().rows;
             rows.into_iter().find(|r| r.portal_id == "beta.test" && r.refused == 1)
         }
     })
@@ -650,7 +656,7 @@ async fn a_refused_event_shows_at_the_home() {
     let row = wait_for("alpha's outbox shows beta's refusal", || {
         let mut p = a.admin.portal.clone();
         async move {
-            let rows = p.outbox(pb::OutboxRequest {}).await.ok()?.into_inner().rows;
+            let rows = p.outbox(pb::OutboxRequest::default()).await.ok()?.into_inner().rows;
             rows.into_iter().find(|r| r.portal_id == "beta.test" && r.refused >= 1)
         }
     })
@@ -660,7 +666,14 @@ async fn a_refused_event_shows_at_the_home() {
     assert!(row.last_refusal.contains("no active employee"), "{row:?}");
     assert!(row.last_error.is_empty(), "beta was reached: {row:?}");
     assert_eq!(row.depth, 0, "a refused event is not retried: {row:?}");
-    let hist = a.user.tasks.clone().history(pb::HistoryRequest { task_id: id }).await.unwrap().into_inner();
+    let hist = a
+        .user
+        .tasks
+        .clone()
+        .history(pb::HistoryRequest { task_id: id, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(hist.refusals.len(), 1, "{hist:?}");
     let r = &hist.refusals[0];
     assert_eq!((r.portal_id.as_str(), r.version), ("beta.test", 1));

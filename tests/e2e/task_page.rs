@@ -107,7 +107,7 @@ async fn task_page_in_chromium() {
     // …and it is in the portal, by Joe.
     let comments = anna
         .tasks
-        .list_comments(pb::ListCommentsRequest { task_id: t.id })
+        .list_comments(pb::ListCommentsRequest { task_id: t.id, ..Default::default() })
         .await
         .unwrap()
         .into_inner()
@@ -145,7 +145,7 @@ async fn task_page_in_chromium() {
     assert_eq!(page.status_of_last_navigation().await, Some(403));
     let comments = anna
         .tasks
-        .list_comments(pb::ListCommentsRequest { task_id: t.id })
+        .list_comments(pb::ListCommentsRequest { task_id: t.id, ..Default::default() })
         .await
         .unwrap()
         .into_inner()

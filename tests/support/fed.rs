@@ -116,5 +116,9 @@ pub async fn replica_id(c: &Clients, home: &str, home_id: u64) -> Result<u64> {
 
 /// `task history --verify` over gRPC: (ok, events, head hash, problems).
 pub async fn verify(c: &Clients, id: u64) -> Result<pb::VerifyHistoryResponse> {
-    Ok(c.tasks.clone().verify_history(pb::HistoryRequest { task_id: id }).await?.into_inner())
+    Ok(c.tasks
+        .clone()
+        .verify_history(pb::HistoryRequest { task_id: id, ..Default::default() })
+        .await?
+        .into_inner())
 }

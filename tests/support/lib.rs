@@ -515,3 +515,55 @@ pub async fn invite_into_new_group(admin: &mut Clients, name: &str, email: &str)
     admin.invites.invite(invite).await.expect("invite");
     g
 }
+
+/// A task's whole history, following pages (lists answer 100 rows per page by default).
+pub async fn full_history(
+    tasks: &TaskServiceClient<Authed>,
+    task_id: u64,
+) -> Result<Vec<pb::HistoryEntry>, tonic::Status> {
+    let mut c = tasks.clone();
+    let (mut out, mut page_token) = (Vec::new(), String::new());
+    loop {
+        let r = c.history(pb::HistoryRequest { task_id, page_size: 1000, page_token }).await?.into_inner();
+        out.extend(r.entries);
+        if r.next_page_token.is_empty() {
+            return Ok(out);
+        }
+        page_token = r.next_page_token;
+    }
+}
+
+/// A task's comments, following pages.
+pub async fn full_comments(
+    tasks: &TaskServiceClient<Authed>,
+    task_id: u64,
+) -> Result<Vec<pb::Comment>, tonic::Status> {
+    let mut c = tasks.clone();
+    let (mut out, mut page_token) = (Vec::new(), String::new());
+    loop {
+        let r = c
+            .list_comments(pb::ListCommentsRequest { task_id, page_size: 1000, page_token })
+            .await?
+            .into_inner();
+        out.extend(r.comments);
+        if r.next_page_token.is_empty() {
+            return Ok(out);
+        }
+        page_token = r.next_page_token;
+    }
+}
+
+/// Every task the caller sees, following pages.
+pub async fn full_task_list(tasks: &TaskServiceClient<Authed>) -> Result<Vec<pb::Task>, tonic::Status> {
+    let mut c = tasks.clone();
+    let (mut out, mut page_token) = (Vec::new(), String::new());
+    loop {
+        let req = pb::ListTasksRequest { page_size: 1000, page_token, ..Default::default() };
+        let r = c.list_tasks(req).await?.into_inner();
+        out.extend(r.tasks);
+        if r.next_page_token.is_empty() {
+            return Ok(out);
+        }
+        page_token = r.next_page_token;
+    }
+}

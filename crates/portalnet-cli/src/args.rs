@@ -1,5 +1,6 @@
 //! Command-line arguments (clap derive).
 
+use crate::paging::PageArgs;
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
@@ -93,7 +94,14 @@ pub enum MailAddressCmd {
 #[derive(Debug, Subcommand)]
 pub enum MailLinkCmd {
     /// The e-mail participants' links of a task
-    List { task: u64 },
+    List {
+        task: u64,
+        #[command(flatten)]
+        pages: PageArgs,
+        /// Fetch every page (as --all-pages)
+        #[arg(long)]
+        all: bool,
+    },
     /// Revoke a participant's link and reply address (the task's creator or an admin)
     Revoke {
         task: u64,
@@ -126,6 +134,8 @@ pub enum UserCmd {
         /// Include dismissed users
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        pages: PageArgs,
     },
     /// Show one user
     Show { login: String },
@@ -235,7 +245,13 @@ pub enum GroupCmd {
     /// Show a group and its members
     Show { id: u64 },
     /// List groups
-    List,
+    List {
+        #[command(flatten)]
+        pages: PageArgs,
+        /// Fetch every page (as --all-pages)
+        #[arg(long)]
+        all: bool,
+    },
     /// Add a member to a group
     AddMember {
         id: u64,
@@ -265,6 +281,8 @@ pub enum InviteCmd {
         /// Include accepted, expired and revoked invitations
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        pages: PageArgs,
     },
     /// Send an invitation again with a new link (the old one stops working)
     Resend { id: u64 },
@@ -316,6 +334,11 @@ pub enum TaskCmd {
         responsible: Option<String>,
         #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..))]
         group: Option<u64>,
+        #[command(flatten)]
+        pages: PageArgs,
+        /// Fetch every page (as --all-pages)
+        #[arg(long)]
+        all: bool,
     },
     /// Show a task with its files and comments
     Show { id: u64 },
@@ -729,9 +752,9 @@ mod tests {
     #[test]
     fn invite_list_resend_revoke() {
         let a = parse(&["invite", "list"]).unwrap();
-        assert!(matches!(a.command, Command::Invite(InviteCmd::List { group: None, all: false })));
+        assert!(matches!(a.command, Command::Invite(InviteCmd::List { group: None, all: false, .. })));
         let a = parse(&["invite", "list", "--group", "4", "--all"]).unwrap();
-        assert!(matches!(a.command, Command::Invite(InviteCmd::List { group: Some(4), all: true })));
+        assert!(matches!(a.command, Command::Invite(InviteCmd::List { group: Some(4), all: true, .. })));
         let a = parse(&["invite", "resend", "9"]).unwrap();
         assert!(matches!(a.command, Command::Invite(InviteCmd::Resend { id: 9 })));
         let a = parse(&["invite", "revoke", "9"]).unwrap();

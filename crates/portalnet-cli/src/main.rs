@@ -10,6 +10,7 @@ mod csv;
 mod mime;
 mod names;
 mod output;
+mod paging;
 mod table;
 mod time;
 mod views;

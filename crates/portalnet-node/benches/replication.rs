@@ -313,7 +313,7 @@ async fn commit_watch(
 /// Delivered counts of alpha's outbox to beta and gamma (acknowledged after the
 /// replica's own durable write).
 async fn delivered(admin: &Clients) -> Result<(u64, u64)> {
-    let rows = admin.portal.clone().outbox(pb::OutboxRequest {}).await?.into_inner().rows;
+    let rows = admin.portal.clone().outbox(pb::OutboxRequest::default()).await?.into_inner().rows;
     let of = |p: &str| rows.iter().find(|r| r.portal_id == p).map_or(0, |r| r.delivered);
     Ok((of(PORTALS[1]), of(PORTALS[2])))
 }

@@ -21,6 +21,11 @@ pub struct NodeConfig {
     pub language: String,
     /// Address of the gRPC listener (TLS).
     pub listen: SocketAddr,
+    /// Storage page cache, in MiB: what the node keeps of its data in memory beyond
+    /// what requests read now (sled's own default is 1 GiB). Lists and reports read
+    /// through indexes, so a small cache serves them.
+    #[serde(default = "default_storage_cache_mb")]
+    pub storage_cache_mb: u64,
     /// The endpoint other portals reach this one at, as registered in the
     /// directory (behind a proxy or NAT); default `https://<listen address>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,6 +243,13 @@ impl Default for TlsConfig {
     fn default() -> Self {
         Self { cert: "tls/cert.pem".into(), key: "tls/key.pem".into() }
     }
+}
+
+/// The portal's storage cache unless `portald.toml` says otherwise.
+pub const DEFAULT_STORAGE_CACHE_MB: u64 = 32;
+
+fn default_storage_cache_mb() -> u64 {
+    DEFAULT_STORAGE_CACHE_MB
 }
 
 impl NodeConfig {

@@ -31,6 +31,7 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
         language: "en".into(),
         portal_id: portal_id.clone(),
         listen,
+        storage_cache_mb: crate::config::DEFAULT_STORAGE_CACHE_MB,
         public_endpoint: None,
         tls: Default::default(),
         limits: Default::default(),

@@ -82,8 +82,8 @@ pub async fn start(
     let config = NodeConfig::load(dir)?;
     let identity = Identity::load(dir)?;
     let tls = crate::tls::ensure(dir, &config)?;
-    let db =
-        Db::open(&dir.join(DB_DIR)).with_context(|| format!("cannot open storage in {}", dir.display()))?;
+    let db = Db::open_with_cache(&dir.join(DB_DIR), config.storage_cache_mb.saturating_mul(1 << 20))
+        .with_context(|| format!("cannot open storage in {}", dir.display()))?;
     let listener = match listener {
         Some(l) => l,
         None => TcpListener::bind(config.listen)

@@ -44,7 +44,7 @@ pub fn init_portal(
             return Err(PortalError::Domain(Error::exists(text!("error-portal-exists"))));
         }
         tables.settings.tx_put(tx, &SETTINGS_KEY.to_string(), &settings)?;
-        tables.users.tx_put(tx, &admin.login, &admin)?;
+        tables.put_user(tx, &admin)?;
         tables.tokens.tx_put(
             tx,
             &hash_token(&token),

@@ -85,7 +85,7 @@ impl Portal {
             actor: actor.to_string(),
             change,
         };
-        t.tasks.tx_put(tx, &task.id, task)?;
+        t.put_task(tx, task)?;
         t.history.tx_put(tx, &(task.id, task.version), &entry)?;
         t.events.tx_put(tx, &(task.id, task.version), &event)?;
 

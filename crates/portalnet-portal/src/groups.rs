@@ -2,6 +2,7 @@
 
 use super::{Invited, Portal};
 use crate::error::{PortalError, PortalResult};
+use crate::paging::{Page, PageReq, table_rows};
 use portalnet_core::Error;
 use portalnet_core::error::text;
 use portalnet_core::group::{Group, GroupPatch, GroupRole, NewGroup};
@@ -28,7 +29,7 @@ impl Portal {
         let out = t.db.write(|tx| {
             let id = tx.next_id("group")?;
             let group = new.into_group(id, &actor.login, now);
-            t.groups.tx_put(tx, &id, &group)?;
+            t.put_group(tx, &group)?;
             let mut invited = Vec::with_capacity(emails.len());
             for e in &emails {
                 invited.push(self.invite_in(tx, actor, &group, e, None)?);
@@ -49,7 +50,7 @@ impl Portal {
                 return Err(group_not_found(id));
             }
             g.update(actor, patch)?;
-            t.groups.tx_put(tx, &id, &g)?;
+            t.put_group(tx, &g)?;
             Ok(g)
         })
     }
@@ -63,15 +64,21 @@ impl Portal {
         Ok(g)
     }
 
-    pub fn list_groups(&self, actor: &Actor) -> PortalResult<Vec<Group>> {
-        let mut out = Vec::new();
-        for kv in self.tables.groups.iter() {
-            let (_, g) = kv?;
-            if actor.kind != UserKind::Extranet || g.is_member(&actor.login) {
-                out.push(g);
-            }
+    /// One page, by id: every group for employees, their own for extranet users
+    /// (read through the membership index).
+    pub fn list_groups(&self, actor: &Actor, page: &PageReq) -> PortalResult<Page<Group>> {
+        if actor.kind != UserKind::Extranet {
+            return page.collect(table_rows(&self.tables.groups, &[], page));
         }
-        Ok(out)
+        let after = page.after_id()?;
+        let ids = self.tables.groups_of(&actor.login)?;
+        let rows = ids.into_iter().filter(|id| after.is_none_or(|a| *id > a)).filter_map(|id| {
+            match self.tables.groups.get(&id) {
+                Ok(g) => g.map(|g| Ok((id.to_be_bytes().to_vec(), g))),
+                Err(e) => Some(Err(e.into())),
+            }
+        });
+        page.collect(rows)
     }
 
     pub fn add_member(&self, actor: &Actor, id: u64, login: &str, role: GroupRole) -> PortalResult<Group> {
@@ -103,7 +110,7 @@ impl Portal {
                 ))));
             }
             if group.add_member(actor, &login, role)? {
-                t.groups.tx_put(tx, &id, &group)?;
+                t.put_group(tx, &group)?;
             }
             Ok(group)
         })

@@ -4,13 +4,14 @@
 
 use super::{Portal, hash_token, new_token};
 use crate::error::{PortalError, PortalResult};
+use crate::paging::{Page, PageReq, table_rows};
 use portalnet_core::Error;
 use portalnet_core::error::{Text, text};
 use portalnet_core::group::{Group, GroupRole, InviteRight};
 use portalnet_core::invitation::{Invitation, InvitationState, check_seat, login_from_email};
 use portalnet_core::permissions::Actor;
 use portalnet_core::user::{User, UserKind, UserState};
-use portalnet_core::validate::{self, email_key};
+use portalnet_core::validate;
 use portalnet_store::WriteTx;
 use portalnet_store::schema::TokenRecord;
 
@@ -71,7 +72,7 @@ impl Portal {
             accepted_login: None,
             language,
         };
-        t.invitations.tx_put(tx, &id, &invitation)?;
+        t.put_invitation(tx, &invitation)?;
         t.invitation_tokens.tx_put(tx, &invitation.token_hash, &id)?;
         self.enqueue_invitation_mail(tx, &invitation, group, &token)?;
         let notice = match right {
@@ -88,21 +89,26 @@ impl Portal {
         actor: &Actor,
         group: Option<u64>,
         all: bool,
-    ) -> PortalResult<Vec<Invitation>> {
+        page: &PageReq,
+    ) -> PortalResult<Page<Invitation>> {
         let now = self.now();
-        let mut out = Vec::new();
-        for kv in self.tables.invitations.iter() {
-            let (_, inv) = kv?;
+        let rows = table_rows(&self.tables.invitations, &[], page).filter_map(|r| {
+            let (k, inv) = match r {
+                Ok(r) => r,
+                Err(e) => return Some(Err(e)),
+            };
             if group.is_some_and(|g| g != inv.group)
                 || (!all && inv.state_at(now) != InvitationState::Pending)
             {
-                continue;
+                return None;
             }
-            if self.may_manage(actor, &inv)? {
-                out.push(redacted(actor, inv));
+            match self.may_manage(actor, &inv) {
+                Ok(true) => Some(Ok((k, redacted(actor, inv)))),
+                Ok(false) => None,
+                Err(e) => Some(Err(e)),
             }
-        }
-        Ok(out)
+        });
+        page.collect(rows)
     }
 
     /// A new token and expiry, and the e-mail again; the old token stops working.
@@ -117,7 +123,7 @@ impl Portal {
             let group = t.groups.tx_get(tx, &inv.group)?.ok_or_else(|| group_gone(inv.group))?;
             t.invitation_tokens.tx_remove(tx, &old);
             t.invitation_tokens.tx_put(tx, &inv.token_hash, &id)?;
-            t.invitations.tx_put(tx, &id, &inv)?;
+            t.put_invitation(tx, &inv)?;
             self.enqueue_invitation_mail(tx, &inv, &group, &token)?;
             Ok::<_, PortalError>(inv)
         })?;
@@ -132,7 +138,7 @@ impl Portal {
             let mut inv = self.managed_invitation(tx, actor, id)?;
             // The token stays indexed so that using it says "withdrawn", not "unknown".
             inv.revoke(now)?;
-            t.invitations.tx_put(tx, &id, &inv)?;
+            t.put_invitation(tx, &inv)?;
             Ok(inv)
         })
         .map(|inv| redacted(actor, inv))
@@ -175,9 +181,21 @@ impl Portal {
                     l
                 }
                 None => {
-                    let existing: Vec<String> =
-                        t.users.iter().map(|kv| kv.map(|(k, _)| k)).collect::<Result<_, _>>()?;
-                    login_from_email(&inv.email, |l| existing.iter().any(|e| e == l))
+                    // Point look-ups of the candidate logins, not a list of every user.
+                    let failed = std::cell::Cell::new(None);
+                    let login = login_from_email(&inv.email, |l| {
+                        t.users
+                            .tx_get(tx, &l.to_string())
+                            .unwrap_or_else(|e| {
+                                failed.set(Some(e));
+                                None
+                            })
+                            .is_some()
+                    });
+                    if let Some(e) = failed.take() {
+                        return Err(e.into());
+                    }
+                    login
                 }
             };
             let user = User {
@@ -191,7 +209,7 @@ impl Portal {
                 created_at: now,
                 language: inv.language,
             };
-            t.users.tx_put(tx, &login, &user)?;
+            t.put_user(tx, &user)?;
             let mut groups = Vec::new();
             if inv.admits_to_group {
                 let mut g = t.groups.tx_get(tx, &inv.group)?.ok_or_else(|| group_gone(inv.group))?;
@@ -202,7 +220,7 @@ impl Portal {
                     ))));
                 }
                 g.members.insert(login.clone(), GroupRole::Member);
-                t.groups.tx_put(tx, &g.id, &g)?;
+                t.put_group(tx, &g)?;
                 groups.push(g.id);
             }
             t.tokens.tx_put(
@@ -213,7 +231,7 @@ impl Portal {
             inv.state = InvitationState::Accepted;
             inv.accepted_login = Some(login);
             // The token stays indexed so that reusing it says "already used".
-            t.invitations.tx_put(tx, &id, &inv)?;
+            t.put_invitation(tx, &inv)?;
             Ok(Accepted { user, api_token: api_token.clone(), groups })
         })
     }
@@ -221,24 +239,20 @@ impl Portal {
     /// R11: an address that belongs to a user of this portal (active or dismissed)
     /// or to a pending invitation cannot be invited.
     fn check_address_free(&self, tx: &WriteTx<'_>, email: &str, except: Option<u64>) -> PortalResult<()> {
-        let key = email_key(email);
-        for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
-            let u: User = portalnet_store::decode(&bytes)?;
-            if email_key(&u.email) == key {
-                // Least information: the inviter learns that the address is taken,
-                // not by whom (an administrator can look it up).
-                let id = if u.is_active() { "error-email-of-user" } else { "error-email-of-dismissed" };
-                let text = Text::new(id, vec![("email", email.into())]);
-                return Err(PortalError::Domain(Error::exists(text)));
-            }
+        let t = &self.tables;
+        // By the e-mail indexes: never a scan of every user or invitation.
+        if let Some(login) = t.tx_user_by_email(tx, email)?
+            && let Some(u) = t.users.tx_get(tx, &login)?
+        {
+            // Least information: the inviter learns that the address is taken,
+            // not by whom (an administrator can look it up).
+            let id = if u.is_active() { "error-email-of-user" } else { "error-email-of-dismissed" };
+            let text = Text::new(id, vec![("email", email.into())]);
+            return Err(PortalError::Domain(Error::exists(text)));
         }
         let now = self.now();
-        for (_, bytes) in tx.scan_prefix(self.tables.invitations.tree(), &[])? {
-            let inv: Invitation = portalnet_store::decode(&bytes)?;
-            if Some(inv.id) != except
-                && email_key(&inv.email) == key
-                && inv.state_at(now) == InvitationState::Pending
-            {
+        for inv in t.tx_invitations_to(tx, email)? {
+            if Some(inv.id) != except && inv.state_at(now) == InvitationState::Pending {
                 return Err(PortalError::Domain(Error::exists(text!(
                     "error-email-invited",
                     email = email,
@@ -249,14 +263,9 @@ impl Portal {
         Ok(())
     }
 
-    /// Active users: each takes a seat (R8).
+    /// Active users: each takes a seat (R8). A counter kept with every user write.
     pub(super) fn active_users(&self, tx: &WriteTx<'_>) -> PortalResult<usize> {
-        let mut n = 0;
-        for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
-            let u: User = portalnet_store::decode(&bytes)?;
-            n += usize::from(u.is_active());
-        }
-        Ok(n)
+        Ok(self.tables.idx.tx_active_users(tx)? as usize)
     }
 
     fn visible_group(&self, tx: &WriteTx<'_>, actor: &Actor, id: u64) -> PortalResult<Group> {

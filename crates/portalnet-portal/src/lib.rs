@@ -15,6 +15,7 @@ mod mail_links;
 mod mail_out;
 pub mod metrics;
 mod network;
+pub mod paging;
 mod proposals;
 pub mod replica;
 mod reports;
@@ -321,9 +322,8 @@ impl Portal {
             return Ok(None);
         }
         let mut out = BTreeSet::from([actor.login.clone()]);
-        for kv in self.tables.groups.iter() {
-            let (_, g) = kv?;
-            if g.is_member(&actor.login) {
+        for id in self.tables.groups_of(&actor.login)? {
+            if let Some(g) = self.tables.groups.get(&id)? {
                 out.extend(g.members.keys().cloned());
             }
         }

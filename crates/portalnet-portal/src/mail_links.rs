@@ -118,6 +118,18 @@ impl Portal {
             .collect::<Result<_, _>>()?)
     }
 
+    /// One page of a task's e-mail participants' links.
+    pub fn task_links_page(
+        &self,
+        actor: &Actor,
+        task_id: u64,
+        page: &crate::paging::PageReq,
+    ) -> PortalResult<crate::paging::Page<TaskLinkRecord>> {
+        let task = self.task(task_id)?;
+        authorize(self.relation(actor, &task)?, Action::View, task_id, task.status)?;
+        page.collect(crate::paging::table_rows(&self.tables.task_links, &task_id.to_be_bytes(), page))
+    }
+
     /// Revokes the live link of `email` on a task: its creator or an admin may.
     pub fn revoke_link(&self, actor: &Actor, task_id: u64, email: &str) -> PortalResult<TaskLinkRecord> {
         let participant =

@@ -59,7 +59,7 @@ impl Portal {
                 state: ProposalState::Pending,
                 traceparent: crate::trace::current_header(),
             };
-            self.tables.proposals.tx_put(tx, &pid, &record)?;
+            self.tables.put_proposal(tx, &record)?;
             self.enqueue(tx, &home.portal, OutboxItem::Proposal { id: pid }, now)?;
             Ok(record)
         })
@@ -74,16 +74,14 @@ impl Portal {
     }
 
     /// Proposals on the local tasks `ids` that their home has not applied (pending
-    /// or refused), by task, in one pass over the proposals.
+    /// or refused), by task, read through the proposals-by-task index.
     pub fn open_proposals(&self, ids: &[u64]) -> PortalResult<HashMap<u64, Vec<ProposalRecord>>> {
         let mut out: HashMap<u64, Vec<ProposalRecord>> = HashMap::new();
-        if ids.is_empty() {
-            return Ok(out);
-        }
-        for kv in self.tables.proposals.iter() {
-            let (_, p) = kv?;
-            if ids.contains(&p.task) && !matches!(p.state, ProposalState::Applied { .. }) {
-                out.entry(p.task).or_default().push(p);
+        for &id in ids {
+            for p in self.tables.proposals_of(id)? {
+                if !matches!(p.state, ProposalState::Applied { .. }) {
+                    out.entry(p.task).or_default().push(p);
+                }
             }
         }
         Ok(out)

@@ -416,7 +416,7 @@ impl Portal {
         task.home = Some(TaskHome { portal: ev.home.clone(), task: ev.task });
         // Groups belong to the home portal; they mean nothing here.
         task.group = None;
-        t.tasks.tx_put(tx, &id, &task)?;
+        t.put_task(tx, &task)?;
         t.replicas.tx_put(tx, &rkey, &id)?;
         let entry = HistoryEntry {
             task_id: id,
@@ -454,7 +454,7 @@ impl Portal {
             && let Some(mut p) = t.proposals.tx_get(tx, &pid)?
         {
             p.state = ProposalState::Applied { version: ev.version };
-            t.proposals.tx_put(tx, &pid, &p)?;
+            t.put_proposal(tx, &p)?;
         }
         Ok(Outcome::Applied { version: ev.version })
     }
@@ -692,7 +692,7 @@ impl Portal {
                     }
                     Outcome::Duplicate => continue,
                 };
-                t.proposals.tx_put(tx, pid, &p)?;
+                t.put_proposal(tx, &p)?;
             }
             Ok(())
         })

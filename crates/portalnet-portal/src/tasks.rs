@@ -3,6 +3,7 @@
 use super::Portal;
 use super::events::Extra;
 use crate::error::{PortalError, PortalResult};
+use crate::paging::{Page, PageReq, table_rows};
 use base64::Engine as _;
 use portalnet_core::address;
 use portalnet_core::error::text;
@@ -12,9 +13,10 @@ use portalnet_core::task::{
 };
 use portalnet_core::user::UserKind;
 use portalnet_core::{Error, Timestamp};
-use portalnet_store::WriteTx;
+use portalnet_store::index::{Indexes, status_byte, str_prefix, trailing_id};
 use portalnet_store::replication::{ProposalOp, ProposalRecord};
 use portalnet_store::{BlobReader, StagedBlob};
+use portalnet_store::{StoreError, WriteTx};
 
 /// What a status change did: applied here, or sent to the task's home portal.
 #[derive(Debug, Clone)]
@@ -42,6 +44,55 @@ pub struct TaskFilter {
     pub group: Option<u64>,
 }
 
+impl TaskFilter {
+    /// Names the list and its filters, for page tokens: a token of one filter is
+    /// refused with another.
+    pub fn list_key(&self) -> String {
+        format!(
+            "tasks|status={}|responsible={}|group={}",
+            self.status.map_or("", |s| s.name()),
+            self.responsible.as_deref().unwrap_or_default(),
+            self.group.map(|g| g.to_string()).unwrap_or_default()
+        )
+    }
+}
+
+/// Task ids in ascending order, read from an index.
+type Ids<'a> = Box<dyn Iterator<Item = Result<u64, StoreError>> + 'a>;
+
+/// Ids from several sources, each in ascending order, merged without repeats.
+struct MergeIds<'a> {
+    sources: Vec<std::iter::Peekable<Ids<'a>>>,
+}
+
+impl<'a> MergeIds<'a> {
+    fn new(sources: Vec<Ids<'a>>) -> Self {
+        Self { sources: sources.into_iter().map(Iterator::peekable).collect() }
+    }
+}
+
+impl Iterator for MergeIds<'_> {
+    type Item = Result<u64, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut min: Option<u64> = None;
+        for s in &mut self.sources {
+            match s.peek() {
+                Some(Ok(id)) => min = Some(min.map_or(*id, |m| m.min(*id))),
+                Some(Err(_)) => return s.next(),
+                None => {}
+            }
+        }
+        let min = min?;
+        for s in &mut self.sources {
+            if matches!(s.peek(), Some(Ok(id)) if *id == min) {
+                s.next();
+            }
+        }
+        Some(Ok(min))
+    }
+}
+
 impl Portal {
     pub fn create_task(&self, actor: &Actor, new: NewTask) -> PortalResult<Task> {
         let new = new.validate(self.limits())?;
@@ -64,35 +115,62 @@ impl Portal {
         Ok(task)
     }
 
-    /// Tasks the actor may see, filtered, by id.
-    pub fn list_tasks(&self, actor: &Actor, filter: &TaskFilter) -> PortalResult<Vec<Task>> {
-        let my_groups: Vec<u64> = self
-            .tables
-            .groups
-            .iter()
-            .filter_map(|kv| match kv {
-                Ok((id, g)) if g.is_member(&actor.login) => Some(Ok(id)),
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            })
-            .collect::<Result<_, _>>()?;
-        let mut out = Vec::new();
-        for kv in self.tables.tasks.iter() {
-            let (_, task) = kv?;
+    /// One page of the tasks the actor may see, filtered, by id. Reads only what
+    /// can be in the answer: an administrator pages through the primary key (or the
+    /// index of the filter), anyone else through their own tasks (participant index)
+    /// and the tasks of their groups (group index), merged in id order.
+    pub fn list_tasks(&self, actor: &Actor, filter: &TaskFilter, page: &PageReq) -> PortalResult<Page<Task>> {
+        let after = page.after_id()?;
+        let idx = &self.tables.idx;
+        let my_groups: Vec<u64> = self.tables.groups_of(&actor.login)?;
+        let ids: Ids<'_> = if actor.admin {
+            if let Some(g) = filter.group {
+                Box::new(Indexes::task_ids(&idx.task_group, &g.to_be_bytes(), after))
+            } else if let Some(r) = &filter.responsible {
+                Box::new(Indexes::task_ids(&idx.task_participant, &str_prefix(r), after))
+            } else if let Some(s) = filter.status {
+                Box::new(Indexes::task_ids(&idx.task_status, &[status_byte(s)], after))
+            } else {
+                let from = after.map_or(0, |a| a.saturating_add(1));
+                let tree = self.tables.tasks.tree();
+                Box::new(
+                    tree.scan_from(&from.to_be_bytes())
+                        .filter(move |_| after != Some(u64::MAX))
+                        .map(|kv| kv.map(|(k, _)| trailing_id(&k).unwrap_or_default())),
+                )
+            }
+        } else {
+            let mut sources: Vec<Ids<'_>> =
+                vec![Box::new(Indexes::task_ids(&idx.task_participant, &str_prefix(&actor.login), after))];
+            for g in &my_groups {
+                if filter.group.is_none_or(|f| f == *g) {
+                    sources.push(Box::new(Indexes::task_ids(&idx.task_group, &g.to_be_bytes(), after)));
+                }
+            }
+            Box::new(MergeIds::new(sources))
+        };
+        let rows = ids.filter_map(|id| {
+            let id = match id {
+                Ok(id) => id,
+                Err(e) => return Some(Err(PortalError::from(e))),
+            };
+            let task = match self.tables.tasks.get(&id) {
+                Ok(Some(t)) => t,
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e.into())),
+            };
             let in_group = task.group.is_some_and(|g| my_groups.contains(&g));
             let rel = portalnet_core::permissions::Relation::of(actor, &task, in_group);
-            if authorize(rel, Action::View, task.id, task.status).is_err() {
-                continue;
-            }
-            if filter.status.is_some_and(|s| s != task.status)
+            if authorize(rel, Action::View, task.id, task.status).is_err()
+                || filter.status.is_some_and(|s| s != task.status)
                 || filter.responsible.as_ref().is_some_and(|r| *r != task.responsible)
                 || filter.group.is_some_and(|g| Some(g) != task.group)
             {
-                continue;
+                return None;
             }
-            out.push(task);
-        }
-        Ok(out)
+            Some(Ok((id.to_be_bytes().to_vec(), task)))
+        });
+        page.collect(rows)
     }
 
     pub fn update_task(&self, actor: &Actor, id: u64, patch: TaskPatch) -> PortalResult<Task> {
@@ -265,6 +343,18 @@ impl Portal {
         let Some(task) = self.tables.tasks.get(&id)? else { return Ok(Vec::new()) };
         let Some(meta) = task.files.iter().find(|f| f.id == file_id) else { return Ok(Vec::new()) };
         Ok(self.tables.blobs.read(&meta.sha256)?.unwrap_or_default())
+    }
+
+    /// One page of a task's comments, oldest first.
+    pub fn comments_page(&self, actor: &Actor, id: u64, page: &PageReq) -> PortalResult<Page<Comment>> {
+        self.get_task(actor, id)?;
+        page.collect(table_rows(&self.tables.comments, &id.to_be_bytes(), page))
+    }
+
+    /// One page of a task's history, oldest first.
+    pub fn history_page(&self, actor: &Actor, id: u64, page: &PageReq) -> PortalResult<Page<HistoryEntry>> {
+        self.get_task(actor, id)?;
+        page.collect(table_rows(&self.tables.history, &id.to_be_bytes(), page))
     }
 
     pub fn history(&self, actor: &Actor, id: u64) -> PortalResult<Vec<HistoryEntry>> {

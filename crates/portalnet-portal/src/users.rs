@@ -2,12 +2,13 @@
 
 use super::{Portal, require_admin};
 use crate::error::{PortalError, PortalResult};
+use crate::paging::{Page, PageReq, table_rows};
 use portalnet_core::Error;
 use portalnet_core::error::text;
 use portalnet_core::invitation::check_seat;
 use portalnet_core::permissions::Actor;
 use portalnet_core::user::{NewUser, User, UserKind, UserState};
-use portalnet_core::validate::{self, email_key};
+use portalnet_core::validate;
 use portalnet_store::WriteTx;
 use portalnet_store::schema::SETTINGS_KEY;
 
@@ -34,7 +35,7 @@ impl Portal {
             }
             self.check_email_unused(tx, &user.email, None, true)?;
             check_seat(self.seats(tx)?, self.active_users(tx)?)?;
-            t.users.tx_put(tx, &user.login, &user)?;
+            t.put_user(tx, &user)?;
             self.directory_changed(tx)
         })?;
         self.directory_wake.notify_one();
@@ -42,18 +43,19 @@ impl Portal {
     }
 
     /// Employees list everyone; extranet users may not browse employees (R7).
-    pub fn list_users(&self, actor: &Actor, include_dismissed: bool) -> PortalResult<Vec<User>> {
+    /// One page, by login.
+    pub fn list_users(
+        &self,
+        actor: &Actor,
+        include_dismissed: bool,
+        page: &PageReq,
+    ) -> PortalResult<Page<User>> {
         if actor.kind == UserKind::Extranet {
             return Err(PortalError::Domain(Error::denied(text!("error-extranet-no-browse"))));
         }
-        let mut out = Vec::new();
-        for kv in self.tables.users.iter() {
-            let (_, u) = kv?;
-            if include_dismissed || u.is_active() {
-                out.push(u);
-            }
-        }
-        Ok(out)
+        let rows = table_rows(&self.tables.users, &[], page)
+            .filter(|r| include_dismissed || r.as_ref().map_or(true, |(_, u)| u.is_active()));
+        page.collect(rows)
     }
 
     /// Extranet users see only the members of their groups (R12), and no one's
@@ -156,7 +158,7 @@ impl Portal {
             })?;
             self.check_email_unused(tx, &email, Some(&login), true)?;
             user.email = email.clone();
-            t.users.tx_put(tx, &login, &user)?;
+            t.put_user(tx, &user)?;
             self.directory_changed(tx)?;
             Ok(user)
         })
@@ -179,15 +181,11 @@ impl Portal {
     }
 
     /// The plan: seat limit and seats taken (R8); for employees.
-    pub fn plan(&self, actor: &Actor) -> PortalResult<(u32, Vec<User>)> {
+    /// From the user counters kept with every user write (no scan of users).
+    pub fn plan(&self, actor: &Actor) -> PortalResult<(u32, portalnet_store::index::UserCounts)> {
         super::require_employee(actor, "the plan and its seats")?;
         let seats = self.tables.portal_settings()?.map_or(0, |s| s.seats);
-        let active = self.tables.users.iter().filter_map(|kv| match kv {
-            Ok((_, u)) if u.is_active() => Some(Ok(u)),
-            Ok(_) => None,
-            Err(e) => Some(Err(e)),
-        });
-        Ok((seats, active.collect::<Result<_, _>>()?))
+        Ok((seats, self.tables.idx.user_counts()?))
     }
 
     pub fn set_seats(&self, actor: &Actor, seats: u32) -> PortalResult<()> {
@@ -215,7 +213,7 @@ impl Portal {
                 PortalError::Domain(Error::not_found(text!("error-user-not-found", login = &login)))
             })?;
             f(&mut user)?;
-            t.users.tx_put(tx, &user.login, &user)?;
+            t.put_user(tx, &user)?;
             self.directory_changed(tx)?;
             Ok(user)
         })
@@ -232,17 +230,16 @@ impl Portal {
         except: Option<&str>,
         to_admin: bool,
     ) -> PortalResult<()> {
-        let key = email_key(email);
-        for (_, bytes) in tx.scan_prefix(self.tables.users.tree(), &[])? {
-            let other: User = portalnet_store::decode(&bytes)?;
-            if Some(other.login.as_str()) != except && email_key(&other.email) == key {
-                let msg = if to_admin {
-                    text!("error-email-used-by", email = email, login = &other.login)
-                } else {
-                    text!("error-email-used", email = email)
-                };
-                return Err(PortalError::Domain(Error::exists(msg)));
-            }
+        // By the e-mail index: never a scan of every user inside the writer lock.
+        if let Some(login) = self.tables.tx_user_by_email(tx, email)?
+            && Some(login.as_str()) != except
+        {
+            let msg = if to_admin {
+                text!("error-email-used-by", email = email, login = &login)
+            } else {
+                text!("error-email-used", email = email)
+            };
+            return Err(PortalError::Domain(Error::exists(msg)));
         }
         Ok(())
     }

@@ -136,6 +136,13 @@ impl Db {
         Ok(self.inner.sled.drop_tree(name)?)
     }
 
+    /// Empties a tree, as the only writer (index rebuilds; not atomic with
+    /// other writes).
+    pub fn clear_tree(&self, tree: &Tree) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        Ok(tree.inner.clear()?)
+    }
+
     /// Runs `f` as the only writer and commits what it wrote atomically, or nothing
     /// if it returns an error.
     pub fn write<T, E>(&self, f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>) -> Result<T, E>
@@ -312,7 +319,7 @@ impl Tree {
     }
 
     /// Entries with `from <= key`, in key order.
-    pub fn scan_from(&self, from: &[u8]) -> impl Iterator<Item = Result<Entry, StoreError>> + '_ {
+    pub fn scan_from<'a>(&'a self, from: &[u8]) -> impl Iterator<Item = Result<Entry, StoreError>> + use<'a> {
         self.inner
             .range(from.to_vec()..)
             .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))

@@ -15,6 +15,7 @@ pub mod blobs;
 mod codec;
 mod db;
 mod error;
+pub mod index;
 pub mod replication;
 pub mod schema;
 mod table;

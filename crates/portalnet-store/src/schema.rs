@@ -4,6 +4,7 @@ use crate::blobs::{BlobStore, is_sha256};
 use crate::codec::Record;
 use crate::db::{Db, Tree, WriteTx};
 use crate::error::StoreError;
+use crate::index::Indexes;
 use crate::replication::{
     DeliveryRefusal, OutboxEntry, PeerRecord, ProposalOutcome, ProposalRecord, RefusalKind, StoredEvent,
 };
@@ -206,6 +207,8 @@ pub struct Tables {
     pub peers: Table<String, PeerRecord>,
     /// (local task, sequence) → a destination's refusal of one of its events.
     pub delivery_refusals: Table<(u64, u64), DeliveryRefusal>,
+    /// Indexes and counters over the tables above (`index.rs`).
+    pub idx: Indexes,
 }
 
 impl Record for u64 {
@@ -219,7 +222,16 @@ impl Record for String {
 }
 
 impl Tables {
+    /// Opens the tables, building the indexes first when the folder was written by
+    /// a release without them ([`Tables::migrate`]).
     pub fn open(db: &Db) -> Result<Self, StoreError> {
+        let tables = Self::open_unmigrated(db)?;
+        tables.migrate()?;
+        Ok(tables)
+    }
+
+    /// The tables as they are on disk, indexes possibly missing (migration tests).
+    pub fn open_unmigrated(db: &Db) -> Result<Self, StoreError> {
         Ok(Self {
             db: db.clone(),
             settings: Table::open(db, "settings")?,
@@ -248,6 +260,7 @@ impl Tables {
             inbound_seen: Table::open(db, "inbound_seen")?,
             peers: Table::open(db, "peers")?,
             delivery_refusals: Table::open(db, "delivery_refusals")?,
+            idx: Indexes::open(db)?,
         })
     }
 

@@ -190,3 +190,63 @@ fn file_bytes_of_2026_12_01_move_to_the_blob_store() {
         assert!(tables.blobs.contains(&early.sha256));
     }
 }
+
+/// A folder of the previous release has no indexes: the first open builds them
+/// (schema version 0 → current), they equal a rebuild from the rows, they answer
+/// the questions the portal asks of them, and opening again rebuilds nothing.
+#[test]
+fn the_data_folder_of_2026_12_01_gets_its_indexes_at_open() {
+    use portalnet_store::index::{Indexes, SCHEMA_VERSION, str_prefix};
+    let tmp = unpack("portal-data-2026-12-01.tar.gz");
+    for portal in ["alpha.test", "beta.test"] {
+        let path = tmp.path().join(portal).join("db");
+        {
+            let db = Db::open(&path).expect("open");
+            let old = Tables::open_unmigrated(&db).expect("tables");
+            assert_eq!(old.schema_version().unwrap(), 0, "{portal}: the old release wrote no schema version");
+            assert!(old.idx.task_status.is_empty(), "{portal}: no index before the migration");
+            assert!(old.migrate().expect("migrate"), "{portal}: the first open migrates");
+            assert_eq!(old.schema_version().unwrap(), SCHEMA_VERSION);
+            assert_eq!(old.index_mismatches().unwrap(), Vec::<String>::new(), "{portal}");
+            let tasks = old.tasks.iter().count() as i64;
+            assert!(tasks > 0);
+            assert_eq!(
+                old.idx.totals("all").unwrap().total,
+                tasks,
+                "{portal}: report totals count every task"
+            );
+            // Every participant's tasks are found through the index.
+            for kv in old.tasks.iter() {
+                let (id, t) = kv.unwrap();
+                for p in t.participants() {
+                    let ids: Vec<u64> = Indexes::task_ids(&old.idx.task_participant, &str_prefix(p), None)
+                        .map(Result::unwrap)
+                        .collect();
+                    assert!(ids.contains(&id), "{portal}: task {id} under {p}");
+                }
+            }
+            let users = old.users.iter().count() as u64;
+            assert_eq!(old.idx.user_counts().unwrap().all, users, "{portal}");
+            db.sync().unwrap();
+        }
+        let db = Db::open(&path).expect("reopen");
+        let again = Tables::open(&db).expect("tables");
+        assert!(!again.migrate().unwrap(), "{portal}: a migrated folder is not rebuilt");
+        assert_eq!(again.index_mismatches().unwrap(), Vec::<String>::new());
+    }
+    // alpha: users and invitations are found by address, case-insensitively.
+    let db = Db::open(&tmp.path().join("alpha.test/db")).unwrap();
+    let alpha = Tables::open(&db).unwrap();
+    let olga = alpha.users.get(&"olga".to_string()).unwrap().unwrap();
+    let (inv_id, inv) = alpha.invitations.iter().next().unwrap().unwrap();
+    alpha
+        .db
+        .write(|tx| {
+            let found = alpha.tx_user_by_email(tx, &olga.email.to_uppercase())?;
+            assert_eq!(found.as_deref(), Some("olga"));
+            let invs = alpha.tx_invitations_to(tx, &inv.email)?;
+            assert_eq!(invs.iter().map(|i| i.id).collect::<Vec<_>>(), [inv_id]);
+            Ok::<(), portalnet_store::StoreError>(())
+        })
+        .unwrap();
+}

@@ -11,6 +11,7 @@ use crate::client::Conn;
 use crate::commands::invites::{self, notice_text};
 use crate::commands::users::yes_no;
 use crate::output::Output;
+use crate::paging::{self, PageArgs};
 use crate::table::{Table, clean, key_values};
 use crate::views::{CreateGroupView, GroupView};
 
@@ -48,9 +49,18 @@ pub async fn run(conn: &Conn, cmd: GroupCmd, out: &Output) -> Result<()> {
             return invites::invite(conn, id, email, invitee_language, out).await;
         }
         GroupCmd::Show { id } => groups.get_group(GetGroupRequest { id }).await?.into_inner(),
-        GroupCmd::List => {
-            let list = groups.list_groups(ListGroupsRequest {}).await?.into_inner();
-            let views: Vec<GroupView> = list.groups.into_iter().map(GroupView::from).collect();
+        GroupCmd::List { pages, all } => {
+            let pages = PageArgs { all_pages: pages.all_pages || all, ..pages };
+            let list = paging::fetch(pages, "groups", |page_size, page_token| {
+                let mut client = conn.groups();
+                async move {
+                    let r =
+                        client.list_groups(ListGroupsRequest { page_size, page_token }).await?.into_inner();
+                    Ok((r.groups, r.next_page_token))
+                }
+            })
+            .await?;
+            let views: Vec<GroupView> = list.into_iter().map(GroupView::from).collect();
             return out.show(&views, |v| group_table(v));
         }
         GroupCmd::AddMember { id, login, role } => {

@@ -10,6 +10,7 @@ use crate::args::InviteCmd;
 use crate::client::Conn;
 use crate::commands::users::{shell_quote, yes_no};
 use crate::output::Output;
+use crate::paging;
 use crate::table::{Table, clean, key_values};
 use crate::views::{AcceptView, InvitationView, InviteView};
 
@@ -19,10 +20,18 @@ pub async fn run(conn: &Conn, cmd: InviteCmd, out: &Output) -> Result<()> {
         InviteCmd::Send { email, group, invitee_language } => {
             return invite(conn, group, email, invitee_language, out).await;
         }
-        InviteCmd::List { group, all } => {
-            let req = ListInvitationsRequest { group_id: group.unwrap_or(0), all };
-            let list = invitations.list_invitations(req).await?.into_inner();
-            let views: Vec<InvitationView> = list.invitations.into_iter().map(InvitationView::from).collect();
+        InviteCmd::List { group, all, pages } => {
+            let list = paging::fetch(pages, "invitations", |page_size, page_token| {
+                let mut client = conn.invitations();
+                async move {
+                    let req =
+                        ListInvitationsRequest { group_id: group.unwrap_or(0), all, page_size, page_token };
+                    let r = client.list_invitations(req).await?.into_inner();
+                    Ok((r.invitations, r.next_page_token))
+                }
+            })
+            .await?;
+            let views: Vec<InvitationView> = list.into_iter().map(InvitationView::from).collect();
             return out.show(&views, |v| invitation_table(v, all));
         }
         InviteCmd::Resend { id } => invitations.resend(InvitationRef { id }).await?.into_inner(),

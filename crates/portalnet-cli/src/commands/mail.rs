@@ -6,6 +6,7 @@ use portalnet_proto::v1::{ListLinksRequest, MailAddressRequest, RevokeLinkReques
 use crate::args::{MailAddressCmd, MailCmd, MailLinkCmd};
 use crate::client::Conn;
 use crate::output::Output;
+use crate::paging::{self, PageArgs};
 use crate::table::{Table, key_values};
 use crate::views::{MailAddressView, TaskLinkView};
 
@@ -30,8 +31,17 @@ pub async fn run(conn: &Conn, cmd: MailCmd, out: &Output) -> Result<()> {
                 key_values(&[("login", v.login.clone()), ("address", shown), ("since", v.created_at.table())])
             })
         }
-        MailCmd::Link(MailLinkCmd::List { task }) => {
-            let links = mail.list_links(ListLinksRequest { task_id: task }).await?.into_inner().links;
+        MailCmd::Link(MailLinkCmd::List { task, pages, all }) => {
+            let pages = PageArgs { all_pages: pages.all_pages || all, ..pages };
+            let links = paging::fetch(pages, "links", |page_size, page_token| {
+                let mut client = conn.mail();
+                async move {
+                    let req = ListLinksRequest { task_id: task, page_size, page_token };
+                    let r = client.list_links(req).await?.into_inner();
+                    Ok((r.links, r.next_page_token))
+                }
+            })
+            .await?;
             let views: Vec<TaskLinkView> = links.into_iter().map(TaskLinkView::from).collect();
             out.show(&views, |v| links_table(v))
         }

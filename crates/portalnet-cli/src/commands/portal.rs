@@ -25,7 +25,19 @@ pub async fn run(conn: &Conn, cmd: PortalCmd, out: &Output) -> Result<()> {
         }
         PortalCmd::Outbox { cmd } => {
             let rows = match cmd {
-                None => portal.outbox(OutboxRequest {}).await?.into_inner().rows,
+                // Every destination: the operator's whole view, page by page.
+                None => {
+                    let every = crate::paging::PageArgs { all_pages: true, ..Default::default() };
+                    crate::paging::fetch(every, "destinations", |page_size, page_token| {
+                        let mut client = conn.portal();
+                        async move {
+                            let r =
+                                client.outbox(OutboxRequest { page_size, page_token }).await?.into_inner();
+                            Ok((r.rows, r.next_page_token))
+                        }
+                    })
+                    .await?
+                }
                 Some(OutboxCmd::Retry { portal: id }) => {
                     portal.retry_outbox(RetryOutboxRequest { portal_id: id }).await?.into_inner().rows
                 }

@@ -17,6 +17,7 @@ use crate::client::Conn;
 use crate::commands::portal::human_bytes;
 use crate::mime;
 use crate::output::Output;
+use crate::paging::{self, PageArgs};
 use crate::table::{Table, clean, clean_multiline, key_values};
 use crate::views::{CommentView, DownloadView, FileView, HistoryView, TaskDetailView, TaskView, VerifyView};
 
@@ -38,23 +39,42 @@ pub async fn run(conn: &Conn, cmd: TaskCmd, out: &Output) -> Result<()> {
             let task = conn.tasks().create_task(req).await?.into_inner();
             out.show(&TaskView::from(task), task_block)
         }
-        TaskCmd::List { status, responsible, group } => {
-            let req = ListTasksRequest {
-                status: status.map_or(0, |s| s as i32),
-                responsible: responsible.unwrap_or_default(),
-                group_id: group.unwrap_or(0),
-            };
-            let list = conn.tasks().list_tasks(req).await?.into_inner();
-            let views: Vec<TaskView> = list.tasks.into_iter().map(TaskView::from).collect();
+        TaskCmd::List { status, responsible, group, pages, all } => {
+            let pages = PageArgs { all_pages: pages.all_pages || all, ..pages };
+            let tasks = paging::fetch(pages, "tasks", |page_size, page_token| {
+                let req = ListTasksRequest {
+                    status: status.map_or(0, |s| s as i32),
+                    responsible: responsible.clone().unwrap_or_default(),
+                    group_id: group.unwrap_or(0),
+                    page_size,
+                    page_token,
+                };
+                let mut client = conn.tasks();
+                async move {
+                    let r = client.list_tasks(req).await?.into_inner();
+                    Ok((r.tasks, r.next_page_token))
+                }
+            })
+            .await?;
+            let views: Vec<TaskView> = tasks.into_iter().map(TaskView::from).collect();
             out.show(&views, |v| task_table(v))
         }
         TaskCmd::Show { id } => {
             let mut tasks = conn.tasks();
             let task = tasks.get_task(GetTaskRequest { id }).await?.into_inner();
-            let comments = tasks.list_comments(ListCommentsRequest { task_id: id }).await?.into_inner();
+            let every = PageArgs { all_pages: true, ..PageArgs::default() };
+            let comments = paging::fetch(every, "comments", |page_size, page_token| {
+                let mut client = conn.tasks();
+                async move {
+                    let req = ListCommentsRequest { task_id: id, page_size, page_token };
+                    let r = client.list_comments(req).await?.into_inner();
+                    Ok((r.comments, r.next_page_token))
+                }
+            })
+            .await?;
             let view = TaskDetailView {
                 task: TaskView::from(task),
-                comments: comments.comments.into_iter().map(CommentView::from).collect(),
+                comments: comments.into_iter().map(CommentView::from).collect(),
             };
             out.show(&view, task_detail)
         }
@@ -121,7 +141,11 @@ pub async fn run(conn: &Conn, cmd: TaskCmd, out: &Output) -> Result<()> {
             download(conn, id, file_id, path, force, out).await
         }
         TaskCmd::History { id, verify: true } => {
-            let v = conn.tasks().verify_history(HistoryRequest { task_id: id }).await?.into_inner();
+            let v = conn
+                .tasks()
+                .verify_history(HistoryRequest { task_id: id, ..Default::default() })
+                .await?
+                .into_inner();
             let view = VerifyView::from(v);
             out.show(&view, verify_block)?;
             if !view.ok {
@@ -130,9 +154,22 @@ pub async fn run(conn: &Conn, cmd: TaskCmd, out: &Output) -> Result<()> {
             Ok(())
         }
         TaskCmd::History { id, verify: false } => {
-            let history = conn.tasks().history(HistoryRequest { task_id: id }).await?.into_inner();
-            let mut views: Vec<HistoryView> = history.entries.into_iter().map(HistoryView::from).collect();
-            views.extend(history.refusals.into_iter().map(HistoryView::from));
+            // Every page: refusals come with each page, so keep them once.
+            let every = PageArgs { all_pages: true, ..PageArgs::default() };
+            let refusals = std::cell::RefCell::new(Vec::new());
+            let entries = paging::fetch(every, "history entries", |page_size, page_token| {
+                let mut client = conn.tasks();
+                let refusals = &refusals;
+                async move {
+                    let req = HistoryRequest { task_id: id, page_size, page_token };
+                    let r = client.history(req).await?.into_inner();
+                    *refusals.borrow_mut() = r.refusals;
+                    Ok((r.entries, r.next_page_token))
+                }
+            })
+            .await?;
+            let mut views: Vec<HistoryView> = entries.into_iter().map(HistoryView::from).collect();
+            views.extend(refusals.into_inner().into_iter().map(HistoryView::from));
             // A refusal follows the version it refused (stable: entries first).
             views.sort_by_key(|v| v.version);
             out.show(&views, |v| history_table(v))

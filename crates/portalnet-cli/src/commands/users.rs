@@ -12,6 +12,7 @@ use portalnet_proto::v1::{
 use crate::args::{TokenCmd, UserCmd};
 use crate::client::Conn;
 use crate::output::Output;
+use crate::paging;
 use crate::table::{Table, key_values};
 use crate::views::{TokenView, UserView};
 
@@ -23,9 +24,17 @@ pub async fn run(conn: &Conn, cmd: UserCmd, out: &Output) -> Result<()> {
                 AddUserRequest { login, display_name: name, email, position, admin, language: user_language };
             users.add_user(req).await?.into_inner()
         }
-        UserCmd::List { all } => {
-            let list = users.list_users(ListUsersRequest { include_dismissed: all }).await?.into_inner();
-            let views: Vec<UserView> = list.users.into_iter().map(UserView::from).collect();
+        UserCmd::List { all, pages } => {
+            let list = paging::fetch(pages, "users", |page_size, page_token| {
+                let mut client = conn.users();
+                async move {
+                    let req = ListUsersRequest { include_dismissed: all, page_size, page_token };
+                    let r = client.list_users(req).await?.into_inner();
+                    Ok((r.users, r.next_page_token))
+                }
+            })
+            .await?;
+            let views: Vec<UserView> = list.into_iter().map(UserView::from).collect();
             return out.show(&views, |v| user_table(v));
         }
         UserCmd::Show { login } => users.get_user(GetUserRequest { login }).await?.into_inner(),

@@ -178,3 +178,6 @@ error-proposal-refused = portal { $portal } refused: { $reason }
 error-file-over-limit = file `{ $name }` is larger than the limit of { $max } bytes
 error-upload-starts-with-file = an upload starts with one message naming the task and the file, then the file's bytes
 error-file-needs-stream = file { $file } is { $size } bytes; files over { $max } bytes travel only streamed (UploadFile, DownloadFile): update the client
+error-page-size-negative = page_size must not be negative (got { $size }); use 0 for the default page
+error-page-token-invalid = the page token is not one this portal issued; send the next_page_token of the previous page unchanged, or none for the first page
+error-page-token-other-request = the page token belongs to a request with other filters; repeat the filters of the first page, or start again without a token

@@ -210,3 +210,6 @@ error-proposal-refused = portal { $portal } odmówił: { $reason }
 error-file-over-limit = plik `{ $name }` przekracza limit { $max } bajtów
 error-upload-starts-with-file = przesyłanie zaczyna się jedną wiadomością wskazującą zadanie i plik, potem idą bajty pliku
 error-file-needs-stream = plik { $file } ma { $size } bajtów; pliki większe niż { $max } bajtów przesyła się tylko strumieniowo (UploadFile, DownloadFile): zaktualizuj klienta
+error-page-size-negative = page_size nie może być ujemny (podano { $size }); 0 oznacza stronę domyślną
+error-page-token-invalid = ten token strony nie pochodzi z tego portalu; wyślij bez zmian next_page_token poprzedniej strony albo żaden dla pierwszej strony
+error-page-token-other-request = token strony należy do zapytania z innymi filtrami; powtórz filtry pierwszej strony albo zacznij od nowa bez tokenu

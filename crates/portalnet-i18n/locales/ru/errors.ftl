@@ -210,3 +210,6 @@ error-proposal-refused = портал { $portal } отказал: { $reason }
 error-file-over-limit = файл `{ $name }` больше предела в { $max } байтов
 error-upload-starts-with-file = загрузка начинается одним сообщением с задачей и файлом, затем идут байты файла
 error-file-needs-stream = файл { $file } занимает { $size } байтов; файлы больше { $max } байтов передаются только потоком (UploadFile, DownloadFile): обновите клиент
+error-page-size-negative = page_size не может быть отрицательным (получено { $size }); 0 означает страницу по умолчанию
+error-page-token-invalid = этот токен страницы выдан не этим порталом; отправьте без изменений next_page_token предыдущей страницы или ничего для первой страницы
+error-page-token-other-request = токен страницы относится к запросу с другими фильтрами; повторите фильтры первой страницы или начните заново без токена

@@ -4,6 +4,7 @@ use super::State;
 use crate::grpc::convert::{ToProto, group_id, invite_policy, invite_response, role};
 use crate::grpc::error::to_status;
 use portalnet_core::group::{GroupPatch, NewGroup};
+use portalnet_portal::paging::PageReq;
 use portalnet_proto::v1::{self as pb, group_service_server::GroupService};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -60,8 +61,13 @@ impl GroupService for GroupSvc {
         req: Request<pb::ListGroupsRequest>,
     ) -> Result<Response<pb::ListGroupsResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let groups = self.0.portal.list_groups(&actor).map_err(to_status)?;
-        Ok(Response::new(pb::ListGroupsResponse { groups: groups.iter().map(ToProto::to_proto).collect() }))
+        let page = PageReq::parse(req.get_ref().page_size, &req.get_ref().page_token, "groups")
+            .map_err(to_status)?;
+        let page = self.0.portal.list_groups(&actor, &page).map_err(to_status)?;
+        Ok(Response::new(pb::ListGroupsResponse {
+            groups: page.items.iter().map(ToProto::to_proto).collect(),
+            next_page_token: page.next_page_token,
+        }))
     }
 
     async fn add_member(&self, req: Request<pb::AddMemberRequest>) -> Result<Response<pb::Group>, Status> {

@@ -4,6 +4,7 @@ use super::State;
 use crate::grpc::convert::{ToProto, group_id, invitation_to_proto, invite_response};
 use crate::grpc::error::IntoStatus;
 use crate::grpc::error::to_status;
+use portalnet_portal::paging::PageReq;
 use portalnet_proto::v1::{self as pb, invitation_service_server::InvitationService};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -34,17 +35,22 @@ impl InvitationService for InvitationSvc {
     ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let r = req.get_ref();
-        let list = self
+        let page =
+            PageReq::parse(r.page_size, &r.page_token, &format!("invitations|{}|{}", r.group_id, r.all))
+                .map_err(to_status)?;
+        let page = self
             .0
             .portal
-            .list_invitations(&actor, (r.group_id != 0).then_some(r.group_id), r.all)
+            .list_invitations(&actor, (r.group_id != 0).then_some(r.group_id), r.all, &page)
             .map_err(to_status)?;
         let now = self.0.portal.now();
         Ok(Response::new(pb::ListInvitationsResponse {
-            invitations: list
+            invitations: page
+                .items
                 .iter()
                 .map(|i| invitation_to_proto(i, &self.group_name(i.group), now))
                 .collect(),
+            next_page_token: page.next_page_token,
         }))
     }
 

@@ -3,6 +3,7 @@
 use super::State;
 use crate::grpc::error::IntoStatus;
 use crate::grpc::error::to_status;
+use portalnet_portal::paging::PageReq;
 use portalnet_proto::v1::{self as pb, mail_service_server::MailService};
 use portalnet_store::schema::{MailAddressRecord, TaskLinkRecord};
 use std::sync::Arc;
@@ -71,8 +72,14 @@ impl MailService for MailSvc {
         req: Request<pb::ListLinksRequest>,
     ) -> Result<Response<pb::ListLinksResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let links = self.0.portal.task_links(&actor, req.get_ref().task_id).map_err(to_status)?;
-        Ok(Response::new(pb::ListLinksResponse { links: links.iter().map(link).collect() }))
+        let r = req.get_ref();
+        let page =
+            PageReq::parse(r.page_size, &r.page_token, &format!("links|{}", r.task_id)).map_err(to_status)?;
+        let page = self.0.portal.task_links_page(&actor, r.task_id, &page).map_err(to_status)?;
+        Ok(Response::new(pb::ListLinksResponse {
+            links: page.items.iter().map(link).collect(),
+            next_page_token: page.next_page_token,
+        }))
     }
 
     async fn revoke_link(

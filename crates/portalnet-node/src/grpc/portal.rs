@@ -24,7 +24,18 @@ impl PortalService for PortalSvc {
             key_fingerprint: self.0.fingerprint.clone(),
             public_key: self.0.public_key.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            user_count: u32::try_from(self.0.portal.tables.users.len()).unwrap_or(u32::MAX),
+            // A counter kept with every user write: a table's length is a full scan.
+            user_count: u32::try_from(
+                self.0
+                    .portal
+                    .tables
+                    .idx
+                    .user_counts()
+                    .map_err(crate::NodeError::from)
+                    .map_err(to_status)?
+                    .all,
+            )
+            .unwrap_or(u32::MAX),
             max_file_bytes: s.limits.max_file_bytes,
             web_url: self.0.portal.options.web_url.clone(),
             lmtp_listen: self.0.lmtp_addr.map(|a| a.to_string()).unwrap_or_default(),
@@ -48,8 +59,23 @@ impl PortalService for PortalSvc {
 
     async fn outbox(&self, req: Request<pb::OutboxRequest>) -> Result<Response<pb::OutboxResponse>, Status> {
         self.admin(&req)?;
+        let page = portalnet_portal::paging::PageReq::parse(
+            req.get_ref().page_size,
+            &req.get_ref().page_token,
+            "outbox",
+        )
+        .map_err(to_status)?;
         let r = self.0.replicator()?;
-        Ok(Response::new(pb::OutboxResponse { rows: r.rows().map_err(to_status)? }))
+        let mut rows = r.rows().map_err(to_status)?;
+        rows.sort_by(|a, b| a.portal_id.cmp(&b.portal_id));
+        let after = page.after.clone();
+        let rows = rows
+            .into_iter()
+            .map(|row| (row.portal_id.as_bytes().to_vec(), row))
+            .filter(|(k, _)| after.as_ref().is_none_or(|a| k > a))
+            .map(Ok);
+        let page = page.collect(rows).map_err(to_status)?;
+        Ok(Response::new(pb::OutboxResponse { rows: page.items, next_page_token: page.next_page_token }))
     }
 
     async fn retry_outbox(
@@ -63,7 +89,10 @@ impl PortalService for PortalSvc {
         let r = self.0.replicator()?;
         r.peers.forget(&id);
         r.wake(&id, true);
-        Ok(Response::new(pb::OutboxResponse { rows: r.rows().map_err(to_status)? }))
+        Ok(Response::new(pb::OutboxResponse {
+            rows: r.rows().map_err(to_status)?,
+            next_page_token: String::new(),
+        }))
     }
 
     async fn workers(
@@ -107,14 +136,13 @@ impl PortalSvc {
 
 impl PortalSvc {
     fn plan(&self, actor: &portalnet_core::permissions::Actor) -> Result<pb::Plan, crate::NodeError> {
-        let (seats, active) = self.0.portal.plan(actor)?;
-        let extranet = active.iter().filter(|u| u.kind == portalnet_core::user::UserKind::Extranet).count();
-        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        let (seats, c) = self.0.portal.plan(actor)?;
+        let n = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
         Ok(pb::Plan {
             seats,
-            used: n(active.len()),
-            employees: n(active.len() - extranet),
-            extranet: n(extranet),
+            used: n(c.active),
+            employees: n(c.active.saturating_sub(c.active_extranet)),
+            extranet: n(c.active_extranet),
         })
     }
 }

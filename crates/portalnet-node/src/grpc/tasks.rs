@@ -10,6 +10,7 @@ use portalnet_core::error::text;
 use portalnet_core::task::{Change, Task};
 use portalnet_core::validate;
 use portalnet_portal::TaskFilter;
+use portalnet_portal::paging::PageReq;
 use portalnet_portal::{Attached, Commented, StatusSet};
 use portalnet_proto::v1::{self as pb, task_service_server::TaskService};
 use portalnet_store::replication::ProposalOp;
@@ -142,8 +143,12 @@ impl TaskService for TaskSvc {
             },
             group: (r.group_id != 0).then_some(r.group_id),
         };
-        let tasks = self.0.portal.list_tasks(&actor, &filter).map_err(to_status)?;
-        Ok(Response::new(pb::ListTasksResponse { tasks: self.tasks_proto(&tasks)? }))
+        let page = PageReq::parse(r.page_size, &r.page_token, &filter.list_key()).map_err(to_status)?;
+        let page = self.0.portal.list_tasks(&actor, &filter, &page).map_err(to_status)?;
+        Ok(Response::new(pb::ListTasksResponse {
+            tasks: self.tasks_proto(&page.items)?,
+            next_page_token: page.next_page_token,
+        }))
     }
 
     async fn update_task(&self, req: Request<pb::UpdateTaskRequest>) -> Result<Response<pb::Task>, Status> {
@@ -225,13 +230,14 @@ impl TaskService for TaskSvc {
         req: Request<pb::ListCommentsRequest>,
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let comments = self
-            .0
-            .portal
-            .list_comments(&actor, task_id(req.get_ref().task_id).map_err(to_status)?)
-            .map_err(to_status)?;
+        let r = req.get_ref();
+        let id = task_id(r.task_id).map_err(to_status)?;
+        let page =
+            PageReq::parse(r.page_size, &r.page_token, &format!("comments|{id}")).map_err(to_status)?;
+        let page = self.0.portal.comments_page(&actor, id, &page).map_err(to_status)?;
         Ok(Response::new(pb::ListCommentsResponse {
-            comments: comments.iter().map(ToProto::to_proto).collect(),
+            comments: page.items.iter().map(ToProto::to_proto).collect(),
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -358,7 +364,11 @@ impl TaskService for TaskSvc {
     ) -> Result<Response<pb::HistoryResponse>, Status> {
         let actor = self.0.actor(&req)?;
         let id = task_id(req.get_ref().task_id).map_err(to_status)?;
-        let entries = self.0.portal.history(&actor, id).map_err(to_status)?;
+        let page =
+            PageReq::parse(req.get_ref().page_size, &req.get_ref().page_token, &format!("history|{id}"))
+                .map_err(to_status)?;
+        let page = self.0.portal.history_page(&actor, id, &page).map_err(to_status)?;
+        let entries = page.items;
         let hashes: std::collections::HashMap<u64, String> =
             self.0.portal.event_hashes(id).map_err(to_status)?.into_iter().collect();
         let refusals = self.0.portal.delivery_refusals(id).map_err(to_status)?;
@@ -379,6 +389,7 @@ impl TaskService for TaskSvc {
                     ..e.to_proto()
                 })
                 .collect(),
+            next_page_token: page.next_page_token,
         }))
     }
 

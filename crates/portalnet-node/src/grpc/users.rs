@@ -3,6 +3,7 @@
 use super::State;
 use crate::grpc::convert::{Checked, ToProto};
 use crate::grpc::error::to_status;
+use portalnet_portal::paging::PageReq;
 use portalnet_proto::v1::{self as pb, user_service_server::UserService};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -23,8 +24,14 @@ impl UserService for UserSvc {
         req: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
         let actor = self.0.actor(&req)?;
-        let users = self.0.portal.list_users(&actor, req.get_ref().include_dismissed).map_err(to_status)?;
-        Ok(Response::new(pb::ListUsersResponse { users: users.iter().map(ToProto::to_proto).collect() }))
+        let r = req.get_ref();
+        let list = format!("users|dismissed={}", r.include_dismissed);
+        let page = PageReq::parse(r.page_size, &r.page_token, &list).map_err(to_status)?;
+        let page = self.0.portal.list_users(&actor, r.include_dismissed, &page).map_err(to_status)?;
+        Ok(Response::new(pb::ListUsersResponse {
+            users: page.items.iter().map(ToProto::to_proto).collect(),
+            next_page_token: page.next_page_token,
+        }))
     }
 
     async fn get_user(&self, req: Request<pb::GetUserRequest>) -> Result<Response<pb::User>, Status> {

@@ -113,5 +113,9 @@ proptest! {
         prop_assert_eq!(r.head_hash, h.head_hash);
         let (ht, rt) = (home.portal.tables.tasks.get(&task.id).unwrap().unwrap(), replica.portal.tables.tasks.get(&local).unwrap().unwrap());
         prop_assert_eq!((ht.version, ht.status, ht.comment_count), (rt.version, rt.status, rt.comment_count));
+        // The replica's writes went through the same index upkeep as the home's.
+        for p in [&home.portal, &replica.portal] {
+            prop_assert_eq!(p.tables.index_mismatches().unwrap(), Vec::<String>::new());
+        }
     }
 }
