@@ -10,6 +10,9 @@ pub enum StoreError {
         "stored {what} has format version {found}, newer than this build reads ({supported}); upgrade portalnet"
     )]
     TooNew { what: String, found: u16, supported: u16 },
+    /// A networked engine (PostgreSQL) failed or could not be reached.
+    #[error("{engine}: {reason}")]
+    Remote { engine: &'static str, reason: String },
     #[error("cannot encode {what}: {reason}")]
     Encode { what: String, reason: String },
 }

@@ -4,6 +4,10 @@
 //! code never names the engine; typed [`Table`]s on top whose values carry a format
 //! version ([`Record`]); and [`schema`], the tables of a portal.
 //!
+//! The embedded engine is sled; [`Db::with_engine`] puts a shared networked
+//! engine ([`engine::Engine`], PostgreSQL in `portalnet-postgres`) behind the same
+//! façade, so code written against `Db` runs on either unchanged.
+//!
 //! Writes are serialised: [`Db::write`] runs one closure at a time under a lock,
 //! reads its own writes, and commits everything it wrote, across trees, atomically.
 //! A commit reaches sled's log in memory; [`Db::sync`] makes it survive a
@@ -12,6 +16,7 @@
 
 mod codec;
 mod db;
+pub mod engine;
 mod error;
 pub mod replication;
 pub mod schema;
@@ -19,5 +24,6 @@ mod table;
 
 pub use codec::{Record, decode, encode};
 pub use db::{Db, FlushTicket, Tree, WriteTx};
+pub use engine::{Engine, EngineTx};
 pub use error::StoreError;
 pub use table::{Key, Table, portal_prefix};
