@@ -131,7 +131,8 @@ pub async fn start_portal(
     run(&["init", "--dir", &pd, "--portal", id, "--listen", "127.0.0.1:0"])?;
     let secret = enrol(dir, id)?;
     let ca = dir.cert.to_string_lossy().into_owned();
-    let endpoints = std::iter::once(dir.endpoint.clone()).chain(dir.peers.iter().cloned()).collect::<Vec<_>>();
+    let endpoints =
+        std::iter::once(dir.endpoint.clone()).chain(dir.peers.iter().cloned()).collect::<Vec<_>>();
     let endpoints = endpoints.join(",");
     run(&[
         "link",

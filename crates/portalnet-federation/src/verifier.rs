@@ -28,8 +28,8 @@ use crate::SignError;
 use crate::canonical::canonical_bytes_of;
 use crate::keys::KeyLookup;
 use crate::nonce::{NonceCache, SharedNonces, key_of};
-use std::sync::Arc;
 use crate::signer::NONCE_LEN;
+use std::sync::Arc;
 
 /// Default accepted clock difference between sender and receiver: ±5 minutes.
 pub const DEFAULT_WINDOW_MS: i64 = 300_000;

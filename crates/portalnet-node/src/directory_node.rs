@@ -174,7 +174,9 @@ pub async fn start_on(
     };
     let directory = {
         let db = db.clone();
-        tokio::task::spawn_blocking(move || Directory::open(&db)).await?.map_err(|e| anyhow::anyhow!("{e}"))?
+        tokio::task::spawn_blocking(move || Directory::open(&db))
+            .await?
+            .map_err(|e| anyhow::anyhow!("{e}"))?
     };
     crate::enrolment::import(dir, &directory);
     crate::enrolment::write_status(dir, &directory);

@@ -251,13 +251,12 @@ async fn run(args: Args) -> Result<()> {
             let mut cfg = portalnet_node::config::NodeConfig::load(&dir)?;
             let ca = std::fs::canonicalize(&directory_ca)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", directory_ca.display()))?;
-            cfg.directory =
-                Some(portalnet_node::config::DirectoryLink {
-                    endpoint: directory.first().cloned().unwrap_or_default(),
-                    endpoints: directory.iter().skip(1).cloned().collect(),
-                    id: directory_id,
-                    ca,
-                });
+            cfg.directory = Some(portalnet_node::config::DirectoryLink {
+                endpoint: directory.first().cloned().unwrap_or_default(),
+                endpoints: directory.iter().skip(1).cloned().collect(),
+                id: directory_id,
+                ca,
+            });
             if let Some(s) = activation_delay_secs {
                 cfg.network.activation_delay_secs = s;
             }

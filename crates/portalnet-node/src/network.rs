@@ -130,7 +130,8 @@ impl DirectoryClient {
                 Err(s) => return Err(s),
             }
         }
-        Err(failed.unwrap_or_else(|| crate::error::NodeError::Internal("no directory endpoint".into()).into()))
+        Err(failed
+            .unwrap_or_else(|| crate::error::NodeError::Internal("no directory endpoint".into()).into()))
     }
 
     /// Registers (or re-registers) the portal. The first registration presents the
@@ -152,10 +153,12 @@ impl DirectoryClient {
             tls_certificate: self.tls_certificate.clone(),
             enrolment_secret: crate::enrolment::portal_secret(&self.dir).unwrap_or_default(),
         };
-        let rec = self.call(|mut c| {
-            let signed = self.sign(method::REGISTER, &req, now);
-            async move { c.register(signed).await }
-        }).await?;
+        let rec = self
+            .call(|mut c| {
+                let signed = self.sign(method::REGISTER, &req, now);
+                async move { c.register(signed).await }
+            })
+            .await?;
         crate::enrolment::forget_portal_secret(&self.dir);
         Ok(rec)
     }
@@ -169,14 +172,18 @@ impl DirectoryClient {
         self.call(|mut c| {
             let signed = self.sign(method::SET_NETWORK, &req, now);
             async move { c.set_network(signed).await }
-        }).await
+        })
+        .await
     }
 
     pub async fn publish(&self, req: &pb::PublishRequest, now: Timestamp) -> Result<u32, tonic::Status> {
-        Ok(self.call(|mut c| {
-            let signed = self.sign(method::PUBLISH, req, now);
-            async move { c.publish(signed).await }
-        }).await?.entries)
+        Ok(self
+            .call(|mut c| {
+                let signed = self.sign(method::PUBLISH, req, now);
+                async move { c.publish(signed).await }
+            })
+            .await?
+            .entries)
     }
 
     pub async fn search(
@@ -187,7 +194,8 @@ impl DirectoryClient {
         self.call(|mut c| {
             let signed = self.sign(method::SEARCH, req, now);
             async move { c.search(signed).await }
-        }).await
+        })
+        .await
     }
 
     /// Any registered portal's record (open call).
@@ -196,7 +204,8 @@ impl DirectoryClient {
         self.call(|mut c| {
             let signed = req.clone();
             async move { c.lookup_portal(signed).await }
-        }).await
+        })
+        .await
     }
 
     /// Which of `addresses` are published people of portals with the network on.
@@ -209,7 +218,8 @@ impl DirectoryClient {
         self.call(|mut c| {
             let signed = self.sign(method::LOOKUP_ADDRESSES, &req, now);
             async move { c.lookup_addresses(signed).await }
-        }).await
+        })
+        .await
     }
 
     pub fn signer(&self) -> &Signer {
@@ -226,7 +236,8 @@ impl DirectoryClient {
         self.call(|mut c| {
             let signed = self.sign(method::CHANGE_ACCOUNT_EMAIL, &req, now);
             async move { c.change_account_email(signed).await }
-        }).await
+        })
+        .await
     }
 }
 
@@ -237,7 +248,8 @@ impl DirectoryClient {
         self.call(|mut c| {
             let signed = self.sign(method::LINK_REQUESTS, &req, now);
             async move { c.link_requests(signed).await }
-        }).await
+        })
+        .await
     }
 
     /// `login` agrees that `address` joins their Network account (R11).
@@ -251,7 +263,8 @@ impl DirectoryClient {
         self.call(|mut c| {
             let signed = self.sign(method::APPROVE_LINK, &req, now);
             async move { c.approve_link(signed).await }
-        }).await
+        })
+        .await
     }
 }
 
@@ -260,7 +273,10 @@ impl DirectoryClient {
 fn unreachable(s: &tonic::Status) -> bool {
     matches!(
         s.code(),
-        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled
+        tonic::Code::Unavailable
+            | tonic::Code::Unknown
+            | tonic::Code::DeadlineExceeded
+            | tonic::Code::Cancelled
     )
 }
 

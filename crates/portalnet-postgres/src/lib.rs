@@ -231,7 +231,9 @@ impl PgEngine {
             client.batch_execute("BEGIN").await?;
             let out = async {
                 client.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK]).await?;
-                client.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)").await?;
+                client
+                    .batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+                    .await?;
                 let found = match client.query_opt("SELECT version FROM schema_version", &[]).await? {
                     Some(row) => i64::from(row.get::<_, i32>(0)),
                     None => {
@@ -239,7 +241,9 @@ impl PgEngine {
                         0
                     }
                 };
-                for (n, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(usize::MAX)) {
+                for (n, sql) in
+                    MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(usize::MAX))
+                {
                     client.batch_execute(sql).await?;
                     let v = i32::try_from(n + 1).unwrap_or(i32::MAX);
                     client.execute("UPDATE schema_version SET version = $1", &[&v]).await?;
@@ -271,7 +275,8 @@ impl PgEngine {
         self.shared.handle.spawn(async move {
             let r = async {
                 let conn = shared.checkout().await?;
-                let n = conn.client.execute("DELETE FROM nonces WHERE expires_at < $1", &[&now.millis()]).await?;
+                let n =
+                    conn.client.execute("DELETE FROM nonces WHERE expires_at < $1", &[&now.millis()]).await?;
                 shared.checkin(conn);
                 Ok::<u64, tokio_postgres::Error>(n)
             }

@@ -60,11 +60,16 @@ impl TempCluster {
         let data = dir.join("data");
         let port = free_port()?;
         let mut cluster = TempCluster { bin, dir: dir.clone(), port, as_postgres, watchdog: None };
-        run(cluster
-            .cmd("initdb")
-            .arg("-D")
-            .arg(&data)
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"]))?;
+        run(cluster.cmd("initdb").arg("-D").arg(&data).args([
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ]))?;
         let opts = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off",
             dir.display()
@@ -120,7 +125,10 @@ impl TempCluster {
     /// Creates a new empty database and returns its URL.
     pub fn fresh_database(&self) -> Result<String, String> {
         let name = format!("t{}_{}", std::process::id(), DATABASES.fetch_add(1, Ordering::Relaxed));
-        run(self.cmd_client("createdb").args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"]).arg(&name))?;
+        run(self
+            .cmd_client("createdb")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+            .arg(&name))?;
         Ok(self.url_of(&name))
     }
 

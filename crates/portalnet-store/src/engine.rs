@@ -28,8 +28,13 @@ pub trait Engine: Send + Sync + 'static {
     fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// At most `limit` entries whose key starts with `prefix` and is at or after
     /// `start` (key, inclusive?) — all of them under the prefix when None — in key order.
-    fn scan(&self, tree: &str, prefix: &[u8], start: Option<(&[u8], bool)>, limit: usize)
-    -> Result<Vec<Entry>, StoreError>;
+    fn scan(
+        &self,
+        tree: &str,
+        prefix: &[u8],
+        start: Option<(&[u8], bool)>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError>;
     /// Entries in the tree.
     fn len(&self, tree: &str) -> Result<u64, StoreError>;
     /// Removes every entry of the tree; whether there was any.

@@ -73,7 +73,10 @@ fn crates_depend_only_one_way() {
         ),
         (
             "portalnet-postgres",
-            (&["tonic", "sled", "portalnet-proto", "axum"][..], "an engine behind the store knows no transport"),
+            (
+                &["tonic", "sled", "portalnet-proto", "axum"][..],
+                "an engine behind the store knows no transport",
+            ),
         ),
         ("portalnet-federation", (&["tonic", "tokio", "sled"][..], "federation does no IO")),
         (
