@@ -243,7 +243,7 @@ impl Directory {
                     let seq = tx.next_id(LOG_COUNTER)?;
                     log.tx_put(tx, &seq, &changes)?;
                     // Prune a thousand at a time, the oldest first.
-                    if seq % 1_000 == 0 && seq > LOG_KEEP {
+                    if seq.is_multiple_of(1_000) && seq > LOG_KEEP {
                         for old in seq.saturating_sub(LOG_KEEP + 1_000)..seq - LOG_KEEP {
                             log.tx_remove(tx, &old);
                         }
