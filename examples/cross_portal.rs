@@ -52,6 +52,7 @@ async fn portal(
     let mut cfg = portalnet_node::config::NodeConfig::load(&pdir)?;
     cfg.directory = Some(portalnet_node::config::DirectoryLink {
         endpoint: dir.endpoint.clone(),
+        endpoints: Vec::new(),
         id: dir.id.clone(),
         ca: dir.cert.clone(),
     });

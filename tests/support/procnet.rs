@@ -15,10 +15,19 @@ pub struct DirProcess {
     /// A fixed port, so a restarted directory is where the portals know it.
     listen: String,
     child: Option<Child>,
+    /// More arguments of `portald directory` (`--database URL`).
+    args: Vec<String>,
+    /// Other nodes of the same directory: portals are linked to all of them.
+    pub peers: Vec<String>,
 }
 
 impl DirProcess {
     pub async fn start(dir: &Path) -> Result<Self> {
+        Self::start_with(dir, Vec::new()).await
+    }
+
+    /// [`DirProcess::start`] with more arguments of `portald directory`.
+    pub async fn start_with(dir: &Path, args: Vec<String>) -> Result<Self> {
         let listen = format!("127.0.0.1:{}", crate::smtp::free_port());
         let mut d = Self {
             dir: dir.to_path_buf(),
@@ -26,6 +35,8 @@ impl DirProcess {
             cert: dir.join("tls/cert.pem"),
             listen,
             child: None,
+            args,
+            peers: Vec::new(),
         };
         d.run().await?;
         Ok(d)
@@ -40,6 +51,7 @@ impl DirProcess {
             .args(["directory", "--dir"])
             .arg(&self.dir)
             .args(["--id", "directory.test", "--listen", &self.listen])
+            .args(&self.args)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()?;
@@ -119,12 +131,15 @@ pub async fn start_portal(
     run(&["init", "--dir", &pd, "--portal", id, "--listen", "127.0.0.1:0"])?;
     let secret = enrol(dir, id)?;
     let ca = dir.cert.to_string_lossy().into_owned();
+    let endpoints =
+        std::iter::once(dir.endpoint.clone()).chain(dir.peers.iter().cloned()).collect::<Vec<_>>();
+    let endpoints = endpoints.join(",");
     run(&[
         "link",
         "--dir",
         &pd,
         "--directory",
-        &dir.endpoint,
+        &endpoints,
         "--directory-ca",
         &ca,
         "--activation-delay-secs",

@@ -35,7 +35,7 @@ pub(crate) fn folded_name(display_name: &str) -> String {
 
 /// One change of who is searchable, gathered in a write and applied after it
 /// commits: (folded name, address `login@portal`).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Changes {
     remove: Vec<(String, String)>,
     add: Vec<(String, String)>,
@@ -51,6 +51,12 @@ impl Changes {
     pub fn is_empty(&self) -> bool {
         self.remove.is_empty() && self.add.is_empty()
     }
+}
+
+/// In the change log of a shared database (`lib.rs`): the changes as applied.
+impl portalnet_store::Record for Changes {
+    const NAME: &'static str = "directory index change";
+    const VERSION: u16 = 1;
 }
 
 struct Slot {

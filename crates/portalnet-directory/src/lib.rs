@@ -26,6 +26,18 @@
 //!
 //! Methods take `&self`; a `Directory` is shared between threads as it is (writes
 //! are serialised by the `Db`).
+//!
+//! On a shared database (PostgreSQL, [`Db::is_shared`]) several directory nodes
+//! write, and each keeps its own index: every write that changes the index also
+//! stores those changes in a change log (`dir_changes`, numbered by a counter
+//! taken in the same write, so in commit order with no gaps — writes are
+//! serialised across nodes). A node applies the log in order: its own changes
+//! right after its write (first any earlier ones of other nodes it has not
+//! applied), and the others' when [`Directory::catch_up`] polls. Changes are
+//! idempotent set operations on (name, address), so applying the log from a
+//! point before the state the index was built from converges to the same index.
+//! The log keeps the last [`LOG_KEEP`] changes; a node further behind rebuilds
+//! its index from the entries.
 
 mod accounts;
 mod enrol;
@@ -44,7 +56,7 @@ pub use ratelimit::RateLimiter;
 pub use records::{Account, Enrolment, Entry, Person, PortalRecord};
 
 use index::{Changes, NameIndex};
-use portalnet_store::{Db, Table};
+use portalnet_store::{Db, Table, WriteTx};
 use records::{AccountRecord, EntryKey, EntryName, EntryRecord};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -75,6 +87,12 @@ pub const MAX_LINK_REQUESTS: usize = 100;
 pub const MAX_POSITION_CHARS: usize = 200;
 pub const MAX_ENDPOINT: usize = 512;
 
+/// Index changes the change log of a shared database keeps (older ones are
+/// pruned; a node behind by more rebuilds its index).
+pub const LOG_KEEP: u64 = 10_000;
+/// The log's counter (in the store's `meta` tree).
+const LOG_COUNTER: &str = "dir_changes";
+
 /// The directory over one database. Cheap to clone.
 #[derive(Clone)]
 pub struct Directory {
@@ -84,13 +102,25 @@ pub struct Directory {
     /// The name index, shared by clones.
     index: Arc<RwLock<NameIndex>>,
     /// Held from before a write that changes the index until its changes are
-    /// applied, so they are applied in commit order.
-    index_writer: Arc<Mutex<()>>,
+    /// applied, so they are applied in commit order. Holds the change-log
+    /// position the index has applied (shared database only).
+    index_writer: Arc<Mutex<Applied>>,
+    /// The change log, on a shared database.
+    log: Option<Table<u64, Changes>>,
     /// `email_key(email)` → account id.
     emails: Table<String, u64>,
     accounts: Table<u64, AccountRecord>,
     /// Secret SHA-256 (hex) → enrolment.
     enrolments: Table<String, Enrolment>,
+}
+
+/// Where the index stands in the change log of a shared database.
+#[derive(Debug, Default)]
+struct Applied {
+    /// Every logged change up to this number is applied.
+    seq: u64,
+    /// A change could not be applied in order: rebuild at the next catch-up.
+    stale: bool,
 }
 
 impl Directory {
@@ -108,22 +138,122 @@ impl Directory {
             enrolments: Table::open(db, "dir_enrolments")?,
             index: Arc::default(),
             index_writer: Arc::default(),
+            log: if db.is_shared() { Some(Table::open(db, "dir_changes")?) } else { None },
         };
+        let mut writer = d.index_writer();
+        d.rebuild(&mut writer)?;
+        drop(writer);
+        Ok(d)
+    }
+
+    /// Builds the index again from the stored entries of visible portals, then
+    /// applies the change log from where it stood before the entries were read.
+    fn rebuild(&self, applied: &mut MutexGuard<'_, Applied>) -> Result<()> {
+        let from = self.log_counter()?;
         let mut changes = Changes::default();
-        for p in d.portals.iter() {
+        for p in self.portals.iter() {
             let (id, portal) = p?;
             if !portal.network_enabled {
                 continue;
             }
-            for kv in d.entries.tree().scan_prefix(&EntryKey::portal_prefix(&id)) {
+            for kv in self.entries.tree().scan_prefix(&EntryKey::portal_prefix(&id)) {
                 let (k, v) = kv?;
                 let Some(key) = <EntryKey as portalnet_store::Key>::from_bytes(&k) else { continue };
                 let EntryName { display_name } = portalnet_store::decode(&v)?;
                 changes.add(&display_name, key.address());
             }
         }
-        d.index.write().unwrap_or_else(|p| p.into_inner()).apply(changes);
-        Ok(d)
+        let mut index = NameIndex::default();
+        index.apply(changes);
+        *self.index.write().unwrap_or_else(|p| p.into_inner()) = index;
+        applied.seq = from;
+        applied.stale = false;
+        self.replay(applied)?;
+        Ok(())
+    }
+
+    /// The last change-log number taken (0 without a log).
+    fn log_counter(&self) -> Result<u64> {
+        if self.log.is_none() {
+            return Ok(0);
+        }
+        let meta = self.db.tree("meta")?;
+        Ok(meta
+            .get(format!("seq/{LOG_COUNTER}").as_bytes())?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    /// Applies the logged changes after `applied`, in order. Rebuilds when the
+    /// log no longer holds the next one (pruned). How many were applied.
+    fn replay(&self, applied: &mut MutexGuard<'_, Applied>) -> Result<usize> {
+        let Some(log) = &self.log else { return Ok(0) };
+        let last = self.log_counter()?;
+        if applied.seq >= last {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for kv in log.tree().scan_from(&(applied.seq + 1).to_be_bytes()) {
+            let (k, v) = kv?;
+            let Some(seq) = <u64 as portalnet_store::Key>::from_bytes(&k) else { continue };
+            if seq > last {
+                break;
+            }
+            if seq != applied.seq + 1 {
+                break;
+            }
+            let changes: Changes = portalnet_store::decode(&v)?;
+            self.index.write().unwrap_or_else(|p| p.into_inner()).apply(changes);
+            applied.seq = seq;
+            n += 1;
+        }
+        if applied.seq < last {
+            // Pruned before this node read it.
+            self.rebuild(applied)?;
+        }
+        Ok(n)
+    }
+
+    /// Applies the index changes other directory nodes sharing the database
+    /// made since the last call (a no-op on an embedded database). How many
+    /// changes were applied. Directory nodes call it every few hundred
+    /// milliseconds; a search sees another node's write after that delay.
+    pub fn catch_up(&self) -> Result<usize> {
+        if self.log.is_none() {
+            return Ok(0);
+        }
+        let mut applied = self.index_writer();
+        if applied.stale {
+            self.rebuild(&mut applied)?;
+            return Ok(0);
+        }
+        self.replay(&mut applied)
+    }
+
+    /// Runs a write that changes the index; on a shared database, logs the
+    /// changes in the same write. Returns the log number.
+    fn write_indexed<T>(
+        &self,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<(T, Changes)>,
+    ) -> Result<(T, Changes, Option<u64>)> {
+        self.db.write(|tx| {
+            let (out, changes) = f(tx)?;
+            let seq = match &self.log {
+                Some(log) if !changes.is_empty() => {
+                    let seq = tx.next_id(LOG_COUNTER)?;
+                    log.tx_put(tx, &seq, &changes)?;
+                    // Prune a thousand at a time, the oldest first.
+                    if seq.is_multiple_of(1_000) && seq > LOG_KEEP {
+                        for old in seq.saturating_sub(LOG_KEEP + 1_000)..seq - LOG_KEEP {
+                            log.tx_remove(tx, &old);
+                        }
+                    }
+                    Some(seq)
+                }
+                _ => None,
+            };
+            Ok((out, changes, seq))
+        })
     }
 
     /// People in the name index (published by portals whose network is on).
@@ -137,16 +267,46 @@ impl Directory {
     }
 
     /// Taken before a write that changes the index; see [`Directory::apply`].
-    fn index_writer(&self) -> MutexGuard<'_, ()> {
+    fn index_writer(&self) -> MutexGuard<'_, Applied> {
         self.index_writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Applies the index changes of a committed write, under the guard taken
-    /// before it.
-    fn apply(&self, _guard: &MutexGuard<'_, ()>, changes: Changes) {
+    /// before it. On a shared database (`seq` from the log): other nodes' earlier
+    /// changes first.
+    fn apply(&self, applied: &mut MutexGuard<'_, Applied>, changes: Changes, seq: Option<u64>) {
+        if let Some(seq) = seq {
+            if applied.seq + 1 < seq && !applied.stale {
+                // Up to, not including, this write: it is applied below.
+                if self.replay_until(applied, seq - 1).is_err() {
+                    // Cannot read the log now: the index is rebuilt at the next catch-up.
+                    applied.stale = true;
+                }
+            }
+            applied.seq = applied.seq.max(seq);
+        }
         if !changes.is_empty() {
             self.index.write().unwrap_or_else(|p| p.into_inner()).apply(changes);
         }
+    }
+
+    /// Applies logged changes up to `until` (inclusive); stale if one is missing.
+    fn replay_until(&self, applied: &mut MutexGuard<'_, Applied>, until: u64) -> Result<()> {
+        let Some(log) = &self.log else { return Ok(()) };
+        for kv in log.tree().scan_from(&(applied.seq + 1).to_be_bytes()) {
+            let (k, v) = kv?;
+            let Some(seq) = <u64 as portalnet_store::Key>::from_bytes(&k) else { continue };
+            if seq > until || seq != applied.seq + 1 {
+                break;
+            }
+            let changes: Changes = portalnet_store::decode(&v)?;
+            self.index.write().unwrap_or_else(|p| p.into_inner()).apply(changes);
+            applied.seq = seq;
+        }
+        if applied.seq < until {
+            applied.stale = true;
+        }
+        Ok(())
     }
 
     /// Makes every change committed so far survive a killed process.

@@ -146,8 +146,8 @@ impl Directory {
     /// e-mail lookup; they stay stored and come back when it is switched on again.
     pub fn set_network(&self, portal_id: &str, enabled: bool, now: Timestamp) -> Result<PortalRecord> {
         let id = self::portal_id(portal_id)?;
-        let writer = self.index_writer();
-        let (record, changes) = self.db.write(|tx| {
+        let mut writer = self.index_writer();
+        let (record, changes, seq) = self.write_indexed(|tx| {
             let mut record = self.known(tx, &id)?;
             let mut index = Changes::default();
             if record.network_enabled == enabled {
@@ -167,7 +167,7 @@ impl Directory {
             self.portals.tx_put(tx, &id, &record)?;
             Ok((record, index))
         })?;
-        self.apply(&writer, changes);
+        self.apply(&mut writer, changes, seq);
         Ok(record)
     }
 

@@ -68,8 +68,8 @@ impl Directory {
             removals.push(login);
         }
 
-        let writer = self.index_writer();
-        let (count, changes) = self.db.write(|tx| {
+        let mut writer = self.index_writer();
+        let (count, changes, seq) = self.write_indexed(|tx| {
             let mut portal = self.known(tx, &id)?;
             let visible = portal.network_enabled;
             let mut index = Changes::default();
@@ -143,7 +143,7 @@ impl Directory {
             self.portals.tx_put(tx, &id, &portal)?;
             Ok::<_, Error>((portal.entries, index))
         })?;
-        self.apply(&writer, changes);
+        self.apply(&mut writer, changes, seq);
         Ok(count)
     }
 

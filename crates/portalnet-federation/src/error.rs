@@ -70,6 +70,11 @@ pub enum SignError {
     )]
     Busy { capacity: usize },
 
+    /// The shared replay store (several directory nodes on one database) could not
+    /// be asked whether the nonce is new; the request was not accepted.
+    #[error("cannot check this request's nonce against the shared replay store ({reason}); retry later")]
+    NonceStoreUnavailable { reason: String },
+
     /// The signed payload is not the expected inner message.
     #[error(
         "payload of request from {origin:?} is not a valid {message_type}: {reason}; sender and \
@@ -98,9 +103,9 @@ pub enum SignError {
 
 impl SignError {
     /// `true` when the same request may succeed if sent again later unchanged
-    /// (only [`SignError::Busy`]). Every other refusal is permanent for that request.
+    /// ([`SignError::Busy`], [`SignError::NonceStoreUnavailable`]). Every other refusal is permanent for that request.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, SignError::Busy { .. })
+        matches!(self, SignError::Busy { .. } | SignError::NonceStoreUnavailable { .. })
     }
 
     pub(crate) fn malformed(field: &'static str, problem: impl Into<String>) -> Self {

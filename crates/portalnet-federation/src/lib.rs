@@ -46,7 +46,7 @@ pub use address::speaks_for;
 pub use canonical::{SIGNED_DOMAIN_TAG, canonical_bytes, canonical_bytes_of};
 pub use error::SignError;
 pub use keys::{KeyLookup, fingerprint, verifying_key_from_bytes};
-pub use nonce::{DEFAULT_NONCE_CAPACITY, NonceCache};
+pub use nonce::{DEFAULT_NONCE_CAPACITY, NonceCache, SharedNonces};
 pub use rotation::{ROTATION_DOMAIN_TAG, rotation_message, sign_rotation, verify_rotation};
 pub use signer::{NONCE_LEN, Signer};
 pub use verifier::{

@@ -20,6 +20,16 @@ use sha2::{Digest, Sha256};
 
 use crate::SignError;
 
+/// A replay store shared by several receivers (directory nodes on one database),
+/// asked after the local [`NonceCache`] accepted a nonce, so that a request
+/// accepted by one node is refused when replayed to another.
+pub trait SharedNonces: Send + Sync + std::fmt::Debug {
+    /// Records `key` until `expires` (inclusive). `Ok(true)` when it was not
+    /// recorded (or its record had expired by `now`), `Ok(false)` when it is
+    /// already recorded: a replay. Of two concurrent claims exactly one is new.
+    fn claim(&self, key: &[u8; 16], expires: Timestamp, now: Timestamp) -> Result<bool, String>;
+}
+
 /// Default maximum number of remembered nonces (about 40 MB when full).
 pub const DEFAULT_NONCE_CAPACITY: usize = 1_000_000;
 
@@ -122,7 +132,8 @@ impl Inner {
     }
 }
 
-fn key_of(origin: &str, nonce: &[u8; 16]) -> Key {
+/// The key under which `(origin, nonce)` is remembered (also in a [`SharedNonces`]).
+pub fn key_of(origin: &str, nonce: &[u8; 16]) -> Key {
     let mut h = Sha256::new();
     h.update((origin.len() as u64).to_be_bytes());
     h.update(origin.as_bytes());

@@ -27,8 +27,9 @@ use portalnet_proto::v1::Signed;
 use crate::SignError;
 use crate::canonical::canonical_bytes_of;
 use crate::keys::KeyLookup;
-use crate::nonce::NonceCache;
+use crate::nonce::{NonceCache, SharedNonces, key_of};
 use crate::signer::NONCE_LEN;
+use std::sync::Arc;
 
 /// Default accepted clock difference between sender and receiver: ±5 minutes.
 pub const DEFAULT_WINDOW_MS: i64 = 300_000;
@@ -70,13 +71,20 @@ pub struct Verifier {
     my_id: String,
     window_ms: i64,
     nonces: NonceCache,
+    /// Asked after `nonces` when receivers share replay protection.
+    shared: Option<Arc<dyn SharedNonces>>,
 }
 
 impl Verifier {
     /// A verifier for requests to `my_id`, with the default ±5 min window and a
     /// nonce cache of [`DEFAULT_NONCE_CAPACITY`](crate::DEFAULT_NONCE_CAPACITY).
     pub fn new(my_id: impl Into<String>) -> Self {
-        Verifier { my_id: my_id.into(), window_ms: DEFAULT_WINDOW_MS, nonces: NonceCache::default() }
+        Verifier {
+            my_id: my_id.into(),
+            window_ms: DEFAULT_WINDOW_MS,
+            nonces: NonceCache::default(),
+            shared: None,
+        }
     }
 
     /// Sets the accepted clock difference (negative values count as 0).
@@ -88,6 +96,13 @@ impl Verifier {
     /// Replaces the nonce cache with an empty one holding at most `capacity` entries.
     pub fn with_nonce_capacity(mut self, capacity: usize) -> Self {
         self.nonces = NonceCache::new(capacity);
+        self
+    }
+
+    /// Also checks every nonce against `shared` (after the local cache), so a
+    /// request accepted by another receiver sharing it is refused as a replay.
+    pub fn with_shared_nonces(mut self, shared: Arc<dyn SharedNonces>) -> Self {
+        self.shared = Some(shared);
         self
     }
 
@@ -195,6 +210,14 @@ impl Verifier {
             .map_err(|_| SignError::BadSignature { origin: req.origin.clone() })?;
         let expires = Timestamp(req.timestamp.saturating_add(self.window_ms).saturating_add(NONCE_MARGIN_MS));
         self.nonces.check_and_record(&req.origin, nonce, expires, now)?;
+        if let Some(shared) = &self.shared {
+            let fresh = shared
+                .claim(&key_of(&req.origin, nonce), expires, now)
+                .map_err(|reason| SignError::NonceStoreUnavailable { reason })?;
+            if !fresh {
+                return Err(SignError::Replayed { origin: req.origin.clone() });
+            }
+        }
         Ok(Verified { origin: &req.origin, payload: &req.payload })
     }
 }

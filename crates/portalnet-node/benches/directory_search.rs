@@ -7,6 +7,10 @@
 //! how long a directory holding N people takes to start and serve, its searches
 //! and its RSS.
 //!
+//! Then, in the same run, the same on PostgreSQL (`--database`, a throw-away
+//! cluster from `portalnet_postgres::testing`) when its binaries are there, with
+//! PORTALNET_BENCH_PG_PEOPLE people (default: the same N).
+//!
 //! `cargo bench -p portalnet-node --bench directory_search`
 //! (PORTALNET_BENCH_PEOPLE sets N; PORTALNET_BENCH_SEARCHES the searches per run.)
 
@@ -116,7 +120,26 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     match std::env::var_os("PORTALNET_BENCH_RESTART") {
         Some(dir) => rt.block_on(restart(std::path::PathBuf::from(dir))),
-        None => rt.block_on(run()),
+        None => {
+            let people: usize = std::env::var("PORTALNET_BENCH_PEOPLE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1_000_000);
+            rt.block_on(run(people, None))?;
+            let pg_people: usize = std::env::var("PORTALNET_BENCH_PG_PEOPLE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(people);
+            match portalnet_postgres::testing::TempCluster::start() {
+                Ok(cluster) => {
+                    let url = cluster.fresh_database().map_err(anyhow::Error::msg)?;
+                    rt.block_on(run(pg_people, Some(url)))?;
+                    drop(cluster);
+                }
+                Err(e) => println!("\nengine postgres: not measured ({e})"),
+            }
+            Ok(())
+        }
     }
 }
 
@@ -165,9 +188,7 @@ async fn restart(dir: std::path::PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run() -> anyhow::Result<()> {
-    let people: usize =
-        std::env::var("PORTALNET_BENCH_PEOPLE").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
     let searches: usize =
         std::env::var("PORTALNET_BENCH_SEARCHES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
     let tmp = tempfile::tempdir()?;
@@ -177,6 +198,8 @@ async fn run() -> anyhow::Result<()> {
     // The bench measures the index, not the scraping guard.
     cfg.search_rate_per_sec = 1e9;
     cfg.search_burst = u32::MAX;
+    let engine = if database.is_some() { "postgres" } else { "sled" };
+    cfg.database = database;
     std::fs::write(dir.join(portalnet_node::directory::server::CONFIG_FILE), toml::to_string(&cfg)?)?;
     let clock = Arc::new(SystemClock);
     let d =
@@ -188,7 +211,9 @@ async fn run() -> anyhow::Result<()> {
         .await?;
     let client = pb::directory_client::DirectoryClient::new(ch.clone()).max_encoding_message_size(64 << 20);
 
-    println!("portalnet bench: Network directory search ({people} people, TLS, signed requests)");
+    println!(
+        "\nportalnet bench: Network directory search, engine {engine} ({people} people, TLS, signed requests)"
+    );
     let portals = 100usize;
     let per_portal = people.div_ceil(portals);
     let mut signers = Vec::new();

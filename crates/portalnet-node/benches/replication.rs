@@ -171,6 +171,7 @@ async fn network() -> Result<Net> {
         let mut cfg = portalnet_node::config::NodeConfig::load(&dir)?;
         cfg.directory = Some(portalnet_node::config::DirectoryLink {
             endpoint: directory.endpoint.clone(),
+            endpoints: Vec::new(),
             id: directory.id.clone(),
             ca: directory.cert.clone(),
         });

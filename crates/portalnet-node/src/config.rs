@@ -136,11 +136,29 @@ impl Default for ReplicationSection {
 pub struct DirectoryLink {
     /// `https://host:port`
     pub endpoint: String,
+    /// More nodes of the same directory (on one PostgreSQL database): a call
+    /// that cannot reach one node goes to the next; the last that answered is
+    /// tried first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<String>,
     /// The directory's id: the destination of signed requests.
     pub id: String,
     /// PEM certificate the directory's TLS certificate must chain to (its
     /// self-signed certificate in development).
     pub ca: PathBuf,
+}
+
+impl DirectoryLink {
+    /// `endpoint` then `endpoints`, each once, empty ones left out.
+    pub fn all_endpoints(&self) -> Vec<String> {
+        let mut all: Vec<String> = Vec::new();
+        for e in std::iter::once(&self.endpoint).chain(&self.endpoints) {
+            if !e.is_empty() && !all.contains(e) {
+                all.push(e.clone());
+            }
+        }
+        all
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -76,6 +76,7 @@ pub async fn start_devnet(
         crate::directory::server::start(&ddir, clock.clone(), None, shutdown.child_token()).await?;
     let link = DirectoryLink {
         endpoint: directory.endpoint.clone(),
+        endpoints: Vec::new(),
         id: directory.id.clone(),
         ca: std::fs::canonicalize(&directory.cert).unwrap_or(directory.cert.clone()),
     };

@@ -78,14 +78,20 @@ enum Cmd {
         id: String,
         #[arg(long, default_value = "127.0.0.1:7400")]
         listen: SocketAddr,
+        /// Keep the directory's state in PostgreSQL (postgres://user:password@host/db)
+        /// instead of sled in DIR; directory nodes given the same database serve one
+        /// Network together. Overrides `database` in directory.toml.
+        #[arg(long, env = "PORTALD_DATABASE")]
+        database: Option<String>,
     },
     /// Link a portal to a Network directory (written to portald.toml).
     Link {
         #[arg(long)]
         dir: PathBuf,
-        /// The directory's endpoint, e.g. https://127.0.0.1:7400
-        #[arg(long)]
-        directory: String,
+        /// The directory's endpoint, e.g. https://127.0.0.1:7400; several nodes of
+        /// one directory: repeat the option or separate them with commas.
+        #[arg(long, required = true, value_delimiter = ',')]
+        directory: Vec<String>,
         /// The directory's id.
         #[arg(long, default_value = "directory.test")]
         directory_id: String,
@@ -229,11 +235,13 @@ async fn run(args: Args) -> Result<()> {
             Ok(())
         }
         Cmd::Directory { action: Some(action), .. } => directory_cmd(action, clock.as_ref()),
-        Cmd::Directory { action: None, dir, id, listen } => {
+        Cmd::Directory { action: None, dir, id, listen, database } => {
             let dir = dir.ok_or_else(|| anyhow::anyhow!("--dir is required"))?;
             portalnet_node::directory::server::init_if_needed(&dir, &id, listen)?;
             let shutdown = CancellationToken::new();
-            let d = portalnet_node::directory::server::start(&dir, clock, None, shutdown.clone()).await?;
+            let d =
+                portalnet_node::directory::server::start_on(&dir, database, clock, None, shutdown.clone())
+                    .await?;
             say!("directory {} serving on {} (portals trust {})", d.id, d.endpoint, d.cert.display());
             tokio::spawn(on_signal(shutdown.clone()));
             d.wait().await?;
@@ -244,8 +252,12 @@ async fn run(args: Args) -> Result<()> {
             let mut cfg = portalnet_node::config::NodeConfig::load(&dir)?;
             let ca = std::fs::canonicalize(&directory_ca)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", directory_ca.display()))?;
-            cfg.directory =
-                Some(portalnet_node::config::DirectoryLink { endpoint: directory, id: directory_id, ca });
+            cfg.directory = Some(portalnet_node::config::DirectoryLink {
+                endpoint: directory.first().cloned().unwrap_or_default(),
+                endpoints: directory.iter().skip(1).cloned().collect(),
+                id: directory_id,
+                ca,
+            });
             if let Some(s) = activation_delay_secs {
                 cfg.network.activation_delay_secs = s;
             }

@@ -1,7 +1,9 @@
 //! The engine façade: a database of named trees and serialised, atomic writes.
 
+use crate::engine::{Change, Engine, EngineTx};
 use crate::error::StoreError;
 use sled::Transactional;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -9,10 +11,19 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// sled's own default page cache (1 GiB).
 pub const DEFAULT_CACHE_BYTES: u64 = 1 << 30;
 
-/// An open database: one folder on disk.
+/// An open database: one folder on disk (sled), or a shared engine
+/// ([`Db::with_engine`]).
 #[derive(Clone)]
 pub struct Db {
-    inner: Arc<Inner>,
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Sled(Arc<Inner>),
+    /// Commits are durable when they return and writes are serialised by the
+    /// engine across processes: no write lock or group commit here.
+    Shared(Arc<dyn Engine>),
 }
 
 struct Inner {
@@ -62,8 +73,17 @@ pub struct FlushTicket(u64);
 #[derive(Clone)]
 pub struct Tree {
     name: Arc<str>,
-    inner: sled::Tree,
+    inner: TreeKind,
 }
+
+#[derive(Clone)]
+enum TreeKind {
+    Sled(sled::Tree),
+    Shared(Arc<dyn Engine>),
+}
+
+/// Rows a shared engine's scan fetches per round trip.
+const SCAN_PAGE: usize = 10_000;
 
 type Pending = BTreeMap<(Arc<str>, Vec<u8>), Option<Vec<u8>>>;
 
@@ -76,6 +96,8 @@ pub struct WriteTx<'db> {
     db: &'db Db,
     trees: BTreeMap<Arc<str>, sled::Tree>,
     pending: Pending,
+    /// The shared engine's transaction (reads under its global write lock).
+    shared: Option<RefCell<Box<dyn EngineTx>>>,
 }
 
 impl Db {
@@ -109,38 +131,80 @@ impl Db {
             }
         };
         Ok(Db {
-            inner: Arc::new(Inner {
+            kind: Kind::Sled(Arc::new(Inner {
                 sled,
                 path: path.to_path_buf(),
                 write_lock: Mutex::new(()),
                 flushes: Mutex::new(Flushes::default()),
                 flush_ended: Condvar::new(),
                 quiet: Condvar::new(),
-            }),
+            })),
         })
     }
 
-    /// The folder the database lives in.
-    pub fn path(&self) -> &Path {
-        &self.inner.path
+    /// The folder the database lives in; `None` on a shared engine (no folder).
+    pub fn path(&self) -> Option<&Path> {
+        match &self.kind {
+            Kind::Sled(inner) => Some(&inner.path),
+            Kind::Shared(_) => None,
+        }
+    }
+
+    /// A database on a shared engine (PostgreSQL): several processes may open
+    /// it at once; each write is serialised against all of them.
+    pub fn with_engine(engine: Arc<dyn Engine>) -> Db {
+        Db { kind: Kind::Shared(engine) }
+    }
+
+    /// Whether other processes may write this database too (a shared engine):
+    /// state derived from it in memory must then learn their writes.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.kind, Kind::Shared(_))
+    }
+
+    /// "sled", or the shared engine's name.
+    pub fn engine_name(&self) -> &'static str {
+        match &self.kind {
+            Kind::Sled(_) => "sled",
+            Kind::Shared(e) => e.name(),
+        }
     }
 
     pub fn tree(&self, name: &str) -> Result<Tree, StoreError> {
-        Ok(Tree { name: Arc::from(name), inner: self.inner.sled.open_tree(name)? })
+        let inner = match &self.kind {
+            Kind::Sled(i) => TreeKind::Sled(i.sled.open_tree(name)?),
+            Kind::Shared(e) => TreeKind::Shared(e.clone()),
+        };
+        Ok(Tree { name: Arc::from(name), inner })
     }
 
     /// Removes a tree and everything in it, if it exists (a table a newer version
     /// no longer keeps). Whether it existed.
     pub fn drop_tree(&self, name: &str) -> Result<bool, StoreError> {
-        let _guard = self.lock();
-        Ok(self.inner.sled.drop_tree(name)?)
+        match &self.kind {
+            Kind::Sled(i) => {
+                let _guard = lock(i);
+                Ok(i.sled.drop_tree(name)?)
+            }
+            Kind::Shared(e) => e.drop_tree(name),
+        }
     }
 
     /// Empties a tree, as the only writer (index rebuilds; not atomic with
     /// other writes).
     pub fn clear_tree(&self, tree: &Tree) -> Result<(), StoreError> {
-        let _guard = self.lock();
-        Ok(tree.inner.clear()?)
+        match (&self.kind, &tree.inner) {
+            (Kind::Sled(i), TreeKind::Sled(t)) => {
+                let _guard = lock(i);
+                Ok(t.clear()?)
+            }
+            _ => self.write(|tx| {
+                for (k, _) in tx.scan_prefix(tree, &[])? {
+                    tx.remove(tree, &k);
+                }
+                Ok(())
+            }),
+        }
     }
 
     /// Runs `f` as the only writer and commits what it wrote atomically, or nothing
@@ -149,10 +213,20 @@ impl Db {
     where
         E: From<StoreError>,
     {
+        let inner = match &self.kind {
+            Kind::Sled(i) => i,
+            Kind::Shared(e) => {
+                let shared = Some(RefCell::new(e.begin()?));
+                let mut tx = WriteTx { db: self, trees: BTreeMap::new(), pending: BTreeMap::new(), shared };
+                let out = f(&mut tx)?;
+                tx.commit()?;
+                return Ok(out);
+            }
+        };
         // Dropped last, after the commit: a lingering flush leader sees it done.
-        let _under_way = UnderWay::new(self);
-        let _guard = self.lock();
-        let mut tx = WriteTx { db: self, trees: BTreeMap::new(), pending: BTreeMap::new() };
+        let _under_way = UnderWay::new(inner);
+        let _guard = lock(inner);
+        let mut tx = WriteTx { db: self, trees: BTreeMap::new(), pending: BTreeMap::new(), shared: None };
         let out = f(&mut tx)?;
         tx.commit()?;
         Ok(out)
@@ -167,7 +241,10 @@ impl Db {
     /// The ticket of everything committed so far (by any thread, as far as this
     /// thread has seen it: take it after the write it should cover).
     pub fn ticket(&self) -> FlushTicket {
-        FlushTicket(self.flushes().next)
+        match &self.kind {
+            Kind::Sled(i) => FlushTicket(flushes(i).next),
+            Kind::Shared(_) => FlushTicket(0),
+        }
     }
 
     /// Waits until a flush that started after the ticket was taken has finished,
@@ -200,14 +277,20 @@ impl Db {
     /// path remembering to count: the ticket is read from the flush state after
     /// the write, whatever the write did, and `covered` moves only to the number a
     /// successful flush took before it started.
+    ///
+    /// On a shared engine every commit is durable when it returns: nothing to wait for.
     pub fn sync_ticket(&self, ticket: FlushTicket) -> Result<(), StoreError> {
-        let mut st = self.flushes();
+        let inner = match &self.kind {
+            Kind::Sled(i) => i,
+            Kind::Shared(_) => return Ok(()),
+        };
+        let mut st = flushes(inner);
         loop {
             if st.covered > ticket.0 {
                 return Ok(());
             }
             if st.running {
-                st = self.inner.flush_ended.wait(st).unwrap_or_else(|p| p.into_inner());
+                st = inner.flush_ended.wait(st).unwrap_or_else(|p| p.into_inner());
                 continue;
             }
             // Lead. Writes already under way commit first (briefly: a steady stream
@@ -220,64 +303,70 @@ impl Db {
                 if left.is_zero() {
                     break;
                 }
-                st = self.inner.quiet.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
+                st = inner.quiet.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
             }
             // Flush `n`: its number is taken before sled's flush starts.
             let n = st.next;
             st.next += 1;
             st.made += 1;
             drop(st);
-            let mut ended = EndFlush { db: self, n, ok: false };
-            let r = self.inner.sled.flush();
+            let mut ended = EndFlush { inner, n, ok: false };
+            let r = inner.sled.flush();
             ended.ok = r.is_ok();
             drop(ended);
             // A failed flush is this caller's error; waiters try a flush of their own.
             r?;
-            st = self.flushes();
+            st = flushes(inner);
         }
     }
 
     /// sled flushes made so far by [`Db::sync`] (group commit shares them).
     pub fn flushes_made(&self) -> u64 {
-        self.flushes().made
-    }
-
-    fn flushes(&self) -> MutexGuard<'_, Flushes> {
-        // Plain numbers, updated in one step each: safe to take over after a panic.
-        self.inner.flushes.lock().unwrap_or_else(|p| p.into_inner())
+        match &self.kind {
+            Kind::Sled(i) => flushes(i).made,
+            Kind::Shared(_) => 0,
+        }
     }
 
     /// Bytes the database takes on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.inner.sled.size_on_disk()?)
+        match &self.kind {
+            Kind::Sled(i) => Ok(i.sled.size_on_disk()?),
+            Kind::Shared(e) => e.size(),
+        }
     }
+}
 
-    fn lock(&self) -> MutexGuard<'_, ()> {
-        // A writer that panicked left no partial commit behind (commit is atomic),
-        // so the lock is safe to take over.
-        self.inner.write_lock.lock().unwrap_or_else(|p| p.into_inner())
-    }
+fn flushes(inner: &Inner) -> MutexGuard<'_, Flushes> {
+    // Plain numbers, updated in one step each: safe to take over after a panic.
+    inner.flushes.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn lock(inner: &Inner) -> MutexGuard<'_, ()> {
+    // A writer that panicked left no partial commit behind (commit is atomic),
+    // so the lock is safe to take over.
+    inner.write_lock.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A write under way, counted from before it waits for the write lock until after
 /// its commit.
-struct UnderWay<'a>(&'a Db);
+struct UnderWay<'a>(&'a Inner);
 
 impl<'a> UnderWay<'a> {
-    fn new(db: &'a Db) -> Self {
-        db.flushes().writing += 1;
-        UnderWay(db)
+    fn new(inner: &'a Inner) -> Self {
+        flushes(inner).writing += 1;
+        UnderWay(inner)
     }
 }
 
 impl Drop for UnderWay<'_> {
     fn drop(&mut self) {
-        let mut st = self.0.flushes();
+        let mut st = flushes(self.0);
         st.writing = st.writing.saturating_sub(1);
         let quiet = st.writing == 0 && st.running;
         drop(st);
         if quiet {
-            self.0.inner.quiet.notify_all();
+            self.0.quiet.notify_all();
         }
     }
 }
@@ -285,20 +374,20 @@ impl Drop for UnderWay<'_> {
 /// Ends flush `n` (also when sled panics): marks it covered if it succeeded, frees
 /// the leader's place and wakes the waiters.
 struct EndFlush<'a> {
-    db: &'a Db,
+    inner: &'a Inner,
     n: u64,
     ok: bool,
 }
 
 impl Drop for EndFlush<'_> {
     fn drop(&mut self) {
-        let mut st = self.db.flushes();
+        let mut st = flushes(self.inner);
         st.running = false;
         if self.ok {
             st.covered = st.covered.max(self.n + 1);
         }
         drop(st);
-        self.db.inner.flush_ended.notify_all();
+        self.inner.flush_ended.notify_all();
     }
 }
 
@@ -308,29 +397,102 @@ impl Tree {
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.inner.get(key)?.map(|v| v.to_vec()))
+        match &self.inner {
+            TreeKind::Sled(t) => Ok(t.get(key)?.map(|v| v.to_vec())),
+            TreeKind::Shared(e) => e.get(&self.name, key),
+        }
     }
 
     /// Every entry whose key starts with `prefix`, in key order.
-    pub fn scan_prefix(&self, prefix: &[u8]) -> impl Iterator<Item = Result<Entry, StoreError>> + '_ {
-        self.inner
-            .scan_prefix(prefix)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))
+    pub fn scan_prefix(&self, prefix: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + '_> {
+        match &self.inner {
+            TreeKind::Sled(t) => Box::new(
+                t.scan_prefix(prefix)
+                    .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from)),
+            ),
+            TreeKind::Shared(e) => Box::new(Pages::new(e.as_ref(), &self.name, prefix, None)),
+        }
     }
 
     /// Entries with `from <= key`, in key order.
-    pub fn scan_from<'a>(&'a self, from: &[u8]) -> impl Iterator<Item = Result<Entry, StoreError>> + use<'a> {
-        self.inner
-            .range(from.to_vec()..)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))
+    pub fn scan_from(&self, from: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + '_> {
+        match &self.inner {
+            TreeKind::Sled(t) => Box::new(
+                t.range(from.to_vec()..)
+                    .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from)),
+            ),
+            TreeKind::Shared(e) => Box::new(Pages::new(e.as_ref(), &self.name, &[], Some(from))),
+        }
     }
 
+    /// Entries in the tree (0 when a shared engine cannot be asked).
     pub fn len(&self) -> usize {
-        self.inner.len()
+        match &self.inner {
+            TreeKind::Sled(t) => t.len(),
+            TreeKind::Shared(e) => e.len(&self.name).map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
+        self.len() == 0
+    }
+}
+
+/// A shared engine's scan, fetched a page at a time as it is read.
+struct Pages<'a> {
+    engine: &'a dyn Engine,
+    tree: &'a str,
+    prefix: Vec<u8>,
+    /// The last key returned; None before the first page.
+    after: Option<Vec<u8>>,
+    /// Before the first page: it starts at this key, inclusive (`scan_from`).
+    from: Option<Vec<u8>>,
+    page: std::vec::IntoIter<Entry>,
+    done: bool,
+}
+
+impl<'a> Pages<'a> {
+    fn new(engine: &'a dyn Engine, tree: &'a str, prefix: &[u8], from: Option<&[u8]>) -> Self {
+        Pages {
+            engine,
+            tree,
+            prefix: prefix.to_vec(),
+            after: None,
+            from: from.map(<[u8]>::to_vec),
+            page: Vec::new().into_iter(),
+            done: false,
+        }
+    }
+}
+
+impl Iterator for Pages<'_> {
+    type Item = Result<Entry, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(e) = self.page.next() {
+                self.after = Some(e.0.clone());
+                return Some(Ok(e));
+            }
+            if self.done {
+                return None;
+            }
+            let start = match (&self.after, &self.from) {
+                (Some(after), _) => Some((after.as_slice(), false)),
+                (None, Some(from)) => Some((from.as_slice(), true)),
+                (None, None) => None,
+            };
+            match self.engine.scan(self.tree, &self.prefix, start, SCAN_PAGE) {
+                Ok(page) => {
+                    self.done = page.len() < SCAN_PAGE;
+                    self.page = page.into_iter();
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
     }
 }
 
@@ -338,7 +500,10 @@ impl WriteTx<'_> {
     pub fn get(&self, tree: &Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         match self.pending.get(&(tree.name.clone(), key.to_vec())) {
             Some(v) => Ok(v.clone()),
-            None => tree.get(key),
+            None => match &self.shared {
+                Some(tx) => tx.borrow_mut().get(&tree.name, key),
+                None => tree.get(key),
+            },
         }
     }
 
@@ -355,9 +520,13 @@ impl WriteTx<'_> {
     /// Entries under `prefix` as this write sees them, in key order.
     pub fn scan_prefix(&self, tree: &Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        for kv in tree.scan_prefix(prefix) {
-            let (k, v) = kv?;
-            merged.insert(k, v);
+        if let Some(tx) = &self.shared {
+            merged.extend(tx.borrow_mut().scan_prefix(&tree.name, prefix)?);
+        } else {
+            for kv in tree.scan_prefix(prefix) {
+                let (k, v) = kv?;
+                merged.insert(k, v);
+            }
         }
         let start = (tree.name.clone(), prefix.to_vec());
         for ((name, k), v) in self.pending.range(start..) {
@@ -389,10 +558,20 @@ impl WriteTx<'_> {
     }
 
     fn touch(&mut self, tree: &Tree) {
-        self.trees.entry(tree.name.clone()).or_insert_with(|| tree.inner.clone());
+        if let TreeKind::Sled(t) = &tree.inner {
+            self.trees.entry(tree.name.clone()).or_insert_with(|| t.clone());
+        }
     }
 
     fn commit(self) -> Result<(), StoreError> {
+        if let Some(tx) = self.shared {
+            let changes = self
+                .pending
+                .into_iter()
+                .map(|((tree, key), value)| Change { tree: tree.to_string(), key, value })
+                .collect();
+            return tx.into_inner().commit(changes);
+        }
         if self.pending.is_empty() {
             return Ok(());
         }

@@ -16,6 +16,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A networked engine (PostgreSQL) failed or could not be reached.
+    #[error("{engine}: {reason}")]
+    Remote { engine: &'static str, reason: String },
     #[error("cannot encode {what}: {reason}")]
     Encode { what: String, reason: String },
 }

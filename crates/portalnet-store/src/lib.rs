@@ -5,6 +5,10 @@
 //! version ([`Record`]); and [`schema`], the tables of a portal. File bytes live
 //! beside the database in a content-addressed [`BlobStore`] (`blobs.rs`).
 //!
+//! The embedded engine is sled; [`Db::with_engine`] puts a shared networked
+//! engine ([`engine::Engine`], PostgreSQL in `portalnet-postgres`) behind the same
+//! façade, so code written against `Db` runs on either unchanged.
+//!
 //! Writes are serialised: [`Db::write`] runs one closure at a time under a lock,
 //! reads its own writes, and commits everything it wrote, across trees, atomically.
 //! A commit reaches sled's log in memory; [`Db::sync`] makes it survive a
@@ -14,6 +18,7 @@
 pub mod blobs;
 mod codec;
 mod db;
+pub mod engine;
 mod error;
 pub mod index;
 pub mod replication;
@@ -23,5 +28,6 @@ mod table;
 pub use blobs::{BlobId, BlobReader, BlobStore, BlobWriter, StagedBlob};
 pub use codec::{Record, decode, encode};
 pub use db::{Db, FlushTicket, Tree, WriteTx};
+pub use engine::{Engine, EngineTx};
 pub use error::StoreError;
 pub use table::{Key, Table, portal_prefix};

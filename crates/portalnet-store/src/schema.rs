@@ -242,7 +242,10 @@ impl Tables {
             history: Table::open(db, "history")?,
             comments: Table::open(db, "comments")?,
             file_blobs: db.tree("file_blobs")?,
-            blobs: BlobStore::open(&blob_dir(db.path()))?,
+            blobs: BlobStore::open(&blob_dir(db.path().ok_or_else(|| StoreError::Io {
+                what: "keep files: a portal's files live beside its database, on disk".into(),
+                source: std::io::Error::from(std::io::ErrorKind::Unsupported),
+            })?))?,
             blob_refs: db.tree("blob_refs")?,
             invitations: Table::open(db, "invitations")?,
             invitation_tokens: Table::open(db, "invitation_tokens")?,

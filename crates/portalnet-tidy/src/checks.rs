@@ -69,7 +69,17 @@ fn crates_depend_only_one_way() {
     let rules: BTreeMap<&str, (&[&str], &str)> = BTreeMap::from([
         ("portalnet-core", (&io[..], "core does no IO")),
         ("portalnet-i18n", (&words[..], "i18n holds words, not rules or IO")),
-        ("portalnet-store", (&["tonic", "tokio", "portalnet-proto", "axum"][..], "store knows no network")),
+        (
+            "portalnet-store",
+            (&["tonic", "tokio", "tokio-postgres", "portalnet-proto", "axum"][..], "store knows no network"),
+        ),
+        (
+            "portalnet-postgres",
+            (
+                &["tonic", "sled", "portalnet-proto", "axum"][..],
+                "an engine behind the store knows no transport",
+            ),
+        ),
         ("portalnet-federation", (&["tonic", "tokio", "sled"][..], "federation does no IO")),
         (
             "portalnet-directory",

@@ -102,7 +102,7 @@ fn reopening_rebuilds_the_same_answers() {
     let people = directory.indexed_people();
     drop(directory);
     drop(db);
-    let db = Db::open(dir.path()).unwrap();
+    let db = open_db(dir.path());
     let d = Directory::open(&db).unwrap();
     assert_eq!(d.indexed_people(), people);
     let after: Vec<_> = queries.iter().map(|q| page(&d, q, 50, 0)).collect();

@@ -1,20 +1,24 @@
-//! The directory against a real database in a temporary folder.
+//! The directory against a real database: sled in a temporary folder, or (the
+//! same modules compiled again as the `directory_pg` test, `../directory_pg.rs`)
+//! a fresh database in a throw-away PostgreSQL cluster.
 
-mod accounts;
-mod consent;
-mod consistency;
-mod enrolment;
-mod migration;
-mod no_panic;
-mod portals;
-mod publish;
-mod ranking;
-mod search;
+pub mod accounts;
+pub mod consent;
+pub mod consistency;
+pub mod enrolment;
+pub mod migration;
+pub mod no_panic;
+pub mod portals;
+pub mod publish;
+pub mod ranking;
+pub mod search;
 
-use portalnet_core::time::Timestamp;
-use portalnet_directory::{Directory, Entry, Error, Person, PortalRecord};
-use portalnet_store::Db;
-use tempfile::TempDir;
+// `pub`: the modules import them through `crate::*`, also when this file is a
+// module of `directory_pg`.
+pub use portalnet_core::time::Timestamp;
+pub use portalnet_directory::{Directory, Entry, Error, Person, PortalRecord};
+pub use portalnet_store::Db;
+pub use tempfile::TempDir;
 
 pub const T0: Timestamp = Timestamp(1_700_000_000_000);
 
@@ -24,9 +28,35 @@ pub struct Fixture {
     pub directory: Directory,
 }
 
+/// Whether this build of the suite runs on PostgreSQL (the `directory_pg` test).
+pub fn on_postgres() -> bool {
+    env!("CARGO_CRATE_NAME") == "directory_pg"
+}
+
+/// The database of a fixture: sled in `dir`, or on PostgreSQL the database
+/// whose URL the fixture wrote into `dir` (a new one the first time). Opening
+/// it again reopens the same data.
+pub fn open_db(dir: &std::path::Path) -> Db {
+    if !on_postgres() {
+        return Db::open(dir).expect("open db");
+    }
+    let file = dir.join("postgres-url");
+    let url = match std::fs::read_to_string(&file) {
+        Ok(url) => url,
+        Err(_) => {
+            let cluster = portalnet_postgres::testing::TempCluster::shared()
+                .unwrap_or_else(|e| panic!("the directory suite on PostgreSQL needs PostgreSQL: {e}"));
+            let url = cluster.fresh_database().expect("create a database");
+            std::fs::write(&file, &url).expect("remember the database URL");
+            url
+        }
+    };
+    portalnet_postgres::PgEngine::connect(&url).expect("connect to PostgreSQL").db()
+}
+
 pub fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = Db::open(dir.path()).expect("open db");
+    let db = open_db(dir.path());
     let directory = Directory::open(&db).expect("open directory");
     Fixture { dir, db, directory }
 }

@@ -57,7 +57,7 @@ fn hex(b: &[u8]) -> String {
 #[test]
 fn an_old_directory_keeps_its_portals_and_accounts() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path()).unwrap();
+    let db = open_db(dir.path());
     old_directory(&db);
     let d = Directory::open(&db).unwrap();
 

@@ -100,7 +100,7 @@ fn everything_survives_reopening_the_database() {
     let Fixture { dir, db, directory } = f;
     drop(directory);
     drop(db);
-    let db = Db::open(&path).unwrap();
+    let db = open_db(&path);
     let d = Directory::open(&db).unwrap();
     assert_eq!(found(&d, "kow jan"), ["Jan Kowalski"]);
     assert_eq!(found(&d, "ольга"), Vec::<String>::new());

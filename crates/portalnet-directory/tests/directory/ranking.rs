@@ -263,7 +263,7 @@ proptest! {
         directory.sync().unwrap();
         drop(directory);
         drop(db);
-        let db = Db::open(dir.path()).unwrap();
+        let db = open_db(dir.path());
         let d = Directory::open(&db).unwrap();
         for q in QUERIES {
             assert_ranks_like(&d, &model, q, &pages);

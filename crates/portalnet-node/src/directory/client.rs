@@ -3,6 +3,7 @@
 //! and keeps the directory's copy of its people in step.
 
 use crate::config::DirectoryLink;
+use crate::grpc::error::IntoStatus;
 use crate::worker::{Backoff, Step, Worker};
 use ed25519_dalek::SigningKey;
 use portalnet_core::Timestamp;
@@ -31,9 +32,14 @@ pub mod method {
     pub const HELLO: &str = "/portalnet.v1.Replication/Hello";
 }
 
+type Client = pb::directory_client::DirectoryClient<crate::trace_context::Traced>;
+
 pub struct DirectoryClient {
     pub link: DirectoryLink,
-    client: pb::directory_client::DirectoryClient<crate::trace_context::Traced>,
+    /// One client per directory node ([`DirectoryLink::all_endpoints`]).
+    clients: Vec<Client>,
+    /// The node that answered last: tried first.
+    current: std::sync::atomic::AtomicUsize,
     signer: Signer,
     public_key: [u8; 32],
     /// The key this portal used before (`portal.key.previous`), to sign a rotation.
@@ -59,18 +65,26 @@ impl DirectoryClient {
         let ca = std::fs::read_to_string(crate::config::resolve(dir, &link.ca)).map_err(|e| {
             anyhow::anyhow!("cannot read the directory's certificate {}: {e}", link.ca.display())
         })?;
-        let channel = Endpoint::from_shared(link.endpoint.clone())?
-            .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)))?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .connect_lazy();
+        let mut clients = Vec::new();
+        for endpoint in link.all_endpoints() {
+            let channel = Endpoint::from_shared(endpoint)?
+                .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca.clone())))?
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(30))
+                .connect_lazy();
+            clients.push(pb::directory_client::DirectoryClient::with_interceptor(
+                channel,
+                crate::trace_context::Propagate,
+            ));
+        }
+        if clients.is_empty() {
+            anyhow::bail!("the directory link has no endpoint");
+        }
         let previous = crate::identity::Identity::load_previous(dir)?.map(|i| i.signing);
         Ok(Self {
             link: link.clone(),
-            client: pb::directory_client::DirectoryClient::with_interceptor(
-                channel,
-                crate::trace_context::Propagate,
-            ),
+            clients,
+            current: std::sync::atomic::AtomicUsize::new(0),
             public_key: key.verifying_key().to_bytes(),
             signer: Signer::new(portal_id.to_string(), key),
             previous,
@@ -82,6 +96,39 @@ impl DirectoryClient {
 
     fn sign<M: prost::Message>(&self, method: &str, msg: &M, now: Timestamp) -> pb::Signed {
         self.signer.sign(method, &self.link.id, now, msg)
+    }
+
+    /// Makes a call on the node that answered last, then on the others in turn
+    /// while a node cannot be reached. `call` builds (and signs) the request
+    /// again for each node: a fresh nonce, since nodes share replay protection
+    /// and one that received the first attempt may have accepted it.
+    async fn call<T, F, Fut>(&self, call: F) -> Result<T, tonic::Status>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        use std::sync::atomic::Ordering::Relaxed;
+        let n = self.clients.len();
+        let first = self.current.load(Relaxed);
+        let mut failed = None;
+        for i in 0..n {
+            let at = (first + i) % n;
+            let Some(client) = self.clients.get(at) else { continue };
+            match call(client.clone()).await {
+                Ok(r) => {
+                    self.current.store(at, Relaxed);
+                    return Ok(r.into_inner());
+                }
+                Err(s) if unreachable(&s) => {
+                    tracing::debug!(node = at, error = %s.message(), "directory node unreachable, trying the next");
+                    failed = Some(s);
+                }
+                Err(s) => return Err(s),
+            }
+        }
+        Err(failed.unwrap_or_else(|| {
+            crate::grpc::error::NodeError::Internal("no directory endpoint".into()).into_status()
+        }))
     }
 
     /// Registers (or re-registers) the portal. The first registration presents the
@@ -103,7 +150,12 @@ impl DirectoryClient {
             tls_certificate: self.tls_certificate.clone(),
             enrolment_secret: crate::directory::enrolment::portal_secret(&self.dir).unwrap_or_default(),
         };
-        let rec = self.client.clone().register(self.sign(method::REGISTER, &req, now)).await?.into_inner();
+        let rec = self
+            .call(|mut c| {
+                let signed = self.sign(method::REGISTER, &req, now);
+                async move { c.register(signed).await }
+            })
+            .await?;
         crate::directory::enrolment::forget_portal_secret(&self.dir);
         Ok(rec)
     }
@@ -114,11 +166,21 @@ impl DirectoryClient {
         now: Timestamp,
     ) -> Result<pb::PortalRecord, tonic::Status> {
         let req = pb::SetNetworkRequest { enabled };
-        Ok(self.client.clone().set_network(self.sign(method::SET_NETWORK, &req, now)).await?.into_inner())
+        self.call(|mut c| {
+            let signed = self.sign(method::SET_NETWORK, &req, now);
+            async move { c.set_network(signed).await }
+        })
+        .await
     }
 
     pub async fn publish(&self, req: &pb::PublishRequest, now: Timestamp) -> Result<u32, tonic::Status> {
-        Ok(self.client.clone().publish(self.sign(method::PUBLISH, req, now)).await?.into_inner().entries)
+        Ok(self
+            .call(|mut c| {
+                let signed = self.sign(method::PUBLISH, req, now);
+                async move { c.publish(signed).await }
+            })
+            .await?
+            .entries)
     }
 
     pub async fn search(
@@ -126,13 +188,21 @@ impl DirectoryClient {
         req: &pb::SearchRequest,
         now: Timestamp,
     ) -> Result<pb::SearchResponse, tonic::Status> {
-        Ok(self.client.clone().search(self.sign(method::SEARCH, req, now)).await?.into_inner())
+        self.call(|mut c| {
+            let signed = self.sign(method::SEARCH, req, now);
+            async move { c.search(signed).await }
+        })
+        .await
     }
 
     /// Any registered portal's record (open call).
     pub async fn lookup_portal(&self, portal_id: &str) -> Result<pb::PortalRecord, tonic::Status> {
         let req = pb::LookupPortalRequest { portal_id: portal_id.to_string() };
-        Ok(self.client.clone().lookup_portal(req).await?.into_inner())
+        self.call(|mut c| {
+            let signed = req.clone();
+            async move { c.lookup_portal(signed).await }
+        })
+        .await
     }
 
     /// Which of `addresses` are published people of portals with the network on.
@@ -142,12 +212,11 @@ impl DirectoryClient {
         now: Timestamp,
     ) -> Result<pb::SearchResponse, tonic::Status> {
         let req = pb::LookupAddressesRequest { addresses };
-        Ok(self
-            .client
-            .clone()
-            .lookup_addresses(self.sign(method::LOOKUP_ADDRESSES, &req, now))
-            .await?
-            .into_inner())
+        self.call(|mut c| {
+            let signed = self.sign(method::LOOKUP_ADDRESSES, &req, now);
+            async move { c.lookup_addresses(signed).await }
+        })
+        .await
     }
 
     pub fn signer(&self) -> &Signer {
@@ -161,12 +230,11 @@ impl DirectoryClient {
         now: Timestamp,
     ) -> Result<pb::Account, tonic::Status> {
         let req = pb::ChangeAccountEmailRequest { login: login.into(), new_email: email.into() };
-        Ok(self
-            .client
-            .clone()
-            .change_account_email(self.sign(method::CHANGE_ACCOUNT_EMAIL, &req, now))
-            .await?
-            .into_inner())
+        self.call(|mut c| {
+            let signed = self.sign(method::CHANGE_ACCOUNT_EMAIL, &req, now);
+            async move { c.change_account_email(signed).await }
+        })
+        .await
     }
 }
 
@@ -174,7 +242,11 @@ impl DirectoryClient {
     /// The Network account of `login` with its waiting link requests (R11).
     pub async fn link_requests(&self, login: &str, now: Timestamp) -> Result<pb::Account, tonic::Status> {
         let req = pb::AccountLinksRequest { login: login.into() };
-        Ok(self.client.clone().link_requests(self.sign(method::LINK_REQUESTS, &req, now)).await?.into_inner())
+        self.call(|mut c| {
+            let signed = self.sign(method::LINK_REQUESTS, &req, now);
+            async move { c.link_requests(signed).await }
+        })
+        .await
     }
 
     /// `login` agrees that `address` joins their Network account (R11).
@@ -185,13 +257,29 @@ impl DirectoryClient {
         now: Timestamp,
     ) -> Result<pb::Account, tonic::Status> {
         let req = pb::ApproveLinkRequest { login: login.into(), address: address.into() };
-        Ok(self.client.clone().approve_link(self.sign(method::APPROVE_LINK, &req, now)).await?.into_inner())
+        self.call(|mut c| {
+            let signed = self.sign(method::APPROVE_LINK, &req, now);
+            async move { c.approve_link(signed).await }
+        })
+        .await
     }
+}
+
+/// Whether a failed call may not have reached a working node (connection
+/// refused or lost, no answer in time): then the next node is tried.
+fn unreachable(s: &tonic::Status) -> bool {
+    matches!(
+        s.code(),
+        tonic::Code::Unavailable
+            | tonic::Code::Unknown
+            | tonic::Code::DeadlineExceeded
+            | tonic::Code::Cancelled
+    )
 }
 
 /// A directory call that failed, as the portal's own caller should see it.
 pub fn directory_error(link: &DirectoryLink, s: tonic::Status) -> tonic::Status {
-    crate::grpc::error::directory_call_failed(&link.endpoint, s)
+    crate::grpc::error::directory_call_failed(&link.all_endpoints().join(", "), s)
 }
 
 /// The network setting a directory record states.

@@ -4,6 +4,13 @@
 //! registration: signed by the key being registered, which proves possession, and
 //! carrying an enrolment secret, which proves the right to the id — see
 //! `enrolment.rs`).
+//!
+//! Storage is sled in the data folder, or PostgreSQL (`database` in
+//! `directory.toml`, or `portald directory --database postgres://…`): then
+//! several directory nodes share one database (see `portalnet-postgres`): each
+//! node follows the others' index changes ([`CATCH_UP_EVERY`]) and checks nonces
+//! against the database too, so a request accepted by one node is refused when
+//! replayed to another. Search rate limits stay per node.
 
 use crate::config::TlsConfig;
 use crate::grpc::error::IntoStatus;
@@ -45,7 +52,16 @@ pub struct DirectoryConfig {
     /// so a small cache serves searches as fast; sled's own default is 1 GiB.
     #[serde(default = "default_cache_mb")]
     pub storage_cache_mb: u64,
+    /// PostgreSQL URL (`postgres://user:password@host:5432/dbname`): the directory's
+    /// state lives there, shared by every directory node given the same URL.
+    /// None: sled in the data folder (one node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
 }
+
+/// How often a directory node on a shared database applies the index changes
+/// of the other nodes (the most a search lags behind another node's write).
+pub const CATCH_UP_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 fn default_rate() -> f64 {
     10.0
@@ -81,6 +97,7 @@ pub fn init_if_needed(dir: &Path, id: &str, listen: SocketAddr) -> Result<Direct
         search_burst: default_burst(),
         metrics_listen: None,
         storage_cache_mb: default_cache_mb(),
+        database: None,
     };
     std::fs::write(dir.join(CONFIG_FILE), toml::to_string_pretty(&cfg)?)?;
     Ok(cfg)
@@ -129,11 +146,39 @@ pub async fn start(
     listener: Option<TcpListener>,
     shutdown: CancellationToken,
 ) -> Result<DirectoryHandle> {
+    start_on(dir, None, clock, listener, shutdown).await
+}
+
+/// [`start`] with the database URL given (`--database`) over the config's.
+pub async fn start_on(
+    dir: &Path,
+    database: Option<String>,
+    clock: Arc<dyn Clock>,
+    listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> Result<DirectoryHandle> {
     let cfg = DirectoryConfig::load(dir)?;
     let tls = crate::tls::ensure_for(dir, &cfg.tls, &cfg.id)?;
-    let db = Db::open_with_cache(&dir.join("db"), cfg.storage_cache_mb.saturating_mul(1 << 20))
-        .with_context(|| format!("cannot open storage in {}", dir.display()))?;
-    let directory = Directory::open(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (db, shared_nonces) = match database.or_else(|| cfg.database.clone()) {
+        Some(url) => {
+            let pg = tokio::task::spawn_blocking(move || portalnet_postgres::PgEngine::connect(&url))
+                .await?
+                .context("cannot open the directory's PostgreSQL database")?;
+            let nonces: Arc<dyn portalnet_federation::SharedNonces> = Arc::new(pg.clone());
+            (pg.db(), Some(nonces))
+        }
+        None => (
+            Db::open_with_cache(&dir.join("db"), cfg.storage_cache_mb.saturating_mul(1 << 20))
+                .with_context(|| format!("cannot open storage in {}", dir.display()))?,
+            None,
+        ),
+    };
+    let directory = {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || Directory::open(&db))
+            .await?
+            .context("cannot open the directory")?
+    };
     crate::directory::enrolment::import(dir, &directory);
     crate::directory::enrolment::write_status(dir, &directory);
     let listener = match listener {
@@ -162,7 +207,10 @@ pub async fn start(
         health: None,
         metrics: metrics.clone(),
         directory: directory.clone(),
-        verifier: Verifier::new(cfg.id.clone()),
+        verifier: match shared_nonces {
+            Some(n) => Verifier::new(cfg.id.clone()).with_shared_nonces(n),
+            None => Verifier::new(cfg.id.clone()),
+        },
         limiter: RateLimiter::new(cfg.search_rate_per_sec, cfg.search_burst),
         clock,
         db: db.clone(),
@@ -193,6 +241,25 @@ pub async fn start(
                 .with_graceful_shutdown(token.cancelled_owned())
                 .await
                 .context("metrics server")
+        });
+    }
+    if db.is_shared() {
+        let (d, token) = (directory.clone(), shutdown.clone());
+        tasks.spawn("directory catch-up", async move {
+            loop {
+                tokio::select! {
+                    _ = token.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(CATCH_UP_EVERY) => {}
+                }
+                let d = d.clone();
+                match tokio::task::spawn_blocking(move || d.catch_up()).await {
+                    Ok(Ok(_)) => {}
+                    // The database is unreachable for now: searches go on from the
+                    // index as it is, and the next round catches up.
+                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot read other directory nodes' changes"),
+                    Err(e) => tracing::warn!(error = %e, "directory catch-up task"),
+                }
+            }
         });
     }
     let token = shutdown.clone();

@@ -116,6 +116,7 @@ pub fn sign_status(e: portalnet_federation::SignError) -> Status {
         | SignError::InvalidAddress { .. } => Status::invalid_argument(e.to_string()),
         SignError::ForeignUser { .. } => Status::permission_denied(e.to_string()),
         SignError::Busy { .. } => Status::resource_exhausted(e.to_string()),
+        SignError::NonceStoreUnavailable { .. } => Status::unavailable(e.to_string()),
         _ => Status::unauthenticated(e.to_string()),
     }
 }

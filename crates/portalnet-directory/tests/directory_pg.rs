@@ -1,0 +1,43 @@
+//! The directory suite on PostgreSQL: the modules of `directory/` compiled
+//! again; their fixture sees this crate's name and opens a fresh database in a
+//! throw-away PostgreSQL cluster. Fails (does not skip) without PostgreSQL.
+
+#[path = "directory/main.rs"]
+mod suite;
+pub use suite::*;
+
+/// Two directory nodes on one database: each index learns the other's writes,
+/// in commit order, and a node that opens later starts from the same state.
+#[test]
+fn two_nodes_on_one_database_see_each_others_writes() {
+    let f = fixture();
+    let a = f.directory.clone();
+    let b = Directory::open(&open_db(f.dir.path())).unwrap();
+    portal(&a, "alpha.test", true);
+    portal(&b, "beta.test", true);
+    publish(&a, "alpha.test", vec![entry("jan", "Jan Kowalski"), entry("ola", "Ola Nowak")]);
+    assert_eq!(found(&b, "kowalski"), Vec::<String>::new(), "not yet caught up");
+    assert!(b.catch_up().unwrap() > 0);
+    assert_eq!(found(&b, "kowalski"), ["Jan Kowalski"]);
+    // B renames Jan, then A publishes: A applies B's rename first, then its own.
+    publish(&b, "alpha.test", vec![entry("jan", "Jan Zieliński")]);
+    publish(&a, "beta.test", vec![entry("eva", "Eva Kowalska")]);
+    assert_eq!(found(&a, "kowal"), ["Eva Kowalska"]);
+    assert_eq!(found(&a, "zielinski"), ["Jan Zieliński"]);
+    b.catch_up().unwrap();
+    for d in [&a, &b] {
+        assert_eq!(found(d, "kowal"), ["Eva Kowalska"]);
+        assert_eq!(found(d, "jan"), ["Jan Zieliński"]);
+        assert_eq!(d.indexed_people(), 3);
+    }
+    // Network off on one node takes the people out of the other's search.
+    a.set_network("alpha.test", false, T0).unwrap();
+    b.catch_up().unwrap();
+    assert_eq!(found(&b, "jan"), Vec::<String>::new());
+    assert_eq!(found(&b, "ola"), Vec::<String>::new());
+    // A third node opening now builds the same index.
+    let c = Directory::open(&open_db(f.dir.path())).unwrap();
+    assert_eq!(c.indexed_people(), 1);
+    assert_eq!(found(&c, "eva"), ["Eva Kowalska"]);
+    assert_eq!(c.catch_up().unwrap(), 0);
+}
