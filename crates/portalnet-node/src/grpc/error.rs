@@ -65,11 +65,6 @@ pub fn plain(kind: ErrorKind, message: impl Into<String>) -> NodeError {
     }
 }
 
-/// A proposal's refusal by its home, as the user who made it reads it.
-pub fn proposal_refused(kind: portalnet_portal::RefusalKind, home: &str, reason: &str) -> Status {
-    Status::new(refusal_code(kind), format!("portal {home} refused: {reason}"))
-}
-
 /// A directory call that failed, as the portal's own caller should see it: a
 /// directory that cannot be reached is Unavailable (try again), a refusal keeps
 /// the directory's code.

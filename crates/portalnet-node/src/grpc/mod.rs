@@ -96,9 +96,8 @@ impl State {
     }
 }
 
-/// Runs `f` on tokio's blocking pool; a panic in it is an internal error, not a crash.
+/// Runs `f` on tokio's blocking pool ([`crate::worker::off_workers`]); a panic in
+/// it is an internal error, not a crash.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Status> {
-    tokio::task::spawn_blocking(crate::trace_context::carried(f)).await.map_err(|e| {
-        crate::grpc::error::NodeError::Internal(format!("blocking task failed: {e}")).into_status()
-    })
+    crate::worker::off_workers(move || Ok(f())).await.map_err(to_status)
 }
