@@ -72,6 +72,31 @@ impl Directory {
         let (count, changes, seq) = self.write_indexed(|tx| {
             let mut portal = self.known(tx, &id)?;
             let visible = portal.network_enabled;
+            // Every row the loops below read, in three round trips on PostgreSQL
+            // instead of several per person (the embedded engine skips this).
+            let keys: Vec<EntryKey> = upserts
+                .iter()
+                .map(|e| &e.login)
+                .chain(&removals)
+                .map(|login| EntryKey::new(&id, login))
+                .collect();
+            self.entries.tx_prefetch(tx, &keys)?;
+            if tx.is_shared() {
+                let mut emails: Vec<String> = upserts.iter().map(|e| validate::email_key(&e.email)).collect();
+                for key in &keys {
+                    if let Some(old) = self.entries.tx_get(tx, key)? {
+                        emails.push(validate::email_key(&old.email));
+                    }
+                }
+                self.emails.tx_prefetch(tx, &emails)?;
+                let mut ids = Vec::new();
+                for e in &emails {
+                    if let Some(id) = self.emails.tx_get(tx, e)? {
+                        ids.push(id);
+                    }
+                }
+                self.accounts.tx_prefetch(tx, &ids)?;
+            }
             let mut index = Changes::default();
             let mut accounts = AccountChanges::new(self);
             if replace_all {

@@ -329,16 +329,22 @@ impl Directory {
             let page = ids.get(offset..ids.len().min(window)).unwrap_or_default();
             (page.iter().map(|&id| ix.address(id).to_string()).collect::<Vec<_>>(), more)
         };
-        let mut people = Vec::with_capacity(addresses.len());
-        for address in addresses {
-            let Some((login, portal)) = address.split_once('@') else { continue };
+        let keys: Vec<EntryKey> = addresses
+            .iter()
+            .filter_map(|a| a.split_once('@'))
+            .map(|(login, portal)| EntryKey::new(portal, login))
+            .collect();
+        // One read for the page (one query on PostgreSQL, not one per person).
+        let entries = self.entries.get_many(&keys)?;
+        let mut people = Vec::with_capacity(keys.len());
+        for (key, entry) in keys.into_iter().zip(entries) {
             // Removed since the index was read: leave it out.
-            let Some(entry) = self.entries.get(&EntryKey::new(portal, login))? else { continue };
+            let Some(entry) = entry else { continue };
             people.push(Person {
                 display_name: entry.display_name,
                 position: entry.position,
-                portal_id: portal.to_string(),
-                address: address.clone(),
+                address: key.address(),
+                portal_id: key.portal,
             });
         }
         Ok((people, more))

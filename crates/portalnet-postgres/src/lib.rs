@@ -333,6 +333,19 @@ async fn get(conn: &Conn, tree: String, key: Vec<u8>) -> Result<Option<Vec<u8>>,
     Ok(conn.client.query_opt(&stmt, &[&tree, &key]).await?.map(|r| r.get::<_, Vec<u8>>(0)))
 }
 
+/// The values of `keys` in one query, in the order of `keys`.
+async fn get_many(
+    conn: &Conn,
+    tree: String,
+    keys: Vec<Vec<u8>>,
+) -> Result<Vec<Option<Vec<u8>>>, tokio_postgres::Error> {
+    let stmt = conn.stmt("SELECT key, value FROM kv WHERE tree = $1 AND key = ANY($2)").await?;
+    let rows = conn.client.query(&stmt, &[&tree, &keys]).await?;
+    let found: std::collections::HashMap<Vec<u8>, Vec<u8>> =
+        rows.into_iter().map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1))).collect();
+    Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
+}
+
 impl Engine for PgEngine {
     fn name(&self) -> &'static str {
         "postgres"
@@ -341,6 +354,11 @@ impl Engine for PgEngine {
     fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let (tree, key) = (tree.to_owned(), key.to_vec());
         self.with_conn(move |c| async move { get(&c, tree, key).await }).map_err(store_err)
+    }
+
+    fn get_many(&self, tree: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let (tree, keys) = (tree.to_owned(), keys.to_vec());
+        self.with_conn(move |c| async move { get_many(&c, tree, keys).await }).map_err(store_err)
     }
 
     fn scan(
@@ -426,6 +444,11 @@ impl EngineTx for PgTx {
     fn get(&mut self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let (conn, tree, key) = (self.conn()?, tree.to_owned(), key.to_vec());
         self.engine.block(async move { get(&conn, tree, key).await })?.map_err(|e| store_err(e.into()))
+    }
+
+    fn get_many(&mut self, tree: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let (conn, tree, keys) = (self.conn()?, tree.to_owned(), keys.to_vec());
+        self.engine.block(async move { get_many(&conn, tree, keys).await })?.map_err(|e| store_err(e.into()))
     }
 
     fn scan_prefix(&mut self, tree: &str, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {

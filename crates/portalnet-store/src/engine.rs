@@ -26,6 +26,11 @@ pub trait Engine: Send + Sync + 'static {
     /// A short name for logs and errors ("postgres").
     fn name(&self) -> &'static str;
     fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The values of `keys`, in their order: one round trip where the engine can
+    /// (a search's page of results, a write's rows read up front).
+    fn get_many(&self, tree: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(tree, k)).collect()
+    }
     /// At most `limit` entries whose key starts with `prefix` and is at or after
     /// `start` (key, inclusive?) — all of them under the prefix when None — in key order.
     fn scan(
@@ -50,6 +55,11 @@ pub trait Engine: Send + Sync + 'static {
 pub trait EngineTx {
     /// Committed state as of this write (no other writer can change it meanwhile).
     fn get(&mut self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// [`EngineTx::get`] of many keys, in their order, in one round trip where the
+    /// engine can.
+    fn get_many(&mut self, tree: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(tree, k)).collect()
+    }
     /// Every entry under `prefix`, in key order.
     fn scan_prefix(&mut self, tree: &str, prefix: &[u8]) -> Result<Vec<Entry>, StoreError>;
     /// Applies the changes (in order) and commits durably.

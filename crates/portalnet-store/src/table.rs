@@ -93,6 +93,12 @@ impl<K: Key, V: Record> Table<K, V> {
         self.tree.get(&key.to_bytes())?.map(|b| decode(&b)).transpose()
     }
 
+    /// The values of `keys`, in their order (one round trip on a shared engine).
+    pub fn get_many(&self, keys: &[K]) -> Result<Vec<Option<V>>, StoreError> {
+        let raw: Vec<Vec<u8>> = keys.iter().map(Key::to_bytes).collect();
+        self.tree.get_many(&raw)?.into_iter().map(|v| v.map(|b| decode(&b)).transpose()).collect()
+    }
+
     /// Every entry, in key order.
     pub fn iter(&self) -> impl Iterator<Item = Result<(K, V), StoreError>> + '_ {
         self.scan_raw(&[])
@@ -121,6 +127,18 @@ impl<K: Key, V: Record> Table<K, V> {
 
     pub fn tx_get(&self, tx: &WriteTx<'_>, key: &K) -> Result<Option<V>, StoreError> {
         tx.get(&self.tree, &key.to_bytes())?.map(|b| decode(&b)).transpose()
+    }
+
+    /// Reads the rows of `keys` up front for this write ([`WriteTx::prefetch`]).
+    pub fn tx_prefetch<'k>(
+        &self,
+        tx: &mut WriteTx<'_>,
+        keys: impl IntoIterator<Item = &'k K>,
+    ) -> Result<(), StoreError>
+    where
+        K: 'k,
+    {
+        tx.prefetch(&self.tree, keys.into_iter().map(Key::to_bytes))
     }
 
     pub fn tx_put(&self, tx: &mut WriteTx<'_>, key: &K, value: &V) -> Result<(), StoreError> {

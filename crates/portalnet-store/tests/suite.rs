@@ -150,6 +150,40 @@ fn write_reads_its_own_changes_and_scans_merge() {
 }
 
 #[test]
+fn many_keys_read_at_once_in_their_order_and_prefetch_keeps_own_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let t: Table<u64, Note> = Table::open(&db, "t").unwrap();
+    db.write(|tx| {
+        for i in [1u64, 3, 5] {
+            t.tx_put(tx, &i, &note(&format!("n{i}")))?;
+        }
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    // In the order asked, missing keys as None, a key asked twice answered twice.
+    let got = t.get_many(&[5, 2, 1, 5]).unwrap();
+    assert_eq!(got, vec![Some(note("n5")), None, Some(note("n1")), Some(note("n5"))]);
+    assert_eq!(t.get_many(&[]).unwrap(), vec![]);
+    db.write(|tx| {
+        t.tx_put(tx, &3, &note("changed"))?;
+        t.tx_remove(tx, &5);
+        // Prefetching after a write must not hide it behind the committed value.
+        t.tx_prefetch(tx, &[1, 2, 3, 5])?;
+        assert_eq!(t.tx_get(tx, &1)?, Some(note("n1")));
+        assert_eq!(t.tx_get(tx, &2)?, None);
+        assert_eq!(t.tx_get(tx, &3)?, Some(note("changed")));
+        assert_eq!(t.tx_get(tx, &5)?, None);
+        // And a write after the prefetch wins over what was fetched.
+        t.tx_put(tx, &1, &note("later"))?;
+        assert_eq!(t.tx_get(tx, &1)?, Some(note("later")));
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    assert_eq!(t.get_many(&[1, 3, 5]).unwrap(), vec![Some(note("later")), Some(note("changed")), None]);
+}
+
+#[test]
 fn integer_keys_iterate_in_numeric_order() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());
