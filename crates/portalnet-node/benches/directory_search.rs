@@ -243,12 +243,30 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
             .await?;
         signers.push(s);
     }
-    let started = Instant::now();
+    // Portals publish independently: PORTALNET_BENCH_LOAD_IN_FLIGHT calls at a time
+    // (default 4), each a signed batch of at most 10,000 people of one portal.
+    let load_in_flight: usize =
+        std::env::var("PORTALNET_BENCH_LOAD_IN_FLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
+    let mut batches = Vec::new();
     let mut loaded = 0usize;
-    for (p, s) in signers.iter().enumerate() {
+    for p in 0..signers.len() {
         let mut i = 0;
         while i < per_portal && loaded < people {
             let n = (per_portal - i).min(10_000).min(people - loaded);
+            batches.push((p, i, n));
+            i += n;
+            loaded += n;
+        }
+    }
+    let signers = Arc::new(signers);
+    let started = Instant::now();
+    let mut calls = tokio::task::JoinSet::new();
+    for (p, i, n) in batches {
+        if calls.len() >= load_in_flight.max(1) {
+            calls.join_next().await.expect("a call under way")??;
+        }
+        let (mut client, signers, clock) = (client.clone(), signers.clone(), clock.clone());
+        calls.spawn(async move {
             let upsert = (i..i + n)
                 .map(|k| {
                     let g = p * per_portal + k;
@@ -265,23 +283,23 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
                 })
                 .collect();
             let req = pb::PublishRequest { upsert, remove: vec![], replace_all: false };
-            client
-                .clone()
-                .publish(s.sign("/portalnet.v1.Directory/Publish", "directory.test", clock.now(), &req))
-                .await?;
-            i += n;
-            loaded += n;
-        }
+            let signed = signers[p].sign("/portalnet.v1.Directory/Publish", "directory.test", clock.now(), &req);
+            client.publish(signed).await?;
+            anyhow::Ok(())
+        });
+    }
+    while let Some(r) = calls.join_next().await {
+        r??;
     }
     let load_secs = started.elapsed().as_secs_f64();
     println!(
-        "load: {loaded} people in {load_secs:.1} s = {:.0} people/s; {}",
+        "load: {loaded} people in {load_secs:.1} s = {:.0} people/s ({load_in_flight} signed publishes in flight); {}",
         loaded as f64 / load_secs,
         memory()
     );
 
     println!("{:<28} {:>12} {:>10} {:>10}", "measurement", "req/s", "p50", "p99");
-    let signer = Arc::new(signers.swap_remove(0));
+    let signer = Arc::new(Arc::try_unwrap(signers).map_err(|_| anyhow::anyhow!("signers still shared"))?.swap_remove(0));
     let mut rows = Vec::new();
     for in_flight in [1usize, 16] {
         let c = pb::echo_client::EchoClient::new(ch.clone());
