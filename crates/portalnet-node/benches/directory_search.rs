@@ -283,7 +283,8 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
                 })
                 .collect();
             let req = pb::PublishRequest { upsert, remove: vec![], replace_all: false };
-            let signed = signers[p].sign("/portalnet.v1.Directory/Publish", "directory.test", clock.now(), &req);
+            let signed =
+                signers[p].sign("/portalnet.v1.Directory/Publish", "directory.test", clock.now(), &req);
             client.publish(signed).await?;
             anyhow::Ok(())
         });
@@ -299,7 +300,9 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
     );
 
     println!("{:<28} {:>12} {:>10} {:>10}", "measurement", "req/s", "p50", "p99");
-    let signer = Arc::new(Arc::try_unwrap(signers).map_err(|_| anyhow::anyhow!("signers still shared"))?.swap_remove(0));
+    let signer = Arc::new(
+        Arc::try_unwrap(signers).map_err(|_| anyhow::anyhow!("signers still shared"))?.swap_remove(0),
+    );
     let mut rows = Vec::new();
     for in_flight in [1usize, 16] {
         let c = pb::echo_client::EchoClient::new(ch.clone());

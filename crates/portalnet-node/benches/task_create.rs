@@ -84,7 +84,13 @@ async fn run() -> anyhow::Result<()> {
             create.p99.as_secs_f64() / echo.p99.as_secs_f64()
         );
     }
-    println!("storage after the run: {} bytes on disk", node.state.portal.tables.db.size_on_disk()?);
+    let db = &node.state.portal.tables.db;
+    println!(
+        "storage after the run: {} bytes on disk; {} shared flushes for {} creates",
+        db.size_on_disk()?,
+        db.flushes_made(),
+        2 * n
+    );
     node.stop().await?;
     Ok(())
 }
