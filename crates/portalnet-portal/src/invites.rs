@@ -4,7 +4,7 @@
 
 use super::{Portal, hash_token, new_token};
 use crate::error::{PortalError, PortalResult};
-use crate::paging::{Page, PageReq, table_rows};
+use crate::paging::{Ids, MergeIds, Page, PageReq};
 use portalnet_core::Error;
 use portalnet_core::error::{Text, text};
 use portalnet_core::group::{Group, GroupRole, InviteRight};
@@ -13,6 +13,7 @@ use portalnet_core::permissions::Actor;
 use portalnet_core::user::{User, UserKind, UserState};
 use portalnet_core::validate;
 use portalnet_store::WriteTx;
+use portalnet_store::index::{Indexes, str_prefix, trailing_id};
 use portalnet_store::schema::TokenRecord;
 
 /// The result of an invitation, with what the inviter should know (R6).
@@ -92,10 +93,51 @@ impl Portal {
         page: &PageReq,
     ) -> PortalResult<Page<Invitation>> {
         let now = self.now();
-        let rows = table_rows(&self.tables.invitations, &[], page).filter_map(|r| {
-            let (k, inv) = match r {
-                Ok(r) => r,
-                Err(e) => return Some(Err(e)),
+        let idx = &self.tables.idx;
+        let after = page.after_id()?;
+        // Read only what may be in the answer: an administrator pages the table (or
+        // the group's invitations); anyone else their own invitations and those of
+        // the groups they own or moderate (R7), merged in id order.
+        let ids: Ids<'_> = if actor.admin {
+            match group {
+                Some(g) => Box::new(Indexes::task_ids(&idx.invitation_group, &g.to_be_bytes(), after)),
+                None => {
+                    let from = after.map_or(0, |a| a.saturating_add(1));
+                    Box::new(
+                        self.tables
+                            .invitations
+                            .tree()
+                            .scan_from(&from.to_be_bytes())
+                            .filter(move |_| after != Some(u64::MAX))
+                            .map(|kv| kv.map(|(k, _)| trailing_id(&k).unwrap_or_default())),
+                    )
+                }
+            }
+        } else {
+            let mut sources: Vec<Ids<'_>> =
+                vec![Box::new(Indexes::task_ids(&idx.invitation_inviter, &str_prefix(&actor.login), after))];
+            for g in self.tables.groups_of(&actor.login)? {
+                if group.is_some_and(|f| f != g) {
+                    continue;
+                }
+                let manages = self.tables.groups.get(&g)?.is_some_and(|g| {
+                    matches!(g.role_of(&actor.login), Some(GroupRole::Owner | GroupRole::Moderator))
+                });
+                if manages {
+                    sources.push(Box::new(Indexes::task_ids(&idx.invitation_group, &g.to_be_bytes(), after)));
+                }
+            }
+            Box::new(MergeIds::new(sources))
+        };
+        let rows = ids.filter_map(|id| {
+            let id = match id {
+                Ok(id) => id,
+                Err(e) => return Some(Err(PortalError::from(e))),
+            };
+            let inv = match self.tables.invitations.get(&id) {
+                Ok(Some(inv)) => inv,
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e.into())),
             };
             if group.is_some_and(|g| g != inv.group)
                 || (!all && inv.state_at(now) != InvitationState::Pending)
@@ -103,7 +145,7 @@ impl Portal {
                 return None;
             }
             match self.may_manage(actor, &inv) {
-                Ok(true) => Some(Ok((k, redacted(actor, inv)))),
+                Ok(true) => Some(Ok((id.to_be_bytes().to_vec(), redacted(actor, inv)))),
                 Ok(false) => None,
                 Err(e) => Some(Err(e)),
             }

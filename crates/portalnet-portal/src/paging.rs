@@ -6,7 +6,7 @@
 use crate::error::{PortalError, PortalResult};
 use base64::Engine as _;
 use portalnet_core::error::text;
-use portalnet_store::{Key, Record, Table, decode};
+use portalnet_store::{Key, Record, StoreError, Table, decode};
 use sha2::{Digest, Sha256};
 
 /// Rows in a page when the request names no size (page_size 0: old clients).
@@ -161,5 +161,41 @@ mod tests {
         assert!(PageReq::parse(5, "garbage!", "tasks|status=new").is_err());
         assert!(PageReq::parse(-1, "", "tasks").is_err());
         assert_eq!(PageReq::parse(1_000_000, "", "tasks").unwrap().size, MAX_PAGE_SIZE);
+    }
+}
+
+/// Ids (of tasks, invitations) in ascending order, read from an index.
+pub(crate) type Ids<'a> = Box<dyn Iterator<Item = Result<u64, StoreError>> + 'a>;
+
+/// Ids from several sources, each in ascending order, merged without repeats.
+pub(crate) struct MergeIds<'a> {
+    sources: Vec<std::iter::Peekable<Ids<'a>>>,
+}
+
+impl<'a> MergeIds<'a> {
+    pub(crate) fn new(sources: Vec<Ids<'a>>) -> Self {
+        Self { sources: sources.into_iter().map(Iterator::peekable).collect() }
+    }
+}
+
+impl Iterator for MergeIds<'_> {
+    type Item = Result<u64, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut min: Option<u64> = None;
+        for s in &mut self.sources {
+            match s.peek() {
+                Some(Ok(id)) => min = Some(min.map_or(*id, |m| m.min(*id))),
+                Some(Err(_)) => return s.next(),
+                None => {}
+            }
+        }
+        let min = min?;
+        for s in &mut self.sources {
+            if matches!(s.peek(), Some(Ok(id)) if *id == min) {
+                s.next();
+            }
+        }
+        Some(Ok(min))
     }
 }

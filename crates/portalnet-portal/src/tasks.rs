@@ -3,7 +3,7 @@
 use super::Portal;
 use super::events::Extra;
 use crate::error::{PortalError, PortalResult};
-use crate::paging::{Page, PageReq, table_rows};
+use crate::paging::{Ids, MergeIds, Page, PageReq, table_rows};
 use base64::Engine as _;
 use portalnet_core::address;
 use portalnet_core::error::text;
@@ -13,10 +13,10 @@ use portalnet_core::task::{
 };
 use portalnet_core::user::UserKind;
 use portalnet_core::{Error, Timestamp};
+use portalnet_store::WriteTx;
 use portalnet_store::index::{Indexes, status_byte, str_prefix, trailing_id};
 use portalnet_store::replication::{ProposalOp, ProposalRecord};
 use portalnet_store::{BlobReader, StagedBlob};
-use portalnet_store::{StoreError, WriteTx};
 
 /// What a status change did: applied here, or sent to the task's home portal.
 #[derive(Debug, Clone)]
@@ -54,42 +54,6 @@ impl TaskFilter {
             self.responsible.as_deref().unwrap_or_default(),
             self.group.map(|g| g.to_string()).unwrap_or_default()
         )
-    }
-}
-
-/// Task ids in ascending order, read from an index.
-type Ids<'a> = Box<dyn Iterator<Item = Result<u64, StoreError>> + 'a>;
-
-/// Ids from several sources, each in ascending order, merged without repeats.
-struct MergeIds<'a> {
-    sources: Vec<std::iter::Peekable<Ids<'a>>>,
-}
-
-impl<'a> MergeIds<'a> {
-    fn new(sources: Vec<Ids<'a>>) -> Self {
-        Self { sources: sources.into_iter().map(Iterator::peekable).collect() }
-    }
-}
-
-impl Iterator for MergeIds<'_> {
-    type Item = Result<u64, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let mut min: Option<u64> = None;
-        for s in &mut self.sources {
-            match s.peek() {
-                Some(Ok(id)) => min = Some(min.map_or(*id, |m| m.min(*id))),
-                Some(Err(_)) => return s.next(),
-                None => {}
-            }
-        }
-        let min = min?;
-        for s in &mut self.sources {
-            if matches!(s.peek(), Some(Ok(id)) if *id == min) {
-                s.next();
-            }
-        }
-        Some(Ok(min))
     }
 }
 

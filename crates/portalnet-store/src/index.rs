@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The format of the indexes: a data folder whose `meta` says less is rebuilt at open.
-pub const SCHEMA_VERSION: u64 = 2;
+/// 3: invitations by group and by inviter.
+pub const SCHEMA_VERSION: u64 = 3;
 const SCHEMA_KEY: &[u8] = b"schema.version";
 
 /// The index trees (raw keys; values are empty unless said).
@@ -51,9 +52,13 @@ pub struct Indexes {
     pub index_counters: Tree,
     /// local task id (BE), proposal id (BE): the proposals made on a replica.
     pub proposal_task: Tree,
+    /// group id (BE), invitation id (BE).
+    pub invitation_group: Tree,
+    /// inviter's login, 0, invitation id (BE).
+    pub invitation_inviter: Tree,
 }
 
-const TREES: [&str; 11] = [
+const TREES: [&str; 13] = [
     "idx_task_participant",
     "idx_task_group",
     "idx_task_status",
@@ -65,6 +70,8 @@ const TREES: [&str; 11] = [
     "idx_group_member",
     "idx_counters",
     "idx_proposal_task",
+    "idx_invitation_group",
+    "idx_invitation_inviter",
 ];
 
 const ACTIVE_USERS: &[u8] = b"users.active";
@@ -205,6 +212,8 @@ impl Indexes {
             group_member: db.tree(TREES[8])?,
             index_counters: db.tree(TREES[9])?,
             proposal_task: db.tree(TREES[10])?,
+            invitation_group: db.tree(TREES[11])?,
+            invitation_inviter: db.tree(TREES[12])?,
         })
     }
 
@@ -218,6 +227,8 @@ impl Indexes {
             6 => &self.user_extranet,
             7 => &self.invitation_email,
             10 => &self.proposal_task,
+            11 => &self.invitation_group,
+            12 => &self.invitation_inviter,
             _ => &self.group_member,
         }
     }
@@ -254,7 +265,11 @@ impl Indexes {
     }
 
     fn invitation_entries(i: &Invitation) -> Entries {
-        vec![(7, str_id(&email_key(&i.email), i.id), Vec::new())]
+        vec![
+            (7, str_id(&email_key(&i.email), i.id), Vec::new()),
+            (11, two_ids(i.group, i.id), Vec::new()),
+            (12, str_id(&i.inviter, i.id), Vec::new()),
+        ]
     }
 
     fn proposal_entries(p: &ProposalRecord) -> Entries {
@@ -344,8 +359,8 @@ impl Indexes {
             .map(|kv| decode(&kv?.1))
     }
 
-    /// Task ids under a raw prefix of a task index, in id order, from `after`
-    /// (exclusive) on.
+    /// Ids under a raw prefix of an index whose keys end in an id (tasks,
+    /// invitations), in id order, from `after` (exclusive) on.
     pub fn task_ids<'a>(
         tree: &'a Tree,
         prefix: &[u8],
@@ -593,7 +608,7 @@ impl Tables {
             want.extend(Indexes::proposal_entries(&kv?.1));
         }
         let mut have: BTreeSet<(usize, Vec<u8>, Vec<u8>)> = BTreeSet::new();
-        for slot in [0, 1, 2, 3, 5, 6, 7, 8, 10] {
+        for slot in [0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12] {
             for kv in self.idx.by_slot(slot).scan_prefix(&[]) {
                 let (k, v) = kv?;
                 have.insert((slot, k, v));
