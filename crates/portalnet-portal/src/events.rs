@@ -113,9 +113,10 @@ impl Portal {
         now: Timestamp,
     ) -> PortalResult<()> {
         let seq = tx.next_id("fed_outbox")?;
-        self.tables.fed_outbox.tx_put(
+        self.tables.put_outbox(
             tx,
-            &(dest.to_string(), seq),
+            dest,
+            seq,
             &OutboxEntry { item, enqueued_at: now, traceparent: crate::trace::current_header() },
         )?;
         self.fed.mark(dest);

@@ -681,7 +681,7 @@ impl Portal {
                 t.delivery_refusals.tx_put(tx, &(r.task, seq), &record)?;
             }
             for seq in seqs {
-                t.fed_outbox.tx_remove(tx, &(dest.to_string(), seq));
+                t.remove_outbox(tx, dest, seq)?;
             }
             for (pid, outcome) in settled {
                 let Some(mut p) = t.proposals.tx_get(tx, pid)? else { continue };

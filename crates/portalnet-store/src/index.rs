@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The format of the indexes: a data folder whose `meta` says less is rebuilt at open.
-/// 3: invitations by group and by inviter.
+/// 3: invitations by group and by inviter; outbox depth per destination.
 pub const SCHEMA_VERSION: u64 = 3;
 const SCHEMA_KEY: &[u8] = b"schema.version";
 
@@ -48,7 +48,8 @@ pub struct Indexes {
     pub invitation_email: Tree,
     /// login, 0, group id (BE).
     pub group_member: Tree,
-    /// `users.all`, `users.active`, `users.active_extranet` → count (u64 BE).
+    /// `users.all`, `users.active`, `users.active_extranet`, and per destination
+    /// `outbox.depth\0<portal>`, `outbox.proposals\0<portal>` → count (u64 BE).
     pub index_counters: Tree,
     /// local task id (BE), proposal id (BE): the proposals made on a replica.
     pub proposal_task: Tree,
@@ -77,6 +78,17 @@ const TREES: [&str; 13] = [
 const ACTIVE_USERS: &[u8] = b"users.active";
 const ACTIVE_EXTRANET: &[u8] = b"users.active_extranet";
 const ALL_USERS: &[u8] = b"users.all";
+const OUTBOX_COUNTERS: &str = "outbox.";
+
+/// The counter keys of a destination's outbox: (entries, proposals among them).
+fn outbox_keys(dest: &str) -> (Vec<u8>, Vec<u8>) {
+    (format!("outbox.depth\0{dest}").into_bytes(), format!("outbox.proposals\0{dest}").into_bytes())
+}
+
+/// What one outbox entry adds to its destination's counters.
+fn outbox_counts(e: &crate::replication::OutboxEntry) -> (i64, i64) {
+    (1, i64::from(matches!(e.item, crate::replication::OutboxItem::Proposal { .. })))
+}
 
 /// What one user adds to the user counters: (all, active, active extranet).
 fn user_counts(u: &User) -> [(&'static [u8], i64); 3] {
@@ -436,6 +448,43 @@ impl Tables {
         self.proposals.tx_put(tx, &p.id, p)
     }
 
+    /// Queues an outbox entry for `dest`, counted in its depth: the only way an
+    /// entry is added.
+    pub fn put_outbox(
+        &self,
+        tx: &mut WriteTx<'_>,
+        dest: &str,
+        seq: u64,
+        entry: &crate::replication::OutboxEntry,
+    ) -> Result<(), StoreError> {
+        let key = (dest.to_string(), seq);
+        let old = self.fed_outbox.tx_get(tx, &key)?;
+        let (d_old, p_old) = old.as_ref().map_or((0, 0), outbox_counts);
+        let (d, p) = outbox_counts(entry);
+        let (depth, proposals) = outbox_keys(dest);
+        self.idx.bump(tx, &depth, d - d_old)?;
+        self.idx.bump(tx, &proposals, p - p_old)?;
+        self.fed_outbox.tx_put(tx, &key, entry)
+    }
+
+    /// Removes an outbox entry (delivered or dropped) and uncounts it.
+    pub fn remove_outbox(&self, tx: &mut WriteTx<'_>, dest: &str, seq: u64) -> Result<(), StoreError> {
+        let key = (dest.to_string(), seq);
+        let Some(old) = self.fed_outbox.tx_get(tx, &key)? else { return Ok(()) };
+        let (d, p) = outbox_counts(&old);
+        let (depth, proposals) = outbox_keys(dest);
+        self.idx.bump(tx, &depth, -d)?;
+        self.idx.bump(tx, &proposals, -p)?;
+        self.fed_outbox.tx_remove(tx, &key);
+        Ok(())
+    }
+
+    /// Entries and proposals queued for `dest`, from the counters (no scan).
+    pub fn outbox_depth(&self, dest: &str) -> Result<(u64, u64), StoreError> {
+        let (depth, proposals) = outbox_keys(dest);
+        Ok((counter(self.idx.index_counters.get(&depth)?), counter(self.idx.index_counters.get(&proposals)?)))
+    }
+
     /// The proposals made here on the local task `task`, by id.
     pub fn proposals_of(&self, task: u64) -> Result<Vec<ProposalRecord>, StoreError> {
         let mut out = Vec::new();
@@ -563,8 +612,12 @@ impl Tables {
             }
         }
         flush(&mut batch)?;
+        let outbox = self.outbox_counted()?;
         let meta = self.db.tree("meta")?;
         self.db.write(|tx| {
+            for (k, n) in &outbox {
+                tx.insert(&idx.index_counters, k, n.to_be_bytes().to_vec());
+            }
             for (k, c) in &totals {
                 tx.insert(&idx.task_totals, k.as_bytes(), encode(c)?);
             }
@@ -575,6 +628,22 @@ impl Tables {
             tx.insert(&meta, SCHEMA_KEY, SCHEMA_VERSION.to_be_bytes().to_vec());
             Ok::<(), StoreError>(())
         })
+    }
+
+    /// The outbox counters as the entries say (reads the whole outbox: rebuilds
+    /// and checks only).
+    fn outbox_counted(&self) -> Result<BTreeMap<Vec<u8>, u64>, StoreError> {
+        let mut out: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        for kv in self.fed_outbox.iter() {
+            let ((dest, _), e) = kv?;
+            let (d, p) = outbox_counts(&e);
+            let (depth, proposals) = outbox_keys(&dest);
+            *out.entry(depth).or_default() += d as u64;
+            if p > 0 {
+                *out.entry(proposals).or_default() += p as u64;
+            }
+        }
+        Ok(out)
     }
 
     /// How the stored indexes differ from a rebuild from the tables (empty: equal).
@@ -624,6 +693,18 @@ impl Tables {
         let stored: BTreeMap<String, TaskCounts> = self.idx.totals_under("")?.into_iter().collect();
         if stored != totals {
             out.push(format!("report totals differ: stored {stored:?}, rebuilt {totals:?}"));
+        }
+        let mut stored_outbox: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        for kv in self.idx.index_counters.scan_prefix(OUTBOX_COUNTERS.as_bytes()) {
+            let (k, v) = kv?;
+            let n = counter(Some(v));
+            if n > 0 {
+                stored_outbox.insert(k, n);
+            }
+        }
+        let counted_outbox = self.outbox_counted()?;
+        if stored_outbox != counted_outbox {
+            out.push(format!("outbox counters: stored {stored_outbox:?}, counted {counted_outbox:?}"));
         }
         let stored_users = self.idx.user_counts()?;
         if stored_users != counted {

@@ -235,3 +235,48 @@ fn an_interrupted_rebuild_is_redone_at_the_next_open() {
     assert_eq!(t.schema_version().unwrap(), portalnet_store::index::SCHEMA_VERSION);
     assert_eq!(t.index_mismatches().unwrap(), Vec::<String>::new());
 }
+
+/// The outbox depth per destination is kept with the entries, so `portal outbox`
+/// and the metrics read two counters instead of the whole backlog; a rebuild
+/// computes the same numbers.
+#[test]
+fn outbox_counters_follow_entries_and_equal_a_rebuild() {
+    use portalnet_store::replication::{OutboxEntry, OutboxItem};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path()).unwrap();
+    let t = Tables::open(&db).unwrap();
+    let entry = |item| OutboxEntry { item, enqueued_at: Timestamp(5), traceparent: None };
+    db.write(|tx| {
+        for seq in 1..=3 {
+            t.put_outbox(
+                tx,
+                "beta.test",
+                seq,
+                &entry(OutboxItem::Event { task: 1, version: seq, catch_up: false }),
+            )?;
+        }
+        t.put_outbox(tx, "beta.test", 4, &entry(OutboxItem::Proposal { id: 9 }))?;
+        t.put_outbox(tx, "gamma.test", 5, &entry(OutboxItem::Proposal { id: 10 }))?;
+        // Rewriting an entry does not count it twice.
+        t.put_outbox(tx, "gamma.test", 5, &entry(OutboxItem::Proposal { id: 10 }))?;
+        Ok::<_, portalnet_store::StoreError>(())
+    })
+    .unwrap();
+    assert_eq!(t.outbox_depth("beta.test").unwrap(), (4, 1));
+    assert_eq!(t.outbox_depth("gamma.test").unwrap(), (1, 1));
+    assert_eq!(t.outbox_depth("delta.test").unwrap(), (0, 0));
+    db.write(|tx| {
+        t.remove_outbox(tx, "beta.test", 1)?;
+        t.remove_outbox(tx, "beta.test", 4)?;
+        // Removing what is not there changes nothing.
+        t.remove_outbox(tx, "beta.test", 99)?;
+        t.remove_outbox(tx, "gamma.test", 5)
+    })
+    .unwrap();
+    assert_eq!(t.outbox_depth("beta.test").unwrap(), (2, 0));
+    assert_eq!(t.outbox_depth("gamma.test").unwrap(), (0, 0));
+    assert_eq!(t.index_mismatches().unwrap(), Vec::<String>::new());
+    t.rebuild_indexes().unwrap();
+    assert_eq!(t.outbox_depth("beta.test").unwrap(), (2, 0));
+    assert_eq!(t.index_mismatches().unwrap(), Vec::<String>::new());
+}

@@ -443,17 +443,15 @@ impl Replicator {
         dests
     }
 
-    /// Depth, age of the oldest entry and proposals waiting for `peer`.
+    /// Depth, age of the oldest entry and proposals waiting for `peer`: from the
+    /// counters kept with the entries and the first entry, whatever the backlog.
     fn queue(&self, peer: String, now: Timestamp) -> Result<OutboxGauge, crate::NodeError> {
-        let (mut depth, mut proposals, mut oldest) = (0u64, 0u64, None);
-        for kv in self.portal.tables.fed_outbox.scan_raw(&portal_prefix(&peer)) {
-            let (_, e) = kv?;
-            depth += 1;
-            if matches!(e.item, OutboxItem::Proposal { .. }) {
-                proposals += 1;
-            }
-            oldest.get_or_insert(e.enqueued_at);
-        }
+        let t = &self.portal.tables;
+        let (depth, proposals) = t.outbox_depth(&peer)?;
+        let oldest = match t.fed_outbox.scan_raw(&portal_prefix(&peer)).next() {
+            Some(kv) => Some(kv?.1.enqueued_at),
+            None => None,
+        };
         let oldest_age_ms = oldest.map_or(0, |o: Timestamp| (now.0 - o.0).max(0));
         Ok(OutboxGauge { peer, depth, oldest_age_ms, proposals })
     }
