@@ -146,24 +146,6 @@ fn fingerprint(list: &str) -> [u8; 8] {
     fp
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_round_trip_and_refuse_other_filters() {
-        let p = PageReq::parse(0, "", "tasks|status=new").unwrap();
-        assert_eq!(p.size, DEFAULT_PAGE_SIZE);
-        let token = p.token_after(&7u64.to_be_bytes());
-        let next = PageReq::parse(5, &token, "tasks|status=new").unwrap();
-        assert_eq!(next.after_id().unwrap(), Some(7));
-        assert!(PageReq::parse(5, &token, "tasks|status=completed").is_err());
-        assert!(PageReq::parse(5, "garbage!", "tasks|status=new").is_err());
-        assert!(PageReq::parse(-1, "", "tasks").is_err());
-        assert_eq!(PageReq::parse(1_000_000, "", "tasks").unwrap().size, MAX_PAGE_SIZE);
-    }
-}
-
 /// Ids (of tasks, invitations) in ascending order, read from an index.
 pub(crate) type Ids<'a> = Box<dyn Iterator<Item = Result<u64, StoreError>> + 'a>;
 
@@ -197,5 +179,23 @@ impl Iterator for MergeIds<'_> {
             }
         }
         Some(Ok(min))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_refuse_other_filters() {
+        let p = PageReq::parse(0, "", "tasks|status=new").unwrap();
+        assert_eq!(p.size, DEFAULT_PAGE_SIZE);
+        let token = p.token_after(&7u64.to_be_bytes());
+        let next = PageReq::parse(5, &token, "tasks|status=new").unwrap();
+        assert_eq!(next.after_id().unwrap(), Some(7));
+        assert!(PageReq::parse(5, &token, "tasks|status=completed").is_err());
+        assert!(PageReq::parse(5, "garbage!", "tasks|status=new").is_err());
+        assert!(PageReq::parse(-1, "", "tasks").is_err());
+        assert_eq!(PageReq::parse(1_000_000, "", "tasks").unwrap().size, MAX_PAGE_SIZE);
     }
 }
