@@ -107,6 +107,8 @@ pub struct Directory {
     index_writer: Arc<Mutex<Applied>>,
     /// The change log, on a shared database.
     log: Option<Table<u64, Changes>>,
+    /// Changes the log keeps ([`LOG_KEEP`]; smaller in tests).
+    log_keep: u64,
     /// `email_key(email)` → account id.
     emails: Table<String, u64>,
     accounts: Table<u64, AccountRecord>,
@@ -127,6 +129,12 @@ impl Directory {
     /// Opens the directory's tables in `db`, creating them if needed, and builds
     /// the name index from the stored entries of visible portals.
     pub fn open(db: &Db) -> Result<Directory> {
+        Self::open_keeping(db, LOG_KEEP)
+    }
+
+    /// [`Directory::open`] with a change log that keeps `log_keep` changes (at
+    /// least 10); tests use a short log to reach pruning and a node left behind.
+    pub fn open_keeping(db: &Db, log_keep: u64) -> Result<Directory> {
         // The name index of earlier versions, kept in storage; now rebuilt in memory.
         db.drop_tree("dir_names")?;
         let d = Directory {
@@ -139,6 +147,7 @@ impl Directory {
             index: Arc::default(),
             index_writer: Arc::default(),
             log: if db.is_shared() { Some(Table::open(db, "dir_changes")?) } else { None },
+            log_keep: log_keep.max(10),
         };
         let mut writer = d.index_writer();
         d.rebuild(&mut writer)?;
@@ -242,9 +251,10 @@ impl Directory {
                 Some(log) if !changes.is_empty() => {
                     let seq = tx.next_id(LOG_COUNTER)?;
                     log.tx_put(tx, &seq, &changes)?;
-                    // Prune a thousand at a time, the oldest first.
-                    if seq.is_multiple_of(1_000) && seq > LOG_KEEP {
-                        for old in seq.saturating_sub(LOG_KEEP + 1_000)..seq - LOG_KEEP {
+                    // Prune a tenth of the log at a time, the oldest first.
+                    let step = self.log_keep / 10;
+                    if seq.is_multiple_of(step) && seq > self.log_keep {
+                        for old in seq.saturating_sub(self.log_keep + step)..seq - self.log_keep {
                             log.tx_remove(tx, &old);
                         }
                     }

@@ -41,3 +41,33 @@ fn two_nodes_on_one_database_see_each_others_writes() {
     assert_eq!(found(&c, "eva"), ["Eva Kowalska"]);
     assert_eq!(c.catch_up().unwrap(), 0);
 }
+
+/// The change log is pruned to its length, and a node that fell further behind
+/// than the log reaches rebuilds its index instead of missing changes.
+#[test]
+fn a_node_behind_the_pruned_log_rebuilds_and_the_log_stays_bounded() {
+    let f = fixture();
+    let keep = 20;
+    let a = Directory::open_keeping(&open_db(f.dir.path()), keep).unwrap();
+    let b = Directory::open_keeping(&open_db(f.dir.path()), keep).unwrap();
+    portal(&a, "alpha.test", true);
+    b.catch_up().unwrap();
+    // 60 index changes on A while B does not look: B's next change is pruned.
+    for i in 0..30 {
+        publish(&a, "alpha.test", vec![entry(&format!("u{i}"), &format!("Anna Nowak{i}"))]);
+        publish(&a, "alpha.test", vec![entry(&format!("u{i}"), &format!("Anna Kowalska{i}"))]);
+    }
+    let logged = f.db.tree("dir_changes").unwrap().len() as u64;
+    assert!(logged <= keep + keep / 10, "the log holds {logged} changes, more than {keep} and a step");
+    assert!(logged >= keep, "the log holds {logged} changes, fewer than it keeps ({keep})");
+    b.catch_up().unwrap();
+    for d in [&a, &b] {
+        assert_eq!(d.indexed_people(), 30);
+        assert_eq!(found(d, "nowak"), Vec::<String>::new());
+        assert_eq!(found(d, "kowalska29"), ["Anna Kowalska29"]);
+    }
+    // Caught up, B follows single changes through the log again.
+    publish(&a, "alpha.test", vec![entry("u0", "Zofia Wójcik")]);
+    assert_eq!(b.catch_up().unwrap(), 1);
+    assert_eq!(found(&b, "wojcik"), ["Zofia Wójcik"]);
+}
