@@ -281,6 +281,24 @@ async fn until_version(c: &Clients, id: u64, version: u64, t0: Instant) -> Resul
     }
 }
 
+/// The portals running in this bench, for a report when a change does not arrive.
+/// Emptied before beta restarts (its storage must be free to reopen).
+static PORTALS_RUNNING: std::sync::Mutex<Vec<Arc<portalnet_portal::Portal>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Every running portal's workers (state, failures, last error): what a stuck
+/// change is waiting for.
+fn workers_now() -> String {
+    let mut out = String::new();
+    let running = PORTALS_RUNNING.lock().map(|p| p.clone()).unwrap_or_default();
+    for p in &running {
+        for (name, w) in p.workers.list() {
+            out.push_str(&format!("  {} {name}: {w:?}\n", p.portal_id()));
+        }
+    }
+    out
+}
+
 /// Watches `portal`'s storage until task `id` reaches `version`; answers when it
 /// is ready (subscribed) and then the instant it saw the version committed.
 async fn commit_watch(
@@ -303,7 +321,12 @@ async fn commit_watch(
                 return Ok(Instant::now());
             }
             if tokio::time::timeout(DEADLINE, changed).await.is_err() {
-                bail!("task {id} did not reach version {version} within {DEADLINE:?}");
+                let now = portal.tables.tasks.get(&id)?.map_or(0, |t| t.version);
+                bail!(
+                    "task {id} did not reach version {version} within {DEADLINE:?} (it is at {now}); \
+                     the workers of every portal then:\n{}",
+                    workers_now()
+                );
             }
         }
     });
@@ -505,6 +528,9 @@ async fn run() -> Result<()> {
     // signal, notes when the new version is committed there (before its flush).
     let portal = |m: &Member| m.handle.as_ref().map(|h| h.state.portal.clone()).context("running");
     let (p_alpha, p_beta, p_gamma) = (portal(a)?, portal(b)?, portal(c)?);
+    if let Ok(mut running) = PORTALS_RUNNING.lock() {
+        *running = vec![p_alpha.clone(), p_beta.clone(), p_gamma.clone()];
+    }
     let (mut x_commit_a, mut x_ack_a, mut x_b, mut x_c, mut x_both) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..warm + samples {
@@ -541,6 +567,9 @@ async fn run() -> Result<()> {
     }
     until_version(&b.user, on_b, version, Instant::now()).await?;
     // Beta's storage must be free to reopen in 3b.
+    if let Ok(mut running) = PORTALS_RUNNING.lock() {
+        running.clear();
+    }
     drop((p_alpha, p_beta, p_gamma));
 
     let home_version = a.user.tasks.clone().get_task(pb::GetTaskRequest { id: task.id }).await?.into_inner();

@@ -4,7 +4,7 @@
 
 use super::{Portal, hash_token, new_token};
 use crate::error::{PortalError, PortalResult};
-use crate::paging::{Ids, MergeIds, Page, PageReq};
+use crate::paging::{Ids, MergeIds, Page, PageReq, rows_of};
 use portalnet_core::Error;
 use portalnet_core::error::{Text, text};
 use portalnet_core::group::{Group, GroupRole, InviteRight};
@@ -129,15 +129,10 @@ impl Portal {
             }
             Box::new(MergeIds::new(sources))
         };
-        let rows = ids.filter_map(|id| {
-            let id = match id {
-                Ok(id) => id,
-                Err(e) => return Some(Err(PortalError::from(e))),
-            };
-            let inv = match self.tables.invitations.get(&id) {
-                Ok(Some(inv)) => inv,
-                Ok(None) => return None,
-                Err(e) => return Some(Err(e.into())),
+        let rows = rows_of(&self.tables.invitations, ids).filter_map(|row| {
+            let (id, inv) = match row {
+                Ok(row) => row,
+                Err(e) => return Some(Err(e)),
             };
             if group.is_some_and(|g| g != inv.group)
                 || (!all && inv.state_at(now) != InvitationState::Pending)

@@ -146,6 +146,25 @@ fn fingerprint(list: &str) -> [u8; 8] {
     fp
 }
 
+/// The rows of `ids` in `table`, in the ids' order; an id whose row is gone (removed
+/// since the index was read) is left out.
+pub(crate) fn rows_of<'a, V: Record + 'a>(
+    table: &'a Table<u64, V>,
+    ids: Ids<'a>,
+) -> impl Iterator<Item = PortalResult<(u64, V)>> + 'a {
+    ids.filter_map(move |id| {
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => return Some(Err(PortalError::from(e))),
+        };
+        match table.get(&id) {
+            Ok(Some(row)) => Some(Ok((id, row))),
+            Ok(None) => None,
+            Err(e) => Some(Err(e.into())),
+        }
+    })
+}
+
 /// Ids (of tasks, invitations) in ascending order, read from an index.
 pub(crate) type Ids<'a> = Box<dyn Iterator<Item = Result<u64, StoreError>> + 'a>;
 

@@ -3,7 +3,7 @@
 use super::Portal;
 use super::events::Extra;
 use crate::error::{PortalError, PortalResult};
-use crate::paging::{Ids, MergeIds, Page, PageReq, table_rows};
+use crate::paging::{Ids, MergeIds, Page, PageReq, rows_of, table_rows};
 use base64::Engine as _;
 use portalnet_core::address;
 use portalnet_core::error::text;
@@ -113,15 +113,10 @@ impl Portal {
             }
             Box::new(MergeIds::new(sources))
         };
-        let rows = ids.filter_map(|id| {
-            let id = match id {
-                Ok(id) => id,
-                Err(e) => return Some(Err(PortalError::from(e))),
-            };
-            let task = match self.tables.tasks.get(&id) {
-                Ok(Some(t)) => t,
-                Ok(None) => return None,
-                Err(e) => return Some(Err(e.into())),
+        let rows = rows_of(&self.tables.tasks, ids).filter_map(|row| {
+            let (id, task) = match row {
+                Ok(row) => row,
+                Err(e) => return Some(Err(e)),
             };
             let in_group = task.group.is_some_and(|g| my_groups.contains(&g));
             let rel = portalnet_core::permissions::Relation::of(actor, &task, in_group);
