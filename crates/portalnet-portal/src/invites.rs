@@ -100,7 +100,7 @@ impl Portal {
         // the groups they own or moderate (R7), merged in id order.
         let ids: Ids<'_> = if actor.admin {
             match group {
-                Some(g) => Box::new(Indexes::task_ids(&idx.invitation_group, &g.to_be_bytes(), after)),
+                Some(g) => Box::new(Indexes::ids_under(&idx.invitation_group, &g.to_be_bytes(), after)),
                 None => {
                     let from = after.map_or(0, |a| a.saturating_add(1));
                     Box::new(
@@ -115,7 +115,7 @@ impl Portal {
             }
         } else {
             let mut sources: Vec<Ids<'_>> =
-                vec![Box::new(Indexes::task_ids(&idx.invitation_inviter, &str_prefix(&actor.login), after))];
+                vec![Box::new(Indexes::ids_under(&idx.invitation_inviter, &str_prefix(&actor.login), after))];
             for g in self.tables.groups_of(&actor.login)? {
                 if group.is_some_and(|f| f != g) {
                     continue;
@@ -124,7 +124,11 @@ impl Portal {
                     matches!(g.role_of(&actor.login), Some(GroupRole::Owner | GroupRole::Moderator))
                 });
                 if manages {
-                    sources.push(Box::new(Indexes::task_ids(&idx.invitation_group, &g.to_be_bytes(), after)));
+                    sources.push(Box::new(Indexes::ids_under(
+                        &idx.invitation_group,
+                        &g.to_be_bytes(),
+                        after,
+                    )));
                 }
             }
             Box::new(MergeIds::new(sources))

@@ -123,7 +123,7 @@ impl Portal {
         // Tasks with an extranet participant: the union of those users' tasks.
         let mut with_extranet: BTreeSet<u64> = BTreeSet::new();
         for login in self.tables.extranet_logins()? {
-            for id in Indexes::task_ids(&idx.task_participant, &str_prefix(&login), None) {
+            for id in Indexes::ids_under(&idx.task_participant, &str_prefix(&login), None) {
                 with_extranet.insert(id?);
             }
         }

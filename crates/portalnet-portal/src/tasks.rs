@@ -89,11 +89,11 @@ impl Portal {
         let my_groups: Vec<u64> = self.tables.groups_of(&actor.login)?;
         let ids: Ids<'_> = if actor.admin {
             if let Some(g) = filter.group {
-                Box::new(Indexes::task_ids(&idx.task_group, &g.to_be_bytes(), after))
+                Box::new(Indexes::ids_under(&idx.task_group, &g.to_be_bytes(), after))
             } else if let Some(r) = &filter.responsible {
-                Box::new(Indexes::task_ids(&idx.task_participant, &str_prefix(r), after))
+                Box::new(Indexes::ids_under(&idx.task_participant, &str_prefix(r), after))
             } else if let Some(s) = filter.status {
-                Box::new(Indexes::task_ids(&idx.task_status, &[status_byte(s)], after))
+                Box::new(Indexes::ids_under(&idx.task_status, &[status_byte(s)], after))
             } else {
                 let from = after.map_or(0, |a| a.saturating_add(1));
                 let tree = self.tables.tasks.tree();
@@ -105,10 +105,10 @@ impl Portal {
             }
         } else {
             let mut sources: Vec<Ids<'_>> =
-                vec![Box::new(Indexes::task_ids(&idx.task_participant, &str_prefix(&actor.login), after))];
+                vec![Box::new(Indexes::ids_under(&idx.task_participant, &str_prefix(&actor.login), after))];
             for g in &my_groups {
                 if filter.group.is_none_or(|f| f == *g) {
-                    sources.push(Box::new(Indexes::task_ids(&idx.task_group, &g.to_be_bytes(), after)));
+                    sources.push(Box::new(Indexes::ids_under(&idx.task_group, &g.to_be_bytes(), after)));
                 }
             }
             Box::new(MergeIds::new(sources))

@@ -373,7 +373,7 @@ impl Indexes {
 
     /// Ids under a raw prefix of an index whose keys end in an id (tasks,
     /// invitations), in id order, from `after` (exclusive) on.
-    pub fn task_ids<'a>(
+    pub fn ids_under<'a>(
         tree: &'a Tree,
         prefix: &[u8],
         after: Option<u64>,
@@ -488,7 +488,7 @@ impl Tables {
     /// The proposals made here on the local task `task`, by id.
     pub fn proposals_of(&self, task: u64) -> Result<Vec<ProposalRecord>, StoreError> {
         let mut out = Vec::new();
-        for id in Indexes::task_ids(&self.idx.proposal_task, &task.to_be_bytes(), None) {
+        for id in Indexes::ids_under(&self.idx.proposal_task, &task.to_be_bytes(), None) {
             if let Some(p) = self.proposals.get(&id?)? {
                 out.push(p);
             }
@@ -518,7 +518,7 @@ impl Tables {
 
     /// Ids of the groups `login` belongs to.
     pub fn groups_of(&self, login: &str) -> Result<Vec<u64>, StoreError> {
-        Indexes::task_ids(&self.idx.group_member, &str_prefix(login), None).collect()
+        Indexes::ids_under(&self.idx.group_member, &str_prefix(login), None).collect()
     }
 
     /// Logins of extranet users.

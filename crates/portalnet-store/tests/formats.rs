@@ -219,7 +219,7 @@ fn the_data_folder_of_2026_12_01_gets_its_indexes_at_open() {
             for kv in old.tasks.iter() {
                 let (id, t) = kv.unwrap();
                 for p in t.participants() {
-                    let ids: Vec<u64> = Indexes::task_ids(&old.idx.task_participant, &str_prefix(p), None)
+                    let ids: Vec<u64> = Indexes::ids_under(&old.idx.task_participant, &str_prefix(p), None)
                         .map(Result::unwrap)
                         .collect();
                     assert!(ids.contains(&id), "{portal}: task {id} under {p}");

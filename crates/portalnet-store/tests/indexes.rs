@@ -186,7 +186,7 @@ proptest! {
         }
         prop_assert_eq!(t.index_mismatches().unwrap(), Vec::<String>::new());
         for p in PEOPLE {
-            let via_index: Vec<u64> = Indexes::task_ids(&t.idx.task_participant, &str_prefix(p), None).map(Result::unwrap).collect();
+            let via_index: Vec<u64> = Indexes::ids_under(&t.idx.task_participant, &str_prefix(p), None).map(Result::unwrap).collect();
             let scanned: Vec<u64> = t.tasks.iter().map(Result::unwrap).filter(|(_, task)| task.participants().contains(&p)).map(|(id, _)| id).collect();
             prop_assert_eq!(via_index, scanned);
         }
