@@ -12,7 +12,8 @@
 //! PORTALNET_BENCH_PG_PEOPLE people (default: the same N).
 //!
 //! `cargo bench -p portalnet-node --bench directory_search`
-//! (PORTALNET_BENCH_PEOPLE sets N; PORTALNET_BENCH_SEARCHES the searches per run.)
+//! (PORTALNET_BENCH_PEOPLE sets N; PORTALNET_BENCH_SEARCHES the searches per run;
+//! PORTALNET_BENCH_KEEP=<folder> keeps the loaded sled directory in that folder.)
 
 use portalnet_core::Clock;
 use portalnet_federation::Signer;
@@ -192,7 +193,13 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
     let searches: usize =
         std::env::var("PORTALNET_BENCH_SEARCHES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
     let tmp = tempfile::tempdir()?;
-    let dir = tmp.path().join("directory");
+    // PORTALNET_BENCH_KEEP=<folder> keeps the loaded directory there, to measure
+    // its restart again (`PORTALNET_BENCH_RESTART=<folder>/directory`).
+    let tmp_path = match std::env::var_os("PORTALNET_BENCH_KEEP") {
+        Some(keep) => std::path::PathBuf::from(keep),
+        None => tmp.path().to_owned(),
+    };
+    let dir = tmp_path.join("directory");
     let mut cfg =
         portalnet_node::directory::server::init_if_needed(&dir, "directory.test", "127.0.0.1:0".parse()?)?;
     // The bench measures the index, not the scraping guard.
