@@ -8,7 +8,9 @@ pub struct Attachment {
     pub name: String,
     /// `type/subtype`, lower case; `application/octet-stream` when unknown.
     pub content_type: String,
-    pub bytes: Vec<u8>,
+    /// Shared, not copied: a large file is a slice of the received message
+    /// (`message/big_files.rs`), and a message to several recipients shares it.
+    pub bytes: bytes::Bytes,
 }
 
 /// Longest name kept, in bytes: what common file systems accept.

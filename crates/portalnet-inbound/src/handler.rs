@@ -67,8 +67,9 @@ pub trait MailHandler: Send + Sync + 'static {
     fn check_recipient(&self, rcpt: &str) -> Result<(), Refusal>;
 
     /// Called once per complete, accepted message with its raw bytes (CRLF line ends, dot
-    /// stuffing removed). Returns one result per `envelope.recipients`, in order: LMTP sends each
+    /// stuffing removed), given away so that it can be parsed in place
+    /// ([`crate::parse_owned`]). Returns one result per `envelope.recipients`, in order: LMTP sends each
     /// as its own reply, SMTP sends the first failure or 250. A missing result counts as a
     /// temporary failure.
-    fn deliver(&self, envelope: &Envelope, data: &[u8]) -> Vec<Result<(), Refusal>>;
+    fn deliver(&self, envelope: &Envelope, data: Vec<u8>) -> Vec<Result<(), Refusal>>;
 }

@@ -53,7 +53,7 @@ pub use autoreply::is_automatic;
 pub use config::{ListenerConfig, Protocol};
 pub use error::Error;
 pub use handler::{Envelope, MailHandler, Refusal};
-pub use message::{AutoSignals, InboundMessage, MAX_PARTS, NO_SUBJECT, parse};
+pub use message::{AutoSignals, InboundMessage, MAX_PARTS, NO_SUBJECT, parse, parse_owned};
 pub use reply::strip_reply;
 pub use server::serve;
 pub use session::serve_connection;

@@ -4,6 +4,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::attachment::{Attachment, clean_name, fallback_name};
 use crate::error::Error;
+use big_files::DecodedFile;
+use bytes::Bytes;
 use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
 use mail_parser::{Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
@@ -66,22 +68,58 @@ impl InboundMessage {
 /// [`MAX_PARTS`] parts, or when the MIME parser itself breaks.
 pub fn parse(raw: &[u8]) -> Result<InboundMessage, Error> {
     let content_hash = crate::trace::content_hash(raw);
+    parse_rest(raw, content_hash, &Bytes::new(), &[])
+}
+
+/// [`parse`], taking the message: its large base64 files are decoded inside it and
+/// the attachments share its buffer (`message/big_files.rs`), so accepting a
+/// 25 MB file holds about the message once instead of the message and its file.
+pub fn parse_owned(mut raw: Vec<u8>) -> Result<InboundMessage, Error> {
+    let content_hash = crate::trace::content_hash(&raw);
+    let (front, files) = catch_unwind(AssertUnwindSafe(|| big_files::decode_in_place(&mut raw)))
+        .map_err(|_| Error::ParserFailed)?;
+    let buffer = Bytes::from(raw);
+    parse_rest(buffer.get(front..).unwrap_or_default(), content_hash, &buffer, &files)
+}
+
+/// Parses `raw`; `files` were decoded out of it into `buffer` (see `parse_owned`).
+fn parse_rest(
+    raw: &[u8],
+    content_hash: [u8; 32],
+    buffer: &Bytes,
+    files: &[DecodedFile],
+) -> Result<InboundMessage, Error> {
     // mail-parser promises not to panic; this keeps a bug there from taking the listener or the
     // node down with it.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
-        MessageParser::default().parse(raw).map(|msg| read(msg, content_hash))
+        MessageParser::default().parse(raw).map(|msg| read(msg, content_hash, buffer, files))
     }))
     .map_err(|_| Error::ParserFailed)?;
     parsed.ok_or(Error::NotAMessage)?
 }
 
-fn read(mut msg: Message<'_>, content_hash: [u8; 32]) -> Result<InboundMessage, Error> {
+fn read(
+    mut msg: Message<'_>,
+    content_hash: [u8; 32],
+    buffer: &Bytes,
+    files: &[DecodedFile],
+) -> Result<InboundMessage, Error> {
     if msg.parts.len() > MAX_PARTS {
         return Err(Error::TooManyParts { count: msg.parts.len(), max: MAX_PARTS });
     }
+    // Every file decoded ahead must be a leaf part where mail-parser sees it;
+    // otherwise its bytes would be lost (an empty attachment): refuse instead.
+    let leaf_at = |at: usize| {
+        msg.parts.iter().any(|p| {
+            p.offset_body as usize == at && !matches!(p.body, PartType::Multipart(_) | PartType::Message(_))
+        })
+    };
+    if !files.iter().all(|f| leaf_at(f.body_at)) {
+        return Err(Error::ParserFailed);
+    }
     // Taken first: the attachments' decoded bodies move out of the parsed message
     // (no copy of a large file while the parse holds it too).
-    let attachments = attachments(&mut msg);
+    let attachments = attachments(&mut msg, buffer, files);
     let msg = &msg;
     // Our own lenient decoding first (words split mid-character), mail-parser's otherwise.
     let lenient = msg.header_raw("Subject").and_then(crate::encoded_words::decode);
@@ -141,7 +179,7 @@ fn normalize_newlines(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
-fn attachments(msg: &mut Message<'_>) -> Vec<Attachment> {
+fn attachments(msg: &mut Message<'_>, buffer: &Bytes, files: &[DecodedFile]) -> Vec<Attachment> {
     let ids = msg.attachments.clone();
     let mut out = Vec::with_capacity(ids.len());
     for (i, id) in ids.into_iter().enumerate() {
@@ -151,9 +189,11 @@ fn attachments(msg: &mut Message<'_>) -> Vec<Attachment> {
             .attachment_name()
             .and_then(clean_name)
             .unwrap_or_else(|| fallback_name(i + 1, &content_type));
-        let bytes = match original_text(msg, part) {
-            Some(b) => b,
-            None => msg.parts.get_mut(id as usize).map(take_body).unwrap_or_default(),
+        let decoded = files.iter().find(|f| f.body_at == part.offset_body as usize);
+        let bytes = match (decoded, original_text(msg, part)) {
+            (Some(f), _) => buffer.slice(f.bytes.clone()),
+            (None, Some(b)) => Bytes::from(b),
+            (None, None) => Bytes::from(msg.parts.get_mut(id as usize).map(take_body).unwrap_or_default()),
         };
         out.push(Attachment { name, content_type, bytes });
     }
@@ -221,5 +261,6 @@ fn auto_signals(msg: &Message<'_>) -> AutoSignals {
     }
 }
 
+mod big_files;
 #[cfg(test)]
 mod tests;

@@ -322,7 +322,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> Session<'a, S> {
         };
         let count = envelope.recipients.len();
         let handler = Arc::clone(&self.handler);
-        let joined = tokio::task::spawn_blocking(move || handler.deliver(&envelope, &message)).await;
+        let joined = tokio::task::spawn_blocking(move || handler.deliver(&envelope, message)).await;
         let mut results = match joined {
             Ok(results) => results,
             Err(err) => {

@@ -31,9 +31,9 @@ impl MailHandler for Recorder {
         if rcpt.starts_with("unknown") { Err(Refusal::unknown_recipient()) } else { Ok(()) }
     }
 
-    fn deliver(&self, envelope: &Envelope, data: &[u8]) -> Vec<Result<(), Refusal>> {
+    fn deliver(&self, envelope: &Envelope, data: Vec<u8>) -> Vec<Result<(), Refusal>> {
         if let Ok(mut delivered) = self.delivered.lock() {
-            delivered.push((envelope.clone(), data.to_vec()));
+            delivered.push((envelope.clone(), data));
         }
         let result = |rcpt: &String| {
             if rcpt.starts_with("full") { Err(Refusal::new(452, [4, 2, 2], "Mailbox full")) } else { Ok(()) }
@@ -152,7 +152,7 @@ async fn swaks_plain_mail_with_attachments_is_delivered() {
     assert_eq!(msg.message_id.as_deref(), Some("swaks-1@example.pl"));
     assert!(msg.text.contains("Proszę o zapłatę."), "{:?}", msg.text);
     assert_eq!(msg.attachments.len(), 1, "{msg:?}");
-    assert_eq!(msg.attachments[0].bytes, b"%PDF-1.4 not really");
+    assert_eq!(msg.attachments[0].bytes, &b"%PDF-1.4 not really"[..]);
     assert!(msg.attachments[0].name.ends_with(".pdf"), "{:?}", msg.attachments[0].name);
     server.stop().await;
 }

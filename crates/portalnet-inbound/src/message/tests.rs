@@ -248,7 +248,7 @@ fn unencoded_text_file_and_forwarded_message() {
     assert_eq!(msg.text, "FYI");
     assert_eq!(msg.attachments.len(), 2);
     assert_eq!(msg.attachments[0].name, "a.csv");
-    assert_eq!(msg.attachments[0].bytes, b"Za\xbf\xf3\xb3\xe6;1");
+    assert_eq!(msg.attachments[0].bytes, &b"Za\xbf\xf3\xb3\xe6;1"[..]);
     assert_eq!(msg.attachments[1].content_type, "message/rfc822");
     assert_eq!(msg.attachments[1].name, "attachment-2.eml");
     assert!(msg.attachments[1].bytes.starts_with(b"From: x@y.z"));

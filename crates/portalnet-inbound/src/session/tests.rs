@@ -28,9 +28,9 @@ impl MailHandler for Recorder {
         }
     }
 
-    fn deliver(&self, envelope: &Envelope, data: &[u8]) -> Vec<Result<(), Refusal>> {
+    fn deliver(&self, envelope: &Envelope, data: Vec<u8>) -> Vec<Result<(), Refusal>> {
         if let Ok(mut delivered) = self.delivered.lock() {
-            delivered.push((envelope.clone(), data.to_vec()));
+            delivered.push((envelope.clone(), data));
         }
         let result = |rcpt: &String| {
             if rcpt.starts_with("full") { Err(Refusal::new(452, [4, 2, 2], "Mailbox full")) } else { Ok(()) }

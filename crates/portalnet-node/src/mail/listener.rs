@@ -18,9 +18,9 @@ impl MailHandler for PortalMail {
         self.portal.mail_target(rcpt).map(|_| ()).map_err(refusal).inspect_err(|r| self.count_refused(r))
     }
 
-    fn deliver(&self, envelope: &Envelope, data: &[u8]) -> Vec<Result<(), Refusal>> {
+    fn deliver(&self, envelope: &Envelope, data: Vec<u8>) -> Vec<Result<(), Refusal>> {
         let n = envelope.recipients.len();
-        let msg = match portalnet_inbound::parse(data) {
+        let msg = match portalnet_inbound::parse_owned(data) {
             Ok(m) => m,
             Err(e) => {
                 let r = Refusal::permanent(format!("the message cannot be read: {e}"));

@@ -188,7 +188,7 @@ impl Fixture {
             helo: "mx.example.net".into(),
             peer: None,
         };
-        self.mail.deliver(&envelope, raw)
+        self.mail.deliver(&envelope, raw.to_vec())
     }
 
     /// One answer per recipient, each `250` or a real SMTP refusal.
@@ -1358,7 +1358,7 @@ fn send(mail: &PortalMail, from: &str, rcpt: &str, raw: &str) -> Result<(), Refu
         helo: "mx.test".into(),
         peer: None,
     };
-    mail.deliver(&envelope, raw.as_bytes()).remove(0)
+    mail.deliver(&envelope, raw.as_bytes().to_vec()).remove(0)
 }
 
 /// Found 4 / point 1: a redelivery does nothing within the retention, the record
