@@ -210,11 +210,10 @@ async fn a_mail_borne_18mb_file_downloads_through_portalctl() {
     // One blob, named by the file.
     let (blobs, tmp) = blobs_on_disk(&m.node.dir);
     assert_eq!((blobs, tmp), (BTreeSet::from([f.sha256.clone()]), 0));
-    // The message and its decoded attachment are both in memory while mail-parser
-    // reads it (1.73x here); no further copy is kept (2.6x before the blob store).
-    // Issue 12's target, 1.5x, needs the attachment decoded from the raw message
-    // straight into its blob: not done.
-    assert!(ratio < 2.0, "peak memory accepting the mail: {ratio:.2}x the message");
+    // The attachment is decoded inside the received message and stored from
+    // there (portalnet_inbound::parse_owned): about 1.0x here; 1.73x when
+    // mail-parser decoded a copy, 2.6x before the blob store. Issue 12: <= 1.5x.
+    assert!(ratio <= 1.5, "peak memory accepting the mail: {ratio:.2}x the message");
 }
 
 /// The limit: exactly 25 MiB streams in through `portalctl task attach` and back
