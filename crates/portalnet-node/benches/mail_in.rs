@@ -556,33 +556,21 @@ fn big_child(mode: &str) -> Result<()> {
             server.await?;
             Ok::<_, anyhow::Error>((Mem { rss: before.rss, hwm: before_hwm }, after, reset))
         })?,
-        "parse" => {
+        "parse" | "parse_owned" => {
             let (wire, file) = big_message("x@y.z");
-            let raw = &wire[..wire.len() - 3];
+            let mut raw = wire;
+            raw.truncate(raw.len() - 3);
             let before = mem()?;
             let reset = reset_peak();
             let before_hwm = mem()?.hwm;
             let t = Instant::now();
-            let msg = portalnet_inbound::parse(raw)?;
-            let wall = t.elapsed();
-            let after = mem()?;
-            let got = msg.attachments.first().map(|a| a.bytes.len()).unwrap_or(0);
-            ensure!(got == file, "parsed an attachment of {got} bytes, not {file}");
-            out.push(("wall_secs", wall.as_secs_f64().to_string()));
-            drop(msg);
-            (Mem { rss: before.rss, hwm: before_hwm }, after, reset)
-        }
-        "parse_owned" => {
-            // What the node does: the message is given away and its file decoded
-            // inside it (portalnet_inbound::parse_owned).
-            let (wire, file) = big_message("x@y.z");
-            let raw = wire.get(..wire.len() - 3).unwrap_or_default().to_vec();
-            drop(wire);
-            let before = mem()?;
-            let reset = reset_peak();
-            let before_hwm = mem()?.hwm;
-            let t = Instant::now();
-            let msg = portalnet_inbound::parse_owned(raw)?;
+            // parse: mail-parser on a borrowed message. parse_owned: what the node
+            // does, the message given away and its file decoded inside it.
+            let msg = if mode == "parse" {
+                portalnet_inbound::parse(&raw)?
+            } else {
+                portalnet_inbound::parse_owned(std::mem::take(&mut raw))?
+            };
             let wall = t.elapsed();
             let after = mem()?;
             let got = msg.attachments.first().map(|a| a.bytes.len()).unwrap_or(0);
