@@ -367,7 +367,10 @@ async fn child(dir: std::path::PathBuf) -> anyhow::Result<()> {
         cold.as_secs_f64()
     );
     let mut tasks_client = pb::task_service_client::TaskServiceClient::new(ch.clone());
-    for pass in 1..=3 {
+    // PORTALNET_SCALE_PASSES: more passes, to see whether RSS levels off.
+    let passes: usize =
+        std::env::var("PORTALNET_SCALE_PASSES").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    for pass in 1..=passes {
         let t = Instant::now();
         let (mut seen, mut token_next, mut pages) = (0usize, String::new(), 0usize);
         loop {
