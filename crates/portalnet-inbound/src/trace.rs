@@ -76,8 +76,9 @@ fn split_head(raw: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// The first place of `needle` in `hay` (SIMD search: messages reach 25 MB).
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(hay, needle)
 }
 
 /// Header fields as (lower-case name, raw value with folds), continuation lines joined.

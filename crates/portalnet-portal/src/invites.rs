@@ -4,7 +4,7 @@
 
 use super::{Portal, hash_token, new_token};
 use crate::error::{PortalError, PortalResult};
-use crate::paging::{Ids, MergeIds, Page, PageReq, rows_of};
+use crate::paging::{Ids, MergeIds, Page, PageReq, all_ids, rows_of};
 use portalnet_core::Error;
 use portalnet_core::error::{Text, text};
 use portalnet_core::group::{Group, GroupRole, InviteRight};
@@ -13,7 +13,7 @@ use portalnet_core::permissions::Actor;
 use portalnet_core::user::{User, UserKind, UserState};
 use portalnet_core::validate;
 use portalnet_store::WriteTx;
-use portalnet_store::index::{Indexes, str_prefix, trailing_id};
+use portalnet_store::index::{Indexes, str_prefix};
 use portalnet_store::schema::TokenRecord;
 
 /// The result of an invitation, with what the inviter should know (R6).
@@ -101,17 +101,7 @@ impl Portal {
         let ids: Ids<'_> = if actor.admin {
             match group {
                 Some(g) => Box::new(Indexes::ids_under(&idx.invitation_group, &g.to_be_bytes(), after)),
-                None => {
-                    let from = after.map_or(0, |a| a.saturating_add(1));
-                    Box::new(
-                        self.tables
-                            .invitations
-                            .tree()
-                            .scan_from(&from.to_be_bytes())
-                            .filter(move |_| after != Some(u64::MAX))
-                            .map(|kv| kv.map(|(k, _)| trailing_id(&k).unwrap_or_default())),
-                    )
-                }
+                None => all_ids(&self.tables.invitations, after),
             }
         } else {
             let mut sources: Vec<Ids<'_>> =

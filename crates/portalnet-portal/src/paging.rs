@@ -6,6 +6,7 @@
 use crate::error::{PortalError, PortalResult};
 use base64::Engine as _;
 use portalnet_core::error::text;
+use portalnet_store::index::trailing_id;
 use portalnet_store::{Key, Record, StoreError, Table, decode};
 use sha2::{Digest, Sha256};
 
@@ -167,6 +168,19 @@ pub(crate) fn rows_of<'a, V: Record + 'a>(
 
 /// Ids (of tasks, invitations) in ascending order, read from an index.
 pub(crate) type Ids<'a> = Box<dyn Iterator<Item = Result<u64, StoreError>> + 'a>;
+
+/// Every id of `table` after `after`, in ascending order (an administrator's
+/// unfiltered list).
+pub(crate) fn all_ids<'a, V: Record + 'a>(table: &'a Table<u64, V>, after: Option<u64>) -> Ids<'a> {
+    let from = after.map_or(0, |a| a.saturating_add(1));
+    Box::new(
+        table
+            .tree()
+            .scan_from(&from.to_be_bytes())
+            .filter(move |_| after != Some(u64::MAX))
+            .map(|kv| kv.map(|(k, _)| trailing_id(&k).unwrap_or_default())),
+    )
+}
 
 /// Ids from several sources, each in ascending order, merged without repeats.
 pub(crate) struct MergeIds<'a> {

@@ -3,7 +3,7 @@
 use super::Portal;
 use super::events::Extra;
 use crate::error::{PortalError, PortalResult};
-use crate::paging::{Ids, MergeIds, Page, PageReq, rows_of, table_rows};
+use crate::paging::{Ids, MergeIds, Page, PageReq, all_ids, rows_of, table_rows};
 use base64::Engine as _;
 use portalnet_core::address;
 use portalnet_core::error::text;
@@ -14,7 +14,7 @@ use portalnet_core::task::{
 use portalnet_core::user::UserKind;
 use portalnet_core::{Error, Timestamp};
 use portalnet_store::WriteTx;
-use portalnet_store::index::{Indexes, status_byte, str_prefix, trailing_id};
+use portalnet_store::index::{Indexes, status_byte, str_prefix};
 use portalnet_store::replication::{ProposalOp, ProposalRecord};
 use portalnet_store::{BlobReader, StagedBlob};
 
@@ -95,13 +95,7 @@ impl Portal {
             } else if let Some(s) = filter.status {
                 Box::new(Indexes::ids_under(&idx.task_status, &[status_byte(s)], after))
             } else {
-                let from = after.map_or(0, |a| a.saturating_add(1));
-                let tree = self.tables.tasks.tree();
-                Box::new(
-                    tree.scan_from(&from.to_be_bytes())
-                        .filter(move |_| after != Some(u64::MAX))
-                        .map(|kv| kv.map(|(k, _)| trailing_id(&k).unwrap_or_default())),
-                )
+                all_ids(&self.tables.tasks, after)
             }
         } else {
             let mut sources: Vec<Ids<'_>> =

@@ -41,6 +41,10 @@ pub(super) struct DecodedFile {
 /// Returns where mail-parser must start reading, and the files; `raw` shrinks.
 pub(super) fn decode_in_place(raw: &mut Vec<u8>) -> (usize, Vec<DecodedFile>) {
     let mut bodies = Vec::new();
+    // A message shorter than a large part has none: most mail costs nothing here.
+    if raw.len() < MIN_BYTES {
+        return (0, Vec::new());
+    }
     if let Some(header_end) = find(raw, b"\r\n\r\n", 0) {
         walk(raw, 0..header_end + 4, raw.len(), 0, &mut bodies);
     }
@@ -90,8 +94,9 @@ fn walk(raw: &[u8], header: Range<usize>, end: usize, depth: usize, out: &mut Ve
             return;
         }
         let Some(boundary) = ct.attribute("boundary").filter(|b| !b.is_empty()) else { return };
-        for part in parts(raw, body, boundary.as_bytes()) {
-            // A part without a header is text/plain: nothing to take.
+        // A part shorter than a large file holds none; one without a header is
+        // text/plain: nothing to take from either.
+        for part in parts(raw, body, boundary.as_bytes()).into_iter().filter(|p| p.len() >= MIN_BYTES) {
             let area = raw.get(..part.end).unwrap_or_default();
             if let Some(e) = find(area, b"\r\n\r\n", part.start) {
                 walk(raw, part.start..e + 4, part.end, depth + 1, out);
@@ -192,8 +197,9 @@ fn decode_base64(buf: &mut [u8], from: Range<usize>, to: usize) -> usize {
     write - to
 }
 
+/// [`crate::trace::find`] from `from` on.
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    memchr::memmem::find(haystack.get(from..)?, needle).map(|p| p + from)
+    crate::trace::find(haystack.get(from..)?, needle).map(|p| p + from)
 }
 
 #[cfg(test)]
