@@ -8,6 +8,7 @@ mod api;
 mod browser_selftest;
 mod cross_portal;
 mod directory_pg;
+mod directory_sessions;
 mod extranet;
 mod files;
 mod least_information;

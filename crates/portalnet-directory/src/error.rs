@@ -21,6 +21,9 @@ pub enum Error {
     /// E.g. registering a known portal id under another key without a rotation.
     #[error("{0}")]
     PermissionDenied(String),
+    /// A directory session token that is expired, forged or not this portal's.
+    #[error("{0}")]
+    Unauthenticated(String),
     /// Rate limit: the message says when to try again.
     #[error("{0}")]
     ResourceExhausted(String),

@@ -11,7 +11,8 @@
 //!
 //! Storage is a [`portalnet_store::Db`] with five tables, all prefixed `dir_`:
 //! portals, entries (`portal ‖ 0 ‖ login`), the e-mail index (case-folded e-mail →
-//! account id), accounts, and enrolments (secret SHA-256 → enrolment). Every
+//! account id), accounts, and enrolments (secret SHA-256 → enrolment); the key
+//! of session tokens is `dir/session_secret` in `meta`. Every
 //! change is one atomic [`portalnet_store::Db::write`]. Writes reach sled's log in
 //! memory: the caller calls [`Directory::sync`] (or `Db::sync`) before
 //! acknowledging a change that must survive a crash.
@@ -49,16 +50,18 @@ mod publish;
 mod ratelimit;
 mod records;
 mod search;
+mod sessions;
 
 pub use enrol::{ENROLMENT_TTL_MS, MIN_SECRET_CHARS, secret_sha256};
 pub use error::{Error, Result};
 pub use ratelimit::RateLimiter;
 pub use records::{Account, Enrolment, Entry, Person, PortalRecord};
+pub use sessions::{SESSION_TTL_MS, Session};
 
 use index::{Changes, NameIndex};
 use portalnet_store::{Db, Table, WriteTx};
 use records::{AccountRecord, EntryKey, EntryName, EntryRecord};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
 /// Most entries one [`Directory::publish`] may upsert, and most logins it may remove.
 pub const MAX_UPSERTS: usize = 10_000;
@@ -114,6 +117,8 @@ pub struct Directory {
     accounts: Table<u64, AccountRecord>,
     /// Secret SHA-256 (hex) → enrolment.
     enrolments: Table<String, Enrolment>,
+    /// The key of session tokens (`sessions.rs`), once read or made.
+    session_secret: Arc<OnceLock<[u8; 32]>>,
 }
 
 /// Where the index stands in the change log of a shared database.
@@ -148,10 +153,13 @@ impl Directory {
             index_writer: Arc::default(),
             log: if db.is_shared() { Some(Table::open(db, "dir_changes")?) } else { None },
             log_keep: log_keep.max(10),
+            session_secret: Arc::default(),
         };
         let mut writer = d.index_writer();
         d.rebuild(&mut writer)?;
         drop(writer);
+        // Made now, so that opening a session never waits for a write.
+        d.session_secret()?;
         Ok(d)
     }
 

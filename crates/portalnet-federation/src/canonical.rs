@@ -135,9 +135,11 @@ mod tests {
             nonce: vec![0; 16],
             payload: vec![1],
             signature: vec![],
+            session: vec![],
         };
         let before = canonical_bytes_of(&req);
         req.signature = vec![7; 64];
+        req.session = vec![9; 41];
         assert_eq!(canonical_bytes_of(&req), before);
     }
 }

@@ -84,6 +84,27 @@ impl Signer {
             nonce: nonce.to_vec(),
             payload,
             signature,
+            session: Vec::new(),
+        }
+    }
+
+    /// A request to the directory's read-only calls that carries a session
+    /// `token` (from `Directory.OpenSession`) instead of a signature: no signing
+    /// work per call.
+    pub fn with_session<M: prost::Message>(
+        &self,
+        method: &str,
+        destination: &str,
+        token: &[u8],
+        msg: &M,
+    ) -> Signed {
+        Signed {
+            method: method.to_owned(),
+            origin: self.portal_id.clone(),
+            destination: destination.to_owned(),
+            payload: msg.encode_to_vec(),
+            session: token.to_vec(),
+            ..Signed::default()
         }
     }
 }

@@ -151,6 +151,20 @@ impl Verifier {
         self.check_rest(req, key, nonce, &signature, now)
     }
 
+    /// Checks 1–3 of a request that carries a directory session token instead of
+    /// a signature (`Signed.session`): shape, method, destination. The caller
+    /// checks the token itself against `origin` (the directory does, in
+    /// `portalnet_directory::sessions`); timestamp, nonce and signature are
+    /// ignored, as the token replaces them.
+    pub fn addressed<'a>(&self, req: &'a Signed, expected_method: &str) -> Result<Verified<'a>, SignError> {
+        check_text("method", &req.method, MAX_METHOD_LEN)?;
+        check_text("origin", &req.origin, MAX_PORTAL_ID_LEN)?;
+        check_text("destination", &req.destination, MAX_PORTAL_ID_LEN)?;
+        check_payload(req)?;
+        self.check_addressing(req, expected_method)?;
+        Ok(Verified { origin: &req.origin, payload: &req.payload })
+    }
+
     /// [`Verifier::verify`], then decodes the payload as `M`. Returns the origin and
     /// the message.
     pub fn decode<M: prost::Message + Default>(
@@ -230,13 +244,7 @@ fn check_shape(req: &Signed) -> Result<(&[u8; NONCE_LEN], Signature), SignError>
     let nonce: &[u8; NONCE_LEN] = req.nonce.as_slice().try_into().map_err(|_| {
         SignError::malformed("nonce", format!("is {} bytes, must be {NONCE_LEN}", req.nonce.len()))
     })?;
-    // An empty payload is legitimate: it is how an all-default message encodes.
-    if req.payload.len() > MAX_PAYLOAD_LEN {
-        return Err(SignError::malformed(
-            "payload",
-            format!("is {} bytes, at most {MAX_PAYLOAD_LEN} are accepted", req.payload.len()),
-        ));
-    }
+    check_payload(req)?;
     let sig: &[u8; SIGNATURE_LEN] = req.signature.as_slice().try_into().map_err(|_| {
         SignError::malformed(
             "signature",
@@ -244,6 +252,17 @@ fn check_shape(req: &Signed) -> Result<(&[u8; NONCE_LEN], Signature), SignError>
         )
     })?;
     Ok((nonce, Signature::from_bytes(sig)))
+}
+
+fn check_payload(req: &Signed) -> Result<(), SignError> {
+    // An empty payload is legitimate: it is how an all-default message encodes.
+    if req.payload.len() > MAX_PAYLOAD_LEN {
+        return Err(SignError::malformed(
+            "payload",
+            format!("is {} bytes, at most {MAX_PAYLOAD_LEN} are accepted", req.payload.len()),
+        ));
+    }
+    Ok(())
 }
 
 fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), SignError> {

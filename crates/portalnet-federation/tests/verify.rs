@@ -365,9 +365,11 @@ fn garbage_never_panics() {
             nonce: bytes(&mut rng, 20),
             payload: bytes(&mut rng, 40),
             signature: bytes(&mut rng, 70),
+            session: bytes(&mut rng, 50),
         };
         let _ = w.beta.decode::<RegisterPortal>(&req, METHOD, &w.keys, NOW);
         let _ = w.beta.verify_with_key(&req, &req.method, &w.alpha.verifying_key(), Timestamp(req.timestamp));
+        let _ = w.beta.addressed(&req, METHOD);
     }
 }
 

@@ -306,10 +306,24 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
         memory()
     );
 
-    println!("{:<28} {:>12} {:>10} {:>10}", "measurement", "req/s", "p50", "p99");
+    println!("{:<32} {:>12} {:>10} {:>10}", "measurement", "req/s", "p50", "p99");
     let signer = Arc::new(
         Arc::try_unwrap(signers).map_err(|_| anyhow::anyhow!("signers still shared"))?.swap_remove(0),
     );
+    // A directory session: searches carry its token instead of a signature.
+    let open = pb::OpenSessionRequest {};
+    let token = client
+        .clone()
+        .open_session(signer.sign(
+            "/portalnet.v1.Directory/OpenSession",
+            "directory.test",
+            clock.now(),
+            &open,
+        ))
+        .await?
+        .into_inner()
+        .token;
+    let token = Arc::new(token);
     let mut rows = Vec::new();
     for in_flight in [1usize, 16] {
         let c = pb::echo_client::EchoClient::new(ch.clone());
@@ -321,7 +335,7 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
         })
         .await;
         let (c, s) = (client.clone(), signer.clone());
-        let search = measure(searches, in_flight, move |i| {
+        let signed = measure(searches, in_flight, move |i| {
             let mut c = c.clone();
             let req = pb::SearchRequest { query: QUERIES[i % QUERIES.len()].into(), limit: 20, offset: 0 };
             let signed = s.sign("/portalnet.v1.Directory/Search", "directory.test", SystemClock.now(), &req);
@@ -330,21 +344,34 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
             }
         })
         .await;
+        let (c, s, t) = (client.clone(), signer.clone(), token.clone());
+        let session = measure(searches, in_flight, move |i| {
+            let mut c = c.clone();
+            let req = pb::SearchRequest { query: QUERIES[i % QUERIES.len()].into(), limit: 20, offset: 0 };
+            let req = s.with_session("/portalnet.v1.Directory/Search", "directory.test", &t, &req);
+            async move {
+                c.search(req).await.expect("search with a session");
+            }
+        })
+        .await;
         for (name, st) in [
             (format!("echo, {in_flight} in flight"), &echo),
-            (format!("search, {in_flight} in flight"), &search),
+            (format!("search signed, {in_flight} in flight"), &signed),
+            (format!("search session, {in_flight} in flight"), &session),
         ] {
-            println!("{name:<28} {:>12.0} {:>10.1?} {:>10.1?}", st.rate, st.p50, st.p99);
+            println!("{name:<32} {:>12.0} {:>10.1?} {:>10.1?}", st.rate, st.p50, st.p99);
         }
-        rows.push((in_flight, echo, search));
+        rows.push((in_flight, echo, signed, session));
     }
-    for (in_flight, echo, search) in &rows {
-        println!(
-            "ratio at {in_flight:>2} in flight: search/echo rate = {:.2}, p50 = {:.1}x echo, p99 = {:.1}x echo",
-            search.rate / echo.rate,
-            search.p50.as_secs_f64() / echo.p50.as_secs_f64(),
-            search.p99.as_secs_f64() / echo.p99.as_secs_f64()
-        );
+    for (in_flight, echo, signed, session) in &rows {
+        for (how, search) in [("signed", signed), ("session", session)] {
+            println!(
+                "ratio at {in_flight:>2} in flight, {how:<7}: search/echo rate = {:.2}, p50 = {:.1}x echo, p99 = {:.1}x echo",
+                search.rate / echo.rate,
+                search.p50.as_secs_f64() / echo.p50.as_secs_f64(),
+                search.p99.as_secs_f64() / echo.p99.as_secs_f64()
+            );
+        }
     }
     let (p50, p99, _) = server_side(&d.directory, searches);
     println!("server-side search (in process, no RPC), 1 in flight: p50 {p50:.1?}, p99 {p99:.1?}");

@@ -12,6 +12,7 @@ pub mod portals;
 pub mod publish;
 pub mod ranking;
 pub mod search;
+pub mod sessions;
 
 // `pub`: the modules import them through `crate::*`, also when this file is a
 // module of `directory_pg`.

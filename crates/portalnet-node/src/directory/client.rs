@@ -27,6 +27,7 @@ pub mod method {
     pub const LOOKUP_ADDRESSES: &str = "/portalnet.v1.Directory/LookupAddresses";
     pub const LINK_REQUESTS: &str = "/portalnet.v1.Directory/LinkRequests";
     pub const APPROVE_LINK: &str = "/portalnet.v1.Directory/ApproveLink";
+    pub const OPEN_SESSION: &str = "/portalnet.v1.Directory/OpenSession";
     pub const DELIVER: &str = "/portalnet.v1.Replication/Deliver";
     pub const FETCH_EVENTS: &str = "/portalnet.v1.Replication/FetchEvents";
     pub const HELLO: &str = "/portalnet.v1.Replication/Hello";
@@ -48,6 +49,8 @@ pub struct DirectoryClient {
     tls_certificate: String,
     /// The data folder, where an enrolment secret waits for the first registration.
     dir: std::path::PathBuf,
+    /// The directory session of the read-only calls ([`Self::read_call`]).
+    session: std::sync::Mutex<Option<pb::Session>>,
     /// Held from a call that answers with the portal's network state until that
     /// state is recorded, so a slow registration answer ("off") cannot overwrite
     /// a switch made after it (`network enable` racing the first registration).
@@ -90,6 +93,7 @@ impl DirectoryClient {
             previous,
             tls_certificate,
             dir: dir.to_path_buf(),
+            session: std::sync::Mutex::new(None),
             network_state: tokio::sync::Mutex::new(()),
         })
     }
@@ -188,11 +192,65 @@ impl DirectoryClient {
         req: &pb::SearchRequest,
         now: Timestamp,
     ) -> Result<pb::SearchResponse, tonic::Status> {
-        self.call(|mut c| {
-            let signed = self.sign(method::SEARCH, req, now);
-            async move { c.search(signed).await }
-        })
-        .await
+        self.read_call(method::SEARCH, req, now, |mut c, r| async move { c.search(r).await }).await
+    }
+
+    /// A read-only call made with the directory session (opened, or opened again
+    /// when refused as expired or unknown); signed as every other call when the
+    /// directory has no sessions (an older version).
+    async fn read_call<M, T, F, Fut>(
+        &self,
+        method: &str,
+        msg: &M,
+        now: Timestamp,
+        call: F,
+    ) -> Result<T, tonic::Status>
+    where
+        M: prost::Message,
+        F: Fn(Client, pb::Signed) -> Fut,
+        Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        let with_token = |token: Vec<u8>| {
+            let call = &call;
+            self.call(move |c| call(c, self.signer.with_session(method, &self.link.id, &token, msg)))
+        };
+        match self.session_token(now).await {
+            Ok(token) => match with_token(token).await {
+                Err(s) if s.code() == tonic::Code::Unauthenticated => {
+                    self.forget_session();
+                    with_token(self.session_token(now).await?).await
+                }
+                done => done,
+            },
+            Err(s) if s.code() == tonic::Code::Unimplemented => {
+                self.call(|c| call(c, self.sign(method, msg, now))).await
+            }
+            Err(s) => Err(s),
+        }
+    }
+
+    /// The current session's token; a new session when there is none or it ends
+    /// within [`SESSION_RENEW_MS`].
+    async fn session_token(&self, now: Timestamp) -> Result<Vec<u8>, tonic::Status> {
+        if let Some(s) = &*self.session.lock().unwrap_or_else(|p| p.into_inner())
+            && s.expires_at.saturating_sub(now.0) > SESSION_RENEW_MS
+        {
+            return Ok(s.token.clone());
+        }
+        let req = pb::OpenSessionRequest {};
+        let s = self
+            .call(|mut c| {
+                let signed = self.sign(method::OPEN_SESSION, &req, now);
+                async move { c.open_session(signed).await }
+            })
+            .await?;
+        let token = s.token.clone();
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(s);
+        Ok(token)
+    }
+
+    fn forget_session(&self) {
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Any registered portal's record (open call).
@@ -212,10 +270,12 @@ impl DirectoryClient {
         now: Timestamp,
     ) -> Result<pb::SearchResponse, tonic::Status> {
         let req = pb::LookupAddressesRequest { addresses };
-        self.call(|mut c| {
-            let signed = self.sign(method::LOOKUP_ADDRESSES, &req, now);
-            async move { c.lookup_addresses(signed).await }
-        })
+        self.read_call(
+            method::LOOKUP_ADDRESSES,
+            &req,
+            now,
+            |mut c, r| async move { c.lookup_addresses(r).await },
+        )
         .await
     }
 
@@ -294,6 +354,10 @@ pub fn network_of(rec: &pb::PortalRecord) -> NetworkSetting {
 pub fn directory_entry(u: portalnet_core::user::User) -> pb::DirectoryEntry {
     pb::DirectoryEntry { login: u.login, display_name: u.display_name, position: u.position, email: u.email }
 }
+
+/// A session is renewed when it has less than this left (2 minutes): clocks of
+/// portal and directory may differ, and a call may be slow.
+pub const SESSION_RENEW_MS: i64 = 2 * 60 * 1000;
 
 /// How the directory sync retries: 1 s doubling up to 60 s.
 pub const SYNC_BACKOFF: Backoff = Backoff { min: Duration::from_secs(1), max: Duration::from_secs(60) };

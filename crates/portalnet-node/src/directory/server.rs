@@ -328,6 +328,22 @@ impl DirectorySvc {
         Ok((v.origin.to_string(), msg))
     }
 
+    /// [`Self::open`] for the read-only calls, which also accept a session token
+    /// (`Signed.session`, from `OpenSession`) in place of a signature.
+    fn open_read<M: prost::Message + Default>(
+        &self,
+        req: &pb::Signed,
+        method: &str,
+    ) -> Result<(String, M), Status> {
+        if req.session.is_empty() {
+            return self.open(req, method);
+        }
+        let v = self.verifier.addressed(req, method).map_err(sign_status)?;
+        self.directory.check_session(v.origin, &req.session, self.now()).map_err(dir_status)?;
+        let msg = v.decode::<M>().map_err(sign_status)?;
+        Ok((v.origin.to_string(), msg))
+    }
+
     async fn durable(&self) -> Result<(), Status> {
         let db = self.db.clone();
         let flushed = tokio::task::spawn_blocking(move || db.sync()).await;
@@ -493,7 +509,7 @@ impl pb::directory_server::Directory for DirectorySvc {
 
     async fn search(&self, req: Request<pb::Signed>) -> Result<Response<pb::SearchResponse>, Status> {
         let (origin, body): (String, pb::SearchRequest) =
-            self.open(req.get_ref(), crate::directory::client::method::SEARCH)?;
+            self.open_read(req.get_ref(), crate::directory::client::method::SEARCH)?;
         self.rate_limit(&origin)?;
         let (list, more) = self.directory.search(&body.query, body.limit, body.offset).map_err(dir_status)?;
         self.metrics.inc("portalnet_directory_searches_total", &[]);
@@ -502,7 +518,7 @@ impl pb::directory_server::Directory for DirectorySvc {
 
     async fn lookup_email(&self, req: Request<pb::Signed>) -> Result<Response<pb::SearchResponse>, Status> {
         let (origin, body): (String, pb::LookupEmailRequest) =
-            self.open(req.get_ref(), crate::directory::client::method::LOOKUP_EMAIL)?;
+            self.open_read(req.get_ref(), crate::directory::client::method::LOOKUP_EMAIL)?;
         self.rate_limit(&origin)?;
         let found = self.directory.lookup_email(&body.email).map_err(dir_status)?;
         Ok(Response::new(people(found.into_iter().collect(), false)))
@@ -513,6 +529,13 @@ impl pb::directory_server::Directory for DirectorySvc {
         req: Request<pb::Signed>,
     ) -> Result<Response<pb::SearchResponse>, Status> {
         Ok(Response::new(self.lookup_addresses_impl(req.get_ref()).await?))
+    }
+
+    async fn open_session(&self, req: Request<pb::Signed>) -> Result<Response<pb::Session>, Status> {
+        let (origin, _): (String, pb::OpenSessionRequest) =
+            self.open(req.get_ref(), crate::directory::client::method::OPEN_SESSION)?;
+        let s = self.directory.open_session(&origin, self.now()).map_err(dir_status)?;
+        Ok(Response::new(pb::Session { token: s.token, expires_at: s.expires_at.0 }))
     }
 
     async fn change_account_email(&self, req: Request<pb::Signed>) -> Result<Response<pb::Account>, Status> {
@@ -550,7 +573,7 @@ fn account_pb(a: portalnet_directory::Account) -> pb::Account {
 impl DirectorySvc {
     async fn lookup_addresses_impl(&self, req: &pb::Signed) -> Result<pb::SearchResponse, Status> {
         let (origin, body): (String, pb::LookupAddressesRequest) =
-            self.open(req, crate::directory::client::method::LOOKUP_ADDRESSES)?;
+            self.open_read(req, crate::directory::client::method::LOOKUP_ADDRESSES)?;
         // Exact addresses only (no enumeration by prefix), at most 100 a call: not
         // held to the search rate, so a busy portal's task checks are not throttled.
         let _ = origin;

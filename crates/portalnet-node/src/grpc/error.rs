@@ -95,6 +95,7 @@ pub fn directory_status(e: portalnet_directory::Error) -> Status {
         E::FailedPrecondition(m) => Status::failed_precondition(m),
         E::PermissionDenied(m) => Status::permission_denied(m),
         E::ResourceExhausted(m) => Status::resource_exhausted(m),
+        E::Unauthenticated(m) => Status::unauthenticated(m),
         E::Store(e) => {
             tracing::error!(error = %e, "directory storage");
             Status::internal("internal storage error in the directory")
