@@ -2,8 +2,9 @@
 //! opens, and changed right after each write that changes who is searchable.
 //!
 //! Every indexed person (a published entry of a portal whose network is on, whose
-//! name has at least one word) has a slot holding their folded name and address
-//! and a **label**: a `u64` whose order is the rank order of (folded name,
+//! name has at least one word) has a slot holding their folded name and address,
+//! what a search shows of them (display name and position, so that a page of
+//! results is answered from memory, without reading storage), and a **label**: a `u64` whose order is the rank order of (folded name,
 //! address), the tie-break of every search. Labels are spaced out, so a new person
 //! takes a label between their neighbours'; when a gap runs out, everybody is
 //! labelled again (order kept, so no list needs re-sorting).
@@ -39,11 +40,17 @@ pub(crate) fn folded_name(display_name: &str) -> String {
 pub(crate) struct Changes {
     remove: Vec<(String, String)>,
     add: Vec<(String, String)>,
+    /// What search shows of each of `add`, in the same order: (display name,
+    /// position). Absent from changes logged by earlier versions: such people
+    /// are shown from storage.
+    #[serde(default)]
+    shown: Vec<(String, String)>,
 }
 
 impl Changes {
-    pub fn add(&mut self, display_name: &str, address: String) {
+    pub fn add(&mut self, display_name: &str, position: &str, address: String) {
         self.add.push((folded_name(display_name), address));
+        self.shown.push((display_name.to_string(), position.to_string()));
     }
     pub fn remove(&mut self, display_name: &str, address: String) {
         self.remove.push((folded_name(display_name), address));
@@ -59,19 +66,65 @@ impl portalnet_store::Record for Changes {
     const VERSION: u16 = 1;
 }
 
+/// `Slot::shown_len` of a person whose display name and position are not held.
+const NOT_SHOWN: u16 = u16::MAX;
+
+/// 32 bytes besides its text (a million of them).
 struct Slot {
-    /// Folded name, then address; empty for a free slot.
+    /// Folded name, address, display name, position; empty for a free slot.
     text: Box<str>,
-    name_len: u32,
+    /// Byte lengths: names, addresses and positions are at most a few hundred
+    /// characters (validated when published), so `u16` holds them.
+    name_len: u16,
+    address_len: u16,
+    /// Length of the display name, or [`NOT_SHOWN`].
+    shown_len: u16,
     label: u64,
 }
 
 impl Slot {
+    fn free() -> Slot {
+        Slot { text: Box::default(), name_len: 0, address_len: 0, shown_len: 0, label: 0 }
+    }
+
+    fn new(name: &str, address: &str, shown: Option<(&str, &str)>) -> Slot {
+        // Longer than a u16 cannot be published; cut at a character boundary
+        // rather than trusting that here.
+        fn cut(s: &str) -> (&str, u16) {
+            let mut n = s.len().min(usize::from(u16::MAX - 1));
+            while !s.is_char_boundary(n) {
+                n -= 1;
+            }
+            (s.get(..n).unwrap_or_default(), u16::try_from(n).unwrap_or(u16::MAX - 1))
+        }
+        let (name, name_len) = cut(name);
+        let (address, address_len) = cut(address);
+        let (display, position) = shown.unwrap_or_default();
+        let (display, display_len) = cut(display);
+        let parts = [name, address, display, cut(position).0];
+        Slot {
+            text: parts.concat().into_boxed_str(),
+            name_len,
+            address_len,
+            shown_len: if shown.is_some() { display_len } else { NOT_SHOWN },
+            label: 0,
+        }
+    }
     fn name(&self) -> &str {
         self.text.get(..self.name_len as usize).unwrap_or_default()
     }
     fn address(&self) -> &str {
-        self.text.get(self.name_len as usize..).unwrap_or_default()
+        let from = self.name_len as usize;
+        self.text.get(from..from + self.address_len as usize).unwrap_or_default()
+    }
+    /// (display name, position), when held.
+    fn shown(&self) -> Option<(&str, &str)> {
+        if self.shown_len == NOT_SHOWN {
+            return None;
+        }
+        let from = self.name_len as usize + self.address_len as usize;
+        let rest = self.text.get(from..)?;
+        Some((rest.get(..self.shown_len as usize)?, rest.get(self.shown_len as usize..)?))
     }
 }
 
@@ -128,6 +181,12 @@ impl NameIndex {
 
     pub fn address(&self, id: u32) -> &str {
         self.slots.get(id as usize).map_or("", Slot::address)
+    }
+
+    /// (display name, position) of `id`, unless only storage has them (people
+    /// added by a change logged before the index held them).
+    pub fn shown(&self, id: u32) -> Option<(&str, &str)> {
+        self.slots.get(id as usize).and_then(Slot::shown)
     }
 
     /// The people with the exact word `word`, by rank.
@@ -204,43 +263,66 @@ impl NameIndex {
             }
             remove_ids(&mut self.order, &gone, &self.slots);
             for id in gone {
-                if let Some(s) = self.slots.get_mut(id as usize) {
-                    *s = Slot { text: Box::from(""), name_len: 0, label: 0 };
-                    self.free.push(id);
-                }
+                self.release(id);
             }
         }
 
         // Additions: slots, then their place in the rank order, then the lists.
         let mut new: Vec<u32> = Vec::with_capacity(changes.add.len());
-        for (name, address) in changes.add {
-            if name.is_empty() {
-                continue;
-            }
-            let name_len = u32::try_from(name.len()).unwrap_or(u32::MAX);
-            let text = format!("{name}{address}").into_boxed_str();
-            let slot = Slot { text, name_len, label: 0 };
-            let id = match self.free.pop() {
-                Some(id) => {
-                    if let Some(s) = self.slots.get_mut(id as usize) {
-                        *s = slot;
-                    }
-                    id
-                }
-                None => {
-                    self.slots.push(slot);
-                    u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
-                }
-            };
-            new.push(id);
+        let mut shown = changes.shown.iter().map(|(d, p)| (d.as_str(), p.as_str()));
+        for (name, address) in &changes.add {
+            let shown = shown.next();
+            new.extend(self.slot(name, address, shown));
         }
-        new.sort_unstable_by(|&a, &b| self.rank(a, b));
+        self.index_new(new);
+    }
+
+    /// A person who is not in the index yet: their slot, to be indexed with
+    /// others by [`Self::index_new`] (building the index at open, one person
+    /// at a time, holds nothing per person but the slot).
+    pub fn add_slot(&mut self, display_name: &str, position: &str, address: &str) -> Option<u32> {
+        self.slot(&folded_name(display_name), address, Some((display_name, position)))
+    }
+
+    /// A new slot for a (folded) name; none for a name without words.
+    fn slot(&mut self, name: &str, address: &str, shown: Option<(&str, &str)>) -> Option<u32> {
+        if name.is_empty() {
+            return None;
+        }
+        let slot = Slot::new(name, address, shown);
+        Some(match self.free.pop() {
+            Some(id) => {
+                if let Some(s) = self.slots.get_mut(id as usize) {
+                    *s = slot;
+                }
+                id
+            }
+            None => {
+                self.slots.push(slot);
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        })
+    }
+
+    /// Puts new slots in the rank order and in their lists.
+    pub fn index_new(&mut self, mut new: Vec<u32>) {
+        // Stable: of one person added twice, the later stays (see below).
+        new.sort_by(|&a, &b| self.rank(a, b));
         // Someone added twice, or already indexed under the same name and
-        // address: indexed once.
+        // address: indexed once, showing what was added last.
         let mut kept: Vec<u32> = Vec::with_capacity(new.len());
         for id in new {
-            let twice = kept.last().is_some_and(|&k| self.rank(k, id) == Ordering::Equal);
-            if twice || self.find(self.name(id), self.address(id)).is_ok() {
+            let twice = kept.last().copied().filter(|&k| self.rank(k, id) == Ordering::Equal);
+            let indexed =
+                self.find(self.name(id), self.address(id)).ok().and_then(|at| self.order.get(at).copied());
+            if let Some(old) = twice.or(indexed) {
+                // Same name and address: the held slot takes the new text, and
+                // keeps its label and place.
+                let label = self.label(old);
+                self.slots.swap(old as usize, id as usize);
+                if let Some(s) = self.slots.get_mut(old as usize) {
+                    s.label = label;
+                }
                 self.release(id);
             } else {
                 kept.push(id);
@@ -276,7 +358,7 @@ impl NameIndex {
 
     fn release(&mut self, id: u32) {
         if let Some(s) = self.slots.get_mut(id as usize) {
-            *s = Slot { text: Box::from(""), name_len: 0, label: 0 };
+            *s = Slot::free();
             self.free.push(id);
         }
     }
@@ -415,7 +497,7 @@ mod tests {
     fn changes(add: &[(&str, &str)], remove: &[(&str, &str)]) -> Changes {
         let mut c = Changes::default();
         for (n, a) in add {
-            c.add(n, (*a).to_string());
+            c.add(n, "", (*a).to_string());
         }
         for (n, a) in remove {
             c.remove(n, (*a).to_string());

@@ -93,22 +93,26 @@ impl Directory {
     ) -> Result<PortalRecord> {
         let id = self::portal_id(portal_id)?;
         let endpoint = self::endpoint(endpoint)?;
-        self.db.write(|tx| {
-            let mut record = self.known(tx, &id)?;
-            if record.public_key != new_key {
-                if record.previous_keys.contains(&new_key) {
-                    return Err(Error::FailedPrecondition(format!(
-                        "portal {id} used this key before: rotate to a new key"
-                    )));
+        self.db
+            .write(|tx| {
+                let mut record = self.known(tx, &id)?;
+                if record.public_key != new_key {
+                    if record.previous_keys.contains(&new_key) {
+                        return Err(Error::FailedPrecondition(format!(
+                            "portal {id} used this key before: rotate to a new key"
+                        )));
+                    }
+                    record.previous_keys.push(record.public_key);
+                    record.public_key = new_key;
+                    record.key_rotated_at = Some(now);
                 }
-                record.previous_keys.push(record.public_key);
-                record.public_key = new_key;
-                record.key_rotated_at = Some(now);
-            }
-            record.endpoint = endpoint;
-            self.portals.tx_put(tx, &id, &record)?;
-            Ok(record)
-        })
+                record.endpoint = endpoint;
+                self.portals.tx_put(tx, &id, &record)?;
+                Ok(record)
+            })
+            .inspect(|_| {
+                self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            })
     }
 
     /// Stores the TLS certificate (PEM) a registered portal presents to others.
@@ -127,6 +131,25 @@ impl Directory {
             }
             Ok(record)
         })
+    }
+
+    /// The current key of the portal registered under `portal_id`, if any, for
+    /// checking its requests: kept in memory up to [`crate::KEY_CACHE_MS`] after it was
+    /// read (a search would otherwise read and decode the portal's record, on
+    /// PostgreSQL a query). A rotation through this node is seen at once; one
+    /// through another node of a shared database within [`crate::KEY_CACHE_MS`].
+    pub fn portal_key(&self, portal_id: &str) -> Result<Option<(String, [u8; 32])>> {
+        let Ok(id) = self::portal_id(portal_id) else { return Ok(None) };
+        let fresh = std::time::Duration::from_millis(crate::KEY_CACHE_MS);
+        if let Some((key, read)) = self.keys.lock().unwrap_or_else(|p| p.into_inner()).get(&id)
+            && read.elapsed() < fresh
+        {
+            return Ok(Some((id, *key)));
+        }
+        let Some(record) = self.portals.get(&id)? else { return Ok(None) };
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.insert(id.clone(), (record.public_key, std::time::Instant::now()));
+        Ok(Some((id, record.public_key)))
     }
 
     /// The portal registered under `portal_id`, if any.
@@ -157,9 +180,9 @@ impl Directory {
             record.network_enabled_since = enabled.then_some(now);
             for (k, v) in tx.scan_prefix(self.entries.tree(), &EntryKey::portal_prefix(&id))? {
                 let Some(key) = EntryKey::from_bytes(&k) else { continue };
-                let EntryName { display_name } = portalnet_store::decode(&v)?;
+                let EntryName { display_name, position } = portalnet_store::decode(&v)?;
                 if enabled {
-                    index.add(&display_name, key.address());
+                    index.add(&display_name, &position, key.address());
                 } else {
                     index.remove(&display_name, key.address());
                 }

@@ -142,7 +142,9 @@ impl Directory {
                                 accounts.link_or_request(tx, &e.email, &addr, &id)?
                             }
                         };
-                        let reindex = visible && old.display_name != e.display_name;
+                        // The index shows the position too: a new one is a reindex.
+                        let reindex =
+                            visible && (old.display_name != e.display_name || old.position != e.position);
                         if reindex {
                             index.remove(&old.display_name, addr.clone());
                         }
@@ -154,7 +156,7 @@ impl Directory {
                     }
                 };
                 if reindex {
-                    index.add(&e.display_name, addr);
+                    index.add(&e.display_name, &e.position, addr);
                 }
                 let record = EntryRecord {
                     display_name: e.display_name,

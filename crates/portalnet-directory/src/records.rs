@@ -113,11 +113,13 @@ impl AccountRecord {
     }
 }
 
-/// The display name of a stored entry, read without the rest (building the
-/// name index at start).
+/// What the name index holds of a stored entry, read without the rest
+/// (building the index at start, or when a portal's network is switched on).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct EntryName {
     pub display_name: String,
+    #[serde(default)]
+    pub position: String,
 }
 
 impl Record for PortalRecord {

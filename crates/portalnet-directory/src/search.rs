@@ -322,30 +322,46 @@ impl Directory {
             }
         }
         let (offset, window) = (offset as usize, (offset + limit) as usize);
-        let (addresses, more) = {
+        // The page from memory; storage only for people the index holds no
+        // display name of (added by a change an earlier version logged).
+        let mut people = Vec::with_capacity(limit as usize);
+        let mut unshown: Vec<(usize, EntryKey)> = Vec::new();
+        let more = {
             let ix = self.index.read().unwrap_or_else(|p| p.into_inner());
             let ids = ranked(&ix, &distinct, &full, window + 1);
-            let more = ids.len() > window;
-            let page = ids.get(offset..ids.len().min(window)).unwrap_or_default();
-            (page.iter().map(|&id| ix.address(id).to_string()).collect::<Vec<_>>(), more)
+            for &id in ids.get(offset..ids.len().min(window)).unwrap_or_default() {
+                let Some((login, portal)) = ix.address(id).split_once('@') else { continue };
+                let (display_name, position) = match ix.shown(id) {
+                    Some((d, p)) => (d.to_string(), p.to_string()),
+                    None => {
+                        unshown.push((people.len(), EntryKey::new(portal, login)));
+                        (String::new(), String::new())
+                    }
+                };
+                people.push(Person {
+                    display_name,
+                    position,
+                    address: ix.address(id).to_string(),
+                    portal_id: portal.to_string(),
+                });
+            }
+            ids.len() > window
         };
-        let keys: Vec<EntryKey> = addresses
-            .iter()
-            .filter_map(|a| a.split_once('@'))
-            .map(|(login, portal)| EntryKey::new(portal, login))
-            .collect();
-        // One read for the page (one query on PostgreSQL, not one per person).
-        let entries = self.entries.get_many(&keys)?;
-        let mut people = Vec::with_capacity(keys.len());
-        for (key, entry) in keys.into_iter().zip(entries) {
-            // Removed since the index was read: leave it out.
-            let Some(entry) = entry else { continue };
-            people.push(Person {
-                display_name: entry.display_name,
-                position: entry.position,
-                address: key.address(),
-                portal_id: key.portal,
-            });
+        if !unshown.is_empty() {
+            // One read for them all (one query on PostgreSQL, not one per person).
+            let keys: Vec<EntryKey> = unshown.iter().map(|(_, k)| k.clone()).collect();
+            let entries = self.entries.get_many(&keys)?;
+            let mut gone = Vec::new();
+            for ((at, _), entry) in unshown.iter().zip(entries) {
+                match (entry, people.get_mut(*at)) {
+                    (Some(e), Some(p)) => (p.display_name, p.position) = (e.display_name, e.position),
+                    // Removed since the index was read: left out.
+                    _ => gone.push(*at),
+                }
+            }
+            for at in gone.into_iter().rev() {
+                people.remove(at);
+            }
         }
         Ok((people, more))
     }
@@ -371,5 +387,65 @@ impl Directory {
             }));
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::records::Entry;
+    use crate::{Directory, ENROLMENT_TTL_MS};
+    use portalnet_core::Timestamp;
+
+    /// People added to the index by a change logged before the index held what
+    /// search shows (no `shown` in the logged JSON) are shown from storage; one
+    /// removed from storage since is left out.
+    #[test]
+    fn people_indexed_by_an_older_log_are_shown_from_storage() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = portalnet_store::Db::open(tmp.path()).unwrap();
+        let d = Directory::open(&db).unwrap();
+        let t0 = Timestamp(1_700_000_000_000);
+        let secret = "an-enrolment-secret-long-enough";
+        d.enrol("alpha.test", secret, t0, ENROLMENT_TTL_MS).unwrap();
+        d.register("alpha.test", "https://alpha.test:1", [1; 32], Some(secret), t0).unwrap();
+        d.set_network("alpha.test", true, t0).unwrap();
+        let entry = |login: &str, name: &str| Entry {
+            login: login.into(),
+            display_name: name.into(),
+            position: format!("position of {login}"),
+            email: format!("{login}@mail.example"),
+        };
+        d.publish(
+            "alpha.test",
+            vec![entry("jan", "Jan Kowalski"), entry("ola", "Ola Kowalska")],
+            vec![],
+            false,
+        )
+        .unwrap();
+        // As an older node would have logged them: removed and added again
+        // without what search shows.
+        let old: crate::index::Changes = serde_json::from_str(
+            r#"{"remove":[["jan kowalski","jan@alpha.test"],["ola kowalska","ola@alpha.test"]],
+                "add":[["jan kowalski","jan@alpha.test"],["ola kowalska","ola@alpha.test"]]}"#,
+        )
+        .unwrap();
+        d.index.write().unwrap().apply(old);
+        {
+            let ix = d.index.read().unwrap();
+            assert!((0..2).all(|id| ix.shown(id).is_none()), "the old change holds no display names");
+        }
+        let (people, _) = d.search("kowal", 20, 0).unwrap();
+        let shown: Vec<(&str, &str)> =
+            people.iter().map(|p| (p.display_name.as_str(), p.position.as_str())).collect();
+        assert_eq!(shown, [("Jan Kowalski", "position of jan"), ("Ola Kowalska", "position of ola")]);
+        // Ola leaves storage while the index still holds her: left out.
+        let ola = crate::records::EntryKey::new("alpha.test", "ola");
+        db.write(|tx| {
+            d.entries.tx_remove(tx, &ola);
+            Ok::<_, crate::Error>(())
+        })
+        .unwrap();
+        let (people, _) = d.search("kowal", 20, 0).unwrap();
+        assert_eq!(people.iter().map(|p| p.address.as_str()).collect::<Vec<_>>(), ["jan@alpha.test"]);
     }
 }

@@ -9,7 +9,8 @@
 //! `origin` does, and the MAC binds the two. It is refused once expired
 //! ([`SESSION_TTL_MS`] after it was opened), or as soon as the portal's key
 //! changes (rotation) or the portal is gone, since the MAC covers the key the
-//! directory holds *now*. The secret is 32 random bytes kept in the `meta` tree,
+//! directory holds *now* (through another node of a shared database: within
+//! [`crate::KEY_CACHE_MS`]). The secret is 32 random bytes kept in the `meta` tree,
 //! made by the first node that needs it (writes are serialised across nodes),
 //! so every directory node sharing the database accepts every node's tokens.
 //!
@@ -17,9 +18,9 @@
 //! only) lets its holder search as that portal until it expires, never write.
 //! Replays need no nonce here: replaying a search changes nothing.
 
+use crate::Directory;
 use crate::error::{Error, Result};
 use crate::portals::portal_id;
-use crate::{Directory, PortalRecord};
 use hmac::{Hmac, Mac};
 use portalnet_core::Timestamp;
 use rand::RngCore;
@@ -59,7 +60,9 @@ impl Directory {
         let mut token = Vec::with_capacity(TOKEN_LEN);
         token.push(VERSION);
         token.extend_from_slice(&expires_at.0.to_be_bytes());
-        token.extend_from_slice(&self.session_mac(&portal, expires_at)?.finalize().into_bytes());
+        token.extend_from_slice(
+            &self.session_mac(&id, &portal.public_key, expires_at)?.finalize().into_bytes(),
+        );
         Ok(Session { token, expires_at })
     }
 
@@ -75,26 +78,23 @@ impl Directory {
         if expires_at <= now {
             return Err(refused("has expired"));
         }
-        let portal = self::portal_id(portal_id)
-            .ok()
-            .and_then(|id| self.portals.get(&id).transpose())
-            .transpose()?
-            .ok_or_else(|| refused("is not valid for this portal"))?;
+        let (id, key) = self.portal_key(portal_id)?.ok_or_else(|| refused("is not valid for this portal"))?;
         // Constant time: no timing hint of how much of a forged tag was right.
-        self.session_mac(&portal, expires_at)?
+        self.session_mac(&id, &key, expires_at)?
             .verify_slice(tag)
             .map_err(|_| refused("is not valid for this portal or its current key"))
     }
 
-    fn session_mac(&self, portal: &PortalRecord, expires_at: Timestamp) -> Result<Hmac<Sha256>> {
+    /// The MAC of a token of portal `id` (normalised) holding `key`.
+    fn session_mac(&self, id: &str, key: &[u8; 32], expires_at: Timestamp) -> Result<Hmac<Sha256>> {
         let secret = self.session_secret()?;
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&secret)
             .map_err(|_| Error::FailedPrecondition("session secret of a wrong length".into()))?;
         mac.update(TAG);
-        mac.update(&u32::try_from(portal.portal_id.len()).unwrap_or(u32::MAX).to_be_bytes());
-        mac.update(portal.portal_id.as_bytes());
+        mac.update(&u32::try_from(id.len()).unwrap_or(u32::MAX).to_be_bytes());
+        mac.update(id.as_bytes());
         mac.update(&expires_at.0.to_be_bytes());
-        mac.update(&portal.public_key);
+        mac.update(key);
         Ok(mac)
     }
 

@@ -71,3 +71,26 @@ fn a_node_behind_the_pruned_log_rebuilds_and_the_log_stays_bounded() {
     assert_eq!(b.catch_up().unwrap(), 1);
     assert_eq!(found(&b, "wojcik"), ["Zofia Wójcik"]);
 }
+
+/// A key rotated through one node ends the portal's sessions on that node at
+/// once, and on another node of the database once its cached key is older than
+/// `KEY_CACHE_MS`; that node then accepts only sessions of the new key.
+#[test]
+fn a_rotation_through_one_node_ends_sessions_on_the_others_within_the_key_cache() {
+    let f = fixture();
+    let a = f.directory.clone();
+    let b = Directory::open(&open_db(f.dir.path())).unwrap();
+    register_new(&a, "alpha.test", "https://alpha.test:1", key(1));
+    let old = a.open_session("alpha.test", T0).unwrap();
+    b.check_session("alpha.test", &old.token, T0).unwrap();
+    a.rotate_key("alpha.test", key(2), "https://alpha.test:1", T0).unwrap();
+    assert!(matches!(a.check_session("alpha.test", &old.token, T0), Err(Error::Unauthenticated(_))));
+    let deadline =
+        std::time::Instant::now() + std::time::Duration::from_millis(portalnet_directory::KEY_CACHE_MS * 10);
+    while b.check_session("alpha.test", &old.token, T0).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "node B still accepts the old key's session");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let new = a.open_session("alpha.test", T0).unwrap();
+    b.check_session("alpha.test", &new.token, T0).unwrap();
+}

@@ -325,3 +325,35 @@ fn odd_input_never_panics() {
     assert_eq!(found(d, "dzem"), ["ﷺ Ǆemal 山田太郎 ǅ"]);
     assert_eq!(found(d, "zoe"), ["\u{301}Zoë\u{301}"]);
 }
+
+/// A page of results is answered from the index: what it shows follows every
+/// change of the entry, the position alone included, and a restart (or, on
+/// PostgreSQL, another node) shows the same.
+#[test]
+fn results_show_the_current_name_and_position() {
+    let Fixture { dir, db, directory: d } = fixture();
+    portal(&d, "alpha.test", true);
+    publish(&d, "alpha.test", vec![entry("jan", "Jan Kowalski"), entry("ola", "Ola Kowalska")]);
+    let shown = |d: &Directory| -> Vec<(String, String)> {
+        let (people, _) = d.search("kowal", 20, 0).unwrap();
+        people.into_iter().map(|p| (p.display_name, p.position)).collect()
+    };
+    let pair = |n: &str, p: &str| (n.to_string(), p.to_string());
+    assert_eq!(shown(&d), [pair("Jan Kowalski", "position of jan"), pair("Ola Kowalska", "position of ola")]);
+    // The position alone changes.
+    let welder = Entry { position: "Welder".into(), ..entry("jan", "Jan Kowalski") };
+    publish(&d, "alpha.test", vec![welder]);
+    assert_eq!(shown(&d), [pair("Jan Kowalski", "Welder"), pair("Ola Kowalska", "position of ola")]);
+    // The display name changes in case only: same folded name, new display.
+    publish(&d, "alpha.test", vec![entry("ola", "OLA KOWALSKA")]);
+    assert_eq!(shown(&d), [pair("Jan Kowalski", "Welder"), pair("OLA KOWALSKA", "position of ola")]);
+    // Off and on again: rebuilt from storage, the same.
+    d.set_network("alpha.test", false, T0).unwrap();
+    d.set_network("alpha.test", true, T0).unwrap();
+    let want = [pair("Jan Kowalski", "Welder"), pair("OLA KOWALSKA", "position of ola")];
+    assert_eq!(shown(&d), want);
+    drop(d);
+    drop(db);
+    let again = Directory::open(&open_db(dir.path())).unwrap();
+    assert_eq!(shown(&again), want);
+}

@@ -304,8 +304,8 @@ struct Keys<'a>(&'a Directory);
 
 impl KeyLookup for Keys<'_> {
     fn key_of(&self, portal_id: &str) -> Option<ed25519_dalek::VerifyingKey> {
-        let rec = self.0.portal(portal_id).ok()??;
-        verifying_key_from_bytes(&rec.public_key).ok()
+        let (_, key) = self.0.portal_key(portal_id).ok()??;
+        verifying_key_from_bytes(&key).ok()
     }
 }
 
