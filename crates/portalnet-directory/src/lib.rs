@@ -126,6 +126,49 @@ pub struct Directory {
     /// Portal id → its key and when it was read ([`Directory::portal_key`]).
     /// At most one entry per registered portal.
     keys: Arc<Mutex<KeyCache>>,
+    /// The order in which writes apply their index changes (commit order).
+    turns: Arc<Turns>,
+}
+
+/// Turns 1, 2, 3 … taken by index-changing writes under the write lock, and
+/// ended in the same order once each write's changes are applied.
+#[derive(Default)]
+struct Turns {
+    taken: std::sync::atomic::AtomicU64,
+    ended: Mutex<u64>,
+    next_may_go: std::sync::Condvar,
+}
+
+impl Turns {
+    fn take(&self) -> Turn<'_> {
+        Turn { turns: self, n: self.taken.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 }
+    }
+}
+
+/// A write's turn: ended when dropped, after every earlier one, however the
+/// write ends (a failed commit or a panic included), so no later write waits
+/// for it forever.
+struct Turn<'a> {
+    turns: &'a Turns,
+    n: u64,
+}
+
+impl Turn<'_> {
+    /// Waits until every earlier turn has ended.
+    fn wait_for_earlier(&self) {
+        let mut ended = self.turns.ended.lock().unwrap_or_else(|p| p.into_inner());
+        while *ended + 1 < self.n {
+            ended = self.turns.next_may_go.wait(ended).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.wait_for_earlier();
+        *self.turns.ended.lock().unwrap_or_else(|p| p.into_inner()) = self.n;
+        self.turns.next_may_go.notify_all();
+    }
 }
 
 /// Portal id → (key, when it was read).
@@ -165,6 +208,7 @@ impl Directory {
             log_keep: log_keep.max(10),
             session_secret: Arc::default(),
             keys: Arc::default(),
+            turns: Arc::default(),
         };
         let mut writer = d.index_writer();
         d.rebuild(&mut writer)?;
@@ -262,13 +306,17 @@ impl Directory {
         self.replay(&mut applied)
     }
 
-    /// Runs a write that changes the index; on a shared database, logs the
-    /// changes in the same write. Returns the log number.
-    fn write_indexed<T>(
-        &self,
-        f: impl FnOnce(&mut WriteTx<'_>) -> Result<(T, Changes)>,
-    ) -> Result<(T, Changes, Option<u64>)> {
-        self.db.write(|tx| {
+    /// Runs a write that changes the index and applies its changes to the index,
+    /// in commit order; on a shared database, logs the changes in the same write.
+    ///
+    /// The write takes a turn while it holds the write lock, so turns follow
+    /// commits. After the commit it waits until the earlier turns are applied,
+    /// applies its own and ends its turn: the next write commits while this one
+    /// updates the index, instead of waiting for it. A write whose commit failed
+    /// still ends its turn, applying nothing.
+    fn write_indexed<T>(&self, f: impl FnOnce(&mut WriteTx<'_>) -> Result<(T, Changes)>) -> Result<T> {
+        let mut turn = None;
+        let written: Result<_> = self.db.write(|tx| {
             let (out, changes) = f(tx)?;
             let seq = match &self.log {
                 Some(log) if !changes.is_empty() => {
@@ -285,8 +333,18 @@ impl Directory {
                 }
                 _ => None,
             };
+            // Last: nothing after it can fail but the commit.
+            turn = Some(self.turns.take());
             Ok((out, changes, seq))
-        })
+        });
+        let (out, changes, seq) = written?;
+        if let Some(turn) = &turn {
+            turn.wait_for_earlier();
+        }
+        let mut applied = self.index_writer();
+        self.apply(&mut applied, changes, seq);
+        Ok(out)
+        // `turn` ends here, after the apply.
     }
 
     /// People in the name index (published by portals whose network is on).
@@ -304,11 +362,15 @@ impl Directory {
         self.index_writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Applies the index changes of a committed write, under the guard taken
-    /// before it. On a shared database (`seq` from the log): other nodes' earlier
-    /// changes first.
+    /// Applies the index changes of a committed write, in its turn. On a shared
+    /// database (`seq` from the log): other nodes' earlier changes first, and
+    /// nothing when a catch-up already applied this one from the log (applying
+    /// it again could undo a later change).
     fn apply(&self, applied: &mut MutexGuard<'_, Applied>, changes: Changes, seq: Option<u64>) {
         if let Some(seq) = seq {
+            if applied.seq >= seq && !applied.stale {
+                return;
+            }
             if applied.seq + 1 < seq && !applied.stale {
                 // Up to, not including, this write: it is applied below.
                 if self.replay_until(applied, seq - 1).is_err() {

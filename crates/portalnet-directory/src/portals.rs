@@ -169,8 +169,7 @@ impl Directory {
     /// e-mail lookup; they stay stored and come back when it is switched on again.
     pub fn set_network(&self, portal_id: &str, enabled: bool, now: Timestamp) -> Result<PortalRecord> {
         let id = self::portal_id(portal_id)?;
-        let mut writer = self.index_writer();
-        let (record, changes, seq) = self.write_indexed(|tx| {
+        self.write_indexed(|tx| {
             let mut record = self.known(tx, &id)?;
             let mut index = Changes::default();
             if record.network_enabled == enabled {
@@ -189,9 +188,7 @@ impl Directory {
             }
             self.portals.tx_put(tx, &id, &record)?;
             Ok((record, index))
-        })?;
-        self.apply(&mut writer, changes, seq);
-        Ok(record)
+        })
     }
 
     pub(crate) fn known(&self, tx: &portalnet_store::WriteTx<'_>, id: &str) -> Result<PortalRecord> {

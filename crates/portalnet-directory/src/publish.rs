@@ -68,8 +68,7 @@ impl Directory {
             removals.push(login);
         }
 
-        let mut writer = self.index_writer();
-        let (count, changes, seq) = self.write_indexed(|tx| {
+        self.write_indexed(|tx| {
             let mut portal = self.known(tx, &id)?;
             let visible = portal.network_enabled;
             // Every row the loops below read, in three round trips on PostgreSQL
@@ -169,9 +168,7 @@ impl Directory {
             accounts.finish(tx)?;
             self.portals.tx_put(tx, &id, &portal)?;
             Ok::<_, Error>((portal.entries, index))
-        })?;
-        self.apply(&mut writer, changes, seq);
-        Ok(count)
+        })
     }
 
     /// One stored entry, e-mail included (for the portal that published it).

@@ -158,3 +158,50 @@ fn searches_during_writes_see_each_person_once_and_end_at_the_last_state() {
     assert_eq!(d.search("anna", 50, 300).unwrap().0.len(), 0);
     assert_eq!(d.indexed_people(), 301);
 }
+
+/// Writers in several threads renaming the same people: each write's index
+/// changes are applied in commit order (a write does not wait for the one
+/// before it to update the index, only to have done so before its own), so the
+/// index ends where storage does: a directory opened afresh shows the same.
+#[test]
+fn concurrent_writers_leave_the_index_where_storage_is() {
+    let f = fixture();
+    let d = f.directory.clone();
+    portal(&d, "alpha.test", true);
+    portal(&d, "beta.test", true);
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                for i in 0..40 {
+                    let people: Vec<Entry> = (0..8)
+                        .map(|k| Entry {
+                            position: format!("writer {t} round {i}"),
+                            ..entry(&format!("p{k}"), &format!("Anna W{t}r{i} K{k}"))
+                        })
+                        .collect();
+                    let portal = if (t + i) % 2 == 0 { "alpha.test" } else { "beta.test" };
+                    d.publish(portal, people, Vec::new(), false).unwrap();
+                    if i % 10 == 9 {
+                        d.set_network(portal, t % 2 == 0, T0).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    d.set_network("alpha.test", true, T0).unwrap();
+    d.set_network("beta.test", true, T0).unwrap();
+    let shown = |d: &Directory| -> Vec<(String, String, String)> {
+        let (people, more) = d.search("anna", 50, 0).unwrap();
+        assert!(!more);
+        people.into_iter().map(|p| (p.address, p.display_name, p.position)).collect()
+    };
+    let fresh = Directory::open(&f.db).unwrap();
+    let now = shown(&d);
+    assert_eq!(now.len(), 16, "8 people on each of two portals");
+    assert_eq!(now, shown(&fresh));
+    assert_eq!(d.indexed_people(), 16);
+}

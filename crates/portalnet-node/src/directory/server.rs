@@ -367,6 +367,20 @@ impl DirectorySvc {
     }
 }
 
+/// Runs a directory write off the async workers: a publish of 10,000 people
+/// holds its thread for a while, and with the workers blocked nothing else (the
+/// next request's decoding, other calls) would move.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> portalnet_directory::Result<T> + Send + 'static,
+) -> Result<T, Status> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(dir_status),
+        Err(e) => {
+            Err(crate::grpc::error::NodeError::Internal(format!("directory write task: {e}")).into_status())
+        }
+    }
+}
+
 fn record(r: &portalnet_directory::PortalRecord) -> pb::PortalRecord {
     pb::PortalRecord {
         portal_id: r.portal_id.clone(),
@@ -480,7 +494,8 @@ impl pb::directory_server::Directory for DirectorySvc {
     async fn set_network(&self, req: Request<pb::Signed>) -> Result<Response<pb::PortalRecord>, Status> {
         let (origin, body): (String, pb::SetNetworkRequest) =
             self.open(req.get_ref(), crate::directory::client::method::SET_NETWORK)?;
-        let rec = self.directory.set_network(&origin, body.enabled, self.now()).map_err(dir_status)?;
+        let (d, now) = (self.directory.clone(), self.now());
+        let rec = blocking(move || d.set_network(&origin, body.enabled, now)).await?;
         self.durable().await?;
         Ok(Response::new(record(&rec)))
     }
@@ -499,7 +514,8 @@ impl pb::directory_server::Directory for DirectorySvc {
             })
             .collect();
         // Entries are keyed by the signing portal: a portal publishes only its own people.
-        let n = self.directory.publish(&origin, upsert, body.remove, body.replace_all).map_err(dir_status)?;
+        let (d, portal) = (self.directory.clone(), origin.clone());
+        let n = blocking(move || d.publish(&portal, upsert, body.remove, body.replace_all)).await?;
         self.durable().await?;
         self.metrics.inc("portalnet_directory_publishes_total", &[("portal", &origin)]);
         let at = self.now().0 as f64 / 1000.0;
