@@ -108,9 +108,9 @@ pub struct Directory {
     entries: Table<EntryKey, EntryRecord>,
     /// The name index, shared by clones.
     index: Arc<RwLock<NameIndex>>,
-    /// Held from before a write that changes the index until its changes are
-    /// applied, so they are applied in commit order. Holds the change-log
-    /// position the index has applied (shared database only).
+    /// Held while changes are applied to the index (a write's, in its turn; a
+    /// catch-up's; a rebuild). Holds the change-log position the index has
+    /// applied (shared database only).
     index_writer: Arc<Mutex<Applied>>,
     /// The change log, on a shared database.
     log: Option<Table<u64, Changes>>,
@@ -357,7 +357,7 @@ impl Directory {
         self.index.read().unwrap_or_else(|p| p.into_inner()).heap_bytes()
     }
 
-    /// Taken before a write that changes the index; see [`Directory::apply`].
+    /// Taken to change the index; see [`Directory::apply`].
     fn index_writer(&self) -> MutexGuard<'_, Applied> {
         self.index_writer.lock().unwrap_or_else(|p| p.into_inner())
     }
