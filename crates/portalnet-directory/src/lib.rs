@@ -60,7 +60,7 @@ pub use sessions::{SESSION_TTL_MS, Session};
 
 use index::{Changes, NameIndex};
 use portalnet_store::{Db, Table, WriteTx};
-use records::{AccountRecord, EntryKey, EntryName, EntryRecord};
+use records::{AccountRecord, EntryKey, EntryRecord, EntryShown};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
@@ -236,7 +236,7 @@ impl Directory {
             for kv in self.entries.tree().scan_prefix(&EntryKey::portal_prefix(&id)) {
                 let (k, v) = kv?;
                 let Some(key) = <EntryKey as portalnet_store::Key>::from_bytes(&k) else { continue };
-                let EntryName { display_name, position } = portalnet_store::decode(&v)?;
+                let EntryShown { display_name, position } = portalnet_store::decode(&v)?;
                 new.extend(index.add_slot(&display_name, &position, &key.address()));
             }
         }

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::index::Changes;
-use crate::records::{EntryKey, EntryName, PortalRecord};
+use crate::records::{EntryKey, EntryShown, PortalRecord};
 use crate::{Directory, MAX_ENDPOINT};
 use portalnet_core::time::Timestamp;
 use portalnet_core::validate;
@@ -179,7 +179,7 @@ impl Directory {
             record.network_enabled_since = enabled.then_some(now);
             for (k, v) in tx.scan_prefix(self.entries.tree(), &EntryKey::portal_prefix(&id))? {
                 let Some(key) = EntryKey::from_bytes(&k) else { continue };
-                let EntryName { display_name, position } = portalnet_store::decode(&v)?;
+                let EntryShown { display_name, position } = portalnet_store::decode(&v)?;
                 if enabled {
                     index.add(&display_name, &position, key.address());
                 } else {

@@ -116,7 +116,7 @@ impl AccountRecord {
 /// What the name index holds of a stored entry, read without the rest
 /// (building the index at start, or when a portal's network is switched on).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct EntryName {
+pub(crate) struct EntryShown {
     pub display_name: String,
     #[serde(default)]
     pub position: String,
@@ -168,7 +168,7 @@ impl Record for Enrolment {
     const NAME: &'static str = "portal enrolment";
     const VERSION: u16 = 1;
 }
-impl Record for EntryName {
+impl Record for EntryShown {
     const NAME: &'static str = "directory entry";
     const VERSION: u16 = EntryRecord::VERSION;
 

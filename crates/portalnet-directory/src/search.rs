@@ -330,7 +330,8 @@ impl Directory {
             let ix = self.index.read().unwrap_or_else(|p| p.into_inner());
             let ids = ranked(&ix, &distinct, &full, window + 1);
             for &id in ids.get(offset..ids.len().min(window)).unwrap_or_default() {
-                let Some((login, portal)) = ix.address(id).split_once('@') else { continue };
+                let address = ix.address(id);
+                let Some((login, portal)) = address.split_once('@') else { continue };
                 let (display_name, position) = match ix.shown(id) {
                     Some((d, p)) => (d.to_string(), p.to_string()),
                     None => {
@@ -341,7 +342,7 @@ impl Directory {
                 people.push(Person {
                     display_name,
                     position,
-                    address: ix.address(id).to_string(),
+                    address: address.to_string(),
                     portal_id: portal.to_string(),
                 });
             }

@@ -105,20 +105,27 @@ impl Directory {
             return Ok(*s);
         }
         let meta = self.db.tree("meta")?;
-        let secret = self.db.write(|tx| {
-            if let Some(s) = tx.get(&meta, SECRET_KEY)?
-                && let Ok(s) = <[u8; 32]>::try_from(s.as_slice())
-            {
-                return Ok::<_, Error>(s);
+        let stored = |b: Option<Vec<u8>>| b.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok());
+        // Every start after the first finds it: a read, no write and no flush.
+        let secret = match stored(meta.get(SECRET_KEY)?) {
+            Some(s) => s,
+            None => {
+                let secret = self.db.write(|tx| {
+                    // Another node may have made it since the read above.
+                    if let Some(s) = stored(tx.get(&meta, SECRET_KEY)?) {
+                        return Ok::<_, Error>(s);
+                    }
+                    let mut s = [0u8; 32];
+                    rand::rngs::OsRng.fill_bytes(&mut s);
+                    tx.insert(&meta, SECRET_KEY, s.to_vec());
+                    Ok(s)
+                })?;
+                // Made durable before a token signed with it leaves: a restart
+                // must not make a new secret while tokens of the old one are out.
+                self.db.sync()?;
+                secret
             }
-            let mut s = [0u8; 32];
-            rand::rngs::OsRng.fill_bytes(&mut s);
-            tx.insert(&meta, SECRET_KEY, s.to_vec());
-            Ok(s)
-        })?;
-        // Made durable before a token signed with it leaves: a restart must not
-        // make a new secret while tokens of the old one are out.
-        self.db.sync()?;
+        };
         Ok(*self.session_secret.get_or_init(|| secret))
     }
 }

@@ -157,9 +157,7 @@ impl Verifier {
     /// `portalnet_directory::sessions`); timestamp, nonce and signature are
     /// ignored, as the token replaces them.
     pub fn addressed<'a>(&self, req: &'a Signed, expected_method: &str) -> Result<Verified<'a>, SignError> {
-        check_text("method", &req.method, MAX_METHOD_LEN)?;
-        check_text("origin", &req.origin, MAX_PORTAL_ID_LEN)?;
-        check_text("destination", &req.destination, MAX_PORTAL_ID_LEN)?;
+        check_fields(req)?;
         check_payload(req)?;
         self.check_addressing(req, expected_method)?;
         Ok(Verified { origin: &req.origin, payload: &req.payload })
@@ -238,9 +236,7 @@ impl Verifier {
 
 /// Check 1: presence and sizes. Returns the nonce and the parsed signature.
 fn check_shape(req: &Signed) -> Result<(&[u8; NONCE_LEN], Signature), SignError> {
-    check_text("method", &req.method, MAX_METHOD_LEN)?;
-    check_text("origin", &req.origin, MAX_PORTAL_ID_LEN)?;
-    check_text("destination", &req.destination, MAX_PORTAL_ID_LEN)?;
+    check_fields(req)?;
     let nonce: &[u8; NONCE_LEN] = req.nonce.as_slice().try_into().map_err(|_| {
         SignError::malformed("nonce", format!("is {} bytes, must be {NONCE_LEN}", req.nonce.len()))
     })?;
@@ -252,6 +248,13 @@ fn check_shape(req: &Signed) -> Result<(&[u8; NONCE_LEN], Signature), SignError>
         )
     })?;
     Ok((nonce, Signature::from_bytes(sig)))
+}
+
+/// The names every request carries, signed or with a session: present, not oversized.
+fn check_fields(req: &Signed) -> Result<(), SignError> {
+    check_text("method", &req.method, MAX_METHOD_LEN)?;
+    check_text("origin", &req.origin, MAX_PORTAL_ID_LEN)?;
+    check_text("destination", &req.destination, MAX_PORTAL_ID_LEN)
 }
 
 fn check_payload(req: &Signed) -> Result<(), SignError> {
