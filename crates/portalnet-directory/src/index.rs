@@ -49,7 +49,11 @@ pub(crate) struct Changes {
 
 impl Changes {
     pub fn add(&mut self, display_name: &str, position: &str, address: String) {
-        self.add.push((folded_name(display_name), address));
+        self.add_folded(folded_name(display_name), display_name, position, address);
+    }
+    /// [`Self::add`] with the display name already folded ([`folded_name`]).
+    pub fn add_folded(&mut self, folded: String, display_name: &str, position: &str, address: String) {
+        self.add.push((folded, address));
         self.shown.push((display_name.to_string(), position.to_string()));
     }
     pub fn remove(&mut self, display_name: &str, address: String) {
@@ -308,30 +312,20 @@ impl NameIndex {
     pub fn index_new(&mut self, mut new: Vec<u32>) {
         // Stable: of one person added twice, the later stays (see below).
         new.sort_by(|&a, &b| self.rank(a, b));
-        // Someone added twice, or already indexed under the same name and
-        // address: indexed once, showing what was added last.
-        let mut kept: Vec<u32> = Vec::with_capacity(new.len());
+        // Someone added twice: indexed once, showing what was added last.
+        let mut once: Vec<u32> = Vec::with_capacity(new.len());
         for id in new {
-            let twice = kept.last().copied().filter(|&k| self.rank(k, id) == Ordering::Equal);
-            let indexed =
-                self.find(self.name(id), self.address(id)).ok().and_then(|at| self.order.get(at).copied());
-            if let Some(old) = twice.or(indexed) {
-                // Same name and address: the held slot takes the new text, and
-                // keeps its label and place.
-                let label = self.label(old);
-                self.slots.swap(old as usize, id as usize);
-                if let Some(s) = self.slots.get_mut(old as usize) {
-                    s.label = label;
-                }
-                self.release(id);
-            } else {
-                kept.push(id);
+            match once.last().copied().filter(|&k| self.rank(k, id) == Ordering::Equal) {
+                Some(first) => self.take_over(first, id),
+                None => once.push(id),
             }
         }
+        // Those already indexed under the same name and address are found
+        // by the merge, which leaves them where they are.
+        let kept = self.merge_into_order(&once);
         if kept.is_empty() {
             return;
         }
-        self.merge_into_order(&kept);
         let mut per_list: HashMap<(bool, &str), Vec<u32>> = HashMap::new();
         // `kept` is in rank order, so each list's additions are too.
         for &id in &kept {
@@ -356,6 +350,17 @@ impl NameIndex {
         }
     }
 
+    /// `held` (indexed, or about to be) takes the text of `id`, the same person
+    /// added again, and keeps its label and place; `id` is freed.
+    fn take_over(&mut self, held: u32, id: u32) {
+        let label = self.label(held);
+        self.slots.swap(held as usize, id as usize);
+        if let Some(s) = self.slots.get_mut(held as usize) {
+            s.label = label;
+        }
+        self.release(id);
+    }
+
     fn release(&mut self, id: u32) {
         if let Some(s) = self.slots.get_mut(id as usize) {
             *s = Slot::free();
@@ -363,15 +368,18 @@ impl NameIndex {
         }
     }
 
-    /// Merges `new` (rank order, none indexed yet) into `order` and labels them.
+    /// Merges `new` (rank order, no two equal) into `order`, labels them, and
+    /// returns those it added: one already indexed under the same name and
+    /// address is not added again, its slot takes the new text instead.
     ///
     /// Each run of new people finds its place by binary search and the indexed
     /// people between runs are copied as slices: a batch costs
     /// `new · log(order)` comparisons, not `order` (a publish of 10,000 into a
     /// million would otherwise compare a million names).
-    fn merge_into_order(&mut self, new: &[u32]) {
+    fn merge_into_order(&mut self, new: &[u32]) -> Vec<u32> {
         let old = std::mem::take(&mut self.order);
         let mut merged = Vec::with_capacity(old.len() + new.len());
+        let mut added = Vec::with_capacity(new.len());
         let (mut i, mut j) = (0, 0);
         let mut gaps_hold = true;
         let mut prev_label = 0u64;
@@ -384,11 +392,16 @@ impl NameIndex {
                 i += before;
                 prev_label = self.label(old.get(i - 1).copied().unwrap_or_default());
             }
+            if let Some(&held) = old.get(i).filter(|&&o| self.rank(o, first) == Ordering::Equal) {
+                self.take_over(held, first);
+                j += 1;
+                continue;
+            }
             // A run of new people before the next indexed one: spread them evenly
             // over the gap.
             let start = j;
             while let Some(&n) = new.get(j) {
-                if old.get(i).is_some_and(|&o| self.rank(o, n) == Ordering::Less) {
+                if old.get(i).is_some_and(|&o| self.rank(o, n) != Ordering::Greater) {
                     break;
                 }
                 j += 1;
@@ -405,6 +418,7 @@ impl NameIndex {
                     s.label = label;
                 }
                 merged.push(id);
+                added.push(id);
             }
             prev_label += step * run;
         }
@@ -413,6 +427,7 @@ impl NameIndex {
         if !gaps_hold {
             self.relabel();
         }
+        added
     }
 
     /// Spreads the labels evenly again, in the same order.
@@ -468,24 +483,21 @@ fn insert_ids(list: &mut Vec<u32>, ids: Vec<u32>, slots: &[Slot]) {
             list.insert(at, id);
         }
     } else {
+        // Each new id finds its place by binary search and the ids between are
+        // copied as slices: `ids · log(list)` label reads instead of one per
+        // listed id (labels are scattered over the slots, so each is a cache
+        // miss, and a short prefix's list holds a large part of the Network).
         let old = std::mem::take(list);
         let mut merged = Vec::with_capacity(old.len() + ids.len());
-        let (mut a, mut b) = (old.into_iter().peekable(), ids.into_iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(&x), Some(&y)) => {
-                    if label(x) <= label(y) {
-                        a.next()
-                    } else {
-                        b.next()
-                    }
-                }
-                (Some(_), None) => a.next(),
-                (None, Some(_)) => b.next(),
-                (None, None) => break,
-            };
-            merged.extend(next);
+        let mut rest = old.as_slice();
+        for id in ids {
+            let l = label(id);
+            let at = rest.partition_point(|&x| label(x) <= l);
+            merged.extend_from_slice(rest.get(..at).unwrap_or_default());
+            rest = rest.get(at..).unwrap_or_default();
+            merged.push(id);
         }
+        merged.extend_from_slice(rest);
         *list = merged;
     }
 }
@@ -523,6 +535,39 @@ mod tests {
         let (w, p) = keys_of("anna annabel an ёж");
         assert_eq!(w, ["anna", "annabel", "an", "ёж"]);
         assert_eq!(p, ["a", "an", "ann", "ё", "ёж"]);
+    }
+
+    #[test]
+    fn people_added_again_are_indexed_once_showing_the_last_text() {
+        let mut ix = NameIndex::default();
+        let mut c = Changes::default();
+        for i in 0..40 {
+            c.add("Anna Berg", "Old", format!("a{i:02}@p.test"));
+        }
+        ix.apply(c);
+        // Half of them again (one of those twice in the same batch), between
+        // new people, in one batch large enough to merge lists.
+        let mut c = Changes::default();
+        for i in (0..40).step_by(2) {
+            c.add("Anna Berg", "Newer", format!("a{i:02}@p.test"));
+            c.add("Anna Berg", "New", format!("b{i:02}@p.test"));
+        }
+        c.add("Anna Berg", "Newest", "a00@p.test".to_string());
+        ix.apply(c);
+        check(&ix);
+        assert_eq!(ix.len(), 60);
+        assert_eq!(ix.exact("anna").len(), 60);
+        assert_eq!(ix.prefix_lists("be").concat().len(), 60);
+        let shown = |addr: &str| {
+            let at = ix.find("anna berg", addr).expect("indexed");
+            ix.shown(ix.order[at]).map(|(_, p)| p.to_string())
+        };
+        assert_eq!(shown("a00@p.test").as_deref(), Some("Newest"));
+        assert_eq!(shown("a02@p.test").as_deref(), Some("Newer"));
+        assert_eq!(shown("a01@p.test").as_deref(), Some("Old"));
+        assert_eq!(shown("b02@p.test").as_deref(), Some("New"));
+        // Freed slots are reused, not leaked.
+        assert_eq!(ix.slots.len() - ix.free.len(), 60);
     }
 
     #[test]

@@ -59,6 +59,9 @@ impl Directory {
             }
             upserts.push(e);
         }
+        // Folded before the write lock: the index needs them only after it.
+        let folded: Vec<String> =
+            upserts.iter().map(|e| crate::index::folded_name(&e.display_name)).collect();
         let mut removals = Vec::with_capacity(remove.len());
         for login in &remove {
             let login = validate::login("login to remove", login)?;
@@ -79,7 +82,14 @@ impl Directory {
                 .chain(&removals)
                 .map(|login| EntryKey::new(&id, login))
                 .collect();
-            self.entries.tx_prefetch(tx, &keys)?;
+            // A portal publishing about as many people as it has (its first
+            // publish, a full refresh) reads its whole range once, whatever the
+            // engine; a small change reads its rows one by one.
+            if portal.entries as usize <= keys.len().saturating_mul(2) {
+                self.entries.tx_prefetch_prefix(tx, &EntryKey::portal_prefix(&id), &keys)?;
+            } else {
+                self.entries.tx_prefetch(tx, &keys)?;
+            }
             if tx.is_shared() {
                 let mut emails: Vec<String> = upserts.iter().map(|e| validate::email_key(&e.email)).collect();
                 for key in &keys {
@@ -117,7 +127,7 @@ impl Directory {
                 self.entries.tx_remove(tx, &key);
                 portal.entries = portal.entries.saturating_sub(1);
             }
-            for e in upserts {
+            for (e, folded) in upserts.into_iter().zip(folded) {
                 let key = EntryKey::new(&id, &e.login);
                 let addr = key.address();
                 let old = self.entries.tx_get(tx, &key)?;
@@ -155,7 +165,7 @@ impl Directory {
                     }
                 };
                 if reindex {
-                    index.add(&e.display_name, &e.position, addr);
+                    index.add_folded(folded, &e.display_name, &e.position, addr);
                 }
                 let record = EntryRecord {
                     display_name: e.display_name,

@@ -189,6 +189,51 @@ async fn restart(dir: std::path::PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Trees of the raw-storage baseline, apart from the directory's own.
+const RAW_TREES: [&str; 3] = ["bench_raw_entries", "bench_raw_emails", "bench_raw_accounts"];
+
+/// Writes, for `people` people of `portals` portals, the rows a load writes (an
+/// entry, an e-mail key, an account: JSON of the same sizes) in writes of up to
+/// 10,000 people, each made durable, one after the other (the directory has
+/// one writer at a time too). Returns the seconds taken.
+fn raw_store_load(db: &portalnet_store::Db, people: usize, portals: usize) -> anyhow::Result<f64> {
+    let [entries, emails, accounts] = RAW_TREES.map(|t| db.tree(t));
+    let (entries, emails, accounts) = (entries?, emails?, accounts?);
+    let per_portal = people.div_ceil(portals);
+    let started = Instant::now();
+    let mut id = 0u64;
+    let mut written = 0;
+    for p in 0..portals {
+        let mut i = 0;
+        while i < per_portal && written < people {
+            let n = (per_portal - i).min(10_000).min(people - written);
+            db.write(|tx| {
+                for k in i..i + n {
+                    id += 1;
+                    let email = format!("u{k}@p{p}.bench.test");
+                    let addr = format!("u{k}@p{p:03}.bench.test");
+                    let entry = format!(
+                        "\u{b1}\0\u{1}{{\"display_name\":\"{} {}\",\"position\":\"Engineer\",\"email\":\"{email}\",\"account\":{id}}}",
+                        FIRST[k % FIRST.len()],
+                        LAST[k % LAST.len()]
+                    );
+                    let account = format!(
+                        "\u{b1}\0\u{1}{{\"email\":\"{email}\",\"addresses\":[\"{addr}\"],\"owner\":\"{addr}\",\"requests\":[]}}"
+                    );
+                    tx.insert(&entries, format!("p{p:03}.bench.test\0u{k}").as_bytes(), entry.into_bytes());
+                    tx.insert(&emails, email.as_bytes(), format!("\u{b1}\0\u{1}{id}").into_bytes());
+                    tx.insert(&accounts, &id.to_be_bytes(), account.into_bytes());
+                }
+                Ok::<_, portalnet_store::StoreError>(())
+            })?;
+            db.sync()?;
+            i += n;
+            written += n;
+        }
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
 async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
     let searches: usize =
         std::env::var("PORTALNET_BENCH_SEARCHES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
@@ -205,6 +250,10 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
     // The bench measures the index, not the scraping guard.
     cfg.search_rate_per_sec = 1e9;
     cfg.search_burst = u32::MAX;
+    // PORTALNET_BENCH_CACHE_MB=<MiB> overrides the storage cache setting.
+    if let Some(mb) = std::env::var("PORTALNET_BENCH_CACHE_MB").ok().and_then(|v| v.parse().ok()) {
+        cfg.storage_cache_mb = mb;
+    }
     let engine = if database.is_some() { "postgres" } else { "sled" };
     cfg.database = database;
     std::fs::write(dir.join(portalnet_node::directory::server::CONFIG_FILE), toml::to_string(&cfg)?)?;
@@ -304,6 +353,36 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
         "load: {loaded} people in {load_secs:.1} s = {:.0} people/s ({load_in_flight} signed publishes in flight); {}",
         loaded as f64 / load_secs,
         memory()
+    );
+
+    // The floor under the load: the storage engine alone writing the rows a
+    // load writes (three per person), in the same batches, without the
+    // directory's reads, checks, accounts logic, index or RPCs.
+    let cache = cfg.storage_cache_mb.saturating_mul(1 << 20);
+    let raw_url = cfg.database.clone();
+    let raw = tokio::task::spawn_blocking(move || -> anyhow::Result<f64> {
+        match raw_url {
+            Some(url) => {
+                let db = portalnet_postgres::PgEngine::connect(&url)?.db();
+                let secs = raw_store_load(&db, people, portals)?;
+                for t in RAW_TREES {
+                    db.drop_tree(t)?;
+                }
+                Ok(secs)
+            }
+            None => {
+                let raw_dir = tempfile::tempdir()?;
+                let db = portalnet_store::Db::open_with_cache(raw_dir.path(), cache)?;
+                raw_store_load(&db, people, portals)
+            }
+        }
+    })
+    .await??;
+    println!(
+        "raw storage, same rows (3 per person) in the same batches, no directory logic: {raw:.1} s = {:.0} people/s; \
+         the directory's load takes {:.2}x that",
+        people as f64 / raw,
+        load_secs / raw
     );
 
     println!("{:<32} {:>12} {:>10} {:>10}", "measurement", "req/s", "p50", "p99");

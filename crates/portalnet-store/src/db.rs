@@ -563,6 +563,38 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// Reads `keys`, which all start with `prefix`, by reading every committed
+    /// row under `prefix` once: on either engine, cheaper than a read per key
+    /// when the prefix holds few rows besides those keys (a portal's first
+    /// publish of its people reads an empty range instead of a row per person).
+    /// Later [`WriteTx::get`]s of `keys` cost nothing.
+    pub fn prefetch_prefix(
+        &mut self,
+        tree: &Tree,
+        prefix: &[u8],
+        keys: impl IntoIterator<Item = Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        let keys: Vec<Vec<u8>> = keys
+            .into_iter()
+            .filter(|k| {
+                let at = (tree.name.clone(), k.clone());
+                k.starts_with(prefix) && !self.pending.contains_key(&at) && !self.fetched.contains_key(&at)
+            })
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut stored: BTreeMap<Vec<u8>, Vec<u8>> = match &self.shared {
+            Some(tx) => tx.borrow_mut().scan_prefix(&tree.name, prefix)?.into_iter().collect(),
+            None => tree.scan_prefix(prefix).collect::<Result<_, _>>()?,
+        };
+        for k in keys {
+            let v = stored.remove(&k);
+            self.fetched.insert((tree.name.clone(), k), v);
+        }
+        Ok(())
+    }
+
     pub fn insert(&mut self, tree: &Tree, key: &[u8], value: Vec<u8>) {
         self.touch(tree);
         self.pending.insert((tree.name.clone(), key.to_vec()), Some(value));

@@ -141,6 +141,20 @@ impl<K: Key, V: Record> Table<K, V> {
         tx.prefetch(&self.tree, keys.into_iter().map(Key::to_bytes))
     }
 
+    /// Reads the rows of `keys` (all under `prefix`) by one read of the prefix
+    /// ([`WriteTx::prefetch_prefix`]).
+    pub fn tx_prefetch_prefix<'k>(
+        &self,
+        tx: &mut WriteTx<'_>,
+        prefix: &[u8],
+        keys: impl IntoIterator<Item = &'k K>,
+    ) -> Result<(), StoreError>
+    where
+        K: 'k,
+    {
+        tx.prefetch_prefix(&self.tree, prefix, keys.into_iter().map(Key::to_bytes))
+    }
+
     pub fn tx_put(&self, tx: &mut WriteTx<'_>, key: &K, value: &V) -> Result<(), StoreError> {
         tx.insert(&self.tree, &key.to_bytes(), encode(value)?);
         Ok(())

@@ -184,6 +184,40 @@ fn many_keys_read_at_once_in_their_order_and_prefetch_keeps_own_writes() {
 }
 
 #[test]
+fn a_prefix_read_answers_its_keys_and_keeps_own_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let t: Table<(u64, u64), Note> = Table::open(&db, "t").unwrap();
+    db.write(|tx| {
+        for k in [(1u64, 1u64), (1, 3), (1, 5), (2, 1)] {
+            t.tx_put(tx, &k, &note(&format!("n{}-{}", k.0, k.1)))?;
+        }
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    db.write(|tx| {
+        t.tx_put(tx, &(1, 3), &note("changed"))?;
+        t.tx_remove(tx, &(1, 5));
+        // A key outside the prefix is not answered from it (read as usual).
+        t.tx_prefetch_prefix(tx, &1u64.to_bytes(), &[(1, 1), (1, 2), (1, 3), (1, 5), (2, 1)])?;
+        assert_eq!(t.tx_get(tx, &(1, 1))?, Some(note("n1-1")));
+        assert_eq!(t.tx_get(tx, &(1, 2))?, None);
+        assert_eq!(t.tx_get(tx, &(1, 3))?, Some(note("changed")));
+        assert_eq!(t.tx_get(tx, &(1, 5))?, None);
+        assert_eq!(t.tx_get(tx, &(2, 1))?, Some(note("n2-1")));
+        t.tx_put(tx, &(1, 2), &note("new"))?;
+        assert_eq!(t.tx_get(tx, &(1, 2))?, Some(note("new")));
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    let got = t.get_many(&[(1, 1), (1, 2), (1, 3), (1, 5), (2, 1)]).unwrap();
+    assert_eq!(
+        got,
+        vec![Some(note("n1-1")), Some(note("new")), Some(note("changed")), None, Some(note("n2-1"))]
+    );
+}
+
+#[test]
 fn integer_keys_iterate_in_numeric_order() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());
