@@ -158,3 +158,98 @@ async fn a_portal_searches_through_one_session_and_renews_it() {
     assert_eq!(calls("OpenSession").await, 2.0);
     assert_eq!(calls("Search").await, searched + 6.0);
 }
+
+/// A directory that opens no sessions (`sessions = false`, as one older than
+/// sessions): `OpenSession` is UNIMPLEMENTED, a token is refused, and a portal
+/// signs its searches instead, without asking for a session before each one
+/// until [`NO_SESSIONS_RECHECK_MS`] has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_sessions_a_portal_signs_its_searches() {
+    use portalnet_node::directory::client::NO_SESSIONS_RECHECK_MS;
+    let clock = ManualClock::new();
+    let dir = TestDirectory::start_with(Arc::new(clock.clone()), |cfg| cfg.sessions = false).await.unwrap();
+    let mut d = dir.client().await.unwrap();
+    let s1 = registered(&dir, &clock, "s1.test").await;
+    let open = s1.sign(method::OPEN_SESSION, DIR, clock.now(), &pb::OpenSessionRequest {});
+    let (code, msg) = refusal(d.open_session(open).await);
+    assert_eq!(code, Code::Unimplemented, "{msg}");
+    assert!(msg.contains("sessions = false"), "{msg}");
+    // A token (even one this directory would have made) stands for nothing here.
+    let forged = s1.with_session(method::SEARCH, DIR, &[1; 41], &query("kowal"));
+    assert_eq!(refusal(d.search(forged).await).0, Code::Unauthenticated);
+    d.search(s1.sign(method::SEARCH, DIR, clock.now(), &query("kowal"))).await.unwrap();
+
+    let alpha = InProcess::start_linked("alpha.test", &dir.handle, 0, Arc::new(clock.clone())).await.unwrap();
+    let mut a = alpha.admin().await.unwrap();
+    a.users.add_user(new_user("jan", "Jan Kowalski")).await.unwrap();
+    fed::enable(&mut a).await.unwrap();
+    let url = dir.handle.metrics_url.clone().expect("directory metrics");
+    let calls = |method: &'static str, code: &'static str| {
+        let url = url.clone();
+        async move {
+            let s = scrape(&url).await.unwrap();
+            value(&s, "portalnet_grpc_server_requests_total", &[("method", method), ("code", code)])
+        }
+    };
+    let c = a.clone();
+    wait_for("jan searchable through signed searches", || {
+        let mut c = c.clone();
+        async move {
+            let r = c.network.search(query("kowal")).await.ok()?.into_inner();
+            (r.people.len() == 1).then_some(())
+        }
+    })
+    .await
+    .unwrap();
+    let asked = calls("OpenSession", "UNIMPLEMENTED").await;
+    assert_eq!(asked, 2.0, "the test's own call and the portal's first search");
+    let searched = calls("Search", "OK").await;
+    for _ in 0..5 {
+        let r = a.network.search(query("kowal")).await.unwrap().into_inner();
+        assert_eq!(r.people.len(), 1);
+    }
+    assert_eq!(calls("OpenSession", "UNIMPLEMENTED").await, asked, "remembered: not asked again");
+    assert_eq!(calls("Search", "OK").await, searched + 5.0);
+    // Later the portal asks again (the directory may have been upgraded).
+    clock.advance(Duration::from_millis(NO_SESSIONS_RECHECK_MS as u64));
+    a.network.search(query("kowal")).await.unwrap();
+    assert_eq!(calls("OpenSession", "UNIMPLEMENTED").await, asked + 1.0);
+    assert_eq!(calls("Search", "OK").await, searched + 6.0);
+}
+
+/// A directory restarted with `sessions = false` refuses the token a portal
+/// holds; the portal asks for a new session, is told there are none, and
+/// signs the same search instead: the search is answered, not refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_goes_on_searching_when_its_directory_stops_opening_sessions() {
+    let clock = ManualClock::new();
+    let dir = TestDirectory::start(Arc::new(clock.clone())).await.unwrap();
+    let alpha = InProcess::start_linked("alpha.test", &dir.handle, 0, Arc::new(clock.clone())).await.unwrap();
+    let mut a = alpha.admin().await.unwrap();
+    a.users.add_user(new_user("jan", "Jan Kowalski")).await.unwrap();
+    fed::enable(&mut a).await.unwrap();
+    let c = a.clone();
+    wait_for("jan searchable", || {
+        let mut c = c.clone();
+        async move {
+            let r = c.network.search(query("kowal")).await.ok()?.into_inner();
+            (r.people.len() == 1).then_some(())
+        }
+    })
+    .await
+    .unwrap();
+    let dir = dir.restarted(Arc::new(clock.clone()), |cfg| cfg.sessions = false).await.unwrap();
+    let url = dir.handle.metrics_url.clone().expect("directory metrics");
+    let calls = |method: &'static str, code: &'static str| {
+        let url = url.clone();
+        async move {
+            let s = scrape(&url).await.unwrap();
+            value(&s, "portalnet_grpc_server_requests_total", &[("method", method), ("code", code)])
+        }
+    };
+    let r = a.network.search(query("kowal")).await.unwrap().into_inner();
+    assert_eq!(r.people.len(), 1);
+    assert_eq!(calls("Search", "UNAUTHENTICATED").await, 1.0, "the held token, refused");
+    assert_eq!(calls("OpenSession", "UNIMPLEMENTED").await, 1.0);
+    assert_eq!(calls("Search", "OK").await, 1.0, "the same search, signed");
+}

@@ -454,6 +454,14 @@ pub struct TestDirectory {
 
 impl TestDirectory {
     pub async fn start(clock: Arc<dyn Clock>) -> Result<Self> {
+        Self::start_with(clock, |_| {}).await
+    }
+
+    /// [`Self::start`] with settings of the test's own.
+    pub async fn start_with(
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut portalnet_node::directory::server::DirectoryConfig),
+    ) -> Result<Self> {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().join("directory");
         let mut cfg = portalnet_node::directory::server::init_if_needed(
@@ -463,11 +471,40 @@ impl TestDirectory {
         )?;
         // Prometheus metrics on an ephemeral port (`handle.metrics_url`).
         cfg.metrics_listen = Some("127.0.0.1:0".parse()?);
+        configure(&mut cfg);
         std::fs::write(
             dir.join(portalnet_node::directory::server::CONFIG_FILE),
             toml::to_string_pretty(&cfg)?,
         )?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let handle = portalnet_node::directory::server::start(
+            &dir,
+            clock,
+            Some(listener),
+            tokio_util::sync::CancellationToken::new(),
+        )
+        .await?;
+        Ok(Self { tmp, handle })
+    }
+
+    /// The same directory stopped and started again from its folder, on the same
+    /// address, with its settings changed by `configure`.
+    pub async fn restarted(
+        self,
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut portalnet_node::directory::server::DirectoryConfig),
+    ) -> Result<Self> {
+        let Self { tmp, handle } = self;
+        let addr = handle.addr;
+        handle.stop().await?;
+        let dir = tmp.path().join("directory");
+        let mut cfg = portalnet_node::directory::server::DirectoryConfig::load(&dir)?;
+        configure(&mut cfg);
+        std::fs::write(
+            dir.join(portalnet_node::directory::server::CONFIG_FILE),
+            toml::to_string_pretty(&cfg)?,
+        )?;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let handle = portalnet_node::directory::server::start(
             &dir,
             clock,

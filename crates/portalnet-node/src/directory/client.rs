@@ -51,6 +51,10 @@ pub struct DirectoryClient {
     dir: std::path::PathBuf,
     /// The directory session of the read-only calls ([`Self::read_call`]).
     session: std::sync::Mutex<Option<pb::Session>>,
+    /// Until when (ms) read-only calls are signed without asking for a session:
+    /// the directory answered `OpenSession` with UNIMPLEMENTED (an older
+    /// version, or `sessions = false`). 0: sessions are tried.
+    no_sessions_until: std::sync::atomic::AtomicI64,
     /// Held from a call that answers with the portal's network state until that
     /// state is recorded, so a slow registration answer ("off") cannot overwrite
     /// a switch made after it (`network enable` racing the first registration).
@@ -94,6 +98,7 @@ impl DirectoryClient {
             tls_certificate,
             dir: dir.to_path_buf(),
             session: std::sync::Mutex::new(None),
+            no_sessions_until: std::sync::atomic::AtomicI64::new(0),
             network_state: tokio::sync::Mutex::new(()),
         })
     }
@@ -197,7 +202,9 @@ impl DirectoryClient {
 
     /// A read-only call made with the directory session (opened, or opened again
     /// when refused as expired or unknown); signed as every other call when the
-    /// directory has no sessions (an older version).
+    /// directory opens no sessions (an older version, or `sessions = false`),
+    /// which is remembered for [`NO_SESSIONS_RECHECK_MS`] so that each call does
+    /// not first ask for a session in vain.
     async fn read_call<M, T, F, Fut>(
         &self,
         method: &str,
@@ -210,23 +217,33 @@ impl DirectoryClient {
         F: Fn(Client, pb::Signed) -> Fut,
         Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
+        use std::sync::atomic::Ordering::Relaxed;
         let with_token = |token: Vec<u8>| {
             let call = &call;
             self.call(move |c| call(c, self.signer.with_session(method, &self.link.id, &token, msg)))
         };
-        match self.session_token(now).await {
-            Ok(token) => match with_token(token).await {
-                Err(s) if s.code() == tonic::Code::Unauthenticated => {
-                    self.forget_session();
-                    with_token(self.session_token(now).await?).await
-                }
-                done => done,
-            },
-            Err(s) if s.code() == tonic::Code::Unimplemented => {
-                self.call(|c| call(c, self.sign(method, msg, now))).await
+        if now.0 >= self.no_sessions_until.load(Relaxed) {
+            let refused = match self.session_token(now).await {
+                Ok(token) => match with_token(token).await {
+                    // Expired, unknown, or no longer accepted: a new session,
+                    // unless the directory opens none any more.
+                    Err(s) if s.code() == tonic::Code::Unauthenticated => {
+                        self.forget_session();
+                        match self.session_token(now).await {
+                            Ok(token) => return with_token(token).await,
+                            Err(s) => s,
+                        }
+                    }
+                    done => return done,
+                },
+                Err(s) => s,
+            };
+            if refused.code() != tonic::Code::Unimplemented {
+                return Err(refused);
             }
-            Err(s) => Err(s),
+            self.no_sessions_until.store(now.0.saturating_add(NO_SESSIONS_RECHECK_MS), Relaxed);
         }
+        self.call(|c| call(c, self.sign(method, msg, now))).await
     }
 
     /// The current session's token; a new session when there is none or it ends
@@ -358,6 +375,11 @@ pub fn directory_entry(u: portalnet_core::user::User) -> pb::DirectoryEntry {
 /// A session is renewed when it has less than this left (2 minutes): clocks of
 /// portal and directory may differ, and a call may be slow.
 pub const SESSION_RENEW_MS: i64 = 2 * 60 * 1000;
+
+/// How long a portal signs its read-only calls without asking again for a
+/// session after the directory opened none (10 minutes): a directory upgraded
+/// or reconfigured meanwhile is noticed within that time.
+pub const NO_SESSIONS_RECHECK_MS: i64 = 10 * 60 * 1000;
 
 /// How the directory sync retries: 1 s doubling up to 60 s.
 pub const SYNC_BACKOFF: Backoff = Backoff { min: Duration::from_secs(1), max: Duration::from_secs(60) };

@@ -60,6 +60,15 @@ pub struct DirectoryConfig {
     /// None: sled in the data folder (one node).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
+    /// Directory sessions (`OpenSession`): a portal signs once and its searches
+    /// and lookups carry a token instead of a signature. `false`: `OpenSession`
+    /// answers UNIMPLEMENTED and every call must be signed, so each search
+    /// carries the portal's own signature, which the operator can show to a
+    /// third party (a token, made with the directory's secret, proves nothing
+    /// to anyone else). Portals then sign their reads, as with directories
+    /// older than sessions.
+    #[serde(default = "default_sessions")]
+    pub sessions: bool,
 }
 
 /// How often a directory node on a shared database applies the index changes
@@ -68,6 +77,9 @@ pub const CATCH_UP_EVERY: std::time::Duration = std::time::Duration::from_millis
 
 fn default_rate() -> f64 {
     10.0
+}
+fn default_sessions() -> bool {
+    true
 }
 fn default_burst() -> u32 {
     50
@@ -101,6 +113,7 @@ pub fn init_if_needed(dir: &Path, id: &str, listen: SocketAddr) -> Result<Direct
         metrics_listen: None,
         storage_cache_mb: default_cache_mb(),
         database: None,
+        sessions: default_sessions(),
     };
     std::fs::write(dir.join(CONFIG_FILE), toml::to_string_pretty(&cfg)?)?;
     Ok(cfg)
@@ -218,6 +231,7 @@ pub async fn start_on(
         clock,
         db: db.clone(),
         data: dir.to_path_buf(),
+        sessions: cfg.sessions,
     };
     let identity = TlsIdentity::from_pem(tls.cert_pem, tls.key_pem);
     let mut builder = Server::builder()
@@ -298,6 +312,8 @@ struct DirectorySvc {
     data: PathBuf,
     /// The health service's reporter, told when storage fails or recovers.
     health: Option<tonic_health::server::HealthReporter>,
+    /// [`DirectoryConfig::sessions`].
+    sessions: bool,
 }
 
 struct Keys<'a>(&'a Directory);
@@ -337,6 +353,9 @@ impl DirectorySvc {
     ) -> Result<(String, M), Status> {
         if req.session.is_empty() {
             return self.open(req, method);
+        }
+        if !self.sessions {
+            return Err(crate::grpc::error::session_tokens_off());
         }
         let v = self.verifier.addressed(req, method).map_err(sign_status)?;
         self.directory.check_session(v.origin, &req.session, self.now()).map_err(dir_status)?;
@@ -548,6 +567,9 @@ impl pb::directory_server::Directory for DirectorySvc {
     }
 
     async fn open_session(&self, req: Request<pb::Signed>) -> Result<Response<pb::Session>, Status> {
+        if !self.sessions {
+            return Err(crate::grpc::error::sessions_off());
+        }
         let (origin, _): (String, pb::OpenSessionRequest) =
             self.open(req.get_ref(), crate::directory::client::method::OPEN_SESSION)?;
         let s = self.directory.open_session(&origin, self.now()).map_err(dir_status)?;

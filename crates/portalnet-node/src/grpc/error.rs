@@ -103,6 +103,18 @@ pub fn directory_status(e: portalnet_directory::Error) -> Status {
     }
 }
 
+/// What a directory with `sessions = false` answers `OpenSession`: UNIMPLEMENTED,
+/// as a directory older than sessions does, so portals sign their calls.
+pub fn sessions_off() -> Status {
+    Status::unimplemented("this directory opens no sessions (sessions = false): sign each call")
+}
+
+/// What a directory with `sessions = false` answers a call carrying a session
+/// token: UNAUTHENTICATED, so a portal holding one asks for a new session.
+pub fn session_tokens_off() -> Status {
+    Status::unauthenticated("this directory takes no session tokens (sessions = false): sign the call")
+}
+
 /// A refused signed request from another portal or for the directory.
 pub fn sign_status(e: portalnet_federation::SignError) -> Status {
     use portalnet_federation::SignError;
