@@ -41,6 +41,33 @@ fn query(q: &str) -> pb::SearchRequest {
     pb::SearchRequest { query: q.into(), limit: 20, offset: 0 }
 }
 
+/// A portal linked to `dir` with Jan Kowalski published, once a search of its
+/// own finds him.
+async fn alpha_with_jan(dir: &TestDirectory, clock: &ManualClock) -> (InProcess, portalnet_tests::Clients) {
+    let alpha = InProcess::start_linked("alpha.test", &dir.handle, 0, Arc::new(clock.clone())).await.unwrap();
+    let mut a = alpha.admin().await.unwrap();
+    a.users.add_user(new_user("jan", "Jan Kowalski")).await.unwrap();
+    fed::enable(&mut a).await.unwrap();
+    let c = a.clone();
+    wait_for("jan searchable", || {
+        let mut c = c.clone();
+        async move {
+            let r = c.network.search(query("kowal")).await.ok()?.into_inner();
+            (r.people.len() == 1).then_some(())
+        }
+    })
+    .await
+    .unwrap();
+    (alpha, a)
+}
+
+/// How many calls of `method` the directory answered with `code` (its metrics).
+async fn calls(dir: &TestDirectory, method: &str, code: &str) -> f64 {
+    let url = dir.handle.metrics_url.clone().expect("directory metrics");
+    let s = scrape(&url).await.unwrap();
+    value(&s, "portalnet_grpc_server_requests_total", &[("method", method), ("code", code)])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_stands_in_for_signatures_on_read_calls_only() {
     let clock = ManualClock::new();
@@ -123,40 +150,19 @@ async fn a_session_stands_in_for_signatures_on_read_calls_only() {
 async fn a_portal_searches_through_one_session_and_renews_it() {
     let clock = ManualClock::new();
     let dir = TestDirectory::start(Arc::new(clock.clone())).await.unwrap();
-    let alpha = InProcess::start_linked("alpha.test", &dir.handle, 0, Arc::new(clock.clone())).await.unwrap();
-    let mut a = alpha.admin().await.unwrap();
-    a.users.add_user(new_user("jan", "Jan Kowalski")).await.unwrap();
-    fed::enable(&mut a).await.unwrap();
-    let url = dir.handle.metrics_url.clone().expect("directory metrics");
-    let calls = |method: &'static str| {
-        let url = url.clone();
-        async move {
-            let s = scrape(&url).await.unwrap();
-            value(&s, "portalnet_grpc_server_requests_total", &[("method", method), ("code", "OK")])
-        }
-    };
-    let c = a.clone();
-    wait_for("jan searchable", || {
-        let mut c = c.clone();
-        async move {
-            let r = c.network.search(query("kowal")).await.ok()?.into_inner();
-            (r.people.len() == 1).then_some(())
-        }
-    })
-    .await
-    .unwrap();
-    let (opened, searched) = (calls("OpenSession").await, calls("Search").await);
+    let (_alpha, mut a) = alpha_with_jan(&dir, &clock).await;
+    let (opened, searched) = (calls(&dir, "OpenSession", "OK").await, calls(&dir, "Search", "OK").await);
     assert_eq!(opened, 1.0);
     for _ in 0..5 {
         a.network.search(query("kowal")).await.unwrap();
     }
-    assert_eq!(calls("OpenSession").await, 1.0, "five more searches, no new session");
-    assert_eq!(calls("Search").await, searched + 5.0);
+    assert_eq!(calls(&dir, "OpenSession", "OK").await, 1.0, "five more searches, no new session");
+    assert_eq!(calls(&dir, "Search", "OK").await, searched + 5.0);
     // Past its end the client opens a new one by itself.
     clock.advance(Duration::from_millis(portalnet_directory::SESSION_TTL_MS as u64));
     a.network.search(query("kowal")).await.unwrap();
-    assert_eq!(calls("OpenSession").await, 2.0);
-    assert_eq!(calls("Search").await, searched + 6.0);
+    assert_eq!(calls(&dir, "OpenSession", "OK").await, 2.0);
+    assert_eq!(calls(&dir, "Search", "OK").await, searched + 6.0);
 }
 
 /// A directory that opens no sessions (`sessions = false`, as one older than
@@ -179,42 +185,21 @@ async fn without_sessions_a_portal_signs_its_searches() {
     assert_eq!(refusal(d.search(forged).await).0, Code::Unauthenticated);
     d.search(s1.sign(method::SEARCH, DIR, clock.now(), &query("kowal"))).await.unwrap();
 
-    let alpha = InProcess::start_linked("alpha.test", &dir.handle, 0, Arc::new(clock.clone())).await.unwrap();
-    let mut a = alpha.admin().await.unwrap();
-    a.users.add_user(new_user("jan", "Jan Kowalski")).await.unwrap();
-    fed::enable(&mut a).await.unwrap();
-    let url = dir.handle.metrics_url.clone().expect("directory metrics");
-    let calls = |method: &'static str, code: &'static str| {
-        let url = url.clone();
-        async move {
-            let s = scrape(&url).await.unwrap();
-            value(&s, "portalnet_grpc_server_requests_total", &[("method", method), ("code", code)])
-        }
-    };
-    let c = a.clone();
-    wait_for("jan searchable through signed searches", || {
-        let mut c = c.clone();
-        async move {
-            let r = c.network.search(query("kowal")).await.ok()?.into_inner();
-            (r.people.len() == 1).then_some(())
-        }
-    })
-    .await
-    .unwrap();
-    let asked = calls("OpenSession", "UNIMPLEMENTED").await;
+    let (_alpha, mut a) = alpha_with_jan(&dir, &clock).await;
+    let asked = calls(&dir, "OpenSession", "UNIMPLEMENTED").await;
     assert_eq!(asked, 2.0, "the test's own call and the portal's first search");
-    let searched = calls("Search", "OK").await;
+    let searched = calls(&dir, "Search", "OK").await;
     for _ in 0..5 {
         let r = a.network.search(query("kowal")).await.unwrap().into_inner();
         assert_eq!(r.people.len(), 1);
     }
-    assert_eq!(calls("OpenSession", "UNIMPLEMENTED").await, asked, "remembered: not asked again");
-    assert_eq!(calls("Search", "OK").await, searched + 5.0);
+    assert_eq!(calls(&dir, "OpenSession", "UNIMPLEMENTED").await, asked, "remembered: not asked again");
+    assert_eq!(calls(&dir, "Search", "OK").await, searched + 5.0);
     // Later the portal asks again (the directory may have been upgraded).
     clock.advance(Duration::from_millis(NO_SESSIONS_RECHECK_MS as u64));
     a.network.search(query("kowal")).await.unwrap();
-    assert_eq!(calls("OpenSession", "UNIMPLEMENTED").await, asked + 1.0);
-    assert_eq!(calls("Search", "OK").await, searched + 6.0);
+    assert_eq!(calls(&dir, "OpenSession", "UNIMPLEMENTED").await, asked + 1.0);
+    assert_eq!(calls(&dir, "Search", "OK").await, searched + 6.0);
 }
 
 /// A directory restarted with `sessions = false` refuses the token a portal
@@ -224,32 +209,11 @@ async fn without_sessions_a_portal_signs_its_searches() {
 async fn a_portal_goes_on_searching_when_its_directory_stops_opening_sessions() {
     let clock = ManualClock::new();
     let dir = TestDirectory::start(Arc::new(clock.clone())).await.unwrap();
-    let alpha = InProcess::start_linked("alpha.test", &dir.handle, 0, Arc::new(clock.clone())).await.unwrap();
-    let mut a = alpha.admin().await.unwrap();
-    a.users.add_user(new_user("jan", "Jan Kowalski")).await.unwrap();
-    fed::enable(&mut a).await.unwrap();
-    let c = a.clone();
-    wait_for("jan searchable", || {
-        let mut c = c.clone();
-        async move {
-            let r = c.network.search(query("kowal")).await.ok()?.into_inner();
-            (r.people.len() == 1).then_some(())
-        }
-    })
-    .await
-    .unwrap();
+    let (_alpha, mut a) = alpha_with_jan(&dir, &clock).await;
     let dir = dir.restarted(Arc::new(clock.clone()), |cfg| cfg.sessions = false).await.unwrap();
-    let url = dir.handle.metrics_url.clone().expect("directory metrics");
-    let calls = |method: &'static str, code: &'static str| {
-        let url = url.clone();
-        async move {
-            let s = scrape(&url).await.unwrap();
-            value(&s, "portalnet_grpc_server_requests_total", &[("method", method), ("code", code)])
-        }
-    };
     let r = a.network.search(query("kowal")).await.unwrap().into_inner();
     assert_eq!(r.people.len(), 1);
-    assert_eq!(calls("Search", "UNAUTHENTICATED").await, 1.0, "the held token, refused");
-    assert_eq!(calls("OpenSession", "UNIMPLEMENTED").await, 1.0);
-    assert_eq!(calls("Search", "OK").await, 1.0, "the same search, signed");
+    assert_eq!(calls(&dir, "Search", "UNAUTHENTICATED").await, 1.0, "the held token, refused");
+    assert_eq!(calls(&dir, "OpenSession", "UNIMPLEMENTED").await, 1.0);
+    assert_eq!(calls(&dir, "Search", "OK").await, 1.0, "the same search, signed");
 }

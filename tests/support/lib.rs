@@ -472,19 +472,7 @@ impl TestDirectory {
         // Prometheus metrics on an ephemeral port (`handle.metrics_url`).
         cfg.metrics_listen = Some("127.0.0.1:0".parse()?);
         configure(&mut cfg);
-        std::fs::write(
-            dir.join(portalnet_node::directory::server::CONFIG_FILE),
-            toml::to_string_pretty(&cfg)?,
-        )?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let handle = portalnet_node::directory::server::start(
-            &dir,
-            clock,
-            Some(listener),
-            tokio_util::sync::CancellationToken::new(),
-        )
-        .await?;
-        Ok(Self { tmp, handle })
+        Self::launch(tmp, cfg, "127.0.0.1:0".parse()?, clock).await
     }
 
     /// The same directory stopped and started again from its folder, on the same
@@ -497,9 +485,20 @@ impl TestDirectory {
         let Self { tmp, handle } = self;
         let addr = handle.addr;
         handle.stop().await?;
-        let dir = tmp.path().join("directory");
-        let mut cfg = portalnet_node::directory::server::DirectoryConfig::load(&dir)?;
+        let mut cfg =
+            portalnet_node::directory::server::DirectoryConfig::load(&tmp.path().join("directory"))?;
         configure(&mut cfg);
+        Self::launch(tmp, cfg, addr, clock).await
+    }
+
+    /// Writes `cfg` into the directory's folder in `tmp` and starts it on `addr`.
+    async fn launch(
+        tmp: tempfile::TempDir,
+        cfg: portalnet_node::directory::server::DirectoryConfig,
+        addr: std::net::SocketAddr,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let dir = tmp.path().join("directory");
         std::fs::write(
             dir.join(portalnet_node::directory::server::CONFIG_FILE),
             toml::to_string_pretty(&cfg)?,
