@@ -192,8 +192,39 @@ async fn restart(dir: std::path::PathBuf) -> anyhow::Result<()> {
 /// Trees of the raw-storage baseline, apart from the directory's own.
 const RAW_TREES: [&str; 3] = ["bench_raw_entries", "bench_raw_emails", "bench_raw_accounts"];
 
+/// The shapes of the directory's entry, e-mail key and account records, so that
+/// the floor writes values of the same sizes through the same codec.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RawEntry {
+    display_name: String,
+    position: String,
+    email: String,
+    account: u64,
+}
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RawId(u64);
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RawAccount {
+    email: String,
+    addresses: Vec<String>,
+    owner: String,
+    requests: Vec<String>,
+}
+impl portalnet_store::Record for RawEntry {
+    const NAME: &'static str = "bench entry";
+    const VERSION: u16 = 2;
+}
+impl portalnet_store::Record for RawId {
+    const NAME: &'static str = "bench account id";
+    const VERSION: u16 = 1;
+}
+impl portalnet_store::Record for RawAccount {
+    const NAME: &'static str = "bench account";
+    const VERSION: u16 = 2;
+}
+
 /// Writes, for `people` people of `portals` portals, the rows a load writes (an
-/// entry, an e-mail key, an account: JSON of the same sizes) in writes of up to
+/// entry, an e-mail key, an account: the same JSON shapes, through the store's codec) in writes of up to
 /// 10,000 people, each made durable, one after the other (the directory has
 /// one writer at a time too). Returns the seconds taken.
 fn raw_store_load(db: &portalnet_store::Db, people: usize, portals: usize) -> anyhow::Result<f64> {
@@ -211,18 +242,23 @@ fn raw_store_load(db: &portalnet_store::Db, people: usize, portals: usize) -> an
                 for k in i..i + n {
                     id += 1;
                     let email = format!("u{k}@p{p}.bench.test");
-                    let addr = format!("u{k}@p{p:03}.bench.test");
-                    let entry = format!(
-                        "\u{b1}\0\u{1}{{\"display_name\":\"{} {}\",\"position\":\"Engineer\",\"email\":\"{email}\",\"account\":{id}}}",
-                        FIRST[k % FIRST.len()],
-                        LAST[k % LAST.len()]
-                    );
-                    let account = format!(
-                        "\u{b1}\0\u{1}{{\"email\":\"{email}\",\"addresses\":[\"{addr}\"],\"owner\":\"{addr}\",\"requests\":[]}}"
-                    );
-                    tx.insert(&entries, format!("p{p:03}.bench.test\0u{k}").as_bytes(), entry.into_bytes());
-                    tx.insert(&emails, email.as_bytes(), format!("\u{b1}\0\u{1}{id}").into_bytes());
-                    tx.insert(&accounts, &id.to_be_bytes(), account.into_bytes());
+                    let address = format!("u{k}@p{p:03}.bench.test");
+                    let entry = RawEntry {
+                        display_name: format!("{} {}", FIRST[k % FIRST.len()], LAST[k % LAST.len()]),
+                        position: "Engineer".into(),
+                        email: email.clone(),
+                        account: id,
+                    };
+                    let account = RawAccount {
+                        email: email.clone(),
+                        addresses: vec![address.clone()],
+                        owner: address,
+                        requests: vec![],
+                    };
+                    let key = format!("p{p:03}.bench.test\0u{k}");
+                    tx.insert(&entries, key.as_bytes(), portalnet_store::encode(&entry)?);
+                    tx.insert(&emails, email.as_bytes(), portalnet_store::encode(&RawId(id))?);
+                    tx.insert(&accounts, &id.to_be_bytes(), portalnet_store::encode(&account)?);
                 }
                 Ok::<_, portalnet_store::StoreError>(())
             })?;

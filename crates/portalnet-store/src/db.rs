@@ -546,13 +546,7 @@ impl WriteTx<'_> {
         keys: impl IntoIterator<Item = Vec<u8>>,
     ) -> Result<(), StoreError> {
         let Some(tx) = &self.shared else { return Ok(()) };
-        let keys: Vec<Vec<u8>> = keys
-            .into_iter()
-            .filter(|k| {
-                let at = (tree.name.clone(), k.clone());
-                !self.pending.contains_key(&at) && !self.fetched.contains_key(&at)
-            })
-            .collect();
+        let keys: Vec<Vec<u8>> = keys.into_iter().filter(|k| self.unread(tree, k)).collect();
         if keys.is_empty() {
             return Ok(());
         }
@@ -574,13 +568,8 @@ impl WriteTx<'_> {
         prefix: &[u8],
         keys: impl IntoIterator<Item = Vec<u8>>,
     ) -> Result<(), StoreError> {
-        let keys: Vec<Vec<u8>> = keys
-            .into_iter()
-            .filter(|k| {
-                let at = (tree.name.clone(), k.clone());
-                k.starts_with(prefix) && !self.pending.contains_key(&at) && !self.fetched.contains_key(&at)
-            })
-            .collect();
+        let keys: Vec<Vec<u8>> =
+            keys.into_iter().filter(|k| k.starts_with(prefix) && self.unread(tree, k)).collect();
         if keys.is_empty() {
             return Ok(());
         }
@@ -593,6 +582,12 @@ impl WriteTx<'_> {
             self.fetched.insert((tree.name.clone(), k), v);
         }
         Ok(())
+    }
+
+    /// Whether neither this write nor a prefetch has a value for `key` yet.
+    fn unread(&self, tree: &Tree, key: &[u8]) -> bool {
+        let at = (tree.name.clone(), key.to_vec());
+        !self.pending.contains_key(&at) && !self.fetched.contains_key(&at)
     }
 
     pub fn insert(&mut self, tree: &Tree, key: &[u8], value: Vec<u8>) {
