@@ -102,6 +102,19 @@ impl<'d> AccountChanges<'d> {
         let account = self
             .load(tx, id)?
             .ok_or_else(|| Error::FailedPrecondition(format!("the Network account of {addr} is missing")))?;
+        if account.addresses.is_empty() {
+            // Emptied earlier in this write (a login renamed in one publish): it
+            // would be deleted at `finish`, so it is free, and this address takes
+            // it over as it would a new account, without the old owner's requests.
+            *account = AccountRecord {
+                email: email.to_string(),
+                addresses: vec![addr.to_string()],
+                owner: addr.to_string(),
+                requests: Vec::new(),
+            };
+            self.dirty.insert(id);
+            return Ok(Some(id));
+        }
         if account.addresses.iter().any(|a| on_portal(a, portal)) {
             if !account.addresses.iter().any(|a| a == addr)
                 && account.addresses.len() >= MAX_ADDRESSES_PER_ACCOUNT

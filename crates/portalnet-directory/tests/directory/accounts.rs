@@ -140,3 +140,39 @@ fn a_stranger_changing_the_email_moves_only_its_own_entry() {
     assert_eq!(account(d, "alpha.test", "anna"), own("anna@mail.example", "anna@alpha.test"));
     assert_eq!(d.lookup_email("anna@mail.example").unwrap().unwrap().address, "anna@alpha.test");
 }
+
+/// A portal renaming a login in one publish (a full refresh where `anna` became
+/// `anna.nowak`, same e-mail) keeps the person's account: the old address leaves
+/// it and the new one takes it over in the same write, instead of the emptied
+/// account swallowing the new address as a link request and then being deleted.
+#[test]
+fn a_login_renamed_in_one_publish_keeps_its_account() {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    portal(d, "beta.test", true);
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", "anna@mail.example")]);
+    // A request of another portal, waiting when the rename comes.
+    publish(d, "beta.test", vec![entry_with_email("an", "Anna Nowak", "anna@mail.example")]);
+    d.publish(
+        "alpha.test",
+        vec![entry_with_email("anna.nowak", "Anna Nowak", "anna@mail.example")],
+        vec![],
+        true,
+    )
+    .unwrap();
+    assert_eq!(d.entry("alpha.test", "anna").unwrap(), None);
+    // Taken over as if made anew: the new address owns it; the request made to
+    // the old owner is dropped, as it would be with the account deleted.
+    assert_eq!(account(d, "alpha.test", "anna.nowak"), own("anna@mail.example", "anna.nowak@alpha.test"));
+    assert_eq!(d.lookup_email("anna@mail.example").unwrap().unwrap().address, "anna.nowak@alpha.test");
+    // The e-mail stays taken: another portal still has to ask.
+    publish(d, "beta.test", vec![entry_with_email("an", "Anna N.", "anna@mail.example")]);
+    assert_eq!(d.account_of("beta.test", "an").unwrap(), None);
+    assert_eq!(account(d, "alpha.test", "anna.nowak").requests, ["an@beta.test"]);
+    // And it reads the same after reopening.
+    let db = f.db.clone();
+    drop(f.directory);
+    let d = Directory::open(&db).unwrap();
+    assert_eq!(account(&d, "alpha.test", "anna.nowak").owner, "anna.nowak@alpha.test");
+}
