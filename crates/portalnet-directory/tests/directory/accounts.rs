@@ -176,3 +176,32 @@ fn a_login_renamed_in_one_publish_keeps_its_account() {
     let d = Directory::open(&db).unwrap();
     assert_eq!(account(&d, "alpha.test", "anna.nowak").owner, "anna.nowak@alpha.test");
 }
+
+/// Two people of one portal swapping e-mails in one publish each end up owning
+/// the account of their new e-mail (the second takes over the account the first
+/// emptied earlier in the same write).
+#[test]
+fn two_people_swapping_emails_in_one_publish_each_keep_an_account() {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    publish(
+        d,
+        "alpha.test",
+        vec![
+            entry_with_email("anna", "Anna", "a@mail.example"),
+            entry_with_email("bob", "Bob", "b@mail.example"),
+        ],
+    );
+    publish(
+        d,
+        "alpha.test",
+        vec![
+            entry_with_email("anna", "Anna", "b@mail.example"),
+            entry_with_email("bob", "Bob", "a@mail.example"),
+        ],
+    );
+    assert_eq!(account(d, "alpha.test", "anna"), own("b@mail.example", "anna@alpha.test"));
+    assert_eq!(account(d, "alpha.test", "bob"), own("a@mail.example", "bob@alpha.test"));
+    assert_eq!(d.lookup_email("a@mail.example").unwrap().unwrap().address, "bob@alpha.test");
+}
