@@ -89,13 +89,7 @@ impl<'d> AccountChanges<'d> {
         let Some(id) = self.dir.emails.tx_get(tx, &key)? else {
             let id = tx.next_id(ACCOUNT_SEQ)?;
             self.dir.emails.tx_put(tx, &key, &id)?;
-            let account = AccountRecord {
-                email: email.to_string(),
-                addresses: vec![addr.to_string()],
-                owner: addr.to_string(),
-                requests: Vec::new(),
-            };
-            self.loaded.insert(id, account);
+            self.loaded.insert(id, AccountRecord::founded(email, addr));
             self.dirty.insert(id);
             return Ok(Some(id));
         };
@@ -106,12 +100,7 @@ impl<'d> AccountChanges<'d> {
             // Emptied earlier in this write (a login renamed in one publish): it
             // would be deleted at `finish`, so it is free, and this address takes
             // it over as it would a new account, without the old owner's requests.
-            *account = AccountRecord {
-                email: email.to_string(),
-                addresses: vec![addr.to_string()],
-                owner: addr.to_string(),
-                requests: Vec::new(),
-            };
+            *account = AccountRecord::founded(email, addr);
             self.dirty.insert(id);
             return Ok(Some(id));
         }

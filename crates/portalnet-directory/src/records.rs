@@ -103,6 +103,16 @@ pub(crate) struct AccountRecord {
 }
 
 impl AccountRecord {
+    /// A new account of `email`, founded by `addr`: its one address and owner.
+    pub fn founded(email: &str, addr: &str) -> Self {
+        Self {
+            email: email.to_string(),
+            addresses: vec![addr.to_string()],
+            owner: addr.to_string(),
+            requests: Vec::new(),
+        }
+    }
+
     pub fn view(&self) -> Account {
         Account {
             email: self.email.clone(),
