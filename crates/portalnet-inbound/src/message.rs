@@ -7,6 +7,7 @@ use crate::error::Error;
 use big_files::DecodedFile;
 use bytes::Bytes;
 use mail_parser::decoders::base64::base64_decode;
+use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
 use mail_parser::{Encoding, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
@@ -164,10 +165,15 @@ fn body_text(msg: &Message<'_>) -> String {
         .text_body
         .iter()
         .filter_map(|id| msg.part(*id))
-        .filter_map(|part| match &part.body {
-            PartType::Text(text) => Some(text.to_string()),
-            PartType::Html(html) => Some(crate::html_text::html_to_text(html)),
-            _ => None,
+        .filter_map(|part| {
+            let redecoded = qp_from_raw(msg, part).map(|bytes| in_charset(part, bytes));
+            match &part.body {
+                PartType::Text(text) => Some(redecoded.unwrap_or_else(|| text.to_string())),
+                PartType::Html(html) => {
+                    Some(crate::html_text::html_to_text(redecoded.as_deref().unwrap_or(html)))
+                }
+                _ => None,
+            }
         })
         .map(|text| normalize_newlines(&text))
         .filter(|text| !text.trim().is_empty())
@@ -202,9 +208,11 @@ fn attachments(msg: &mut Message<'_>, buffer: &Bytes, files: &[DecodedFile]) -> 
 
 /// A text part as the sender attached it. mail-parser converts text parts to UTF-8, which
 /// would change a windows-1250 CSV into another file; so text parts are decoded from the raw
-/// bytes by their transfer encoding only. `None` for other parts (and broken encodings).
+/// bytes by their transfer encoding only. A quoted-printable file is too ([`qp_from_raw`]).
+/// `None` for other parts (and broken encodings).
 fn original_text(msg: &Message<'_>, part: &MessagePart<'_>) -> Option<Vec<u8>> {
     match part.body {
+        PartType::Binary(_) | PartType::InlineBinary(_) => qp_from_raw(msg, part),
         PartType::Text(_) | PartType::Html(_) if !part.is_encoding_problem => msg
             .raw_message
             .get(part.offset_body as usize..part.offset_end as usize)
@@ -214,6 +222,27 @@ fn original_text(msg: &Message<'_>, part: &MessagePart<'_>) -> Option<Vec<u8>> {
                 Encoding::QuotedPrintable => quoted_printable_decode(raw),
             }),
         _ => None,
+    }
+}
+
+/// A quoted-printable part decoded again from its raw bytes. mail-parser 0.11.9's MIME
+/// decoder (`decode_quoted_printable_mime`) cuts the last bytes off a part whose last line
+/// ends in a soft line break right before the boundary (`Hello=` gives `Hel`); its plain
+/// decoder, given the part's bytes without the boundary, does not. `None` for other
+/// encodings and for malformed input, where the parser's lenient result stands.
+fn qp_from_raw(msg: &Message<'_>, part: &MessagePart<'_>) -> Option<Vec<u8>> {
+    if !matches!(part.encoding, Encoding::QuotedPrintable) {
+        return None;
+    }
+    msg.raw_message.get(part.offset_body as usize..part.offset_end as usize).and_then(quoted_printable_decode)
+}
+
+/// Text bytes in the part's declared charset, as mail-parser turns them into UTF-8.
+fn in_charset(part: &MessagePart<'_>, bytes: Vec<u8>) -> String {
+    let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
+    match charset.and_then(|c| charset_decoder(c.as_bytes())) {
+        Some(decode) => decode(&bytes),
+        None => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
     }
 }
 

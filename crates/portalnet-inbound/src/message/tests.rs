@@ -116,6 +116,33 @@ fn quoted_printable_body_and_split_encoded_words() {
     assert_eq!(msg.text, "Dziękuję,\ndo zobaczenia!");
 }
 
+/// A quoted-printable part whose last line ends in a soft line break right before the
+/// boundary keeps its last bytes, as a body (Polish, windows-1250), an HTML body
+/// (Russian, KOI8-R) and a file. mail-parser alone cut them (`Hello=` gave `Hel`).
+#[test]
+fn quoted_printable_soft_break_before_a_boundary_keeps_the_last_bytes() {
+    let qp = |bytes: Vec<u8>| bytes.iter().map(|b| format!("={b:02X}")).collect::<String>();
+    let polish = qp(encode(WINDOWS_1250, "gęślą"));
+    let russian = qp(encode(KOI8_R, "булок"));
+    let raw = format!(
+        "From: a@example.org\r\nSubject: qp\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain; charset=windows-1250\r\n\
+         Content-Transfer-Encoding: quoted-printable\r\n\r\nZa=\r\n{polish}=\r\n\
+         --b\r\nContent-Type: text/html; charset=koi8-r\r\n\
+         Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>{russian}</p>=\r\n\
+         --b\r\nContent-Type: application/octet-stream\r\n\
+         Content-Disposition: attachment; filename=\"f.bin\"\r\n\
+         Content-Transfer-Encoding: quoted-printable\r\n\r\nHello=\r\n\
+         --b\r\nContent-Type: application/octet-stream\r\n\
+         Content-Disposition: attachment; filename=\"g.bin\"\r\n\
+         Content-Transfer-Encoding: quoted-printable\r\n\r\nHi=\r\n--b--\r\n"
+    );
+    let msg = parsed(raw.as_bytes());
+    assert_eq!(msg.text, "Zagęślą\n\nбулок");
+    let files: Vec<(&str, &[u8])> = msg.attachments.iter().map(|a| (a.name.as_str(), &a.bytes[..])).collect();
+    assert_eq!(files, [("f.bin", &b"Hello"[..]), ("g.bin", &b"Hi"[..])]);
+}
+
 #[test]
 fn addresses_ids_and_hash() {
     let raw = b"From: \"Kowalski, Jan\" <Jan.Kowalski@Example.PL>\r\n\
