@@ -81,12 +81,17 @@ impl Directory {
         })
     }
 
-    /// Replaces a portal's key; the caller has verified the rotation signature of
-    /// the current key. The old key is kept in `previous_keys`. Rotating to the
-    /// current key only updates the endpoint; a key used before is refused.
+    /// Replaces a portal's key `from` by `new_key`; the caller has verified the
+    /// rotation signature of `from`, which it read as the current key. The old key
+    /// is kept in `previous_keys`. Rotating to the current key only updates the
+    /// endpoint; a key used before is refused. When the current key is no longer
+    /// `from` (another rotation, perhaps through another directory node, committed
+    /// in between), the rotation is refused with PermissionDenied and writes
+    /// nothing: a signature by a replaced key must not replace its successor.
     pub fn rotate_key(
         &self,
         portal_id: &str,
+        from: [u8; 32],
         new_key: [u8; 32],
         endpoint: &str,
         now: Timestamp,
@@ -96,6 +101,12 @@ impl Directory {
         self.db
             .write(|tx| {
                 let mut record = self.known(tx, &id)?;
+                if record.public_key != new_key && record.public_key != from {
+                    return Err(Error::PermissionDenied(format!(
+                        "portal {id}'s key changed while this rotation was checked: sign the rotation \
+                         with the current key"
+                    )));
+                }
                 if record.public_key != new_key {
                     if record.previous_keys.contains(&new_key) {
                         return Err(Error::FailedPrecondition(format!(

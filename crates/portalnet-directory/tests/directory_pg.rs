@@ -83,7 +83,7 @@ fn a_rotation_through_one_node_ends_sessions_on_the_others_within_the_key_cache(
     register_new(&a, "alpha.test", "https://alpha.test:1", key(1));
     let old = a.open_session("alpha.test", T0).unwrap();
     b.check_session("alpha.test", &old.token, T0).unwrap();
-    a.rotate_key("alpha.test", key(2), "https://alpha.test:1", T0).unwrap();
+    a.rotate_key("alpha.test", key(1), key(2), "https://alpha.test:1", T0).unwrap();
     assert!(matches!(a.check_session("alpha.test", &old.token, T0), Err(Error::Unauthenticated(_))));
     let deadline =
         std::time::Instant::now() + std::time::Duration::from_millis(portalnet_directory::KEY_CACHE_MS * 10);

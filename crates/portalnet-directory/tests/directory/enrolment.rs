@@ -104,7 +104,7 @@ fn a_registered_portal_needs_no_secret() {
     register_new(d, "alpha.test", "https://alpha.test:1", key(1));
     let p = d.register("alpha.test", "https://alpha.test:2", key(1), None, T0).unwrap();
     assert_eq!(p.endpoint, "https://alpha.test:2");
-    let p = d.rotate_key("alpha.test", key(2), "https://alpha.test:3", T0).unwrap();
+    let p = d.rotate_key("alpha.test", key(1), key(2), "https://alpha.test:3", T0).unwrap();
     assert_eq!(p.public_key, key(2));
     assert_eq!(
         d.register("alpha.test", "https://alpha.test:4", key(2), None, T0).unwrap().previous_keys,

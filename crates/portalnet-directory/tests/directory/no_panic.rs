@@ -101,7 +101,7 @@ proptest! {
         }
         bounded(d.set_certificate(&id, &pem))?;
         bounded(d.set_network(&id, true, T0))?;
-        bounded(d.rotate_key(&id, key(8), &endpoint, T0))?;
+        bounded(d.rotate_key(&id, key(7), key(8), &endpoint, T0))?;
         bounded(d.publish(&id, upsert.clone(), remove.clone(), replace_all))?;
         bounded(d.change_account_email(&id, "anna", &new_email))?;
         // The real portal, with entries that are refused before anything is written.

@@ -40,29 +40,37 @@ fn rotating_keeps_previous_keys() {
     let d = &f.directory;
     register_new(d, "alpha.test", "https://alpha.test:1", key(1));
     let t1 = T0.plus_millis(1);
-    let p = d.rotate_key("alpha.test", key(2), "https://alpha.test:2", t1).unwrap();
+    let p = d.rotate_key("alpha.test", key(1), key(2), "https://alpha.test:2", t1).unwrap();
     assert_eq!(p.public_key, key(2));
     assert_eq!(p.previous_keys, [key(1)]);
     assert_eq!(p.endpoint, "https://alpha.test:2");
     assert_eq!(p.key_rotated_at, Some(t1));
-    let p = d.rotate_key("alpha.test", key(3), "https://alpha.test:2", t1).unwrap();
+    let p = d.rotate_key("alpha.test", key(2), key(3), "https://alpha.test:2", t1).unwrap();
     assert_eq!(p.previous_keys, [key(1), key(2)]);
     // The current key again: only the endpoint.
-    let p = d.rotate_key("alpha.test", key(3), "https://alpha.test:3", t1).unwrap();
+    let p = d.rotate_key("alpha.test", key(3), key(3), "https://alpha.test:3", t1).unwrap();
     assert_eq!(p.previous_keys, [key(1), key(2)]);
     assert_eq!(p.endpoint, "https://alpha.test:3");
     // A key used before: refused.
     assert!(matches!(
-        d.rotate_key("alpha.test", key(1), "https://alpha.test:3", t1),
+        d.rotate_key("alpha.test", key(3), key(1), "https://alpha.test:3", t1),
         Err(Error::FailedPrecondition(_))
     ));
+    // A rotation checked against a key replaced since (a race between two
+    // rotations, or two directory nodes): refused, nothing written.
+    assert!(matches!(
+        d.rotate_key("alpha.test", key(2), key(4), "https://alpha.test:9", t1),
+        Err(Error::PermissionDenied(_))
+    ));
+    let p = d.portal("alpha.test").unwrap().unwrap();
+    assert_eq!((p.public_key, p.endpoint.as_str()), (key(3), "https://alpha.test:3"));
     // The new key registers (updates) as usual; the old one is refused.
     assert!(d.register("alpha.test", "https://alpha.test:4", key(3), None, t1).is_ok());
     assert!(matches!(
         d.register("alpha.test", "https://x:1", key(1), None, t1),
         Err(Error::PermissionDenied(_))
     ));
-    assert!(matches!(d.rotate_key("ghost.test", key(9), "https://g:1", t1), Err(Error::NotFound(_))));
+    assert!(matches!(d.rotate_key("ghost.test", key(8), key(9), "https://g:1", t1), Err(Error::NotFound(_))));
 }
 
 #[test]

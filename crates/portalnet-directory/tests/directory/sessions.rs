@@ -57,7 +57,7 @@ fn a_key_rotation_ends_the_portals_sessions() {
     let d = &f.directory;
     register_new(d, "alpha.test", "https://alpha.test:1", key(1));
     let old = d.open_session("alpha.test", T0).unwrap();
-    d.rotate_key("alpha.test", key(2), "https://alpha.test:1", T0.plus_millis(1)).unwrap();
+    d.rotate_key("alpha.test", key(1), key(2), "https://alpha.test:1", T0.plus_millis(1)).unwrap();
     let m = unauthenticated(d.check_session("alpha.test", &old.token, T0.plus_millis(2)));
     assert!(m.contains("current key"), "{m}");
     let new = d.open_session("alpha.test", T0.plus_millis(2)).unwrap();

@@ -388,7 +388,7 @@ impl DirectorySvc {
 
 /// Runs a directory write off the async workers: a publish of 10,000 people
 /// holds its thread for a while, and with the workers blocked nothing else (the
-/// next request's decoding, other calls) would move.
+/// next request's decoding, other calls) would move. Every write goes through here.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> portalnet_directory::Result<T> + Send + 'static,
 ) -> Result<T, Status> {
@@ -398,6 +398,49 @@ async fn blocking<T: Send + 'static>(
             Err(crate::grpc::error::NodeError::Internal(format!("directory write task: {e}")).into_status())
         }
     }
+}
+
+/// The stored part of `Register`, after its signature held: a rotation (signed by
+/// the key it replaces), a new portal (with its enrolment secret) or a known one
+/// presenting its key, then its TLS certificate.
+fn register(
+    d: &Directory,
+    data: &Path,
+    body: pb::RegisterPortal,
+    new_key: [u8; 32],
+    now: Timestamp,
+) -> portalnet_directory::Result<portalnet_directory::PortalRecord> {
+    let rec = match d.portal(&body.portal_id)? {
+        Some(old) if old.public_key != new_key => {
+            let refused = || {
+                DirError::PermissionDenied(format!(
+                    "{} is registered with another key; a new key is accepted only with a rotation \
+                     signature by the old one (`portald rotate-key` keeps the old key for that)",
+                    quote(&body.portal_id)
+                ))
+            };
+            let old_key = verifying_key_from_bytes(&old.public_key).map_err(|_| refused())?;
+            portalnet_federation::verify_rotation(&old_key, &body.portal_id, &new_key, &body.rotation_signature)
+                .map_err(|_| refused())?;
+            d.rotate_key(&body.portal_id, old.public_key, new_key, &body.endpoint, now)?
+        }
+        known => {
+            if known.is_none() {
+                // The operator may have enrolled the id since the last import.
+                crate::directory::enrolment::import(data, d);
+            }
+            let secret = Some(body.enrolment_secret.as_str()).filter(|s| !s.is_empty());
+            let rec = d.register(&body.portal_id, &body.endpoint, new_key, secret, now)?;
+            if known.is_none() {
+                crate::directory::enrolment::write_status(data, d);
+            }
+            rec
+        }
+    };
+    if body.tls_certificate.is_empty() {
+        return Ok(rec);
+    }
+    d.set_certificate(&body.portal_id, &body.tls_certificate)
 }
 
 fn record(r: &portalnet_directory::PortalRecord) -> pb::PortalRecord {
@@ -450,48 +493,8 @@ impl pb::directory_server::Directory for DirectorySvc {
         }
         portalnet_core::validate::portal_id(&body.portal_id).map_err(|e| dir_status(DirError::from(e)))?;
         let new_key = key.to_bytes();
-        let now = self.now();
-        let rec = match self.directory.portal(&body.portal_id).map_err(dir_status)? {
-            Some(old) if old.public_key != new_key => {
-                let old_key = verifying_key_from_bytes(&old.public_key).map_err(sign_status)?;
-                portalnet_federation::verify_rotation(
-                    &old_key,
-                    &body.portal_id,
-                    &new_key,
-                    &body.rotation_signature,
-                )
-                .map_err(|_| {
-                    dir_status(DirError::PermissionDenied(format!(
-                        "{} is registered with another key; a new key is accepted only with a rotation \
-                             signature by the old one (`portald rotate-key` keeps the old key for that)",
-                        quote(&body.portal_id)
-                    )))
-                })?;
-                self.directory
-                    .rotate_key(&body.portal_id, new_key, &body.endpoint, now)
-                    .map_err(dir_status)?
-            }
-            known => {
-                if known.is_none() {
-                    // The operator may have enrolled the id since the last import.
-                    crate::directory::enrolment::import(&self.data, &self.directory);
-                }
-                let secret = Some(body.enrolment_secret.as_str()).filter(|s| !s.is_empty());
-                let rec = self
-                    .directory
-                    .register(&body.portal_id, &body.endpoint, new_key, secret, now)
-                    .map_err(dir_status)?;
-                if known.is_none() {
-                    crate::directory::enrolment::write_status(&self.data, &self.directory);
-                }
-                rec
-            }
-        };
-        let rec = if body.tls_certificate.is_empty() {
-            rec
-        } else {
-            self.directory.set_certificate(&body.portal_id, &body.tls_certificate).map_err(dir_status)?
-        };
+        let (d, data, now) = (self.directory.clone(), self.data.clone(), self.now());
+        let rec = blocking(move || register(&d, &data, body, new_key, now)).await?;
         self.durable().await?;
         Ok(Response::new(record(&rec)))
     }
@@ -579,8 +582,8 @@ impl pb::directory_server::Directory for DirectorySvc {
     async fn change_account_email(&self, req: Request<pb::Signed>) -> Result<Response<pb::Account>, Status> {
         let (origin, body): (String, pb::ChangeAccountEmailRequest) =
             self.open(req.get_ref(), crate::directory::client::method::CHANGE_ACCOUNT_EMAIL)?;
-        let account =
-            self.directory.change_account_email(&origin, &body.login, &body.new_email).map_err(dir_status)?;
+        let d = self.directory.clone();
+        let account = blocking(move || d.change_account_email(&origin, &body.login, &body.new_email)).await?;
         self.durable().await?;
         Ok(Response::new(account_pb(account)))
     }
@@ -597,7 +600,8 @@ impl pb::directory_server::Directory for DirectorySvc {
             self.open(req.get_ref(), crate::directory::client::method::APPROVE_LINK)?;
         // The signing portal speaks for `login@origin` only; the directory checks
         // that this address's portal owns the account.
-        let result = self.directory.approve_link(&origin, &body.login, &body.address);
+        let d = self.directory.clone();
+        let result = blocking(move || Ok(d.approve_link(&origin, &body.login, &body.address))).await?;
         // A stale request is dropped even when the approval is refused.
         self.durable().await?;
         Ok(Response::new(account_pb(result.map_err(dir_status)?)))
