@@ -3,7 +3,9 @@
 //! replica apply as property tests on real storage.
 
 mod boundary;
+mod client_checks;
 mod common;
+mod deliver_limits;
 mod lifecycle;
 mod mail_fuzz;
 mod replica_apply;

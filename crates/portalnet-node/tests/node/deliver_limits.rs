@@ -1,0 +1,1 @@
+//! Limits of the Replication service's calls found by review (stop 24).
