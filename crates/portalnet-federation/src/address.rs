@@ -5,13 +5,18 @@ use crate::SignError;
 
 /// Checks that `address` (`login@portal`) belongs to the portal `origin`: its portal
 /// part must equal `origin`, ignoring ASCII case. Refuses an address that is not
-/// `login@portal` with exactly one `@` ([`SignError::InvalidAddress`]) and a user of another portal
-/// ([`SignError::ForeignUser`]).
+/// `login@portal` with exactly one `@` and a login's characters
+/// ([`SignError::InvalidAddress`]) and a user of another portal ([`SignError::ForeignUser`]). An e-mail participant (`mailto:joe@acme.test`)
+/// belongs to no portal, whatever its domain: a portal id is given out by the
+/// directory, it does not prove the mail domain, so no portal speaks for one.
 pub fn speaks_for(origin: &str, address: &str) -> Result<(), SignError> {
     let Some((login, portal)) = address.split_once('@') else {
         return Err(SignError::InvalidAddress { address: address.to_owned() });
     };
-    if login.is_empty() || portal.is_empty() || portal.contains('@') {
+    // A login's characters (`validate::login`), any ASCII case: `mailto:` has none.
+    let valid_login =
+        !login.is_empty() && login.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !valid_login || portal.is_empty() || portal.contains('@') {
         return Err(SignError::InvalidAddress { address: address.to_owned() });
     }
     if !portal.eq_ignore_ascii_case(origin) {
@@ -46,6 +51,10 @@ mod tests {
             ("beta.test", "", Want::Invalid),
             ("beta.test", "@beta.test", Want::Invalid),
             ("beta.test", "x@", Want::Invalid),
+            ("acme.test", "mailto:joe@acme.test", Want::Invalid),
+            ("acme.test", "MAILTO:joe@acme.test", Want::Invalid),
+            ("beta.test", " xy@beta.test", Want::Invalid),
+            ("beta.test", "x y@beta.test", Want::Invalid),
         ];
         for (origin, address, want) in cases {
             let got = match speaks_for(origin, address) {

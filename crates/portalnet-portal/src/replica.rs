@@ -10,16 +10,17 @@ use super::Portal;
 use super::events::{Extra, decode_hash};
 use crate::error::{ErrorKind, PortalError, PortalResult};
 use crate::trace::TraceContext;
+use base64::Engine as _;
 use ed25519_dalek::VerifyingKey;
 use portalnet_core::address::{self, localize, localize_change, localize_comment, localize_task};
 use portalnet_core::event::{EventBody, GENESIS, Step, decide};
 use portalnet_core::permissions::{Actor, Relation};
-use portalnet_core::task::{self, FileMeta, HistoryEntry, TaskHome, TaskStatus, check_file};
+use portalnet_core::task::{self, Change, FileMeta, HistoryEntry, TaskHome, TaskStatus, check_file};
 use portalnet_core::user::UserKind;
 use portalnet_federation::chain::{event_hash, verify_event};
 use portalnet_store::WriteTx;
 use portalnet_store::replication::{
-    DeliveryRefusal, ProposalOutcome, ProposalState, RefusalKind, StoredEvent,
+    DeliveryRefusal, ProposalOp, ProposalOutcome, ProposalRecord, ProposalState, RefusalKind, StoredEvent,
 };
 use portalnet_store::schema::{proposal_key, replica_key};
 use sha2::{Digest, Sha256};
@@ -113,26 +114,24 @@ struct Precheck {
     signed: bool,
     /// Hex SHA-256 of the event's or proposal's file bytes.
     file_sha: Option<String>,
+    /// Those bytes are in the blob store. A proposal's are stored only when it
+    /// has standing here (its task is homed here and has a participant of its
+    /// sender): a stranger's refused file leaves nothing on disk.
+    stored: bool,
+    /// Hex SHA-256 of the file of the proposal of ours that an event says it
+    /// applies (`EventBody::proposal`), to check that the event carries that file.
+    cited_file_sha: Option<String>,
 }
 
 impl Precheck {
-    /// The checks of `item`. A file of a signed event or of a proposal is also
-    /// written to the blob store here (synced, hashed as it is written), before
-    /// the write that may name it; one the write then refuses stays an orphan
-    /// until the next start collects it.
-    fn of(
-        me: &str,
-        origin: &str,
-        item: &InItem,
-        keys: &[VerifyingKey],
-        blobs: &portalnet_store::BlobStore,
-    ) -> PortalResult<Self> {
-        let stored_sha = |bytes: &[u8]| -> PortalResult<String> {
-            if bytes.is_empty() {
-                return Ok(hex::encode(Sha256::digest(bytes)));
-            }
-            Ok(blobs.put(bytes)?.sha256)
-        };
+    /// The checks of `item`. A file of a signed event, or of a proposal with
+    /// standing, is also written to the blob store here (synced, hashed as it is
+    /// written), before the write that may name it; one the write then refuses
+    /// stays an orphan until the next start collects it.
+    fn of(portal: &Portal, origin: &str, item: &InItem, keys: &[VerifyingKey]) -> PortalResult<Self> {
+        let me = portal.portal_id();
+        let blobs = &portal.tables.blobs;
+        let sha = |bytes: &[u8]| hex::encode(Sha256::digest(bytes));
         Ok(match item {
             // Refused before any of these checks: nothing to compute.
             InItem::Event(ev) if ev.home != origin || ev.home == me => Precheck::default(),
@@ -143,18 +142,42 @@ impl Precheck {
                         .iter()
                         .any(|k| verify_event(k, &ev.home, ev.task, ev.version, &ev.hash, &ev.signature));
                 // Only what its home signed is worth a blob; the rest is refused anyway.
-                let file_sha = Some(if signed {
-                    stored_sha(&ev.file_content)?
-                } else {
-                    hex::encode(Sha256::digest(&ev.file_content))
-                });
-                Precheck { hash_ok, signed, file_sha }
+                let stored = signed && !ev.file_content.is_empty();
+                let file_sha =
+                    Some(if stored { blobs.put(&ev.file_content)?.sha256 } else { sha(&ev.file_content) });
+                let cited_file_sha = if stored { portal.cited_file_sha(ev)? } else { None };
+                Precheck { hash_ok, signed, file_sha, stored, cited_file_sha }
             }
-            InItem::Proposal(InProposal { op: InOp::File { content, .. }, .. }) => {
-                Precheck { file_sha: Some(stored_sha(content)?), ..Precheck::default() }
+            InItem::Proposal(p @ InProposal { op: InOp::File { content, .. }, .. }) => {
+                let stored = !content.is_empty() && portal.has_standing(origin, p)?;
+                let file_sha = Some(if stored { blobs.put(content)?.sha256 } else { sha(content) });
+                Precheck { file_sha, stored, ..Precheck::default() }
             }
             _ => Precheck::default(),
         })
+    }
+}
+
+/// The id of the proposal of ours (`<me>:<id>`) an event says it applies.
+fn cited_id(me: &str, body: &EventBody) -> Option<u64> {
+    body.proposal.as_deref()?.strip_prefix(me)?.strip_prefix(':')?.parse().ok()
+}
+
+/// Whether an event does what a proposal of ours asked: the status it asked
+/// for, the comment it wrote, the file it sent (name, size and SHA-256).
+fn does_what_it_asked(op: &ProposalOp, body: &EventBody, pre: &Precheck) -> bool {
+    match (op, &body.change, &body.comment, &body.file) {
+        (ProposalOp::Status { to }, Change::Status { to: done, .. }, None, None) => to == done,
+        (ProposalOp::Comment { text }, Change::Comment { comment_id }, Some(c), None) => {
+            c.id == *comment_id && c.text.trim_end() == text.trim_end()
+        }
+        (ProposalOp::File { name, size, .. }, Change::File { file_id, .. }, None, Some(f)) => {
+            f.id == *file_id
+                && f.name == name.trim()
+                && f.size == *size
+                && pre.cited_file_sha.as_deref() == Some(f.sha256.as_str())
+        }
+        _ => false,
     }
 }
 
@@ -203,8 +226,10 @@ impl Portal {
                 Some(h) => *h,
                 None => self.replica_head(&ev.home, ev.task)?,
             };
-            if ev.version > head + 1 {
-                out.push(Gap { task: ev.task, from: head + 1, to: ev.version - 1 });
+            // Versions are the peer's numbers: no arithmetic on them may overflow.
+            let next = head.saturating_add(1);
+            if ev.version > next {
+                out.push(Gap { task: ev.task, from: next, to: ev.version - 1 });
             }
             heads.insert(ev.task, head.max(ev.version));
         }
@@ -257,20 +282,14 @@ impl Portal {
             })
             .collect();
         // Hashes and signatures before the writer lock, not under it.
-        let me = self.portal_id();
-        let blobs = &self.tables.blobs;
-        let pre: Vec<Precheck> = items
-            .iter()
-            .map(|(i, _)| Precheck::of(me, origin, i, keys, blobs))
-            .collect::<PortalResult<_>>()?;
+        let pre: Vec<Precheck> =
+            items.iter().map(|(i, _)| Precheck::of(self, origin, i, keys)).collect::<PortalResult<_>>()?;
         let out = self.write(|tx| {
             let mut out = Vec::with_capacity(items.len());
             for (((item, _), ctx), pre) in items.into_iter().zip(&ctxs).zip(&pre) {
                 out.push(ctx.enter(|| match item {
                     InItem::Event(ev) => self.apply_event(tx, origin, ev, pre),
-                    InItem::Proposal(p) => {
-                        self.apply_proposal(tx, origin, p, pre.file_sha.as_deref(), blocked, now)
-                    }
+                    InItem::Proposal(p) => self.apply_proposal(tx, origin, p, pre, blocked, now),
                     InItem::Malformed(reason) => Ok(Outcome::reject(RefusalKind::Malformed, reason)),
                 })?);
             }
@@ -335,6 +354,11 @@ impl Portal {
                 format!("{what} is not signed by its home portal {}", ev.home),
             ));
         }
+        // Stored as text: a body that is not UTF-8 (JSON readers skip unknown fields
+        // without checking them) is refused alone, not failing the whole batch.
+        if std::str::from_utf8(&ev.body).is_err() {
+            return Ok(Outcome::reject(RefusalKind::Malformed, format!("{what}: its body is not UTF-8")));
+        }
         let body = match EventBody::from_bytes(&ev.body) {
             Ok(b) => b,
             Err(e) => return Ok(Outcome::reject(RefusalKind::Malformed, format!("{what}: {e}"))),
@@ -387,7 +411,7 @@ impl Portal {
             }
         }
         let state = localize_task(&body.state, &me);
-        if let Some(why) = self.claims_about_us(tx, &ev, &body, held.as_ref(), &state)? {
+        if let Some(why) = self.claims_about_us(tx, &ev, &body, held.as_ref(), &state, pre)? {
             return Ok(Outcome::reject(RefusalKind::Forbidden, format!("{what}: {why}")));
         }
         let here_now = address::has_participant_of(&state, &me, &me);
@@ -435,6 +459,15 @@ impl Portal {
             // Stored by `Precheck` under the SHA-256 checked above.
             t.add_blob_ref(tx, &f.sha256, id, f.id);
         }
+        // Our own proposal coming back applied: its maker acted, and
+        // `claims_about_us` checked that the event does what it asked.
+        if let Some(mut p) = self.cited_proposal(tx, &ev, &body)?
+            && localize(&body.actor, &me) == p.actor
+            && p.state == ProposalState::Pending
+        {
+            p.state = ProposalState::Applied { version: ev.version };
+            t.put_proposal(tx, &p)?;
+        }
         let stored = StoredEvent {
             home: ev.home.clone(),
             task: ev.task,
@@ -448,14 +481,6 @@ impl Portal {
             traceparent: crate::trace::current_header(),
         };
         t.events.tx_put(tx, &(id, ev.version), &stored)?;
-        // Our own proposal coming back applied.
-        if let Some(pid) = body.proposal.as_deref().and_then(|p| p.strip_prefix(&format!("{me}:")))
-            && let Ok(pid) = pid.parse::<u64>()
-            && let Some(mut p) = t.proposals.tx_get(tx, &pid)?
-        {
-            p.state = ProposalState::Applied { version: ev.version };
-            t.put_proposal(tx, &p)?;
-        }
         Ok(Outcome::Applied { version: ev.version })
     }
 
@@ -476,6 +501,7 @@ impl Portal {
         body: &EventBody,
         held: Option<&task::Task>,
         state: &task::Task,
+        pre: &Precheck,
     ) -> PortalResult<Option<String>> {
         let me = self.portal_id();
         let ours = |p: &str| !address::is_email(p) && address::split(p).1.is_none();
@@ -500,6 +526,25 @@ impl Portal {
             }
         }
         let actor = localize(&body.actor, me);
+        let event_file = body.file.as_ref().map(|f| (f.id, localize(&f.uploaded_by, me)));
+        // The task's file list names uploaders too: a file of ours appears only as
+        // the file this event adds, or as it was held before.
+        let had = |id: u64, by: &str| {
+            held.is_some_and(|h| h.files.iter().any(|f| f.id == id && f.uploaded_by == by))
+        };
+        let listed =
+            state.files.iter().filter(|f| ours(&f.uploaded_by) && !had(f.id, &f.uploaded_by)).find(|f| {
+                event_file
+                    .as_ref()
+                    .is_none_or(|(id, by)| (*id, by.as_str()) != (f.id, f.uploaded_by.as_str()))
+            });
+        if let Some(f) = listed {
+            return Ok(Some(format!(
+                "it names {}@{me} as the uploader of file {}, which that person did not add through \
+                 this event; a portal speaks only for its own people",
+                f.uploaded_by, f.id
+            )));
+        }
         let authors = std::iter::once(actor.as_str())
             .chain(body.comment.as_ref().map(|c| c.author.as_str()))
             .chain(body.file.as_ref().map(|f| f.uploaded_by.as_str()))
@@ -509,19 +554,20 @@ impl Portal {
         if authors.is_empty() {
             return Ok(None);
         }
-        let proposer = body
-            .proposal
-            .as_deref()
-            .and_then(|p| p.strip_prefix(&format!("{me}:")))
-            .and_then(|id| id.parse::<u64>().ok())
-            .map(|id| self.tables.proposals.tx_get(tx, &id))
-            .transpose()?
-            .flatten()
-            .filter(|p| p.home.portal == ev.home && p.home.task == ev.task)
-            .map(|p| p.actor);
-        match proposer {
-            Some(login) if authors.iter().all(|a| *a == login) => Ok(None),
-            _ => Ok(Some(format!(
+        // The proposal the event cites, made by that person for this task, still
+        // waiting or applied as this very version, and asking for what the event does.
+        let made_here = self.cited_proposal(tx, ev, body)?.filter(|p| {
+            authors.iter().all(|a| *a == p.actor)
+                && match p.state {
+                    ProposalState::Pending => true,
+                    ProposalState::Applied { version } => version == ev.version,
+                    ProposalState::Rejected { .. } => false,
+                }
+                && does_what_it_asked(&p.op, body, pre)
+        });
+        match made_here {
+            Some(_) => Ok(None),
+            None => Ok(Some(format!(
                 "it attributes a change to {}@{me}, who made no such proposal here; a portal speaks \
                  only for its own people",
                 authors[0]
@@ -529,12 +575,50 @@ impl Portal {
         }
     }
 
+    /// The proposal of ours that an event says it applies, when it was made for
+    /// that event's task.
+    fn cited_proposal(
+        &self,
+        tx: &WriteTx<'_>,
+        ev: &InEvent,
+        body: &EventBody,
+    ) -> PortalResult<Option<ProposalRecord>> {
+        let Some(id) = cited_id(self.portal_id(), body) else { return Ok(None) };
+        let p = self.tables.proposals.tx_get(tx, &id)?;
+        Ok(p.filter(|p| p.home.portal == ev.home && p.home.task == ev.task))
+    }
+
+    /// SHA-256 of the file of the proposal of ours that a file event cites (read
+    /// before the writer lock: a proposal's file never changes).
+    fn cited_file_sha(&self, ev: &InEvent) -> PortalResult<Option<String>> {
+        let Ok(body) = EventBody::from_bytes(&ev.body) else { return Ok(None) };
+        let Some(id) = cited_id(self.portal_id(), &body) else { return Ok(None) };
+        let Some(p) = self.tables.proposals.get(&id)? else { return Ok(None) };
+        let ProposalOp::File { content_b64, .. } = &p.op else { return Ok(None) };
+        Ok(base64::engine::general_purpose::STANDARD
+            .decode(content_b64)
+            .ok()
+            .map(|bytes| hex::encode(Sha256::digest(bytes))))
+    }
+
+    /// Whether a proposal's sender may have it judged here at all: its task is
+    /// homed here and has a participant of the sender. Read before the writer lock,
+    /// to decide whether its file is worth storing; the write checks again.
+    fn has_standing(&self, origin: &str, p: &InProposal) -> PortalResult<bool> {
+        let me = self.portal_id();
+        Ok(self
+            .tables
+            .tasks
+            .get(&p.task)?
+            .is_some_and(|t| t.home.is_none() && address::has_participant_of(&t, me, origin)))
+    }
+
     fn apply_proposal(
         &self,
         tx: &mut WriteTx<'_>,
         origin: &str,
         p: InProposal,
-        file_sha: Option<&str>,
+        pre: &Precheck,
         blocked: &dyn Fn(&str) -> Option<String>,
         now: portalnet_core::Timestamp,
     ) -> PortalResult<Outcome> {
@@ -546,7 +630,14 @@ impl Portal {
                 Some(reason) => Outcome::Rejected { reason, kind: o.kind },
             });
         }
-        let outcome = match self.judge_proposal(tx, origin, &p, file_sha, blocked, now) {
+        // Without standing the refusal is not recorded: a stranger's proposals
+        // leave nothing here. A retry is judged again, which is safe because
+        // nothing was applied.
+        let task = match self.standing(tx, origin, &p) {
+            Ok(task) => task,
+            Err(e) => return Outcome::from_error(e),
+        };
+        let outcome = match self.judge_proposal(tx, origin, &p, task, pre, blocked, now) {
             Ok(version) => Outcome::Applied { version },
             Err(e) => Outcome::from_error(e)?,
         };
@@ -565,39 +656,45 @@ impl Portal {
         Ok(outcome)
     }
 
-    /// Checks a proposal against the task's current state and applies it; returns
-    /// the version of the event it became. Every check comes before any write.
-    fn judge_proposal(
-        &self,
-        tx: &mut WriteTx<'_>,
-        origin: &str,
-        p: &InProposal,
-        file_sha: Option<&str>,
-        blocked: &dyn Fn(&str) -> Option<String>,
-        now: portalnet_core::Timestamp,
-    ) -> PortalResult<u64> {
-        let key: &str = &proposal_key(origin, &p.id);
-        let me = self.portal_id().to_string();
+    /// The task a proposal is for, when its sender may have it judged here: the
+    /// actor is the sender's own person (an e-mail participant is nobody's), and
+    /// the task is homed here with a participant of the sender. A missing task
+    /// and one the sender has no part in get the same answer, so a peer cannot
+    /// learn which tasks exist here.
+    fn standing(&self, tx: &WriteTx<'_>, origin: &str, p: &InProposal) -> PortalResult<task::Task> {
+        let me = self.portal_id();
         portalnet_federation::speaks_for(origin, &p.actor)
             .map_err(|e| PortalError::Domain(portalnet_core::Error::denied(e.to_string())))?;
         let not_found = || {
             PortalError::Domain(portalnet_core::Error::not_found(portalnet_core::error::text!(
                 "error-task-not-found-on",
                 task = p.task,
-                portal = &me
+                portal = me
             )))
         };
-        let mut task = self.tables.tasks.tx_get(tx, &p.task)?.ok_or_else(not_found)?;
-        if task.home.is_some() {
+        let task = self.tables.tasks.tx_get(tx, &p.task)?.ok_or_else(not_found)?;
+        if task.home.is_some() || !address::has_participant_of(&task, me, origin) {
             return Err(not_found());
         }
-        if !address::has_participant_of(&task, &me, origin) {
-            return Err(PortalError::Domain(portalnet_core::Error::denied(portalnet_core::error::text!(
-                "error-origin-not-in-task",
-                origin = origin,
-                task = p.task
-            ))));
-        }
+        Ok(task)
+    }
+
+    /// Checks a proposal with standing against the task's current state and
+    /// applies it; returns the version of the event it became. Every check comes
+    /// before any write.
+    #[allow(clippy::too_many_arguments)]
+    fn judge_proposal(
+        &self,
+        tx: &mut WriteTx<'_>,
+        origin: &str,
+        p: &InProposal,
+        mut task: task::Task,
+        pre: &Precheck,
+        blocked: &dyn Fn(&str) -> Option<String>,
+        now: portalnet_core::Timestamp,
+    ) -> PortalResult<u64> {
+        let key: &str = &proposal_key(origin, &p.id);
+        let me = self.portal_id().to_string();
         self.check_own_network()?;
         for portal in address::remote_portals(&task, &me) {
             if let Some(why) = blocked(&portal) {
@@ -635,9 +732,11 @@ impl Portal {
                     content_type: ct.to_string(),
                     size: content.len() as u64,
                     // Computed, and the blob stored, before the writer lock (`Precheck`).
-                    sha256: match file_sha {
-                        Some(sha) => sha.to_string(),
-                        None => self.tables.blobs.put(content)?.sha256,
+                    // Stored before the writer lock when the proposal had standing
+                    // then (`Precheck`); otherwise (it gained it since) here.
+                    sha256: match &pre.file_sha {
+                        Some(sha) if pre.stored => sha.clone(),
+                        _ => self.tables.blobs.put(content)?.sha256,
                     },
                     uploaded_by: p.actor.clone(),
                     uploaded_at: now,

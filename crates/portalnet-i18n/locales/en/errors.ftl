@@ -170,7 +170,6 @@ error-reply-from-other = this reply address belongs to another recipient; reply 
 
 ## What a portal answers another portal's proposals with.
 error-task-not-found-on = task { $task } not found on { $portal }
-error-origin-not-in-task = portal { $origin } has no participant in task { $task }: it cannot change it
 
 ## Composing e-mail.
 error-mail-compose = cannot compose the e-mail: { $reason }

@@ -202,7 +202,6 @@ error-reply-from-other = ten adres odpowiedzi należy do innego odbiorcy; odpowi
 
 ## Co portal odpowiada na propozycje innego portalu.
 error-task-not-found-on = nie znaleziono zadania { $task } w { $portal }
-error-origin-not-in-task = portal { $origin } nie ma uczestnika w zadaniu { $task }: nie może go zmieniać
 
 ## Składanie wiadomości e-mail.
 error-mail-compose = nie można złożyć wiadomości e-mail: { $reason }

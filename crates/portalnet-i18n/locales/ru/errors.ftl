@@ -202,7 +202,6 @@ error-reply-from-other = этот адрес для ответа принадл�
 
 ## Что портал отвечает на предложения другого портала.
 error-task-not-found-on = задача { $task } не найдена на { $portal }
-error-origin-not-in-task = у портала { $origin } нет участника в задаче { $task }: менять её он не может
 
 ## Составление письма.
 error-mail-compose = не удалось составить письмо: { $reason }

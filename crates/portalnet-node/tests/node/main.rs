@@ -9,3 +9,4 @@ mod deliver_limits;
 mod lifecycle;
 mod mail_fuzz;
 mod replica_apply;
+mod replica_trust;
