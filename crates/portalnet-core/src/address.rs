@@ -79,10 +79,11 @@ pub fn qualify(p: &str, home: &str) -> String {
     if p.contains('@') { p.to_string() } else { format!("{p}@{home}") }
 }
 
-/// The participant as portal `me` stores it: its own people bare.
+/// The participant as portal `me` stores it: its own people bare. Portal ids are
+/// DNS-like names, so the letter case of either side does not matter.
 pub fn localize(p: &str, me: &str) -> String {
     match split(p) {
-        (login, Some(portal)) if portal == me => login.to_string(),
+        (login, Some(portal)) if portal.eq_ignore_ascii_case(me) => login.to_string(),
         _ => p.to_string(),
     }
 }
@@ -249,6 +250,7 @@ mod tests {
         assert_eq!(on_beta.responsible, "jan");
         assert_eq!(on_beta.creator, "anna@alpha.test");
         assert_eq!(localize_task(&q, "alpha.test"), t);
+        assert_eq!(localize("piotr@Alpha.Test", "alpha.test"), "piotr");
         assert_eq!(
             remote_portals(&t, "alpha.test").into_iter().collect::<Vec<_>>(),
             vec!["beta.test", "gamma.test"]

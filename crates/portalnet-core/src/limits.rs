@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 /// small one.
 pub const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 
+/// Invitations one call may send (`CreateGroup.invite_emails`): each is a row and
+/// an e-mail made inside the one write that creates the group, under the writer
+/// lock, so a call naming thousands would hold every other write up. More people
+/// are invited afterwards, from the group (R1), in further calls.
+pub const MAX_INVITES_PER_CALL: usize = 100;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Limits {

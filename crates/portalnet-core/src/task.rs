@@ -12,6 +12,7 @@ use crate::permissions::{Action, Relation, authorize};
 use crate::time::Timestamp;
 use crate::validate;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 pub type TaskId = u64;
 
@@ -100,17 +101,15 @@ impl Task {
 
     /// Every login that takes part, creator first, without repeats.
     pub fn participants(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        let all = [self.creator.as_str(), self.responsible.as_str()]
+        // A set, not `Vec::contains`: a replica's task comes from another portal's
+        // event, whose lists no local limit has bounded.
+        let mut seen: HashSet<&str> = HashSet::new();
+        [self.creator.as_str(), self.responsible.as_str()]
             .into_iter()
             .chain(self.accomplices.iter().map(String::as_str))
-            .chain(self.observers.iter().map(String::as_str));
-        for p in all {
-            if !out.contains(&p) {
-                out.push(p);
-            }
-        }
-        out
+            .chain(self.observers.iter().map(String::as_str))
+            .filter(|p| seen.insert(p))
+            .collect()
     }
 
     fn bump(&mut self, now: Timestamp) -> u64 {
@@ -228,6 +227,15 @@ impl NewTask {
         Ok(self)
     }
 
+    /// Names this portal's (`me`) own people by their bare login; call after
+    /// [`NewTask::validate`] (which lowercases portal ids).
+    pub fn localize(mut self, me: &str) -> Self {
+        self.responsible = self.responsible.map(|r| local(r, me));
+        self.accomplices = local_list(self.accomplices, me);
+        self.observers = local_list(self.observers, me);
+        self
+    }
+
     pub fn into_task(self, id: TaskId, creator: &str, now: Timestamp) -> (Task, Change) {
         let responsible = self.responsible.unwrap_or_else(|| creator.to_string());
         let task = Task {
@@ -295,6 +303,15 @@ impl TaskPatch {
             deadline(d)?;
         }
         Ok(self)
+    }
+
+    /// Names this portal's (`me`) own people by their bare login; call after
+    /// [`TaskPatch::validate`] (which lowercases portal ids).
+    pub fn localize(mut self, me: &str) -> Self {
+        self.responsible = self.responsible.map(|r| local(r, me));
+        self.accomplices = self.accomplices.map(|l| local_list(l, me));
+        self.observers = self.observers.map(|l| local_list(l, me));
+        self
     }
 
     /// Applies the edit as `rel` allows. Returns the change to record, or `None`
@@ -441,15 +458,29 @@ fn title(t: &str, limits: &Limits) -> Result<String> {
     Ok(t)
 }
 
+/// Validates a list of participants and drops repeats, keeping the first of each.
+/// Linear (a set), so a request with hundreds of thousands of names is refused by
+/// the participant limit at once rather than after minutes of comparisons.
 fn logins(field: &str, list: &[String]) -> Result<Vec<String>> {
-    let mut out: Vec<String> = Vec::with_capacity(list.len());
-    for l in list {
-        let l = address::participant(field, l)?;
-        if !out.contains(&l) {
-            out.push(l);
-        }
-    }
-    Ok(out)
+    let valid = list.iter().map(|l| address::participant(field, l)).collect::<Result<Vec<_>>>()?;
+    Ok(distinct(valid))
+}
+
+/// `list` without repeats, in first-seen order.
+fn distinct(list: Vec<String>) -> Vec<String> {
+    let mut seen: HashSet<String> = HashSet::with_capacity(list.len());
+    list.into_iter().filter(|l| seen.insert(l.clone())).collect()
+}
+
+/// The participant as this portal stores it: `login@<this portal>` becomes the
+/// bare login (the form the directory search gives for the portal's own people,
+/// R16), so the person finds the task under their own login.
+fn local(p: String, me: &str) -> String {
+    address::localize(&p, me)
+}
+
+fn local_list(list: Vec<String>, me: &str) -> Vec<String> {
+    distinct(list.into_iter().map(|p| local(p, me)).collect())
 }
 
 fn deadline(d: Timestamp) -> Result<()> {

@@ -6,6 +6,7 @@ use crate::paging::{Page, PageReq, table_rows};
 use portalnet_core::Error;
 use portalnet_core::error::text;
 use portalnet_core::group::{Group, GroupPatch, GroupRole, NewGroup};
+use portalnet_core::limits::MAX_INVITES_PER_CALL;
 use portalnet_core::permissions::Actor;
 use portalnet_core::user::UserKind;
 use portalnet_core::validate;
@@ -22,6 +23,7 @@ impl Portal {
         if actor.kind == UserKind::Extranet {
             return Err(PortalError::Domain(Error::denied(text!("error-extranet-no-groups"))));
         }
+        check_invite_count(invite.len())?;
         let emails: Vec<String> =
             invite.iter().map(|e| validate::email("invited e-mail", e)).collect::<Result<_, _>>()?;
         let t = &self.tables;
@@ -115,6 +117,19 @@ impl Portal {
             Ok(group)
         })
     }
+}
+
+/// Refuses more invitations in one call than [`MAX_INVITES_PER_CALL`], before any
+/// address is read.
+fn check_invite_count(n: usize) -> PortalResult<()> {
+    if n <= MAX_INVITES_PER_CALL {
+        return Ok(());
+    }
+    Err(PortalError::Domain(Error::invalid(text!(
+        "error-too-many-invitations",
+        max = MAX_INVITES_PER_CALL,
+        n = n
+    ))))
 }
 
 fn group_not_found(id: u64) -> PortalError {

@@ -146,7 +146,8 @@ impl Portal {
     /// Takes the message by value: each attachment goes to the blob store and its
     /// bytes are dropped before the next.
     /// A redelivery (within the retention) does nothing; past the sender's limits a
-    /// new message is refused for now ([`PortalError::RateLimited`]).
+    /// new message is refused for now ([`PortalError::RateLimited`]). A message
+    /// refused by a rule counts against those limits too (see `mail_limits.rs`).
     pub fn task_from_mail(
         &self,
         owner: &str,
@@ -156,17 +157,6 @@ impl Portal {
     ) -> PortalResult<MailOutcome> {
         let user = self.user(owner)?;
         let actor = actor_of(&user);
-        let limits = self.limits().clone();
-        let new = NewTask {
-            title: mail_task::title(&msg.subject, &limits),
-            description: mail_task::description(&msg.text, &limits),
-            responsible: None,
-            accomplices: vec![],
-            observers: vec![],
-            deadline: None,
-            group: None,
-        }
-        .validate(&limits)?;
         let now = self.now();
         let seen_key = seen_key(rcpt, &msg);
         // A retry of mail already taken is answered 250 even past the limits.
@@ -174,24 +164,69 @@ impl Portal {
             return Ok(MailOutcome::Duplicate { task });
         }
         self.check_mail_rate(owner, sender)?;
-        let files = self.store_attachments(msg.attachments)?;
-        let done = self.write(|tx| {
-            if let Some(task) = self.seen(Some(tx), &seen_key, now)? {
+        let done = self.new_task_from_mail(&actor, &seen_key, msg, now);
+        if counts_against_sender(&done) {
+            self.count_mail_task(owner, sender);
+        }
+        done
+    }
+
+    /// The task of [`Portal::task_from_mail`], once the message may be taken. Only
+    /// the attachments the task can hold are stored, and only after every check
+    /// that can refuse the message, so a refusal writes nothing.
+    fn new_task_from_mail(
+        &self,
+        actor: &Actor,
+        seen_key: &str,
+        msg: InboundMessage,
+        now: Timestamp,
+    ) -> PortalResult<MailOutcome> {
+        let limits = self.limits().clone();
+        let (attachments, left_out) = kept_attachments(msg.attachments, limits.max_files_per_task);
+        self.check_mail_files(&attachments)?;
+        let new = NewTask {
+            title: mail_task::title(&msg.subject, &limits),
+            description: description_with_note(&msg.text, left_out, &limits),
+            responsible: None,
+            accomplices: vec![],
+            observers: vec![],
+            deadline: None,
+            group: None,
+        }
+        .validate(&limits)?;
+        let files = self.store_attachments(attachments)?;
+        self.write(|tx| {
+            if let Some(task) = self.seen(Some(tx), seen_key, now)? {
                 return Ok(MailOutcome::Duplicate { task });
             }
             let id = tx.next_id("task")?;
             let (mut task, change) = new.into_task(id, &actor.login, now);
             self.record(tx, &task, &actor.login, change, super::events::Extra::default(), now)?;
             for (i, f) in files.iter().enumerate() {
-                self.attach_from_mail(tx, &mut task, &actor, i, f, now)?;
+                self.attach_from_mail(tx, &mut task, actor, i, f, now)?;
             }
-            self.tables.inbound_seen.tx_put(tx, &seen_key, &InboundSeen { task: id, at: now })?;
+            self.tables.inbound_seen.tx_put(tx, &seen_key.to_string(), &InboundSeen { task: id, at: now })?;
             Ok(MailOutcome::Created(task))
-        })?;
-        if let MailOutcome::Created(_) = done {
-            self.count_mail_task(owner, sender);
+        })
+    }
+
+    /// Refuses a message whose attachment no task file may be (too big for the
+    /// per-file limit), before any bytes are stored.
+    fn check_mail_files(&self, attachments: &[portalnet_inbound::Attachment]) -> PortalResult<()> {
+        let limits = self.mail_file_limits();
+        for (i, a) in attachments.iter().enumerate() {
+            let name = mail_task::file_name(Some(&a.name), i, &limits);
+            let size = u64::try_from(a.bytes.len()).unwrap_or(u64::MAX);
+            task::check_file(&name, &mail_task::content_type(&a.content_type), size, &limits)?;
         }
-        Ok(done)
+        Ok(())
+    }
+
+    /// The portal's limits, with the per-file one at least what a message may carry.
+    fn mail_file_limits(&self) -> portalnet_core::limits::Limits {
+        let mut limits = self.limits().clone();
+        limits.max_file_bytes = limits.max_file_bytes.max(mail_task::MAX_MAIL_BYTES);
+        limits
     }
 
     /// The task a message (by its seen-key) acted on, if it came within the retention;
@@ -252,7 +287,10 @@ impl Portal {
         if let Some(task) = self.seen(None, &seen_key, now)? {
             return Ok(MailOutcome::Duplicate { task });
         }
-        let files = self.store_attachments(msg.attachments)?;
+        // No task holds more files than this, so no more are stored.
+        let (attachments, left_out) = kept_attachments(msg.attachments, limits.max_files_per_task);
+        self.check_mail_files(&attachments)?;
+        let files = self.store_attachments(attachments)?;
         self.write(|tx| {
             if let Some(task) = self.seen(Some(tx), &seen_key, now)? {
                 return Ok(MailOutcome::Duplicate { task });
@@ -267,6 +305,11 @@ impl Portal {
                     "\n\n[attachments not kept: observers do not add files ({})]",
                     names.join(", ")
                 ));
+            }
+            // What the task has room for is kept; the rest is said, not refused.
+            let room = limits.max_files_per_task.saturating_sub(task.files.len()).min(files.len());
+            if may_attach {
+                text.push_str(&files_left_out_note(files.len() - room + left_out, &limits));
             }
             if text.trim().is_empty() {
                 if files.is_empty() {
@@ -286,7 +329,7 @@ impl Portal {
                 super::events::Extra { before: Some(&before), comment: Some(&comment), ..Default::default() };
             self.record(tx, &task, &actor.login, change, extra, now)?;
             if may_attach {
-                for (i, f) in files.iter().enumerate() {
+                for (i, f) in files.iter().enumerate().take(room) {
                     self.attach_from_mail(tx, &mut task, &actor, i, f, now)?;
                 }
             }
@@ -322,8 +365,7 @@ impl Portal {
         a: &MailFile,
         now: Timestamp,
     ) -> PortalResult<()> {
-        let mut limits = self.limits().clone();
-        limits.max_file_bytes = limits.max_file_bytes.max(mail_task::MAX_MAIL_BYTES);
+        let limits = self.mail_file_limits();
         let before = task.clone();
         let rel = self.relation(actor, task)?;
         let file_id = tx.next_id("file")?;
@@ -347,6 +389,50 @@ impl Portal {
     pub fn own_mail_addresses(&self) -> Vec<String> {
         vec![self.options.mail_from.to_ascii_lowercase()]
     }
+}
+
+/// Whether what a message to a task address did counts against its sender's
+/// limits: a task made, or a refusal by rule (the message was as much work, and
+/// as much a flood, as one taken). A redelivery does not, nor a failure on our
+/// side (storage), after which an honest server retries the same message.
+fn counts_against_sender(done: &PortalResult<MailOutcome>) -> bool {
+    matches!(done, Ok(MailOutcome::Created(_)) | Err(PortalError::Domain(_)))
+}
+
+/// The first `max` attachments (a task holds at most that many files, R19) and how
+/// many were left out.
+fn kept_attachments(
+    mut attachments: Vec<portalnet_inbound::Attachment>,
+    max: usize,
+) -> (Vec<portalnet_inbound::Attachment>, usize) {
+    let left_out = attachments.len().saturating_sub(max);
+    attachments.truncate(max);
+    (attachments, left_out)
+}
+
+/// Body → description, saying at its end how many attachments were not kept; the
+/// body is cut shorter so that the note always fits.
+fn description_with_note(text: &str, left_out: usize, limits: &portalnet_core::limits::Limits) -> String {
+    let note = files_left_out_note(left_out, limits);
+    if note.is_empty() || note.len() >= limits.max_description_bytes {
+        return mail_task::description(text, limits);
+    }
+    let mut shorter = limits.clone();
+    shorter.max_description_bytes = shorter.max_description_bytes.saturating_sub(note.len());
+    format!("{}{note}", mail_task::description(text, &shorter))
+}
+
+/// Says how many attachments a task could not hold (nothing when none), in the
+/// words of the other notes mail leaves in a task.
+fn files_left_out_note(left_out: usize, limits: &portalnet_core::limits::Limits) -> String {
+    if left_out == 0 {
+        return String::new();
+    }
+    let files = if left_out == 1 { "attachment" } else { "attachments" };
+    format!(
+        "\n\n[{left_out} more {files} not kept: a task holds at most {} files]",
+        limits.max_files_per_task
+    )
 }
 
 /// What makes a delivery "the same message again": recipient, Message-ID and content.

@@ -3,6 +3,12 @@
 //! honest server retries later), and how long a received message is remembered
 //! for duplicate detection. Counts are kept in memory: a restart forgets them,
 //! which only ever lets mail through.
+//!
+//! The limits guard an address (and the portal behind it) against a flood, so
+//! what counts is every new message the portal worked on: a task made, and a
+//! message refused by a rule (5xx) too — otherwise a sender could repeat a
+//! refused message without end. A redelivery of mail already taken does not
+//! count, nor a failure on the portal's side, after which the sender retries.
 
 use super::Portal;
 use crate::error::{PortalError, PortalResult};
@@ -75,20 +81,20 @@ impl Portal {
         let mins = l.window_ms.div_euclid(60_000).max(1);
         if count(&sender_key) >= l.tasks_per_sender as usize {
             return Err(PortalError::RateLimited(format!(
-                "too many messages from {sender} to this address: at most {} tasks in {mins} min; try again later",
+                "too many messages from {sender} to this address: at most {} new messages in {mins} min; try again later",
                 l.tasks_per_sender
             )));
         }
         if count(&addr_key) >= l.tasks_per_address as usize {
             return Err(PortalError::RateLimited(format!(
-                "this address has received too many messages: at most {} tasks in {mins} min; try again later",
+                "this address has received too many messages: at most {} new messages in {mins} min; try again later",
                 l.tasks_per_address
             )));
         }
         Ok(())
     }
 
-    /// Counts a task made by mail.
+    /// Counts a message to a task address: a task made, or a refusal by rule.
     pub(crate) fn count_mail_task(&self, owner: &str, sender: &str) {
         let now = self.now();
         let window = self.options.mail_limits.window_ms;

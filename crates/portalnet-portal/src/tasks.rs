@@ -59,7 +59,7 @@ impl TaskFilter {
 
 impl Portal {
     pub fn create_task(&self, actor: &Actor, new: NewTask) -> PortalResult<Task> {
-        let new = new.validate(self.limits())?;
+        let new = new.validate(self.limits())?.localize(self.portal_id());
         if let Some(g) = new.group {
             self.check_group_for_task(actor, g)?;
         }
@@ -127,7 +127,7 @@ impl Portal {
     }
 
     pub fn update_task(&self, actor: &Actor, id: u64, patch: TaskPatch) -> PortalResult<Task> {
-        let patch = patch.validate(self.limits())?;
+        let patch = patch.validate(self.limits())?.localize(self.portal_id());
         if let Some(home) = self.task(id)?.home {
             self.get_task(actor, id)?;
             return Err(PortalError::Domain(Error::denied(text!(
@@ -419,12 +419,19 @@ impl Portal {
         Ok(())
     }
 
+    /// Only members (and admins) put tasks in a group. To an extranet user a group
+    /// outside their own does not exist (R12): it is refused as missing, so they
+    /// cannot tell it from one that is; employees see every group, so they are told
+    /// they are not a member.
     fn check_group_for_task(&self, actor: &Actor, id: u64) -> PortalResult<()> {
         let g = self.group(id)?;
-        if !actor.admin && !g.is_member(&actor.login) {
-            return Err(PortalError::Domain(Error::denied(text!("error-not-group-member", group = id))));
+        if actor.admin || g.is_member(&actor.login) {
+            return Ok(());
         }
-        Ok(())
+        if actor.kind == UserKind::Extranet {
+            return Err(PortalError::Domain(Error::not_found(text!("error-group-not-found", group = id))));
+        }
+        Err(PortalError::Domain(Error::denied(text!("error-not-group-member", group = id))))
     }
 }
 

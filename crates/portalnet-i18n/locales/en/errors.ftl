@@ -105,6 +105,7 @@ error-invitation-not-found = invitation { $id } not found
 error-invitation-link-unknown = invitation not found: the link may be mistyped, already used, or replaced by a newer invitation
 error-group-not-found = group { $group } not found
 error-extranet-no-groups = extranet users cannot create groups
+error-too-many-invitations = one call may invite at most { $max } people and this one names { $n }: create the group with up to { $max }, then invite the rest from the group (`portalctl group invite ID --email ADDRESS`)
 error-extranet-add-own = extranet users can add only people they share a group with; ask an employee to add others
 error-dismissed-no-groups = user `{ $login }` is dismissed and cannot join groups
 error-extranet-user-group = `{ $login }` is an extranet user and group { $group } is not available in extranet (R2); its owner can enable it with `portalctl group update { $group } --extranet`

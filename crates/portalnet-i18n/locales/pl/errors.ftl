@@ -137,6 +137,7 @@ error-invitation-not-found = nie znaleziono zaproszenia { $id }
 error-invitation-link-unknown = nie znaleziono zaproszenia: link może być błędnie przepisany, już użyty albo zastąpiony nowszym zaproszeniem
 error-group-not-found = nie znaleziono grupy { $group }
 error-extranet-no-groups = użytkownicy ekstranetu nie mogą tworzyć grup
+error-too-many-invitations = jedno wywołanie może zaprosić najwyżej { $max } osób, a to wymienia { $n }: utwórz grupę z najwyżej { $max } zaproszeniami, a resztę zaproś z grupy (`portalctl group invite ID --email ADRES`)
 error-extranet-add-own = użytkownicy ekstranetu mogą dodawać tylko osoby, z którymi dzielą grupę; innych niech doda pracownik
 error-dismissed-no-groups = użytkownik `{ $login }` jest zwolniony i nie może dołączać do grup
 error-extranet-user-group = `{ $login }` jest użytkownikiem ekstranetu, a grupa { $group } nie jest dostępna w ekstranecie (R2); jej właściciel może to włączyć: `portalctl group update { $group } --extranet`

@@ -137,6 +137,7 @@ error-invitation-not-found = приглашение { $id } не найдено
 error-invitation-link-unknown = приглашение не найдено: ссылка могла быть набрана с ошибкой, уже использована или заменена более новым приглашением
 error-group-not-found = группа { $group } не найдена
 error-extranet-no-groups = пользователи экстранета не могут создавать группы
+error-too-many-invitations = один вызов может пригласить не больше { $max } человек, а в этом их { $n }: создайте группу не больше чем с { $max } приглашениями, остальных пригласите из группы (`portalctl group invite ID --email АДРЕС`)
 error-extranet-add-own = пользователи экстранета могут добавлять только тех, с кем состоят в одной группе; других пусть добавит сотрудник
 error-dismissed-no-groups = пользователь `{ $login }` уволен и не может вступать в группы
 error-extranet-user-group = `{ $login }` — пользователь экстранета, а группа { $group } недоступна в экстранете (R2); владелец может включить это: `portalctl group update { $group } --extranet`

@@ -4,6 +4,8 @@ use super::State;
 use crate::grpc::convert::{ToProto, report_by};
 use crate::grpc::error::IntoStatus;
 use crate::grpc::error::to_status;
+use portalnet_core::permissions::Actor;
+use portalnet_core::user::UserKind;
 use portalnet_proto::v1::{
     self as pb, portal_service_server::PortalService, report_service_server::ReportService,
 };
@@ -15,34 +17,8 @@ pub struct PortalSvc(pub Arc<State>);
 #[tonic::async_trait]
 impl PortalService for PortalSvc {
     async fn info(&self, req: Request<pb::InfoRequest>) -> Result<Response<pb::PortalInfo>, Status> {
-        self.0.actor(&req)?;
-        let s = &self.0.portal.settings;
-        Ok(Response::new(pb::PortalInfo {
-            portal_id: s.portal_id.clone(),
-            display_name: s.display_name.clone(),
-            endpoints: self.0.endpoints.clone(),
-            key_fingerprint: self.0.fingerprint.clone(),
-            public_key: self.0.public_key.clone(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            // A counter kept with every user write: a table's length is a full scan.
-            user_count: u32::try_from(
-                self.0
-                    .portal
-                    .tables
-                    .idx
-                    .user_counts()
-                    .map_err(crate::NodeError::from)
-                    .map_err(to_status)?
-                    .all,
-            )
-            .unwrap_or(u32::MAX),
-            max_file_bytes: s.limits.max_file_bytes,
-            web_url: self.0.portal.options.web_url.clone(),
-            lmtp_listen: self.0.lmtp_addr.map(|a| a.to_string()).unwrap_or_default(),
-            smtp_listen: self.0.smtp_addr.map(|a| a.to_string()).unwrap_or_default(),
-            task_page_url: self.0.portal.task_page_base(),
-            mail_domain: self.0.portal.mail_domain().to_string(),
-        }))
+        let actor = self.0.actor(&req)?;
+        Ok(Response::new(self.info_for(&actor)?))
     }
 
     async fn get_plan(&self, req: Request<pb::GetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
@@ -135,6 +111,43 @@ impl PortalSvc {
 }
 
 impl PortalSvc {
+    /// `PortalService/Info` as `actor` may see it. What describes the portal as a
+    /// whole — how many users it has, the addresses it listens on (gRPC endpoints,
+    /// LMTP, SMTP) — is for employees, like `GetPlan` and the network status; an
+    /// extranet caller sees only what working in their groups needs (R12, least
+    /// information): `user_count` 0 and those lists and addresses empty.
+    fn info_for(&self, actor: &Actor) -> Result<pb::PortalInfo, Status> {
+        let s = &self.0.portal.settings;
+        let employee = actor.kind != UserKind::Extranet;
+        let mut info = pb::PortalInfo {
+            portal_id: s.portal_id.clone(),
+            display_name: s.display_name.clone(),
+            key_fingerprint: self.0.fingerprint.clone(),
+            public_key: self.0.public_key.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            max_file_bytes: s.limits.max_file_bytes,
+            web_url: self.0.portal.options.web_url.clone(),
+            task_page_url: self.0.portal.task_page_base(),
+            mail_domain: self.0.portal.mail_domain().to_string(),
+            ..Default::default()
+        };
+        if employee {
+            info.endpoints = self.0.endpoints.clone();
+            info.user_count = self.user_count()?;
+            info.lmtp_listen = self.0.lmtp_addr.map(|a| a.to_string()).unwrap_or_default();
+            info.smtp_listen = self.0.smtp_addr.map(|a| a.to_string()).unwrap_or_default();
+        }
+        Ok(info)
+    }
+
+    /// All users, from the counter kept with every user write (a table's length
+    /// would be a full scan).
+    fn user_count(&self) -> Result<u32, Status> {
+        let counts =
+            self.0.portal.tables.idx.user_counts().map_err(crate::NodeError::from).map_err(to_status)?;
+        Ok(u32::try_from(counts.all).unwrap_or(u32::MAX))
+    }
+
     fn plan(&self, actor: &portalnet_core::permissions::Actor) -> Result<pb::Plan, crate::NodeError> {
         let (seats, c) = self.0.portal.plan(actor)?;
         let n = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
