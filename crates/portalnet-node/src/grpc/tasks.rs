@@ -107,6 +107,10 @@ impl TaskService for TaskSvc {
         let actor = self.0.actor(&req)?;
         let Checked(new): Checked<portalnet_core::task::NewTask> =
             req.into_inner().try_into().map_err(to_status)?;
+        // Validated (limits, spelling) before the Network is asked about anyone.
+        let p = &self.0.portal;
+        let new =
+            new.validate(p.limits()).map_err(NodeError::Domain).map_err(to_status)?.localize(p.portal_id());
         let named: Vec<String> =
             new.responsible.iter().chain(&new.accomplices).chain(&new.observers).cloned().collect();
         self.check_cross_portal(None, &named).await?;
@@ -156,6 +160,9 @@ impl TaskService for TaskSvc {
         let Checked((id, patch)): Checked<(u64, portalnet_core::task::TaskPatch)> =
             req.into_inner().try_into().map_err(to_status)?;
         let held = self.0.portal.get_task(&actor, id).map_err(to_status)?;
+        let p = &self.0.portal;
+        let patch =
+            patch.validate(p.limits()).map_err(NodeError::Domain).map_err(to_status)?.localize(p.portal_id());
         let named: Vec<String> = patch
             .responsible
             .iter()

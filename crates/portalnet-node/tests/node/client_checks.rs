@@ -279,6 +279,55 @@ async fn info_leaves_the_portal_as_a_whole_out_for_extranet_users() {
     assert_eq!((for_ext.portal_id.as_str(), for_ext.version.as_str()), (ALPHA, for_emp.version.as_str()));
 }
 
+/// Over gRPC the request is validated before the Network is asked about anyone:
+/// `bob@Alpha.Test` on alpha.test (network off) is alpha's own bob, not a person
+/// of another portal, so creating the task needs no network; and a list over the
+/// participant limit is refused by the limit, not by the network check.
+#[tokio::test]
+async fn create_task_over_grpc_validates_before_asking_the_network() {
+    use portalnet_proto::v1::{CreateTaskRequest, task_service_client::TaskServiceClient};
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+
+    let (p, tmp) = alpha(common::unlimited());
+    let bob = employee(&p, "bob");
+    let token = p.issue_token(&admin(&p), &bob.login).unwrap();
+    drop(p); // the node opens the same folder
+
+    let dir = tmp.path().join(ALPHA);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let node = portalnet_node::start(&dir, Arc::new(SystemClock), Some(listener), cancel).await.unwrap();
+    let pem = std::fs::read_to_string(dir.join("tls/cert.pem")).unwrap();
+    let ch = Endpoint::from_shared(node.endpoint.clone())
+        .unwrap()
+        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let create = |responsible: &str, observers: Vec<String>| {
+        let mut req = tonic::Request::new(CreateTaskRequest {
+            title: "Own people".into(),
+            responsible: responsible.into(),
+            observers,
+            ..Default::default()
+        });
+        req.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let ch = ch.clone();
+        async move { TaskServiceClient::new(ch).create_task(req).await }
+    };
+    let own = create("bob@Alpha.Test", vec![]).await;
+    let many: Vec<String> = (0..500).map(|i| format!("u{i}@gamma.test")).collect();
+    let over = create("bob", many).await;
+    node.stop().await.unwrap();
+
+    let task = own.expect("alpha's own bob needs no network").into_inner();
+    assert_eq!(task.responsible, "bob");
+    let status = over.expect_err("500 observers are over the limit");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    assert!(status.message().contains("100"), "{status:?}");
+}
+
 // ---------------------------------------------------------------------------
 // 6. Invitations per CreateGroup call
 // ---------------------------------------------------------------------------
