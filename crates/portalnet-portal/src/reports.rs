@@ -10,6 +10,10 @@ use portalnet_core::user::UserKind;
 use portalnet_store::index::{Indexes, TaskCounts, str_prefix};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// How a report row's key names a group before [`Portal::name_groups`] (no group
+/// name or login starts with a NUL).
+const GROUP_ID: &str = "\0group:";
+
 impl Portal {
     /// Counts over the tasks the actor may see (R24: every kind of task counts,
     /// those given to extranet users and to e-mail participants too). An
@@ -17,20 +21,17 @@ impl Portal {
     /// each task write, overdue ones from the index of open deadlines (only tasks
     /// past their deadline are read). Anyone else: their own tasks via the indexes.
     pub fn task_report(&self, actor: &Actor, by: ReportBy) -> PortalResult<TaskReport> {
-        let name = |id: u64| -> String {
-            self.tables
-                .groups
-                .get(&id)
-                .ok()
-                .flatten()
-                .map(|g| g.name)
-                .unwrap_or_else(|| format!("group {id}"))
-        };
+        // Rows are counted per group id and named afterwards: two groups may share
+        // a name, and each keeps its own row.
+        let by_id = |id: u64| format!("{GROUP_ID}{id}");
         let (mut rows, totals, with_email, with_extranet) = if actor.admin {
-            self.report_from_totals(by, &name)?
+            self.report_from_totals(by, &by_id)?
         } else {
-            self.report_from_tasks(actor, by, &name)?
+            self.report_from_tasks(actor, by, &by_id)?
         };
+        if by == ReportBy::Group {
+            self.name_groups(&mut rows);
+        }
         if by == ReportBy::Responsible {
             for r in &mut rows {
                 r.kind = if address::is_email(&r.key) {
@@ -52,6 +53,43 @@ impl Portal {
             with_email_participants: with_email,
             with_extranet_participants: with_extranet,
         })
+    }
+
+    /// Replaces the group-id keys of `rows` by the groups' names, adding ` (#id)`
+    /// to a name that two rows would otherwise share (two groups of one name, or
+    /// a group named like the row of tasks without one), and sorts by the result.
+    fn name_groups(&self, rows: &mut [ReportRow]) {
+        let name = |id: u64| -> String {
+            self.tables
+                .groups
+                .get(&id)
+                .ok()
+                .flatten()
+                .map(|g| g.name)
+                .unwrap_or_else(|| format!("group {id}"))
+        };
+        let named: Vec<(Option<u64>, String)> = rows
+            .iter()
+            .map(|r| match r.key.strip_prefix(GROUP_ID).and_then(|id| id.parse::<u64>().ok()) {
+                Some(id) => (Some(id), name(id)),
+                None => (None, r.key.clone()),
+            })
+            .collect();
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, n) in &named {
+            *seen.entry(n.as_str()).or_default() += 1;
+        }
+        let keys: Vec<String> = named
+            .iter()
+            .map(|(id, n)| match id {
+                Some(id) if seen.get(n.as_str()).is_some_and(|c| *c > 1) => format!("{n} (#{id})"),
+                _ => n.clone(),
+            })
+            .collect();
+        for (r, key) in rows.iter_mut().zip(keys) {
+            r.key = key;
+        }
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
     }
 
     fn report_from_tasks(

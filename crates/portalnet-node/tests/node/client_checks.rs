@@ -354,3 +354,41 @@ fn create_group_invites_at_most_a_hundred_per_call() {
     let (_, invited) = p.create_group(&bob, group("Exactly"), &emails(MAX_INVITES_PER_CALL)).unwrap();
     assert_eq!(invited.len(), MAX_INVITES_PER_CALL);
 }
+
+// ---------------------------------------------------------------------------
+// Reports by group
+// ---------------------------------------------------------------------------
+
+/// Two groups of one name, and a group named like the row of tasks without a
+/// group, each keep their own row in a report by group (they were added together),
+/// for an administrator (from the totals) and for a member (from their tasks).
+#[test]
+fn a_report_by_group_keeps_groups_of_one_name_apart() {
+    use portalnet_core::report::ReportBy;
+    let (p, _t) = alpha(common::unlimited());
+    let bob = employee(&p, "bob");
+    let group = |name: &str| {
+        let id = p.create_group(&admin(&p), NewGroup::new(name, "", p.limits()).unwrap(), &[]).unwrap().0.id;
+        p.add_member(&admin(&p), id, "bob", GroupRole::Member).unwrap();
+        id
+    };
+    let (ops1, ops2, odd) = (group("Ops"), group("Ops"), group("(no group)"));
+    for (n, g) in [(2, Some(ops1)), (1, Some(ops2)), (3, Some(odd)), (4, None)] {
+        for i in 0..n {
+            let t = NewTask { group: g, responsible: Some("bob".into()), ..task(&format!("t{i}")) };
+            p.create_task(&admin(&p), t).unwrap();
+        }
+    }
+    let want = vec![
+        ("(no group)".to_string(), 4),
+        (format!("(no group) (#{odd})"), 3),
+        (format!("Ops (#{ops1})"), 2),
+        (format!("Ops (#{ops2})"), 1),
+    ];
+    for actor in [admin(&p), bob] {
+        let report = p.task_report(&actor, ReportBy::Group).unwrap();
+        let rows: Vec<(String, u32)> = report.rows.iter().map(|r| (r.key.clone(), r.total)).collect();
+        assert_eq!(rows, want, "as {}", actor.login);
+        assert_eq!(report.totals.total, 10);
+    }
+}
