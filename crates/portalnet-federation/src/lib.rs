@@ -50,6 +50,6 @@ pub use nonce::{DEFAULT_NONCE_CAPACITY, NonceCache, SharedNonces};
 pub use rotation::{ROTATION_DOMAIN_TAG, rotation_message, sign_rotation, verify_rotation};
 pub use signer::{NONCE_LEN, Signer};
 pub use verifier::{
-    DEFAULT_WINDOW_MS, MAX_METHOD_LEN, MAX_PAYLOAD_LEN, MAX_PORTAL_ID_LEN, NONCE_MARGIN_MS, SIGNATURE_LEN,
-    Verified, Verifier,
+    DEFAULT_WINDOW_MS, MAX_METHOD_LEN, MAX_PAYLOAD_LEN, MAX_PORTAL_ID_LEN, MAX_SIGNED_LEN, NONCE_MARGIN_MS,
+    PAYLOAD_OVERHEAD_LEN, SIGNATURE_LEN, Verified, Verifier,
 };

@@ -22,6 +22,7 @@
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use portalnet_core::Timestamp;
+use portalnet_core::limits::MAX_FILE_BYTES;
 use portalnet_proto::v1::Signed;
 
 use crate::SignError;
@@ -40,8 +41,18 @@ pub const NONCE_MARGIN_MS: i64 = 60_000;
 pub const MAX_METHOD_LEN: usize = 256;
 /// Longest accepted `origin` / `destination` (a DNS name is at most 253 characters).
 pub const MAX_PORTAL_ID_LEN: usize = 253;
-/// Largest accepted `payload`.
-pub const MAX_PAYLOAD_LEN: usize = 16 * 1024 * 1024;
+/// Room a signed payload keeps besides the one file it may carry: the rest of a
+/// replication item (an event's body holds the whole task state as JSON) and the
+/// framing. Also the most a batch of several items may hold.
+pub const PAYLOAD_OVERHEAD_LEN: usize = 4 * 1024 * 1024;
+/// Largest accepted `payload`: one replication item (an event or a proposal)
+/// carrying the largest file a portal accepts, so that no file a portal took in
+/// can block delivery to another for good.
+pub const MAX_PAYLOAD_LEN: usize = MAX_FILE_BYTES as usize + PAYLOAD_OVERHEAD_LEN;
+/// Largest encoded [`Signed`] a verifier can accept: the payload plus the other
+/// fields at their limits (method, ids, nonce, signature, a session token), with
+/// room to spare. Transport limits for signed calls derive from it.
+pub const MAX_SIGNED_LEN: usize = MAX_PAYLOAD_LEN + 64 * 1024;
 /// Length of an ed25519 signature in bytes.
 pub const SIGNATURE_LEN: usize = 64;
 
@@ -285,4 +296,26 @@ fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), SignEr
 fn short_type_name<M>() -> &'static str {
     let full = std::any::type_name::<M>();
     full.rsplit("::").next().unwrap_or(full)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Signer;
+
+    /// One item with the largest file a portal accepts passes the envelope check;
+    /// a byte more than the limit does not.
+    #[test]
+    fn the_largest_file_fits_the_envelope() {
+        let alpha = Signer::generate("alpha.test");
+        let now = Timestamp(1_800_000_000_000);
+        let file = MAX_FILE_BYTES as usize;
+        let v = Verifier::new("beta.test");
+        let req = alpha.sign_bytes("/m", "beta.test", now, vec![7; file + 64 * 1024]);
+        assert!(v.verify_with_key(&req, "/m", &alpha.verifying_key(), now).is_ok());
+        assert!(prost::Message::encoded_len(&req) <= MAX_SIGNED_LEN);
+        let req = alpha.sign_bytes("/m", "beta.test", now, vec![7; MAX_PAYLOAD_LEN + 1]);
+        let e = v.verify_with_key(&req, "/m", &alpha.verifying_key(), now).unwrap_err();
+        assert!(matches!(e, SignError::Malformed { field: "payload", .. }), "{e}");
+    }
 }

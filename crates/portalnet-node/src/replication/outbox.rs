@@ -8,7 +8,7 @@
 //! wait short.
 
 use super::peers::Peers;
-use super::wire::{event_out, outcome_in, proposal_out};
+use super::wire::{BATCH_BYTES, MAX_DELIVER_ITEMS, event_out, outcome_in, proposal_out};
 use crate::directory::client::method;
 use crate::grpc::error::{NodeError, NodeResult, from_status};
 use crate::trace_context::TraceContext;
@@ -33,6 +33,7 @@ pub struct ReplicationConfig {
     pub max_backoff: Duration,
     /// The first wait after a failure; doubles with each failure.
     pub min_backoff: Duration,
+    /// At most [`MAX_DELIVER_ITEMS`], what receivers take.
     pub batch_items: usize,
     /// A batch stops growing past this many bytes (a single larger item goes alone).
     pub batch_bytes: usize,
@@ -43,8 +44,8 @@ impl Default for ReplicationConfig {
         Self {
             max_backoff: Duration::from_secs(300),
             min_backoff: Duration::from_millis(500),
-            batch_items: 256,
-            batch_bytes: 4 * 1024 * 1024,
+            batch_items: MAX_DELIVER_ITEMS,
+            batch_bytes: BATCH_BYTES,
         }
     }
 }
@@ -59,6 +60,9 @@ pub struct PeerStatus {
     /// Events the destination refused for a rule of its own.
     pub refused: u64,
     pub last_refusal: String,
+    /// The destination refused a batch whole for good: the next one holds only
+    /// the oldest entry, so that what it refuses is one entry, named.
+    pub head_alone: bool,
 }
 
 /// Outbox entries to remove after a delivery (`seqs`), and what is sent: `items`,
@@ -72,6 +76,12 @@ struct Batch {
     events: Vec<Option<(u64, u64)>>,
     /// The trace each item continues.
     traces: Vec<TraceContext>,
+}
+
+/// Whether a whole-call answer says the request as sent can never pass (a limit,
+/// a malformed envelope), rather than that the receiver cannot take it now.
+fn refused_as_sent(code: tonic::Code) -> bool {
+    matches!(code, tonic::Code::InvalidArgument | tonic::Code::OutOfRange)
 }
 
 /// One destination's outbox as the metrics show it.
@@ -167,9 +177,12 @@ impl Replicator {
         portal: Arc<Portal>,
         peers: Arc<Peers>,
         signer: Signer,
-        config: ReplicationConfig,
+        mut config: ReplicationConfig,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
+        // A batch receivers would refuse whole could never be delivered.
+        config.batch_items = config.batch_items.clamp(1, MAX_DELIVER_ITEMS);
+        config.batch_bytes = config.batch_bytes.min(BATCH_BYTES);
         Arc::new(Self {
             portal,
             peers,
@@ -293,6 +306,8 @@ impl Replicator {
         let me = self.portal.portal_id();
         let mut batch = Batch::default();
         let mut bytes = 0usize;
+        let alone = self.status.lock().ok().and_then(|s| s.get(dest).map(|s| s.head_alone)).unwrap_or(false);
+        let max_items = if alone { 1 } else { self.config.batch_items };
         for kv in t.fed_outbox.scan_raw(&portal_prefix(dest)) {
             let ((_, seq), entry) = kv?;
             let stored_trace: Option<String>;
@@ -328,7 +343,7 @@ impl Replicator {
             let item = pb::DeliverItem { kind: Some(kind), traceparent: trace.to_string() };
             let size = prost::Message::encoded_len(&item);
             if !batch.items.is_empty()
-                && (bytes + size > self.config.batch_bytes || batch.items.len() >= self.config.batch_items)
+                && (bytes + size > self.config.batch_bytes || batch.items.len() >= max_items)
             {
                 break;
             }
@@ -353,6 +368,11 @@ impl Replicator {
         let mut outcomes = Vec::new();
         if !items.is_empty() {
             let n = items.len();
+            let head = match items.first().and_then(|i| i.kind.as_ref()) {
+                Some(Kind::Event(e)) => format!("event {} of task {}", e.version, e.task),
+                Some(Kind::Proposal(p)) => format!("proposal {} on task {}#{}", p.id, dest, p.task),
+                None => "an empty entry".to_string(),
+            };
             let debug = tracing::enabled!(tracing::Level::DEBUG);
             for (t, item) in traces.iter().zip(&items).filter(|_| debug) {
                 let span = t.span("deliver");
@@ -376,9 +396,7 @@ impl Replicator {
             let reply = call
                 .scope(client.deliver(signed))
                 .await
-                .map_err(|s| {
-                    NodeError::Unavailable(format!("{dest} answered {:?}: {}", s.code(), s.message()))
-                })?
+                .map_err(|s| self.not_taken(dest, &s, n, &head))?
                 .into_inner();
             if reply.results.len() != n {
                 let got = reply.results.len();
@@ -423,6 +441,7 @@ impl Replicator {
         let now = self.portal.now();
         self.update(dest, |s| {
             s.last_success_at = Some(now);
+            s.head_alone = false;
             s.delivered += done;
             s.refused += refused.len() as u64;
             if let Some(r) = refused.last() {
@@ -430,6 +449,31 @@ impl Replicator {
             }
         });
         Ok(())
+    }
+
+    /// The error for a delivery `dest` answered with `s` as a whole (`n` items, the
+    /// oldest `head`). Most such answers pass (the peer is away, restarting, not
+    /// active yet). One saying the request itself is wrong never passes as sent,
+    /// and the oldest entry holds back every later one: it is not dropped (a
+    /// current receiver may take it, or a smaller batch), but retried alone with
+    /// the backoff and reported as stuck (the worker's last error, the log).
+    fn not_taken(&self, dest: &str, s: &tonic::Status, n: usize, head: &str) -> NodeError {
+        let (code, message) = (s.code(), s.message());
+        if !refused_as_sent(code) {
+            return NodeError::Unavailable(format!("{dest} answered {code:?}: {message}"));
+        }
+        let next = if n > 1 {
+            self.update(dest, |st| st.head_alone = true);
+            "the next try sends it alone"
+        } else {
+            "it cannot pass until the operators of both portals resolve this (a current portald on both)"
+        };
+        let why = format!(
+            "stuck: {dest} refuses delivery as sent ({code:?}: {message}); {head}, the oldest entry for it, \
+             stays queued and holds back all later ones; {next}"
+        );
+        tracing::error!(%dest, entries = n, error = %why, "replication to a portal is stuck");
+        NodeError::Unavailable(why)
     }
 
     /// Destinations with entries or a known status, in order.

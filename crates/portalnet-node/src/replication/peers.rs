@@ -360,5 +360,8 @@ fn record_of(p: &PeerRecord) -> pb::PortalRecord {
     }
 }
 
-/// Batches stay well under this; one event with the largest file fits.
-pub const MAX_REPLICATION_MESSAGE: usize = 64 * 1024 * 1024;
+/// The transport limit of Replication calls, both ways: a signed request as large
+/// as any receiver's envelope check admits (one item carrying the largest file), and
+/// an `EventList` answer, which FetchEvents keeps to one such event or
+/// [`BATCH_BYTES`](super::wire::BATCH_BYTES).
+pub const MAX_REPLICATION_MESSAGE: usize = portalnet_federation::MAX_SIGNED_LEN;

@@ -2,7 +2,9 @@
 
 use super::Replicator;
 use super::peers::{Blocked, Peers};
-use super::wire::{event_out, item_in, outcome_out};
+use super::wire::{
+    BATCH_BYTES, MAX_DELIVER_ITEMS, MAX_FETCH_SPAN, count_items, event_out, item_in, outcome_out,
+};
 use crate::directory::client::method;
 use crate::grpc::error::sign_status;
 use crate::grpc::error::to_status;
@@ -17,6 +19,33 @@ use std::sync::Arc;
 use std::time::Duration;
 use tonic::{Request, Response, Status};
 
+/// Most bytes of events one Deliver call fetches from the home to fill gaps. Past
+/// it the call applies what it fetched and fails as temporary, so a long gap is
+/// filled over several tries instead of in one unbounded allocation.
+pub const MAX_FETCHED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why a request was not opened: its envelope, or a limit of the call itself.
+enum Unopened {
+    Sign(SignError),
+    Limit(String),
+}
+
+/// A Deliver batch over [`MAX_DELIVER_ITEMS`] is refused whole, before its items
+/// are decoded; an undecodable payload is left to the decoding, which says why.
+fn deliver_limit(payload: &[u8]) -> Result<(), String> {
+    match count_items(payload, MAX_DELIVER_ITEMS) {
+        Ok(n) if n > MAX_DELIVER_ITEMS => Err(format!(
+            "a Deliver batch holds at most {MAX_DELIVER_ITEMS} items and this one holds more; \
+             send them in smaller batches"
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn no_limit(_: &[u8]) -> Result<(), String> {
+    Ok(())
+}
+
 pub struct ReplicationSvc {
     pub replicator: Arc<Replicator>,
     pub verifier: Arc<Verifier>,
@@ -28,12 +57,14 @@ impl ReplicationSvc {
     }
 
     /// Verifies the envelope with the origin's registered key (refreshing it once,
-    /// in case the origin rotated) and decodes the payload. The signature check and
-    /// the decoding run on a blocking thread, not on an async worker.
+    /// in case the origin rotated), checks the call's own `limit` on the payload
+    /// and decodes it. The signature check and the decoding run on a blocking
+    /// thread, not on an async worker.
     async fn open<M: prost::Message + Default + Send + 'static>(
         &self,
         req: pb::Signed,
         method: &'static str,
+        limit: fn(&[u8]) -> Result<(), String>,
     ) -> Result<(String, M, pb::PortalRecord), Status> {
         let origin = portalnet_core::validate::portal_id(&req.origin)
             .map_err(|e| plain(ErrorKind::InvalidArgument, format!("origin: {e}")).into_status())?;
@@ -46,15 +77,25 @@ impl ReplicationSvc {
         let req = Arc::new(req);
         let decode = |k| {
             let (verifier, req) = (self.verifier.clone(), req.clone());
-            crate::grpc::blocking(move || verifier.decode_with_key::<M>(&req, method, &k, now))
+            crate::grpc::blocking(move || {
+                let v = verifier.verify_with_key(&req, method, &k, now).map_err(Unopened::Sign)?;
+                limit(v.payload).map_err(Unopened::Limit)?;
+                v.decode::<M>().map_err(Unopened::Sign)
+            })
+        };
+        let opened = |r: Result<M, Unopened>| {
+            r.map_err(|e| match e {
+                Unopened::Sign(e) => sign_status(e),
+                Unopened::Limit(why) => plain(ErrorKind::InvalidArgument, why).into_status(),
+            })
         };
         let msg = match decode(key(&rec)?).await? {
-            Err(SignError::BadSignature { .. }) => {
+            Err(Unopened::Sign(SignError::BadSignature { .. })) => {
                 peers.forget(&origin);
                 rec = peers.record(&origin, Duration::ZERO).await?;
-                decode(key(&rec)?).await?.map_err(sign_status)?.1
+                opened(decode(key(&rec)?).await?)?
             }
-            other => other.map_err(sign_status)?.1,
+            other => opened(other)?,
         };
         Ok((origin, msg, rec))
     }
@@ -91,7 +132,8 @@ impl ReplicationSvc {
 #[tonic::async_trait]
 impl Replication for ReplicationSvc {
     async fn deliver(&self, req: Request<pb::Signed>) -> Result<Response<pb::DeliverResult>, Status> {
-        let (origin, batch, rec) = self.open::<pb::DeliverBatch>(req.into_inner(), method::DELIVER).await?;
+        let (origin, batch, rec) =
+            self.open::<pb::DeliverBatch>(req.into_inner(), method::DELIVER, deliver_limit).await?;
         self.accepting()?;
         self.sender_active(&origin).await?;
         let portal = self.portal().clone();
@@ -104,38 +146,64 @@ impl Replication for ReplicationSvc {
         // Fill gaps from the home (the origin) before applying.
         let gaps = portal.gaps(&origin, items.iter().map(|(_, i)| i)).map_err(to_status)?;
         let mut fetched = Vec::new();
+        let mut fetched_bytes = 0usize;
+        let mut cut_short = false;
         if !gaps.is_empty() {
             let mut client = self.replicator.peers.client(&origin).await?;
-            for g in gaps {
-                let fetch = pb::FetchEventsRequest { task: g.task, from_version: g.from, to_version: g.to };
-                let signed =
-                    self.replicator.signer().sign(method::FETCH_EVENTS, &origin, portal.now(), &fetch);
-                let got = match client.fetch_events(signed).await {
-                    Ok(got) => got,
-                    // The home says these versions do not exist for us: the events
-                    // that need them are refused one by one (as gaps), the rest applies.
-                    Err(s) if matches!(s.code(), tonic::Code::NotFound | tonic::Code::PermissionDenied) => {
-                        continue;
+            'gaps: for g in gaps {
+                // The home answers in parts (by bytes and by versions): ask again
+                // from the first version it left out.
+                let mut from = g.from;
+                while from <= g.to {
+                    if fetched_bytes >= MAX_FETCHED_BYTES {
+                        cut_short = true;
+                        break 'gaps;
                     }
-                    // Anything else may pass: the sender retries the whole batch.
-                    Err(s) => {
-                        return Err(plain(ErrorKind::Unavailable, format!(
-                            "versions {}..={} of task {origin}#{} are missing here and could not be fetched: {}",
-                            g.from,
-                            g.to,
-                            g.task,
-                            s.message()
-                        )).into_status());
+                    let to = g.to.min(from.saturating_add(MAX_FETCH_SPAN));
+                    let fetch = pb::FetchEventsRequest { task: g.task, from_version: from, to_version: to };
+                    let signed =
+                        self.replicator.signer().sign(method::FETCH_EVENTS, &origin, portal.now(), &fetch);
+                    let got = match client.fetch_events(signed).await {
+                        Ok(got) => got.into_inner().events,
+                        // The home says these versions do not exist for us: the events
+                        // that need them are refused one by one (as gaps), the rest applies.
+                        Err(s)
+                            if matches!(s.code(), tonic::Code::NotFound | tonic::Code::PermissionDenied) =>
+                        {
+                            continue 'gaps;
+                        }
+                        // Anything else may pass: the sender retries the whole batch.
+                        Err(s) => {
+                            return Err(plain(ErrorKind::Unavailable, format!(
+                                "versions {from}..={to} of task {origin}#{} are missing here and could not be fetched: {}",
+                                g.task,
+                                s.message()
+                            )).into_status());
+                        }
+                    };
+                    let last = got.iter().map(|e| e.version).max();
+                    for e in got {
+                        fetched_bytes = fetched_bytes.saturating_add(prost::Message::encoded_len(&e));
+                        fetched.push(super::wire::event_in(e).map_or_else(InItem::Malformed, InItem::Event));
                     }
-                };
-                for e in got.into_inner().events {
-                    let item = super::wire::event_in(e).map_or_else(InItem::Malformed, InItem::Event);
-                    fetched.push(item);
+                    // An answer that does not move on ends this gap: what is still
+                    // missing is refused as a gap, as when the home has nothing.
+                    match last {
+                        Some(last) if last >= from && last < g.to => from = last + 1,
+                        _ => break,
+                    }
                 }
             }
         }
 
-        let items = portalnet_portal::replica::with_fetched(items, fetched);
+        // Past the fetch budget only what was fetched is applied (in version
+        // order): the batch's own items wait for the sender's next try, when the
+        // gaps left are smaller.
+        let items = if cut_short {
+            portalnet_portal::replica::with_fetched(Vec::new(), fetched)
+        } else {
+            portalnet_portal::replica::with_fetched(items, fetched)
+        };
 
         // R14 for proposals: every portal of the task must still be active. A
         // portal that cannot be checked now fails the whole batch as temporary:
@@ -174,6 +242,16 @@ impl Replication for ReplicationSvc {
         })
         .await?
         .map_err(to_status)?;
+        if cut_short {
+            return Err(plain(
+                ErrorKind::Unavailable,
+                format!(
+                    "{fetched_bytes} bytes of history missing here were fetched from {origin} and applied; \
+                     the rest follows on the next try"
+                ),
+            )
+            .into_status());
+        }
         let mut results = vec![pb::ItemResult::default(); n];
         for (i, o) in index.into_iter().zip(outcomes.iter()) {
             if let Some(i) = i {
@@ -187,38 +265,42 @@ impl Replication for ReplicationSvc {
 
     async fn fetch_events(&self, req: Request<pb::Signed>) -> Result<Response<pb::EventList>, Status> {
         let (origin, body, _) =
-            self.open::<pb::FetchEventsRequest>(req.into_inner(), method::FETCH_EVENTS).await?;
+            self.open::<pb::FetchEventsRequest>(req.into_inner(), method::FETCH_EVENTS, no_limit).await?;
         self.accepting()?;
+        // History is cross-portal traffic too: none for a portal whose network is off.
+        self.sender_active(&origin).await?;
         let portal = self.portal();
         let me = portal.portal_id();
-        let not_found =
-            || plain(ErrorKind::NotFound, format!("task {} is not homed at {me}", body.task)).into_status();
-        let task = portal.task(body.task).map_err(|_| not_found())?;
-        if task.home.is_some() {
+        // One answer for a task that is not here and for one the caller has no
+        // part in, so that no portal learns which task ids exist here.
+        let not_found = || {
+            let why = format!("task {} is not homed at {me} with a participant of {origin}", body.task);
+            plain(ErrorKind::NotFound, why).into_status()
+        };
+        let task = match portal.task(body.task) {
+            Ok(task) => task,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Err(not_found()),
+            Err(e) => return Err(to_status(e)),
+        };
+        if task.home.is_some() || !address::has_participant_of(&task, me, &origin) {
             return Err(not_found());
-        }
-        if !address::has_participant_of(&task, me, &origin) {
-            return Err(plain(
-                ErrorKind::PermissionDenied,
-                format!(
-                    "portal {origin} has no participant in task {}: it gets none of its history",
-                    body.task
-                ),
-            )
-            .into_status());
         }
         let to = if body.to_version == 0 { task.version } else { body.to_version.min(task.version) };
         let from = body.from_version.max(1);
-        if to.saturating_sub(from) > 10_000 {
+        if to.saturating_sub(from) > MAX_FETCH_SPAN {
             return Err(
                 plain(ErrorKind::InvalidArgument, "fetch at most 10,000 versions at a time").into_status()
             );
         }
-        // Events and their file bytes: storage reads, off the async workers.
+        // Events and their file bytes: storage reads, off the async workers. The
+        // answer stops at a byte budget (one larger event goes alone), so that it
+        // never holds more than one large file; the caller asks again from the
+        // first version left out.
         let (p, id) = (portal.clone(), task.id);
         let events = crate::grpc::blocking(move || {
             let t = &p.tables;
             let mut events = Vec::new();
+            let mut bytes = 0usize;
             for v in from..=to {
                 let e = t
                     .events
@@ -230,7 +312,13 @@ impl Replication for ReplicationSvc {
                     Some(f) => p.file_bytes(id, f).map_err(to_status)?,
                     None => Vec::new(),
                 };
-                events.push(event_out(&e, content, true));
+                let event = event_out(&e, content, true);
+                let size = prost::Message::encoded_len(&event);
+                if !events.is_empty() && bytes.saturating_add(size) > BATCH_BYTES {
+                    break;
+                }
+                bytes = bytes.saturating_add(size);
+                events.push(event);
             }
             Ok::<_, Status>(events)
         })
@@ -240,7 +328,7 @@ impl Replication for ReplicationSvc {
     }
 
     async fn hello(&self, req: Request<pb::Signed>) -> Result<Response<pb::HelloReply>, Status> {
-        let (origin, _, _) = self.open::<pb::Hello>(req.into_inner(), method::HELLO).await?;
+        let (origin, _, _) = self.open::<pb::Hello>(req.into_inner(), method::HELLO, no_limit).await?;
         tracing::info!(%origin, "portal is back; delivering what waits for it");
         self.replicator.peer_is_back(&origin);
         Ok(Response::new(pb::HelloReply {}))

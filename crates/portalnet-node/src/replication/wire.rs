@@ -8,6 +8,39 @@ use portalnet_portal::{InEvent, InItem, InProposal, Outcome};
 use portalnet_proto::v1::{self as pb, deliver_item::Kind, item_result, proposal::Op};
 use portalnet_store::replication::{ProposalOp, ProposalRecord, StoredEvent};
 
+/// Most items in one Deliver batch: what a sender puts in one and what a receiver
+/// takes (more is refused whole, before the items are decoded).
+pub const MAX_DELIVER_ITEMS: usize = 256;
+
+/// A Deliver batch of several items, and a FetchEvents answer of several events,
+/// stops growing past this many bytes; one larger item goes alone.
+pub const BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+// A batch of several items must pass every receiver's envelope check.
+const _: () = assert!(BATCH_BYTES <= portalnet_federation::MAX_PAYLOAD_LEN);
+
+/// Most versions one FetchEvents call covers beyond its first (the home refuses a
+/// wider range; a caller asks range by range).
+pub const MAX_FETCH_SPAN: u64 = 10_000;
+
+/// How many items an encoded `DeliverBatch` holds, counting at most to `max + 1`:
+/// each item is skipped by its length, not decoded, so a payload of millions of
+/// tiny items costs a scan, not millions of allocations. Err: not a `DeliverBatch`.
+pub fn count_items(payload: &[u8], max: usize) -> Result<usize, prost::DecodeError> {
+    use prost::encoding::{DecodeContext, WireType, decode_key, skip_field};
+    let mut buf = payload;
+    let mut n = 0;
+    while !buf.is_empty() && n <= max {
+        let (tag, wire) = decode_key(&mut buf)?;
+        // Field 1, `repeated DeliverItem items`.
+        if tag == 1 && wire == WireType::LengthDelimited {
+            n += 1;
+        }
+        skip_field(wire, tag, &mut buf, DecodeContext::default())?;
+    }
+    Ok(n)
+}
+
 /// An event from the wire; anything malformed becomes a refusal of that item alone.
 pub fn event_in(e: pb::Event) -> Result<InEvent, String> {
     let what = format!("event {} of task {}#{}", e.version, quote(&e.home), e.task);
