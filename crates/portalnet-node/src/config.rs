@@ -121,7 +121,7 @@ pub struct ReplicationSection {
     pub max_backoff_secs: u64,
     /// The first wait after a failed delivery; it doubles with each failure.
     pub min_backoff_ms: u64,
-    /// Entries per delivery batch.
+    /// Entries per delivery batch, at most 256 (what receivers take in one call).
     pub batch_items: usize,
 }
 
@@ -276,7 +276,20 @@ impl NodeConfig {
         let text = std::fs::read_to_string(&path).with_context(|| {
             format!("cannot read {}: run `portald init --dir {}` first", path.display(), dir.display())
         })?;
-        toml::from_str(&text).with_context(|| format!("{} is not a valid portald config", path.display()))
+        let config: Self =
+            toml::from_str(&text).with_context(|| format!("{} is not a valid portald config", path.display()))?;
+        // One per-file limit across the Network: a larger file taken here could
+        // not be delivered to any other portal (their envelopes admit 25 MiB).
+        let max = portalnet_core::limits::MAX_FILE_BYTES;
+        if config.limits.max_file_bytes > max {
+            anyhow::bail!(
+                "{}: [limits] max_file_bytes is {}, above the Network's per-file limit of {max} bytes \
+                 (25 MiB); set it to {max} or less",
+                path.display(),
+                config.limits.max_file_bytes
+            );
+        }
+        Ok(config)
     }
 
     pub fn save(&self, dir: &Path) -> Result<()> {
@@ -289,4 +302,26 @@ impl NodeConfig {
 /// A path from the config, resolved against the data folder.
 pub fn resolve(dir: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() { p.to_path_buf() } else { dir.join(p) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A per-file limit above the Network's is refused at start, saying the most
+    /// it may be; at the limit the config loads.
+    #[test]
+    fn max_file_bytes_above_the_networks_limit_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("alpha.test");
+        let listen = "127.0.0.1:0".parse().unwrap();
+        crate::init::init(&dir, "alpha.test", listen, &crate::clock::SystemClock).unwrap();
+        let max = portalnet_core::limits::MAX_FILE_BYTES;
+        let mut config = NodeConfig::load(&dir).unwrap();
+        assert_eq!(config.limits.max_file_bytes, max);
+        config.limits.max_file_bytes = max + 1;
+        config.save(&dir).unwrap();
+        let e = format!("{:#}", NodeConfig::load(&dir).unwrap_err());
+        assert!(e.contains("max_file_bytes") && e.contains(&max.to_string()), "{e}");
+    }
 }
