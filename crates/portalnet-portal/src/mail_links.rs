@@ -106,7 +106,9 @@ impl Portal {
         Ok(LinkAccess { link, task })
     }
 
-    /// The links of a task, for those who may edit it.
+    /// The links of a task, for those who may see it: who takes part by e-mail is
+    /// on the task already, and a record holds the token's hash only (revoking
+    /// takes the creator or an admin).
     pub fn task_links(&self, actor: &Actor, task_id: u64) -> PortalResult<Vec<TaskLinkRecord>> {
         let task = self.task(task_id)?;
         authorize(self.relation(actor, &task)?, Action::View, task_id, task.status)?;
