@@ -107,8 +107,8 @@ impl Portal {
     }
 
     /// The links of a task, for those who may see it: who takes part by e-mail is
-    /// on the task already, and a record holds the token's hash only (revoking
-    /// takes the creator or an admin).
+    /// on the task already. The records hold the tokens: callers that answer a
+    /// person (the gRPC view) leave them out. Revoking takes the creator or an admin.
     pub fn task_links(&self, actor: &Actor, task_id: u64) -> PortalResult<Vec<TaskLinkRecord>> {
         let task = self.task(task_id)?;
         authorize(self.relation(actor, &task)?, Action::View, task_id, task.status)?;
