@@ -213,7 +213,12 @@ pub struct MailConfig {
     /// Tasks one task address may receive per `rate_window_secs` from everyone (default 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks_per_address: Option<u32>,
-    /// The window of both limits, in seconds (default 3600).
+    /// Replies one e-mail participant's link may post per `rate_window_secs`
+    /// (default 60); past it the reply is refused with 451 4.7.1. Bounds a mail
+    /// loop between auto-responders that ignore `Auto-Submitted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replies_per_link: Option<u32>,
+    /// The window of the limits, in seconds (default 3600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_window_secs: Option<u64>,
     /// How long a received message is remembered so a redelivery does nothing (default 30 days).
@@ -229,6 +234,7 @@ impl MailConfig {
         L {
             tasks_per_sender: self.tasks_per_sender.unwrap_or(L::DEFAULT_TASKS_PER_SENDER),
             tasks_per_address: self.tasks_per_address.unwrap_or(L::DEFAULT_TASKS_PER_ADDRESS),
+            replies_per_link: self.replies_per_link.unwrap_or(L::DEFAULT_REPLIES_PER_LINK),
             window_ms: i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX),
             seen_retention_ms: i64::from(self.seen_retention_days.unwrap_or(L::DEFAULT_SEEN_RETENTION_DAYS))
                 * 86_400_000,
@@ -276,8 +282,8 @@ impl NodeConfig {
         let text = std::fs::read_to_string(&path).with_context(|| {
             format!("cannot read {}: run `portald init --dir {}` first", path.display(), dir.display())
         })?;
-        let config: Self =
-            toml::from_str(&text).with_context(|| format!("{} is not a valid portald config", path.display()))?;
+        let config: Self = toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid portald config", path.display()))?;
         // One per-file limit across the Network: a larger file taken here could
         // not be delivered to any other portal (their envelopes admit 25 MiB).
         let max = portalnet_core::limits::MAX_FILE_BYTES;

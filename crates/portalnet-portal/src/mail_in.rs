@@ -279,7 +279,6 @@ impl Portal {
             return Err(PortalError::Domain(Error::denied(text!("error-reply-from-other", from = from))));
         }
         let actor = access.actor();
-        let limits = self.limits().clone();
         let stripped = portalnet_inbound::strip_reply(&msg.text);
         let now = self.now();
         let seen_key = seen_key(rcpt, &msg);
@@ -287,18 +286,39 @@ impl Portal {
         if let Some(task) = self.seen(None, &seen_key, now)? {
             return Ok(MailOutcome::Duplicate { task });
         }
+        let link = access.link.id;
+        self.check_reply_rate(task_id, link)?;
+        let done = self.reply_comment(&access.link, &actor, &seen_key, &stripped, msg, now);
+        if counts_against_sender(&done) {
+            self.count_reply(task_id, link);
+        }
+        done
+    }
+
+    /// The comment of [`Portal::comment_from_mail`], once the reply may be taken.
+    fn reply_comment(
+        &self,
+        link: &portalnet_store::schema::TaskLinkRecord,
+        actor: &Actor,
+        seen_key: &str,
+        stripped: &str,
+        msg: InboundMessage,
+        now: Timestamp,
+    ) -> PortalResult<MailOutcome> {
+        let limits = self.limits().clone();
+        let task_id = link.task;
         // No task holds more files than this, so no more are stored.
         let (attachments, left_out) = kept_attachments(msg.attachments, limits.max_files_per_task);
         self.check_mail_files(&attachments)?;
         let files = self.store_attachments(attachments)?;
         self.write(|tx| {
-            if let Some(task) = self.seen(Some(tx), &seen_key, now)? {
+            if let Some(task) = self.seen(Some(tx), seen_key, now)? {
                 return Ok(MailOutcome::Duplicate { task });
             }
             let mut task = self.tx_task(tx, task_id)?;
-            let rel = self.relation(&actor, &task)?;
+            let rel = self.relation(actor, &task)?;
             let may_attach = authorize(rel, Action::Attach, task.id, task.status).is_ok();
-            let mut text = stripped.clone();
+            let mut text = stripped.to_string();
             if !may_attach && !files.is_empty() {
                 let names: Vec<&str> = files.iter().map(|a| a.name.as_str()).collect();
                 text.push_str(&format!(
@@ -330,10 +350,14 @@ impl Portal {
             self.record(tx, &task, &actor.login, change, extra, now)?;
             if may_attach {
                 for (i, f) in files.iter().enumerate().take(room) {
-                    self.attach_from_mail(tx, &mut task, &actor, i, f, now)?;
+                    self.attach_from_mail(tx, &mut task, actor, i, f, now)?;
                 }
             }
-            self.tables.inbound_seen.tx_put(tx, &seen_key, &InboundSeen { task: task_id, at: now })?;
+            self.tables.inbound_seen.tx_put(
+                tx,
+                &seen_key.to_string(),
+                &InboundSeen { task: task_id, at: now },
+            )?;
             Ok(MailOutcome::Commented(comment))
         })
     }
@@ -391,12 +415,12 @@ impl Portal {
     }
 }
 
-/// Whether what a message to a task address did counts against its sender's
-/// limits: a task made, or a refusal by rule (the message was as much work, and
-/// as much a flood, as one taken). A redelivery does not, nor a failure on our
-/// side (storage), after which an honest server retries the same message.
+/// Whether what a message did counts against its sender's limits: a task made, a
+/// reply posted, or a refusal by rule (the message was as much work, and as much a
+/// flood, as one taken). A redelivery does not, nor a failure on our side
+/// (storage), after which an honest server retries the same message.
 fn counts_against_sender(done: &PortalResult<MailOutcome>) -> bool {
-    matches!(done, Ok(MailOutcome::Created(_)) | Err(PortalError::Domain(_)))
+    matches!(done, Ok(MailOutcome::Created(_) | MailOutcome::Commented(_)) | Err(PortalError::Domain(_)))
 }
 
 /// The first `max` attachments (a task holds at most that many files, R19) and how

@@ -11,7 +11,12 @@ use std::sync::Arc;
 /// Mail limits that never refuse (for tests about something else).
 #[allow(dead_code)]
 pub fn unlimited() -> MailLimits {
-    MailLimits { tasks_per_sender: u32::MAX, tasks_per_address: u32::MAX, ..Default::default() }
+    MailLimits {
+        tasks_per_sender: u32::MAX,
+        tasks_per_address: u32::MAX,
+        replies_per_link: u32::MAX,
+        ..Default::default()
+    }
 }
 
 /// Portal `id` (mail from `portal@<id>`, mail domain `id`) reading `clock`; the

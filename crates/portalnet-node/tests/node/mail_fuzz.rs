@@ -1353,6 +1353,55 @@ fn send(mail: &PortalMail, from: &str, rcpt: &str, raw: &str) -> Result<(), Refu
     mail.deliver(&envelope, raw.as_bytes().to_vec()).remove(0)
 }
 
+/// Replies through one link are limited per window (451 4.7.1 past it): two
+/// auto-responders that ignore `Auto-Submitted` cannot loop on a task without end.
+/// Another participant's link, a redelivery, and the next window are not held up.
+#[test]
+fn replies_per_link_bound_a_mail_loop() {
+    let limits =
+        portalnet_portal::MailLimits { replies_per_link: 3, window_ms: 60_000, ..Default::default() };
+    let (mail, clock, _rcpt, _tmp) = limited_portal(limits);
+    let p = mail.portal.clone();
+    let anna = actor_of(&p.tables.users.get(&"anna".to_string()).unwrap().unwrap());
+    let new = NewTask {
+        title: "Loop".into(),
+        description: String::new(),
+        responsible: Some(JOE.into()),
+        accomplices: vec![],
+        observers: vec![KASIA.into()],
+        deadline: None,
+        group: None,
+    };
+    let task = p.create_task(&anna, new).unwrap();
+    let reply_to = |who: &str| {
+        let link = p
+            .tables
+            .task_links
+            .scan_raw(&task.id.to_be_bytes())
+            .map(|kv| kv.unwrap().1)
+            .find(|l| l.participant == who)
+            .unwrap();
+        format!("reply+{}@{DOMAIN}", link.token)
+    };
+    let (joe, kasia) = (reply_to(JOE), reply_to(KASIA));
+    let reply = |from: &str, n: u32| {
+        format!(
+            "From: {from}\r\nSubject: Re: Loop\r\nMessage-ID: <r{n}@example.org>\r\n\r\nOut of office {n}\r\n"
+        )
+    };
+    for n in 0..3 {
+        send(&mail, "joe@example.org", &joe, &reply("joe@example.org", n)).unwrap();
+    }
+    let r = send(&mail, "joe@example.org", &joe, &reply("joe@example.org", 3)).unwrap_err();
+    assert_eq!((r.code, r.enhanced), (451, [4, 7, 1]), "{r:?}");
+    assert!(r.text.contains("too many replies"), "{r:?}");
+    send(&mail, "joe@example.org", &joe, &reply("joe@example.org", 0)).expect("a redelivery is 250");
+    send(&mail, "kasia@example.org", &kasia, &reply("kasia@example.org", 9)).expect("another link");
+    clock.0.fetch_add(60_001, Ordering::SeqCst);
+    send(&mail, "joe@example.org", &joe, &reply("joe@example.org", 3)).expect("after the window");
+    assert_eq!(p.tables.comments.scan_raw(&task.id.to_be_bytes()).count(), 5);
+}
+
 /// Found 4 / point 1: a redelivery does nothing within the retention, the record
 /// is forgotten after it (lookups by the clock, the sweep removes it).
 #[test]
