@@ -17,7 +17,8 @@ async fn multi_byte_participants_are_invalid_arguments() {
     for bad in ["łłłł", "mailtoł", "łłłłłłł@beta.test", "MAILTO😀"] {
         let (c, m) = refusal(admin.tasks.create_task(new_task("T", bad, &[])).await);
         assert_eq!(c, Code::InvalidArgument, "{bad}: {m}");
-        assert!(m.starts_with("participant `") && m.contains("not a valid"), "{bad}: {m}");
+        // Validated before the Network is asked: the message names the field.
+        assert!(m.starts_with("responsible `") && m.contains("not a valid"), "{bad}: {m}");
         let (c, m) = refusal(admin.tasks.create_task(new_task("T", "admin", &[bad])).await);
         assert_eq!(c, Code::InvalidArgument, "{bad}: {m}");
     }

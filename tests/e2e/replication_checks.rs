@@ -307,7 +307,8 @@ async fn proposal_by_an_author_of_another_portal_is_refused() {
 
 /// R14/R17 (1e): only portals with a participant in a task may change it. Gamma
 /// (its true key, its own person) proposes a comment on a task whose people are
-/// on alpha and beta only: refused as permission denied, naming gamma.
+/// on alpha and beta only: refused as not found, exactly as a task that does not
+/// exist, so gamma learns nothing of which tasks alpha holds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proposal_from_a_portal_without_participants_is_refused() {
     let f = net(3).await;
@@ -321,10 +322,14 @@ async fn proposal_from_a_portal_without_participants_is_refused() {
         .unwrap()
         .into_inner();
     replica_id(&b.user, "alpha.test", t.id).await.unwrap();
-    let items = vec![proposal_item("outsider-1", t.id, "olga@gamma.test", comment_op("Let me in"))];
+    let items = vec![
+        proposal_item("outsider-1", t.id, "olga@gamma.test", comment_op("Let me in")),
+        proposal_item("outsider-2", t.id + 100, "olga@gamma.test", comment_op("Let me in")),
+    ];
     let res = deliver(&f, a, "alpha.test", &signer("gamma.test", c), items).await.unwrap();
-    assert_eq!(res.len(), 1, "{res:?}");
-    assert_rejected(&res[0], Code::PermissionDenied, &["portal gamma.test has no participant"]);
+    assert_eq!(res.len(), 2, "{res:?}");
+    assert_rejected(&res[0], Code::NotFound, &[&format!("task {} not found on alpha.test", t.id)]);
+    assert_rejected(&res[1], Code::NotFound, &[&format!("task {} not found on alpha.test", t.id + 100)]);
     assert_eq!(at_home(&a.user, t.id).await, (1, 0), "nothing applied");
     let list = c.user.tasks.clone().list_tasks(pb::ListTasksRequest::default()).await.unwrap();
     assert!(list.into_inner().tasks.is_empty(), "gamma holds nothing");
