@@ -295,6 +295,19 @@ impl Portal {
         done
     }
 
+    /// A comment written on the task page through a link: the same action as a
+    /// reply by mail (R22), under the same limit per link, so neither way lets one
+    /// link flood the task and its other e-mail participants' inboxes.
+    pub fn comment_from_page(&self, access: &LinkAccess, text: &str) -> PortalResult<super::Commented> {
+        let (task, link) = (access.task.id, access.link.id);
+        self.check_reply_rate(task, link)?;
+        let done = self.add_comment(&access.actor(), task, text);
+        if matches!(&done, Ok(_) | Err(PortalError::Domain(_))) {
+            self.count_reply(task, link);
+        }
+        done
+    }
+
     /// The comment of [`Portal::comment_from_mail`], once the reply may be taken.
     fn reply_comment(
         &self,

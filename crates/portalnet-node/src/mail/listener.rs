@@ -53,13 +53,14 @@ impl MailHandler for PortalMail {
                     MailTarget::Reply(access) => self.portal.comment_from_mail(&access, rcpt, m),
                 };
                 match done? {
-                    MailOutcome::Created(t) => tracing::info!(task = t.id, %rcpt, "task created from e-mail"),
+                    // Not the recipient: task and reply addresses are secrets (R18, R22).
+                    MailOutcome::Created(t) => tracing::info!(task = t.id, "task created from e-mail"),
                     MailOutcome::Commented(c) => {
                         tracing::info!(task = c.task_id, comment = c.id, "comment from an e-mail reply")
                     }
                     MailOutcome::Duplicate { task } => {
                         duplicates.set(duplicates.get() + 1);
-                        tracing::info!(task, %rcpt, "message delivered again; already acted on")
+                        tracing::info!(task, "message delivered again; already acted on")
                     }
                 }
                 Ok(())

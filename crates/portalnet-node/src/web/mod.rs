@@ -100,10 +100,13 @@ pub(crate) fn status_and_message(e: NodeError, lang: Lang) -> (StatusCode, Strin
         NodeError::Domain(D::PermissionDenied(_)) => StatusCode::FORBIDDEN,
         NodeError::Domain(D::InvalidArgument(_)) => StatusCode::BAD_REQUEST,
         NodeError::Domain(_) => StatusCode::CONFLICT,
+        NodeError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let msg = match e {
         NodeError::Domain(d) => d.text().in_lang(lang),
+        // Says the limit and when to try again (English, as SMTP says it too).
+        NodeError::RateLimited(m) => m,
         other => {
             tracing::error!(error = %other, "web page");
             tr(lang, "error-internal", &[])

@@ -66,12 +66,12 @@ pub async fn comment(
         Ok(a) => a,
         Err(e) => return error_page(l, e),
     };
-    let (actor, task, text) = (access.actor(), access.task.id, form.text.clone());
-    match portal.write_off_workers(move |p| p.add_comment(&actor, task, &text)).await {
+    let (posting, text) = (access.clone(), form.text.clone());
+    match portal.write_off_workers(move |p| p.comment_from_page(&posting, &text)).await {
         Ok(_) => {}
         // Shown on the page with what they wrote, so nothing typed is lost.
         Err(NodeError::Domain(e)) => {
-            return render(&state, l, &access, &token, Some((&e.to_string(), &form.text)))
+            return render(&state, l, &access, &token, Some((&e.text().in_lang(l), &form.text)))
                 .unwrap_or_else(|e| error_page(l, e));
         }
         Err(e) => return error_page(l, e),

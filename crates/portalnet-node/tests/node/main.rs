@@ -10,3 +10,4 @@ mod lifecycle;
 mod mail_fuzz;
 mod replica_apply;
 mod replica_trust;
+mod task_page;
