@@ -32,3 +32,5 @@ page-comments = Comments
 page-add-comment = Add a comment
 page-comment-as = You comment as { $email }.
 page-post-comment = Post comment
+page-more-comments = Later comments →
+page-first-comments = ← First comments

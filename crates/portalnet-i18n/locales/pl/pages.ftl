@@ -34,3 +34,5 @@ page-comments = Komentarze
 page-add-comment = Dodaj komentarz
 page-comment-as = Komentujesz jako { $email }.
 page-post-comment = Wyślij komentarz
+page-more-comments = Późniejsze komentarze →
+page-first-comments = ← Pierwsze komentarze

@@ -34,3 +34,5 @@ page-comments = Комментарии
 page-add-comment = Добавить комментарий
 page-comment-as = Вы комментируете как { $email }.
 page-post-comment = Отправить комментарий
+page-more-comments = Следующие комментарии →
+page-first-comments = ← Первые комментарии

@@ -8,12 +8,13 @@
 
 use crate::grpc::error::NodeError;
 use crate::web::Site;
-use axum::extract::{Form, Path, State as Ax};
+use axum::extract::{Form, Path, Query, State as Ax};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use portalnet_mail::escape_html as esc;
 use portalnet_mail::{Arg, Lang, tr};
 use portalnet_portal::LinkAccess;
+use portalnet_portal::paging::PageReq;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -40,9 +41,26 @@ fn error_page(lang: Lang, e: NodeError) -> Response {
     )
 }
 
-pub async fn show(Ax(state): Ax<Arc<Site>>, headers: HeaderMap, Path(token): Path<String>) -> Response {
+/// Which page of the comments the task page shows (AIP-158 token; none: the first).
+#[derive(Deserialize, Default)]
+pub struct CommentsQuery {
+    #[serde(default)]
+    comments: String,
+}
+
+/// Comments per page of the task page: a long thread costs what one page costs.
+const COMMENTS_PER_PAGE: i32 = 100;
+
+pub async fn show(
+    Ax(state): Ax<Arc<Site>>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Query(q): Query<CommentsQuery>,
+) -> Response {
     let l = crate::web::page_lang(&state, &headers);
-    match state.portal.link_access(&token).and_then(|a| render(&state, l, &a, &token, None)) {
+    let shown =
+        state.portal.link_access(&token).and_then(|a| render(&state, l, &a, &token, &q.comments, None));
+    match shown {
         Ok(r) => r,
         Err(e) => error_page(l, e),
     }
@@ -71,7 +89,7 @@ pub async fn comment(
         Ok(_) => {}
         // Shown on the page with what they wrote, so nothing typed is lost.
         Err(NodeError::Domain(e)) => {
-            return render(&state, l, &access, &token, Some((&e.text().in_lang(l), &form.text)))
+            return render(&state, l, &access, &token, "", Some((&e.text().in_lang(l), &form.text)))
                 .unwrap_or_else(|e| error_page(l, e));
         }
         Err(e) => return error_page(l, e),
@@ -132,12 +150,27 @@ fn render(
     l: Lang,
     a: &LinkAccess,
     token: &str,
+    comments_token: &str,
     error: Option<(&str, &str)>,
 ) -> Result<Response, NodeError> {
     let portal = &state.portal;
     let actor = a.actor();
     let task = portal.get_task(&actor, a.task.id)?;
-    let comments = portal.list_comments(&actor, task.id)?;
+    let wanted = PageReq::parse(COMMENTS_PER_PAGE, comments_token, &format!("page-comments|{}", task.id))?;
+    let comments = portal.comments_page(&actor, task.id, &wanted)?;
+    let mut paging = String::new();
+    if !comments_token.is_empty() {
+        let first = esc(&tr(l, "page-first-comments", &[]));
+        paging.push_str(&format!("<a id=\"first-comments\" href=\"/t/{token}#comments\">{first}</a> "));
+    }
+    if !comments.next_page_token.is_empty() {
+        paging.push_str(&format!(
+            "<a id=\"more-comments\" href=\"/t/{token}?comments={next}#comments\">{more}</a>",
+            next = esc(&comments.next_page_token),
+            more = esc(&tr(l, "page-more-comments", &[]))
+        ));
+    }
+    let comments = comments.items;
     let name = |p: &str| portal.display_name(p).unwrap_or_else(|_| p.to_string());
     // Messages are trusted text; every value put into them is escaped first.
     let t = |id: &str| esc(&tr(l, id, &[]));
@@ -191,6 +224,7 @@ fn render(
          <h2>{people_h}</h2><ul id=\"people\">{people}</ul>\
          <h2>{files_h}</h2><ul id=\"files\">{files}</ul>\
          <h2 id=\"comments\">{comments_h}</h2><div id=\"comment-list\">{comments_html}</div>\
+         <p class=\"meta\">{paging}</p>\
          <h2>{add_h}</h2>{err}\
          <form method=\"post\" action=\"/t/{token}\"><p class=\"meta\">{you}</p>\
          <textarea name=\"text\" id=\"text\" required>{typed}</textarea>\

@@ -156,3 +156,28 @@ fn stalled_downloads_leave_the_blocking_pool_free() {
         drop(held);
     });
 }
+
+/// A long thread is shown a page of comments at a time (100), with a link to the
+/// next page: a page view costs what one page costs, not the whole thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_shows_a_long_thread_a_page_at_a_time() {
+    let (s, _) = setup(0, common::unlimited());
+    for i in 0..150 {
+        s.portal.add_comment(&admin(), s.task, &format!("comment {i}")).unwrap();
+    }
+    let addr = serve(s.portal.clone()).await;
+    let get =
+        |path: String| send(addr, format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    let first = get(format!("/t/{}", s.token)).await;
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    assert_eq!(first.matches("class=\"comment\"").count(), 100);
+    assert!(first.contains(">comment 0<") && !first.contains(">comment 100<"));
+    let href = first.split("id=\"more-comments\" href=\"").nth(1).expect("a link to later comments");
+    let href = href.split(['"', '#']).next().unwrap().to_string();
+    let second = get(href).await;
+    assert_eq!(second.matches("class=\"comment\"").count(), 50, "{second}");
+    assert!(second.contains(">comment 149<") && second.contains("id=\"first-comments\""));
+    assert!(!second.contains("id=\"more-comments\""));
+    let bad = get(format!("/t/{}?comments=garbage", s.token)).await;
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+}
