@@ -7,6 +7,7 @@ mod adversarial_directory;
 mod api;
 mod browser_selftest;
 mod cross_portal;
+mod directory_boundary;
 mod directory_pg;
 mod directory_sessions;
 mod extranet;

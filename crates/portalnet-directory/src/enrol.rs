@@ -77,6 +77,19 @@ impl Directory {
         Ok(all)
     }
 
+    /// Whether `secret` enrols exactly `id`, unused and unexpired, without using
+    /// it up: read before a registration's envelope is verified, so that a caller
+    /// without one (any key will sign) leaves nothing behind, not even a nonce.
+    /// [`Directory::register`] checks again, in its write.
+    pub fn check_enrolment(&self, id: &str, secret: Option<&str>, now: Timestamp) -> Result<()> {
+        let id = self::portal_id(id)?;
+        let found = match secret.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(secret) => self.enrolments.get(&secret_sha256(secret))?,
+            None => None,
+        };
+        admits(found.as_ref(), &id, secret, now)
+    }
+
     /// Checks that `secret` enrols exactly `id`, unused and unexpired, and marks it
     /// used in `tx`. Every refusal says what to do.
     pub(crate) fn redeem(
@@ -86,41 +99,54 @@ impl Directory {
         secret: Option<&str>,
         now: Timestamp,
     ) -> Result<()> {
-        let ask = format!(
-            "ask the directory's operator for an enrolment secret (`portald directory enrol --dir DIR {id}`) \
-             and link the portal with it (`portald link ... --enrolment SECRET`)"
-        );
         let Some(secret) = secret.map(str::trim).filter(|s| !s.is_empty()) else {
-            return Err(Error::PermissionDenied(format!(
-                "portal {id} is not registered with this directory, and a new portal id is registered only \
-                 with proof: {ask}"
-            )));
+            return admits(None, id, None, now);
         };
         let hash = secret_sha256(secret);
-        let Some(mut e) = self.enrolments.tx_get(tx, &hash)? else {
-            return Err(Error::PermissionDenied(format!(
-                "the enrolment secret presented for {id} is not known to this directory; {ask}"
-            )));
-        };
-        if e.portal_id != id {
-            return Err(Error::PermissionDenied(format!(
-                "the enrolment secret presented is for another portal id, not {id}; {ask}"
-            )));
+        let mut e = self.enrolments.tx_get(tx, &hash)?;
+        admits(e.as_ref(), id, Some(secret), now)?;
+        if let Some(e) = e.as_mut() {
+            e.used_at = Some(now);
+            self.enrolments.tx_put(tx, &hash, e)?;
         }
-        if let Some(used) = e.used_at {
-            return Err(Error::PermissionDenied(format!(
-                "the enrolment secret for {id} was already used (at {}); {ask}",
-                used.to_utc_string()
-            )));
-        }
-        if now >= e.expires_at {
-            return Err(Error::PermissionDenied(format!(
-                "the enrolment secret for {id} expired at {}; {ask}",
-                e.expires_at.to_utc_string()
-            )));
-        }
-        e.used_at = Some(now);
-        self.enrolments.tx_put(tx, &hash, &e)?;
         Ok(())
     }
+}
+
+/// Whether the enrolment `e` found for `secret` admits `id` at `now`. Every
+/// refusal says what to do.
+fn admits(e: Option<&Enrolment>, id: &str, secret: Option<&str>, now: Timestamp) -> Result<()> {
+    let ask = format!(
+        "ask the directory's operator for an enrolment secret (`portald directory enrol --dir DIR {id}`) \
+         and link the portal with it (`portald link ... --enrolment SECRET`)"
+    );
+    if secret.map(str::trim).is_none_or(str::is_empty) {
+        return Err(Error::PermissionDenied(format!(
+            "portal {id} is not registered with this directory, and a new portal id is registered only \
+             with proof: {ask}"
+        )));
+    }
+    let Some(e) = e else {
+        return Err(Error::PermissionDenied(format!(
+            "the enrolment secret presented for {id} is not known to this directory; {ask}"
+        )));
+    };
+    if e.portal_id != id {
+        return Err(Error::PermissionDenied(format!(
+            "the enrolment secret presented is for another portal id, not {id}; {ask}"
+        )));
+    }
+    if let Some(used) = e.used_at {
+        return Err(Error::PermissionDenied(format!(
+            "the enrolment secret for {id} was already used (at {}); {ask}",
+            used.to_utc_string()
+        )));
+    }
+    if now >= e.expires_at {
+        return Err(Error::PermissionDenied(format!(
+            "the enrolment secret for {id} expired at {}; {ask}",
+            e.expires_at.to_utc_string()
+        )));
+    }
+    Ok(())
 }

@@ -94,8 +94,8 @@ pub const MAX_ENDPOINT: usize = 512;
 /// Index changes the change log of a shared database keeps (older ones are
 /// pruned; a node behind by more rebuilds its index).
 pub const LOG_KEEP: u64 = 10_000;
-/// How long a portal's key read from storage is used without reading it
-/// again ([`Directory::portal_key`]): 1 s.
+/// How long a portal's key (and network setting) read from storage is used
+/// without reading it again ([`Directory::portal_key`], [`Directory::network_on`]): 1 s.
 pub const KEY_CACHE_MS: u64 = 1_000;
 /// The log's counter (in the store's `meta` tree).
 const LOG_COUNTER: &str = "dir_changes";
@@ -172,7 +172,8 @@ impl Drop for Turn<'_> {
 }
 
 /// Portal id → (key, when it was read).
-type KeyCache = HashMap<String, ([u8; 32], std::time::Instant)>;
+/// Portal id → its key, whether its network is on, and when they were read.
+type KeyCache = HashMap<String, (([u8; 32], bool), std::time::Instant)>;
 
 /// Where the index stands in the change log of a shared database.
 #[derive(Debug, Default)]

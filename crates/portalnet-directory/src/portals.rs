@@ -150,17 +150,29 @@ impl Directory {
     /// PostgreSQL a query). A rotation through this node is seen at once; one
     /// through another node of a shared database within [`crate::KEY_CACHE_MS`].
     pub fn portal_key(&self, portal_id: &str) -> Result<Option<(String, [u8; 32])>> {
+        Ok(self.cached(portal_id)?.map(|(id, (key, _))| (id, key)))
+    }
+
+    /// Whether the portal registered under `portal_id` has its network on (R13):
+    /// a portal with it off neither shows its people nor reads others'. Cached as
+    /// [`Directory::portal_key`] is; a change through this node is seen at once.
+    pub fn network_on(&self, portal_id: &str) -> Result<bool> {
+        Ok(self.cached(portal_id)?.is_some_and(|(_, (_, on))| on))
+    }
+
+    fn cached(&self, portal_id: &str) -> Result<Option<(String, ([u8; 32], bool))>> {
         let Ok(id) = self::portal_id(portal_id) else { return Ok(None) };
         let fresh = std::time::Duration::from_millis(crate::KEY_CACHE_MS);
-        if let Some((key, read)) = self.keys.lock().unwrap_or_else(|p| p.into_inner()).get(&id)
+        if let Some((known, read)) = self.keys.lock().unwrap_or_else(|p| p.into_inner()).get(&id)
             && read.elapsed() < fresh
         {
-            return Ok(Some((id, *key)));
+            return Ok(Some((id, *known)));
         }
         let Some(record) = self.portals.get(&id)? else { return Ok(None) };
+        let known = (record.public_key, record.network_enabled);
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        keys.insert(id.clone(), (record.public_key, std::time::Instant::now()));
-        Ok(Some((id, record.public_key)))
+        keys.insert(id.clone(), (known, std::time::Instant::now()));
+        Ok(Some((id, known)))
     }
 
     /// The portal registered under `portal_id`, if any.
@@ -199,6 +211,9 @@ impl Directory {
             }
             self.portals.tx_put(tx, &id, &record)?;
             Ok((record, index))
+        })
+        .inspect(|_| {
+            self.keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         })
     }
 

@@ -341,7 +341,7 @@ impl DirectorySvc {
     ) -> Result<(String, M), Status> {
         let v = self.verifier.verify(req, method, &Keys(&self.directory), self.now()).map_err(sign_status)?;
         let msg = v.decode::<M>().map_err(sign_status)?;
-        Ok((v.origin.to_string(), msg))
+        Ok((canonical(v.origin)?, msg))
     }
 
     /// [`Self::open`] for the read-only calls, which also accept a session token
@@ -360,7 +360,25 @@ impl DirectorySvc {
         let v = self.verifier.addressed(req, method).map_err(sign_status)?;
         self.directory.check_session(v.origin, &req.session, self.now()).map_err(dir_status)?;
         let msg = v.decode::<M>().map_err(sign_status)?;
-        Ok((v.origin.to_string(), msg))
+        Ok((canonical(v.origin)?, msg))
+    }
+
+    /// [`Self::open_read`] for the calls that read other portals' people: the
+    /// caller's own network must be on (R13), or it would read the Network while
+    /// showing nothing of its own; and each call counts against its rate limit.
+    fn open_people_read<M: prost::Message + Default>(
+        &self,
+        req: &pb::Signed,
+        method: &str,
+    ) -> Result<(String, M), Status> {
+        let (origin, msg) = self.open_read(req, method)?;
+        if !self.directory.network_on(&origin).map_err(dir_status)? {
+            return Err(dir_status(DirError::FailedPrecondition(format!(
+                "network communication is off for portal {origin}: a portal reads the Network only while it \
+                 takes part in it (`portalctl network enable`, R13)"
+            ))));
+        }
+        Ok((origin, msg))
     }
 
     async fn durable(&self) -> Result<(), Status> {
@@ -400,17 +418,19 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-/// The stored part of `Register`, after its signature held: a rotation (signed by
-/// the key it replaces), a new portal (with its enrolment secret) or a known one
-/// presenting its key, then its TLS certificate.
-fn register(
+/// Whether `body` may register at all, read before its envelope is verified:
+/// a known portal presents its current key or a rotation signed by it; a new id
+/// an enrolment secret for it (enrolled since the last import too). Returns the
+/// portal as registered now, if it is.
+fn authority(
     d: &Directory,
     data: &Path,
-    body: pb::RegisterPortal,
+    body: &pb::RegisterPortal,
     new_key: [u8; 32],
     now: Timestamp,
-) -> portalnet_directory::Result<portalnet_directory::PortalRecord> {
-    let rec = match d.portal(&body.portal_id)? {
+) -> portalnet_directory::Result<Option<portalnet_directory::PortalRecord>> {
+    let known = d.portal(&body.portal_id)?;
+    match &known {
         Some(old) if old.public_key != new_key => {
             let refused = || {
                 DirError::PermissionDenied(format!(
@@ -420,15 +440,40 @@ fn register(
                 ))
             };
             let old_key = verifying_key_from_bytes(&old.public_key).map_err(|_| refused())?;
-            portalnet_federation::verify_rotation(&old_key, &body.portal_id, &new_key, &body.rotation_signature)
-                .map_err(|_| refused())?;
+            portalnet_federation::verify_rotation(
+                &old_key,
+                &body.portal_id,
+                &new_key,
+                &body.rotation_signature,
+            )
+            .map_err(|_| refused())?;
+        }
+        Some(_) => {}
+        None => {
+            // The operator may have enrolled the id since the last import.
+            crate::directory::enrolment::import(data, d);
+            d.check_enrolment(&body.portal_id, Some(body.enrolment_secret.as_str()), now)?;
+        }
+    }
+    Ok(known)
+}
+
+/// The stored part of `Register`, after its [`authority`] and signature held: a
+/// rotation (checked against the key it replaces, in its write), a new portal
+/// (using its enrolment secret up) or a known one, then its TLS certificate.
+fn register(
+    d: &Directory,
+    data: &Path,
+    body: pb::RegisterPortal,
+    known: Option<portalnet_directory::PortalRecord>,
+    new_key: [u8; 32],
+    now: Timestamp,
+) -> portalnet_directory::Result<portalnet_directory::PortalRecord> {
+    let rec = match known {
+        Some(old) if old.public_key != new_key => {
             d.rotate_key(&body.portal_id, old.public_key, new_key, &body.endpoint, now)?
         }
         known => {
-            if known.is_none() {
-                // The operator may have enrolled the id since the last import.
-                crate::directory::enrolment::import(data, d);
-            }
             let secret = Some(body.enrolment_secret.as_str()).filter(|s| !s.is_empty());
             let rec = d.register(&body.portal_id, &body.endpoint, new_key, secret, now)?;
             if known.is_none() {
@@ -441,6 +486,12 @@ fn register(
         return Ok(rec);
     }
     d.set_certificate(&body.portal_id, &body.tls_certificate)
+}
+
+/// A verified origin in its stored form (lower case): rate limits, metrics and
+/// entries key by it, so `ALPHA.test` and `alpha.test` are one portal.
+fn canonical(origin: &str) -> Result<String, Status> {
+    portalnet_core::validate::portal_id(origin).map_err(|e| dir_status(DirError::from(e)))
 }
 
 fn record(r: &portalnet_directory::PortalRecord) -> pb::PortalRecord {
@@ -481,9 +532,6 @@ impl pb::directory_server::Directory for DirectorySvc {
                 dir_status(DirError::InvalidArgument(format!("payload is not a RegisterPortal: {e}")))
             })?;
         let key = verifying_key_from_bytes(&body.public_key).map_err(sign_status)?;
-        self.verifier
-            .verify_with_key(&signed, crate::directory::client::method::REGISTER, &key, self.now())
-            .map_err(sign_status)?;
         if signed.origin != body.portal_id {
             return Err(dir_status(DirError::PermissionDenied(format!(
                 "signed by {} but registers {}: a portal registers only itself",
@@ -492,9 +540,19 @@ impl pb::directory_server::Directory for DirectorySvc {
             ))));
         }
         portalnet_core::validate::portal_id(&body.portal_id).map_err(|e| dir_status(DirError::from(e)))?;
+        // Any caller can make a key that signs: the authority to register (the
+        // current key, a rotation signed by it, an enrolment secret) is checked
+        // first, so a caller without it leaves nothing behind, not even a nonce in
+        // the cache every portal's requests share.
+        let (d, data, b, k, now) =
+            (self.directory.clone(), self.data.clone(), body.clone(), key.to_bytes(), self.now());
+        let known = blocking(move || authority(&d, &data, &b, k, now)).await?;
+        self.verifier
+            .verify_with_key(&signed, crate::directory::client::method::REGISTER, &key, self.now())
+            .map_err(sign_status)?;
         let new_key = key.to_bytes();
         let (d, data, now) = (self.directory.clone(), self.data.clone(), self.now());
-        let rec = blocking(move || register(&d, &data, body, new_key, now)).await?;
+        let rec = blocking(move || register(&d, &data, body, known, new_key, now)).await?;
         self.durable().await?;
         Ok(Response::new(record(&rec)))
     }
@@ -547,7 +605,7 @@ impl pb::directory_server::Directory for DirectorySvc {
 
     async fn search(&self, req: Request<pb::Signed>) -> Result<Response<pb::SearchResponse>, Status> {
         let (origin, body): (String, pb::SearchRequest) =
-            self.open_read(req.get_ref(), crate::directory::client::method::SEARCH)?;
+            self.open_people_read(req.get_ref(), crate::directory::client::method::SEARCH)?;
         self.rate_limit(&origin)?;
         let (list, more) = self.directory.search(&body.query, body.limit, body.offset).map_err(dir_status)?;
         self.metrics.inc("portalnet_directory_searches_total", &[]);
@@ -556,7 +614,7 @@ impl pb::directory_server::Directory for DirectorySvc {
 
     async fn lookup_email(&self, req: Request<pb::Signed>) -> Result<Response<pb::SearchResponse>, Status> {
         let (origin, body): (String, pb::LookupEmailRequest) =
-            self.open_read(req.get_ref(), crate::directory::client::method::LOOKUP_EMAIL)?;
+            self.open_people_read(req.get_ref(), crate::directory::client::method::LOOKUP_EMAIL)?;
         self.rate_limit(&origin)?;
         let found = self.directory.lookup_email(&body.email).map_err(dir_status)?;
         Ok(Response::new(people(found.into_iter().collect(), false)))
@@ -582,6 +640,8 @@ impl pb::directory_server::Directory for DirectorySvc {
     async fn change_account_email(&self, req: Request<pb::Signed>) -> Result<Response<pb::Account>, Status> {
         let (origin, body): (String, pb::ChangeAccountEmailRequest) =
             self.open(req.get_ref(), crate::directory::client::method::CHANGE_ACCOUNT_EMAIL)?;
+        // Its refusals tell whether an e-mail is taken: held to the search rate.
+        self.rate_limit(&origin)?;
         let d = self.directory.clone();
         let account = blocking(move || d.change_account_email(&origin, &body.login, &body.new_email)).await?;
         self.durable().await?;
@@ -615,7 +675,7 @@ fn account_pb(a: portalnet_directory::Account) -> pb::Account {
 impl DirectorySvc {
     async fn lookup_addresses_impl(&self, req: &pb::Signed) -> Result<pb::SearchResponse, Status> {
         let (origin, body): (String, pb::LookupAddressesRequest) =
-            self.open_read(req, crate::directory::client::method::LOOKUP_ADDRESSES)?;
+            self.open_people_read(req, crate::directory::client::method::LOOKUP_ADDRESSES)?;
         // Exact addresses only (no enumeration by prefix), at most 100 a call: not
         // held to the search rate, so a busy portal's task checks are not throttled.
         let _ = origin;
