@@ -140,8 +140,8 @@ async fn a_rogue_publishing_someones_email_neither_links_nor_freezes_their_accou
             position: String::new(),
             email: email.into(),
         }],
-        remove: vec![],
         replace_all: true,
+        ..Default::default()
     };
     d.publish(rogue.sign(method::PUBLISH, "directory.test", clock.now(), &publish("ANNA@Mail.Example")))
         .await

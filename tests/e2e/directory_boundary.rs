@@ -165,3 +165,66 @@ async fn a_portal_whose_network_is_off_reads_nobody() {
     let found = d.search(off.sign(method::SEARCH, DIR, clock.now(), &q)).await.unwrap().into_inner();
     assert_eq!(found.people.len(), 1);
 }
+
+/// A portal with more people than one publish holds (10,000) publishes them all,
+/// a range of logins per call, and a later refresh removes the one dismissed in
+/// a middle range (before, the one call was refused whole on every retry and
+/// nobody of that portal was ever in the directory).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_of_more_than_ten_thousand_people_publishes_them_all() {
+    use portalnet_core::permissions::Actor;
+    use portalnet_core::user::{NewUser, UserKind};
+    let clock = ManualClock::new();
+    let dir = TestDirectory::start(Arc::new(clock.clone())).await.unwrap();
+    let alpha =
+        portalnet_tests::InProcess::start_linked("alpha.test", &dir.handle, 0, Arc::new(clock.clone()))
+            .await
+            .unwrap();
+    let portal = alpha.handle.as_ref().unwrap().state.portal.clone();
+    let people = 20_500;
+    let p = portal.clone();
+    let now = clock.now();
+    tokio::task::spawn_blocking(move || {
+        // Written straight into storage (one write): adding 20,500 users one call
+        // at a time would only make the test slow.
+        p.tables
+            .db
+            .write(|tx| {
+                for i in 0..people {
+                    let login = format!("u{i:05}");
+                    let u = NewUser::new(
+                        &login,
+                        &format!("Person {i}"),
+                        &format!("{login}@alpha.example"),
+                        "",
+                        false,
+                    )
+                    .unwrap()
+                    .into_user(now);
+                    p.tables.put_user(tx, &u)?;
+                }
+                Ok::<_, portalnet_store::StoreError>(())
+            })
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let mut a = alpha.admin().await.unwrap();
+    portalnet_tests::fed::enable(&mut a).await.unwrap();
+    let entries = || dir.handle.directory.portal("alpha.test").unwrap().map_or(0, |p| p.entries);
+    portalnet_tests::wait_for("all 20,500 people in the directory", || async {
+        (entries() as usize == people).then_some(())
+    })
+    .await
+    .unwrap();
+    let admin = Actor { login: "admin".into(), admin: true, kind: UserKind::Employee };
+    portal.dismiss_user(&admin, "u15000").unwrap();
+    portalnet_tests::wait_for("the dismissed person out of the directory", || async {
+        (entries() as usize == people - 1).then_some(())
+    })
+    .await
+    .unwrap();
+    assert!(dir.handle.directory.entry("alpha.test", "u15000").unwrap().is_none());
+    assert!(dir.handle.directory.entry("alpha.test", "u14999").unwrap().is_some());
+    assert!(dir.handle.directory.entry("alpha.test", "u20499").unwrap().is_some());
+}

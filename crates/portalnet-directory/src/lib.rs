@@ -53,6 +53,7 @@ mod search;
 mod sessions;
 
 pub use enrol::{ENROLMENT_TTL_MS, MIN_SECRET_CHARS, secret_sha256};
+pub use publish::LoginRange;
 pub use error::{Error, Result};
 pub use ratelimit::RateLimiter;
 pub use records::{Account, Enrolment, Entry, Person, PortalRecord};

@@ -21,6 +21,20 @@ fn clean_entry(e: &Entry) -> Result<Entry> {
     })
 }
 
+/// Logins at or after `from` and before `to` (`None`: no end); the default holds
+/// every login.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginRange {
+    pub from: String,
+    pub to: Option<String>,
+}
+
+impl LoginRange {
+    fn holds(&self, login: &str) -> bool {
+        login >= self.from.as_str() && self.to.as_deref().is_none_or(|to| login < to)
+    }
+}
+
 impl Directory {
     /// Upserts and removes entries of `portal_id`'s people; with `replace_all`, every
     /// entry not in `upsert` is removed. Each entry is keyed by (portal, login), its
@@ -36,6 +50,23 @@ impl Directory {
         upsert: Vec<Entry>,
         remove: Vec<String>,
         replace_all: bool,
+    ) -> Result<u32> {
+        self.publish_in(portal_id, upsert, remove, replace_all.then(LoginRange::default))
+    }
+
+    /// [`Directory::publish`] with `replace_all` limited to the entries whose login
+    /// lies in `range`: a portal with more people than one call may carry
+    /// ([`MAX_UPSERTS`]) replaces them a range per call, in login order.
+    pub fn publish_range(&self, portal_id: &str, upsert: Vec<Entry>, range: LoginRange) -> Result<u32> {
+        self.publish_in(portal_id, upsert, Vec::new(), Some(range))
+    }
+
+    fn publish_in(
+        &self,
+        portal_id: &str,
+        upsert: Vec<Entry>,
+        remove: Vec<String>,
+        replace: Option<LoginRange>,
     ) -> Result<u32> {
         let id = self::portal_id(portal_id)?;
         if upsert.len() > MAX_UPSERTS {
@@ -108,9 +139,10 @@ impl Directory {
             }
             let mut index = Changes::default();
             let mut accounts = AccountChanges::new(self);
-            if replace_all {
+            if let Some(range) = &replace {
                 for (k, _) in tx.scan_prefix(self.entries.tree(), &EntryKey::portal_prefix(&id))? {
                     if let Some(key) = EntryKey::from_bytes(&k)
+                        && range.holds(&key.login)
                         && !logins.contains(&key.login)
                     {
                         removals.push(key.login);

@@ -374,7 +374,7 @@ async fn run(people: usize, database: Option<String>) -> anyhow::Result<()> {
                     }
                 })
                 .collect();
-            let req = pb::PublishRequest { upsert, remove: vec![], replace_all: false };
+            let req = pb::PublishRequest { upsert, ..Default::default() };
             let signed =
                 signers[p].sign("/portalnet.v1.Directory/Publish", "directory.test", clock.now(), &req);
             client.publish(signed).await?;

@@ -89,3 +89,42 @@ fn a_full_batch_publishes() {
     assert_eq!(publish(d, "alpha.test", batch), MAX_UPSERTS as u32);
     assert_eq!(d.search("person 9999", 10, 0).unwrap().0[0].address, "u9999@alpha.test");
 }
+
+/// A replace limited to a range of logins removes what is missing in that range
+/// only: a portal with more people than one call holds refreshes them range by
+/// range (the first range open below, the last above).
+#[test]
+fn a_replace_by_range_touches_only_its_range() {
+    use portalnet_directory::LoginRange;
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    let all = ["ada", "bob", "cyd", "dan", "eve", "fay"];
+    publish(d, "alpha.test", all.iter().map(|l| entry(l, &format!("{l} Person"))).collect());
+    let range = |from: &str, to: Option<&str>| LoginRange { from: from.into(), to: to.map(Into::into) };
+    // [cyd, eve): dan left out, cyd kept, a new one in.
+    let n = d.publish_range(
+        "alpha.test",
+        vec![entry("cyd", "cyd Person"), entry("cat", "cat Person")],
+        range("cyd", Some("eve")),
+    );
+    assert_eq!(n.unwrap(), 6, "dan out, cat in (cat sorts before cyd, still an upsert)");
+    // The first range, open below: [.., bob) without ada.
+    assert_eq!(d.publish_range("alpha.test", vec![], range("", Some("bob"))).unwrap(), 5);
+    // The last range, open above: [eve, ..) with eve only.
+    assert_eq!(
+        d.publish_range("alpha.test", vec![entry("eve", "eve Person")], range("eve", None)).unwrap(),
+        4
+    );
+    let mut left: Vec<String> = ["bob", "cat", "cyd", "eve"]
+        .iter()
+        .filter(|l| d.entry("alpha.test", l).unwrap().is_some())
+        .map(|l| l.to_string())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["bob", "cat", "cyd", "eve"]);
+    for gone in ["ada", "dan", "fay"] {
+        assert!(d.entry("alpha.test", gone).unwrap().is_none(), "{gone}");
+    }
+    assert_eq!(found(d, "dan"), Vec::<String>::new(), "the index follows");
+}

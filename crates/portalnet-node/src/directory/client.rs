@@ -448,6 +448,37 @@ impl Worker for DirectorySync {
     }
 }
 
+/// The calls that replace everything a portal published with `people` (in login
+/// order): one `replace_all` when they fit one call, else one per range of
+/// [`portalnet_directory::MAX_UPSERTS`] logins, each replacing its range (from its
+/// first login to the next range's), the first open below and the last above.
+fn publish_requests(people: Vec<pb::DirectoryEntry>) -> Vec<pb::PublishRequest> {
+    let chunks: Vec<Vec<pb::DirectoryEntry>> =
+        people.chunks(portalnet_directory::MAX_UPSERTS).map(<[_]>::to_vec).collect();
+    if chunks.len() <= 1 {
+        let upsert = chunks.into_iter().next().unwrap_or_default();
+        return vec![pb::PublishRequest {
+            upsert,
+            remove: Vec::new(),
+            replace_all: true,
+            ..Default::default()
+        }];
+    }
+    let starts: Vec<String> =
+        chunks.iter().map(|c| c.first().map(|e| e.login.clone()).unwrap_or_default()).collect();
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, upsert)| pb::PublishRequest {
+            upsert,
+            remove: Vec::new(),
+            replace_all: true,
+            range_from: if i == 0 { String::new() } else { starts[i].clone() },
+            range_to: starts.get(i + 1).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
 async fn sync_once(
     portal: &Portal,
     client: &DirectoryClient,
@@ -478,20 +509,14 @@ async fn sync_once(
         std::sync::atomic::Ordering::Relaxed,
     );
     if portal.network_setting().map_err(|e| anyhow::anyhow!("{e}"))?.enabled {
-        let req = pb::PublishRequest {
-            upsert: portal
-                .published_people()
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .into_iter()
-                .map(directory_entry)
-                .collect(),
-            remove: Vec::new(),
-            replace_all: true,
-        };
-        let n = client
-            .publish(&req, portal.now())
-            .await
-            .map_err(|s| anyhow::anyhow!("publish: {}", s.message()))?;
+        let people = portal.published_people().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut n = 0;
+        for req in publish_requests(people.into_iter().map(directory_entry).collect()) {
+            n = client
+                .publish(&req, portal.now())
+                .await
+                .map_err(|s| anyhow::anyhow!("publish: {}", s.message()))?;
+        }
         tracing::info!(entries = n, "published people to the Network directory");
     }
     portal.directory_published(changes).map_err(|e| anyhow::anyhow!("{e}"))?;

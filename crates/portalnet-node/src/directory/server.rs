@@ -17,7 +17,7 @@ use crate::grpc::error::IntoStatus;
 use crate::grpc::error::sign_status;
 use anyhow::{Context, Result};
 use portalnet_core::{Clock, Timestamp, quote};
-use portalnet_directory::{Directory, Entry, RateLimiter};
+use portalnet_directory::{Directory, Entry, LoginRange, RateLimiter};
 use portalnet_federation::{KeyLookup, Verifier, verifying_key_from_bytes};
 use portalnet_proto::v1::{self as pb, directory_server::DirectoryServer};
 use portalnet_store::Db;
@@ -595,7 +595,20 @@ impl pb::directory_server::Directory for DirectorySvc {
             .collect();
         // Entries are keyed by the signing portal: a portal publishes only its own people.
         let (d, portal) = (self.directory.clone(), origin.clone());
-        let n = blocking(move || d.publish(&portal, upsert, body.remove, body.replace_all)).await?;
+        let ranged = body.replace_all && !(body.range_from.is_empty() && body.range_to.is_empty());
+        let n = if ranged {
+            if !body.remove.is_empty() {
+                return Err(dir_status(DirError::InvalidArgument(
+                    "a publish that replaces a range of logins removes by leaving them out, not by `remove`"
+                        .into(),
+                )));
+            }
+            let range =
+                LoginRange { from: body.range_from, to: Some(body.range_to).filter(|to| !to.is_empty()) };
+            blocking(move || d.publish_range(&portal, upsert, range)).await?
+        } else {
+            blocking(move || d.publish(&portal, upsert, body.remove, body.replace_all)).await?
+        };
         self.durable().await?;
         self.metrics.inc("portalnet_directory_publishes_total", &[("portal", &origin)]);
         let at = self.now().0 as f64 / 1000.0;
