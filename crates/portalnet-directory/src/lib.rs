@@ -53,8 +53,8 @@ mod search;
 mod sessions;
 
 pub use enrol::{ENROLMENT_TTL_MS, MIN_SECRET_CHARS, secret_sha256};
-pub use publish::LoginRange;
 pub use error::{Error, Result};
+pub use publish::LoginRange;
 pub use ratelimit::RateLimiter;
 pub use records::{Account, Enrolment, Entry, Person, PortalRecord};
 pub use sessions::{SESSION_TTL_MS, Session};
@@ -173,8 +173,12 @@ impl Drop for Turn<'_> {
 }
 
 /// Portal id → (key, when it was read).
-/// Portal id → its key, whether its network is on, and when they were read.
-type KeyCache = HashMap<String, (([u8; 32], bool), std::time::Instant)>;
+/// What [`Directory::portal_key`] and [`Directory::network_on`] keep of a portal:
+/// its key and whether its network is on.
+type KnownPortal = ([u8; 32], bool);
+
+/// Portal id → what is known of it, and when it was read.
+type KeyCache = HashMap<String, (KnownPortal, std::time::Instant)>;
 
 /// Where the index stands in the change log of a shared database.
 #[derive(Debug, Default)]

@@ -160,7 +160,7 @@ impl Directory {
         Ok(self.cached(portal_id)?.is_some_and(|(_, (_, on))| on))
     }
 
-    fn cached(&self, portal_id: &str) -> Result<Option<(String, ([u8; 32], bool))>> {
+    fn cached(&self, portal_id: &str) -> Result<Option<(String, crate::KnownPortal)>> {
         let Ok(id) = self::portal_id(portal_id) else { return Ok(None) };
         let fresh = std::time::Duration::from_millis(crate::KEY_CACHE_MS);
         if let Some((known, read)) = self.keys.lock().unwrap_or_else(|p| p.into_inner()).get(&id)

@@ -242,7 +242,9 @@ fn in_charset(part: &MessagePart<'_>, bytes: Vec<u8>) -> String {
     let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
     match charset.and_then(|c| charset_decoder(c.as_bytes())) {
         Some(decode) => decode(&bytes),
-        None => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        None => {
+            String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        }
     }
 }
 
