@@ -52,6 +52,7 @@ mod records;
 mod search;
 mod sessions;
 
+pub use accounts::MAX_LINK_REQUESTS_PER_PORTAL;
 pub use enrol::{ENROLMENT_TTL_MS, MIN_SECRET_CHARS, secret_sha256};
 pub use error::{Error, Result};
 pub use publish::LoginRange;

@@ -114,11 +114,18 @@ impl AccountRecord {
     }
 
     pub fn view(&self) -> Account {
+        self.view_where(|_| true)
+    }
+
+    /// The account with only the addresses and requests `shown` keeps (the owner
+    /// is always named: only its own portal is answered with this view).
+    pub fn view_where(&self, mut shown: impl FnMut(&str) -> bool) -> Account {
+        let mut keep = |list: &[String]| list.iter().filter(|a| shown(a)).cloned().collect();
         Account {
             email: self.email.clone(),
-            addresses: self.addresses.clone(),
+            addresses: keep(&self.addresses),
             owner: self.owner.clone(),
-            requests: self.requests.clone(),
+            requests: keep(&self.requests),
         }
     }
 }

@@ -367,14 +367,17 @@ impl Directory {
         Ok((people, more))
     }
 
-    /// The person whose Network account owns `email` (case-insensitive), if their
-    /// portal's network is on. Of an account linked to several addresses, the first
-    /// visible one in address order. The e-mail is not returned.
+    /// The person whose Network account owns `email` (case-insensitive): the
+    /// account's owner, if their portal's network is on; otherwise another address
+    /// linked to the account (the first visible one in address order), as every
+    /// linked address joined by the owner's consent; `None` when none is visible.
+    /// The e-mail is not returned.
     pub fn lookup_email(&self, email: &str) -> Result<Option<Person>> {
         let email = validate::email("e-mail", email)?;
         let Some(id) = self.emails.get(&validate::email_key(&email))? else { return Ok(None) };
         let Some(account) = self.accounts.get(&id)? else { return Ok(None) };
-        for addr in account.addresses {
+        let owner = account.addresses.iter().filter(|a| **a == account.owner);
+        for addr in owner.chain(account.addresses.iter().filter(|a| **a != account.owner)) {
             let Some((login, portal)) = addr.split_once('@') else { continue };
             if !self.visible(portal)? {
                 continue;

@@ -1,7 +1,10 @@
 //! Network accounts (R11) and e-mail lookup.
 
 use crate::*;
-use portalnet_directory::Account;
+use portalnet_directory::MAX_LINK_REQUESTS_PER_PORTAL as PER_PORTAL;
+use portalnet_directory::{Account, MAX_LINK_REQUESTS};
+
+const ANNA: &str = "anna@mail.example";
 
 pub fn account(d: &Directory, portal: &str, login: &str) -> Account {
     d.account_of(portal, login).unwrap().expect("linked to an account")
@@ -30,13 +33,21 @@ fn publishing_links_addresses_to_the_account_of_their_email() {
     assert_eq!(a.owner, "anna@alpha.test");
     assert!(a.requests.is_empty());
     assert_eq!(account(d, "beta.test", "an"), a);
-    // Exact, case-insensitive lookup; of two visible addresses, the first.
+    // Exact, case-insensitive lookup; of two visible addresses, the owner's
+    // (though `an@beta.test` sorts first).
     let p = d.lookup_email("ANNA@mail.example").unwrap().unwrap();
-    assert_eq!(p.address, "an@beta.test");
+    assert_eq!(p.address, "anna@alpha.test");
     assert_eq!(p.display_name, "Anna Nowak");
-    // One portal hidden: the other address.
+    // The other portal hidden: still the owner.
     d.set_network("beta.test", false, T0).unwrap();
     assert_eq!(d.lookup_email("anna@mail.example").unwrap().unwrap().address, "anna@alpha.test");
+    // The owner's portal hidden: the other linked address (joined by consent).
+    d.set_network("beta.test", true, T0).unwrap();
+    d.set_network("alpha.test", false, T0).unwrap();
+    assert_eq!(d.lookup_email("anna@mail.example").unwrap().unwrap().address, "an@beta.test");
+    // Both hidden: nobody.
+    d.set_network("beta.test", false, T0).unwrap();
+    assert_eq!(d.lookup_email("anna@mail.example").unwrap(), None);
     // Not a prefix or a near miss.
     assert_eq!(d.lookup_email("anna@mail.exampl").unwrap(), None);
     assert_eq!(d.lookup_email("nobody@mail.example").unwrap(), None);
@@ -86,7 +97,8 @@ fn changing_the_account_email_frees_the_old_one() {
     assert_eq!(d.entry("alpha.test", "anna").unwrap().unwrap().email, "Anna@New.example");
     assert_eq!(d.entry("alpha.test", "anna.b").unwrap().unwrap().email, "Anna@New.example");
     assert_eq!(d.lookup_email("anna@old.example").unwrap(), None);
-    assert_eq!(d.lookup_email("anna@new.example").unwrap().unwrap().address, "anna.b@alpha.test");
+    // The owner (the founder), though `anna.b` sorts first.
+    assert_eq!(d.lookup_email("anna@new.example").unwrap().unwrap().address, "anna@alpha.test");
 
     // The old e-mail is free: inviting (publishing) someone under it makes a new account.
     publish(d, "alpha.test", vec![entry_with_email("anna2", "Anna Druga", "anna@old.example")]);
@@ -108,7 +120,7 @@ fn changing_the_account_email_frees_the_old_one() {
     // Its own e-mail in another case: allowed.
     let a = d.change_account_email("alpha.test", "anna.b", "anna@new.example").unwrap();
     assert_eq!(a.email, "anna@new.example");
-    assert_eq!(d.lookup_email("ANNA@NEW.EXAMPLE").unwrap().unwrap().address, "anna.b@alpha.test");
+    assert_eq!(d.lookup_email("ANNA@NEW.EXAMPLE").unwrap().unwrap().address, "anna@alpha.test");
 }
 
 #[test]
@@ -204,4 +216,169 @@ fn two_people_swapping_emails_in_one_publish_each_keep_an_account() {
     assert_eq!(account(d, "alpha.test", "anna"), own("b@mail.example", "anna@alpha.test"));
     assert_eq!(account(d, "alpha.test", "bob"), own("a@mail.example", "bob@alpha.test"));
     assert_eq!(d.lookup_email("a@mail.example").unwrap().unwrap().address, "bob@alpha.test");
+}
+
+/// alpha publishes Anna (the owner); beta publishes `an` with her e-mail, which
+/// she approves.
+fn anna_on_alpha_and_beta() -> Fixture {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    portal(d, "beta.test", true);
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", ANNA)]);
+    publish(d, "beta.test", vec![entry_with_email("an", "Anna Nowak", ANNA)]);
+    d.approve_link("alpha.test", "anna", "an@beta.test").unwrap();
+    f
+}
+
+/// R11 by consent: an approved address of beta does not let beta link anyone
+/// else with Anna's e-mail; such a login asks like any other. The e-mail finds
+/// the owner, not whoever sorts first, and when the owner leaves the account
+/// goes to the approved address, never to the unapproved one.
+#[test]
+fn an_approved_address_does_not_let_its_portal_link_others() {
+    let f = anna_on_alpha_and_beta();
+    let d = &f.directory;
+    publish(d, "beta.test", vec![entry_with_email("aaa", "Mallory", ANNA)]);
+    assert_eq!(d.account_of("beta.test", "aaa").unwrap(), None);
+    let a = account(d, "alpha.test", "anna");
+    assert_eq!(a.addresses, ["an@beta.test", "anna@alpha.test"]);
+    assert_eq!(a.requests, ["aaa@beta.test"]);
+    assert_eq!(d.lookup_email(ANNA).unwrap().unwrap().address, "anna@alpha.test");
+    // Republished unchanged or changed: still only a request.
+    publish(d, "beta.test", vec![entry_with_email("aaa", "Mallory M.", ANNA)]);
+    assert_eq!(d.account_of("beta.test", "aaa").unwrap(), None);
+
+    d.publish("alpha.test", vec![], vec!["anna".into()], false).unwrap();
+    let a = account(d, "beta.test", "an");
+    assert_eq!(a.owner, "an@beta.test");
+    assert_eq!(a.addresses, ["an@beta.test"]);
+    assert_eq!(d.account_of("beta.test", "aaa").unwrap(), None);
+    assert_eq!(d.lookup_email(ANNA).unwrap().unwrap().address, "an@beta.test");
+    // beta owns the account now: it speaks for it, and approves.
+    let a = d.approve_link("beta.test", "an", "aaa@beta.test").unwrap();
+    assert_eq!(a.addresses, ["aaa@beta.test", "an@beta.test"]);
+}
+
+/// A linked portal renaming a login in one publish cannot be told from one
+/// replacing the person with someone else carrying the e-mail: the new login
+/// asks again (the old one's link went with it), and the owner approves it.
+#[test]
+fn a_login_renamed_on_a_linked_portal_asks_again() {
+    let f = anna_on_alpha_and_beta();
+    let d = &f.directory;
+    d.publish("beta.test", vec![entry_with_email("an.nowak", "Anna Nowak", ANNA)], vec![], true).unwrap();
+    assert_eq!(d.entry("beta.test", "an").unwrap(), None);
+    assert_eq!(d.account_of("beta.test", "an.nowak").unwrap(), None);
+    let a = account(d, "alpha.test", "anna");
+    assert_eq!(a.addresses, ["anna@alpha.test"]);
+    assert_eq!(a.requests, ["an.nowak@beta.test"]);
+    let a = d.approve_link("alpha.test", "anna", "an.nowak@beta.test").unwrap();
+    assert_eq!(a.addresses, ["an.nowak@beta.test", "anna@alpha.test"]);
+    assert_eq!(account(d, "beta.test", "an.nowak"), a);
+}
+
+/// The owner's portal renaming the owner's login in one publish keeps the
+/// account with it: the new login owns it (the owner's portal speaks for the
+/// account and would approve it anyway), and the approved address stays linked.
+#[test]
+fn the_owners_login_renamed_in_one_publish_stays_the_owner() {
+    let f = anna_on_alpha_and_beta();
+    let d = &f.directory;
+    d.publish("alpha.test", vec![entry_with_email("anna.nowak", "Anna Nowak", ANNA)], vec![], true).unwrap();
+    let a = account(d, "alpha.test", "anna.nowak");
+    assert_eq!(a.owner, "anna.nowak@alpha.test");
+    assert_eq!(a.addresses, ["an@beta.test", "anna.nowak@alpha.test"]);
+    assert_eq!(account(d, "beta.test", "an"), a);
+    assert_eq!(d.lookup_email(ANNA).unwrap().unwrap().address, "anna.nowak@alpha.test");
+    d.change_account_email("alpha.test", "anna.nowak", "anna@new.example").unwrap();
+    // Without a new address of alpha, the approved one takes over.
+    d.publish("alpha.test", vec![entry("bob", "Bob")], vec![], true).unwrap();
+    assert_eq!(account(d, "beta.test", "an").owner, "an@beta.test");
+}
+
+/// R11: one portal publishing many logins with Anna's e-mail keeps at most a few
+/// requests, so it cannot crowd out the request of Anna's own other address.
+#[test]
+fn one_portal_cannot_crowd_out_link_requests() {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    portal(d, "evil.test", true);
+    portal(d, "beta.test", true);
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", ANNA)]);
+    let many: Vec<Entry> =
+        (0..MAX_LINK_REQUESTS).map(|i| entry_with_email(&format!("s{i:03}"), "Anna Nowak", ANNA)).collect();
+    d.publish("evil.test", many, vec![], true).unwrap();
+    assert_eq!(account(d, "alpha.test", "anna").requests.len(), PER_PORTAL);
+    publish(d, "beta.test", vec![entry_with_email("an", "Anna Nowak", ANNA)]);
+    assert!(account(d, "alpha.test", "anna").requests.contains(&"an@beta.test".to_string()));
+    let a = d.approve_link("alpha.test", "anna", "an@beta.test").unwrap();
+    assert_eq!(a.addresses, ["an@beta.test", "anna@alpha.test"]);
+    // A request of evil withdrawn frees a place for another of its logins, which
+    // asks when republished.
+    d.publish("evil.test", vec![], vec!["s000".into()], false).unwrap();
+    assert_eq!(account(d, "alpha.test", "anna").requests.len(), PER_PORTAL - 1);
+    publish(d, "evil.test", vec![entry_with_email("s050", "Anna Nowak", ANNA)]);
+    let a = account(d, "alpha.test", "anna");
+    assert_eq!(a.requests, ["s001@evil.test", "s002@evil.test", "s050@evil.test"]);
+}
+
+/// The overall bound stays: requests from many portals stop at
+/// `MAX_LINK_REQUESTS`.
+#[test]
+fn link_requests_from_many_portals_are_bounded() {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", ANNA)]);
+    for p in 0..MAX_LINK_REQUESTS.div_ceil(PER_PORTAL) + 1 {
+        let id = format!("p{p:03}.test");
+        portal(d, &id, true);
+        let some: Vec<Entry> =
+            (0..PER_PORTAL + 1).map(|i| entry_with_email(&format!("s{i}"), "Anna Nowak", ANNA)).collect();
+        d.publish(&id, some, vec![], true).unwrap();
+    }
+    let a = account(d, "alpha.test", "anna");
+    assert_eq!(a.requests.len(), MAX_LINK_REQUESTS);
+    assert_eq!(a.addresses, ["anna@alpha.test"]);
+}
+
+/// ARCHITECTURE: the directory shows people of a portal whose network is off to
+/// nobody, the owner's portal included: its account view leaves out their
+/// requests and addresses, and their requests are not approved while hidden.
+#[test]
+fn account_views_leave_out_portals_whose_network_is_off() {
+    let f = fixture();
+    let d = &f.directory;
+    portal(d, "alpha.test", true);
+    portal(d, "beta.test", true);
+    portal(d, "hidden.test", false);
+    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", ANNA)]);
+    publish(d, "beta.test", vec![entry_with_email("an", "Anna Nowak", ANNA)]);
+    publish(d, "hidden.test", vec![entry_with_email("secret", "Secret Person", ANNA)]);
+    assert_eq!(d.link_requests("alpha.test", "anna").unwrap().requests, ["an@beta.test"]);
+    // Hidden: not approved, the same answer as for an address that did not ask.
+    let e = d.approve_link("alpha.test", "anna", "secret@hidden.test").unwrap_err();
+    assert!(matches!(e, Error::NotFound(_)), "{e:?}");
+    assert_eq!(d.account_of("hidden.test", "secret").unwrap(), None);
+    let a = d.approve_link("alpha.test", "anna", "an@beta.test").unwrap();
+    assert_eq!(a.requests, Vec::<String>::new());
+    assert_eq!(a.addresses, ["an@beta.test", "anna@alpha.test"]);
+
+    // Switched on: shown, and approved.
+    d.set_network("hidden.test", true, T0).unwrap();
+    assert_eq!(d.link_requests("alpha.test", "anna").unwrap().requests, ["secret@hidden.test"]);
+    let a = d.approve_link("alpha.test", "anna", "secret@hidden.test").unwrap();
+    assert_eq!(a.addresses, ["an@beta.test", "anna@alpha.test", "secret@hidden.test"]);
+    // Off again: its linked address is left out of every answer too.
+    d.set_network("hidden.test", false, T0).unwrap();
+    let shown = ["an@beta.test".to_string(), "anna@alpha.test".to_string()];
+    assert_eq!(d.link_requests("alpha.test", "anna").unwrap().addresses, shown);
+    assert_eq!(d.change_account_email("alpha.test", "anna", "anna@new.example").unwrap().addresses, shown);
+    // The owner's own portal off: it is still told of its own people.
+    d.set_network("alpha.test", false, T0).unwrap();
+    assert_eq!(d.link_requests("alpha.test", "anna").unwrap().addresses, shown);
+    // Stored all along: what a portal publishes is not lost.
+    assert_eq!(account(d, "alpha.test", "anna").addresses.len(), 3);
 }
