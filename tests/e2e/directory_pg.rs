@@ -74,6 +74,9 @@ async fn two_directory_nodes_on_postgres_serve_on_when_one_is_killed() {
     };
     let mut on_a = dir_client(&da).await;
     on_a.register(probe.sign(method::REGISTER, "directory.test", clock.now(), &reg)).await.unwrap();
+    // A portal reads the Network only while its own network is on (R13).
+    let on = pb::SetNetworkRequest { enabled: true };
+    on_a.set_network(probe.sign(method::SET_NETWORK, "directory.test", clock.now(), &on)).await.unwrap();
     let q = pb::SearchRequest { query: "jan".into(), limit: 10, offset: 0 };
     let signed = probe.sign(method::SEARCH, "directory.test", clock.now(), &q);
     let found = on_a.search(signed.clone()).await.unwrap().into_inner();
