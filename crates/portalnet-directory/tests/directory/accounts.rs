@@ -4,7 +4,18 @@ use crate::*;
 use portalnet_directory::MAX_LINK_REQUESTS_PER_PORTAL as PER_PORTAL;
 use portalnet_directory::{Account, MAX_LINK_REQUESTS};
 
-const ANNA: &str = "anna@mail.example";
+pub const ANNA: &str = "anna@mail.example";
+
+/// Anna published by alpha (so she owns her account), alpha and `others` with
+/// their networks on.
+pub fn anna_on_alpha(others: &[&str]) -> Fixture {
+    let f = fixture();
+    for p in std::iter::once(&"alpha.test").chain(others) {
+        portal(&f.directory, p, true);
+    }
+    publish(&f.directory, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", ANNA)]);
+    f
+}
 
 pub fn account(d: &Directory, portal: &str, login: &str) -> Account {
     d.account_of(portal, login).unwrap().expect("linked to an account")
@@ -301,12 +312,8 @@ fn the_owners_login_renamed_in_one_publish_stays_the_owner() {
 /// requests, so it cannot crowd out the request of Anna's own other address.
 #[test]
 fn one_portal_cannot_crowd_out_link_requests() {
-    let f = fixture();
+    let f = anna_on_alpha(&["evil.test", "beta.test"]);
     let d = &f.directory;
-    portal(d, "alpha.test", true);
-    portal(d, "evil.test", true);
-    portal(d, "beta.test", true);
-    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", ANNA)]);
     let many: Vec<Entry> =
         (0..MAX_LINK_REQUESTS).map(|i| entry_with_email(&format!("s{i:03}"), "Anna Nowak", ANNA)).collect();
     d.publish("evil.test", many, vec![], true).unwrap();
@@ -328,10 +335,8 @@ fn one_portal_cannot_crowd_out_link_requests() {
 /// `MAX_LINK_REQUESTS`.
 #[test]
 fn link_requests_from_many_portals_are_bounded() {
-    let f = fixture();
+    let f = anna_on_alpha(&[]);
     let d = &f.directory;
-    portal(d, "alpha.test", true);
-    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", ANNA)]);
     for p in 0..MAX_LINK_REQUESTS.div_ceil(PER_PORTAL) + 1 {
         let id = format!("p{p:03}.test");
         portal(d, &id, true);

@@ -2,20 +2,13 @@
 //! e-mail neither links, moves nor freezes their account; the owner's portal
 //! approves links and changes the e-mail.
 
-use crate::accounts::{account, own};
+use crate::accounts::{ANNA, account, anna_on_alpha, own};
 use crate::*;
-
-const ANNA: &str = "anna@mail.example";
 
 /// alpha publishes Anna; evil publishes `xx` with Anna's e-mail.
 fn squatted() -> Fixture {
-    let f = fixture();
-    let d = &f.directory;
-    portal(d, "alpha.test", true);
-    portal(d, "evil.test", true);
-    portal(d, "beta.test", true);
-    publish(d, "alpha.test", vec![entry_with_email("anna", "Anna Nowak", ANNA)]);
-    publish(d, "evil.test", vec![entry_with_email("xx", "Anna Nowak", "Anna@Mail.Example")]);
+    let f = anna_on_alpha(&["evil.test", "beta.test"]);
+    publish(&f.directory, "evil.test", vec![entry_with_email("xx", "Anna Nowak", "Anna@Mail.Example")]);
     f
 }
 

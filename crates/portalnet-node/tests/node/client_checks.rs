@@ -60,6 +60,17 @@ fn task(title: &str) -> NewTask {
     }
 }
 
+/// Alpha's folder served by a real node in-process (TLS on `127.0.0.1:0`), and a
+/// channel to it.
+async fn serve(tmp: &tempfile::TempDir) -> (portalnet_node::NodeHandle, tonic::transport::Channel) {
+    let dir = tmp.path().join(ALPHA);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let node = portalnet_node::start(&dir, Arc::new(SystemClock), Some(listener), cancel).await.unwrap();
+    let ch = common::tls_channel(&dir, &node.endpoint).await;
+    (node, ch)
+}
+
 fn refusal<T>(r: Result<T, PortalError>) -> (ErrorKind, String) {
     match r {
         Ok(_) => panic!("expected a refusal, got an answer"),
@@ -238,7 +249,6 @@ fn extranet_users_cannot_tell_hidden_groups_from_missing_ones() {
 #[tokio::test]
 async fn info_leaves_the_portal_as_a_whole_out_for_extranet_users() {
     use portalnet_proto::v1::{InfoRequest, portal_service_client::PortalServiceClient};
-    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
 
     let (p, tmp) = alpha(common::unlimited());
     let group = extranet_group(&p, "Ext");
@@ -248,18 +258,7 @@ async fn info_leaves_the_portal_as_a_whole_out_for_extranet_users() {
     let emp_token = p.issue_token(&admin(&p), &emp.login).unwrap();
     drop(p); // the node opens the same folder
 
-    let dir = tmp.path().join(ALPHA);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let node = portalnet_node::start(&dir, Arc::new(SystemClock), Some(listener), cancel).await.unwrap();
-    let pem = std::fs::read_to_string(dir.join("tls/cert.pem")).unwrap();
-    let ch = Endpoint::from_shared(node.endpoint.clone())
-        .unwrap()
-        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let (node, ch) = serve(&tmp).await;
     let info = |token: String| {
         let ch = ch.clone();
         async move {
@@ -286,25 +285,13 @@ async fn info_leaves_the_portal_as_a_whole_out_for_extranet_users() {
 #[tokio::test]
 async fn create_task_over_grpc_validates_before_asking_the_network() {
     use portalnet_proto::v1::{CreateTaskRequest, task_service_client::TaskServiceClient};
-    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
 
     let (p, tmp) = alpha(common::unlimited());
     let bob = employee(&p, "bob");
     let token = p.issue_token(&admin(&p), &bob.login).unwrap();
     drop(p); // the node opens the same folder
 
-    let dir = tmp.path().join(ALPHA);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let node = portalnet_node::start(&dir, Arc::new(SystemClock), Some(listener), cancel).await.unwrap();
-    let pem = std::fs::read_to_string(dir.join("tls/cert.pem")).unwrap();
-    let ch = Endpoint::from_shared(node.endpoint.clone())
-        .unwrap()
-        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let (node, ch) = serve(&tmp).await;
     let create = |responsible: &str, observers: Vec<String>| {
         let mut req = tonic::Request::new(CreateTaskRequest {
             title: "Own people".into(),

@@ -58,3 +58,33 @@ pub fn task_for_jan_at_beta(title: &str) -> portalnet_core::task::NewTask {
         group: None,
     }
 }
+
+/// A TLS channel to a node served from `dir`, trusting its own certificate.
+#[allow(dead_code)]
+pub async fn tls_channel(dir: &std::path::Path, endpoint: &str) -> tonic::transport::Channel {
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+    let pem = std::fs::read_to_string(dir.join("tls/cert.pem")).unwrap();
+    Endpoint::from_shared(endpoint.to_string())
+        .unwrap()
+        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
+/// [`open_portal`] on the system clock with its network on since a moment ago,
+/// as a replication test's portals are.
+#[allow(dead_code)]
+pub fn networked_portal(id: &str) -> (Portal, VerifyingKey, tempfile::TempDir) {
+    let clock = Arc::new(portalnet_node::clock::SystemClock);
+    let (portal, key, tmp) = open_portal(id, clock.clone(), unlimited());
+    let since = clock.now().0 - 1;
+    portal
+        .record_network(portalnet_core::settings::NetworkSetting {
+            enabled: true,
+            enabled_since: Some(portalnet_core::Timestamp(since)),
+        })
+        .unwrap();
+    (portal, key, tmp)
+}

@@ -5,7 +5,6 @@ use portalnet_node::clock::SystemClock;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
 
 #[tokio::test]
 async fn stop_does_not_wait_forever_for_an_open_connection() {
@@ -21,14 +20,7 @@ async fn stop_does_not_wait_forever_for_an_open_connection() {
     assert_eq!(std::fs::read_to_string(dir.join("endpoint")).unwrap(), node.endpoint);
 
     // A client connects, makes a call, and keeps the connection.
-    let pem = std::fs::read_to_string(dir.join("tls/cert.pem")).unwrap();
-    let ch = Endpoint::from_shared(node.endpoint.clone())
-        .unwrap()
-        .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let ch = super::common::tls_channel(&dir, &node.endpoint).await;
     let mut echo = portalnet_proto::v1::echo_client::EchoClient::new(ch.clone());
     let mut req = tonic::Request::new(portalnet_proto::v1::EchoMessage { payload: b"hi".to_vec() });
     req.metadata_mut().insert("authorization", format!("Bearer {}", init.admin_token).parse().unwrap());

@@ -4,18 +4,15 @@
 //! hash), filling gaps from the home as the Replication service does.
 
 use ed25519_dalek::VerifyingKey;
-use portalnet_core::Clock;
 use portalnet_core::permissions::Actor;
 use portalnet_core::task::TaskStatus;
 use portalnet_core::user::UserKind;
-use portalnet_node::clock::SystemClock;
 use portalnet_node::replication::wire::{event_in, event_out};
 use portalnet_portal::replica::with_fetched;
 use portalnet_portal::{InItem, Outcome, Portal, StatusSet};
 use proptest::prelude::*;
 
 use super::common;
-use std::sync::Arc;
 
 struct Node {
     portal: Portal,
@@ -24,15 +21,7 @@ struct Node {
 }
 
 fn node(id: &str) -> Node {
-    let clock = Arc::new(SystemClock);
-    let (portal, key, tmp) = common::open_portal(id, clock.clone(), common::unlimited());
-    let since = clock.now().0 - 1;
-    portal
-        .record_network(portalnet_core::settings::NetworkSetting {
-            enabled: true,
-            enabled_since: Some(portalnet_core::Timestamp(since)),
-        })
-        .unwrap();
+    let (portal, key, tmp) = common::networked_portal(id);
     Node { portal, key, _tmp: tmp }
 }
 

@@ -4,19 +4,16 @@
 //! asked; a stranger's refused proposals leave nothing behind and tell it nothing.
 
 use ed25519_dalek::SigningKey;
-use portalnet_core::Clock;
 use portalnet_core::event::EventBody;
 use portalnet_core::permissions::Actor;
 use portalnet_core::task::{Change, FieldChange, FileMeta, TaskStatus};
 use portalnet_core::user::UserKind;
 use portalnet_federation::chain::{event_hash, sign_event};
-use portalnet_node::clock::SystemClock;
 use portalnet_node::replication::wire::{event_in, event_out, item_in};
 use portalnet_portal::replica::InOp;
 use portalnet_portal::{Attached, Commented, InEvent, InItem, InProposal, Outcome, Portal};
 use portalnet_proto::v1 as pb;
 use portalnet_store::replication::ProposalState;
-use std::sync::Arc;
 
 use super::common;
 
@@ -28,16 +25,8 @@ struct Node {
 }
 
 fn node(id: &str) -> Node {
-    let clock = Arc::new(SystemClock);
-    let (portal, key, tmp) = common::open_portal(id, clock.clone(), common::unlimited());
+    let (portal, key, tmp) = common::networked_portal(id);
     let signing = portalnet_node::identity::Identity::load(&tmp.path().join(id)).unwrap().signing;
-    let since = clock.now().0 - 1;
-    portal
-        .record_network(portalnet_core::settings::NetworkSetting {
-            enabled: true,
-            enabled_since: Some(portalnet_core::Timestamp(since)),
-        })
-        .unwrap();
     Node { portal, key, signing, _tmp: tmp }
 }
 
