@@ -172,10 +172,14 @@ fn does_what_it_asked(op: &ProposalOp, body: &EventBody, pre: &Precheck) -> bool
             c.id == *comment_id && c.text.trim_end() == text.trim_end()
         }
         (ProposalOp::File { name, size, .. }, Change::File { file_id, .. }, None, Some(f)) => {
+            // An empty file is stored nowhere before the lock, so its SHA-256 was
+            // not looked up: it is that of no bytes.
+            let cited =
+                if *size == 0 { Some(hex::encode(Sha256::digest([]))) } else { pre.cited_file_sha.clone() };
             f.id == *file_id
                 && f.name == name.trim()
                 && f.size == *size
-                && pre.cited_file_sha.as_deref() == Some(f.sha256.as_str())
+                && cited.as_deref() == Some(f.sha256.as_str())
         }
         _ => false,
     }

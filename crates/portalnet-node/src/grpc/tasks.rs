@@ -311,16 +311,13 @@ impl TaskService for TaskSvc {
         let (id, file_id) = file_ids(req.get_ref()).map_err(to_status)?;
         let (meta, reader) = self.0.run(move |p| p.open_file(&actor, id, file_id)).await?;
         let info = pb::DownloadFileResponse { part: Some(Part::Info(meta.to_proto())) };
-        let chunks =
-            tokio_stream::wrappers::ReceiverStream::new(crate::blob_stream::chunks(reader)).map(move |c| {
-                match c {
-                    Ok(bytes) => Ok(pb::DownloadFileResponse { part: Some(Part::Chunk(bytes)) }),
-                    Err(e) => {
-                        Err(NodeError::Internal(format!("task {id} file {file_id}: reading its blob: {e}"))
-                            .into_status())
-                    }
-                }
-            });
+        let chunks = crate::blob_stream::chunks(reader).map(move |c| match c {
+            Ok(bytes) => Ok(pb::DownloadFileResponse { part: Some(Part::Chunk(bytes)) }),
+            Err(e) => {
+                Err(NodeError::Internal(format!("task {id} file {file_id}: reading its blob: {e}"))
+                    .into_status())
+            }
+        });
         Ok(Response::new(Box::pin(tokio_stream::once(Ok(info)).chain(chunks))))
     }
 

@@ -117,9 +117,7 @@ pub async fn file(
                 meta.name.replace(|c: char| !c.is_ascii_graphic() && c != ' ' || c == '"' || c == '\\', "_"),
                 percent(&meta.name)
             );
-            let body = axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(
-                crate::blob_stream::chunks(reader),
-            ));
+            let body = axum::body::Body::from_stream(crate::blob_stream::chunks(reader));
             let mut r = body.into_response();
             let h = r.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));

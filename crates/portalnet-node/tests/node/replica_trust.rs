@@ -125,11 +125,21 @@ fn a_proposal_applied_at_its_home_comes_back_as_its_makers_change() {
     let out =
         beta.portal.apply_batch("alpha.test", vec![event_of(&alpha, alpha_task, 3)], &[alpha.key], &|_| None);
     assert_eq!(out.unwrap(), [Outcome::Applied { version: 3 }]);
+    // An empty file (stored nowhere before the lock) comes back too.
+    let Attached::Pending(ep) =
+        beta.portal.attach_file(&jan(), local, "empty.txt", "text/plain", Vec::new()).unwrap()
+    else {
+        panic!("a file on a replica is a proposal")
+    };
+    let op = InOp::File { name: "empty.txt".into(), content_type: "text/plain".into(), content: Vec::new() };
+    assert_eq!(deliver(ep.id, op), [Outcome::Applied { version: 4 }]);
+    let out =
+        beta.portal.apply_batch("alpha.test", vec![event_of(&alpha, alpha_task, 4)], &[alpha.key], &|_| None);
+    assert_eq!(out.unwrap(), [Outcome::Applied { version: 4 }]);
+    assert_eq!(beta.portal.proposal(ep.id).unwrap().unwrap().state, ProposalState::Applied { version: 4 });
     let t = beta.portal.tables.tasks.get(&local).unwrap().unwrap();
-    assert_eq!(
-        t.files.iter().map(|f| (f.name.as_str(), f.uploaded_by.as_str())).collect::<Vec<_>>(),
-        [("minutes.txt", "jan")]
-    );
+    let files: Vec<_> = t.files.iter().map(|f| (f.name.as_str(), f.uploaded_by.as_str())).collect();
+    assert_eq!(files, [("minutes.txt", "jan"), ("empty.txt", "jan")]);
 }
 
 /// jan proposed the comment "ok"; the home sends a status change and another
