@@ -129,6 +129,58 @@ impl ReplicationSvc {
     }
 }
 
+impl ReplicationSvc {
+    /// Applies `items` (each with its index in the batch; fetched ones `None`) from
+    /// `origin` in one durable write, off the async workers; the outcomes in order.
+    async fn apply(
+        &self,
+        portal: &Arc<Portal>,
+        origin: &str,
+        rec: &pb::PortalRecord,
+        items: Vec<(Option<usize>, InItem)>,
+        traces: &[Option<TraceContext>],
+    ) -> Result<(Vec<Option<usize>>, Vec<portalnet_portal::Outcome>), Status> {
+        // R14 for proposals: every portal of the task must still be active. A
+        // portal that cannot be checked now fails the whole batch as temporary:
+        // the sender retries it, and no proposal is refused for an outage.
+        let mut blocked: HashMap<String, Option<String>> = HashMap::new();
+        for (_, item) in &items {
+            let InItem::Proposal(p) = item else { continue };
+            let Ok(task) = portal.task(p.task) else { continue };
+            for other in address::remote_portals(&task, portal.portal_id()) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = blocked.entry(other) {
+                    let why = match self.replicator.peers.blocked(slot.key(), portal.now()).await {
+                        None => None,
+                        Some(Blocked::Rule(why)) => Some(why),
+                        Some(b @ Blocked::Unknown(_)) => return Err(b.into_status()),
+                    };
+                    slot.insert(why);
+                }
+            }
+        }
+        let keys = Peers::keys(rec);
+        let (index, list): (Vec<Option<usize>>, Vec<InItem>) = items.into_iter().unzip();
+        // Items without a trace of their own (and fetched ones) take the call's: the
+        // blocking task below cannot see the call's task-local context.
+        let call = crate::trace_context::current();
+        let list = list
+            .into_iter()
+            .zip(&index)
+            .map(|(item, i)| (item, i.and_then(|i| traces.get(i).copied().flatten()).or(call)))
+            .collect();
+        let (p2, o2) = (portal.clone(), origin.to_string());
+        // Checks, the write and the (shared) flush, off the async workers; the
+        // sender hears back only once what it sent is durable here.
+        let outcomes = crate::grpc::blocking(move || {
+            let blocked_fn = |p: &str| blocked.get(p).cloned().flatten();
+            p2.write_durably(|p| p.apply_batch_traced(&o2, list, &keys, &blocked_fn))
+        })
+        .await?
+        .map_err(to_status)?;
+        Ok((index, outcomes))
+    }
+}
+
 #[tonic::async_trait]
 impl Replication for ReplicationSvc {
     async fn deliver(&self, req: Request<pb::Signed>) -> Result<Response<pb::DeliverResult>, Status> {
@@ -199,59 +251,27 @@ impl Replication for ReplicationSvc {
         // Past the fetch budget only what was fetched is applied (in version
         // order): the batch's own items wait for the sender's next try, when the
         // gaps left are smaller.
-        let items = if cut_short {
-            portalnet_portal::replica::with_fetched(Vec::new(), fetched)
-        } else {
-            portalnet_portal::replica::with_fetched(items, fetched)
-        };
-
-        // R14 for proposals: every portal of the task must still be active. A
-        // portal that cannot be checked now fails the whole batch as temporary:
-        // the sender retries it, and no proposal is refused for an outage.
-        let mut blocked: HashMap<String, Option<String>> = HashMap::new();
-        for (_, item) in &items {
-            let InItem::Proposal(p) = item else { continue };
-            let Ok(task) = portal.task(p.task) else { continue };
-            for other in address::remote_portals(&task, portal.portal_id()) {
-                if let std::collections::hash_map::Entry::Vacant(slot) = blocked.entry(other) {
-                    let why = match self.replicator.peers.blocked(slot.key(), portal.now()).await {
-                        None => None,
-                        Some(Blocked::Rule(why)) => Some(why),
-                        Some(b @ Blocked::Unknown(_)) => return Err(b.into_status()),
-                    };
-                    slot.insert(why);
-                }
+        let (index, outcomes) = if cut_short {
+            let fetched = portalnet_portal::replica::with_fetched(Vec::new(), fetched);
+            let (_, outcomes) = self.apply(&portal, &origin, &rec, fetched, &traces).await?;
+            if outcomes.iter().any(|o| matches!(o, portalnet_portal::Outcome::Applied { .. })) {
+                return Err(plain(
+                    ErrorKind::Unavailable,
+                    format!(
+                        "{fetched_bytes} bytes of history missing here were fetched from {origin} and \
+                         applied; the rest follows on the next try"
+                    ),
+                )
+                .into_status());
             }
-        }
-        let keys = Peers::keys(&rec);
-        let (index, list): (Vec<Option<usize>>, Vec<InItem>) = items.into_iter().unzip();
-        // Items without a trace of their own (and fetched ones) take the call's: the
-        // blocking task below cannot see the call's task-local context.
-        let call = crate::trace_context::current();
-        let list = list
-            .into_iter()
-            .zip(&index)
-            .map(|(item, i)| (item, i.and_then(|i| traces.get(i).copied().flatten()).or(call)))
-            .collect();
-        let (p2, o2) = (portal.clone(), origin.clone());
-        // Checks, the write and the (shared) flush, off the async workers; the
-        // sender hears back only once what it sent is durable here.
-        let outcomes = crate::grpc::blocking(move || {
-            let blocked_fn = |p: &str| blocked.get(p).cloned().flatten();
-            p2.write_durably(|p| p.apply_batch_traced(&o2, list, &keys, &blocked_fn))
-        })
-        .await?
-        .map_err(to_status)?;
-        if cut_short {
-            return Err(plain(
-                ErrorKind::Unavailable,
-                format!(
-                    "{fetched_bytes} bytes of history missing here were fetched from {origin} and applied; \
-                     the rest follows on the next try"
-                ),
-            )
-            .into_status());
-        }
+            // Nothing fetched could be applied (refused here): trying again would
+            // fetch the same. The batch's own items are answered now, their events
+            // refused as gaps, as when the home has nothing to send.
+            self.apply(&portal, &origin, &rec, items, &traces).await?
+        } else {
+            let items = portalnet_portal::replica::with_fetched(items, fetched);
+            self.apply(&portal, &origin, &rec, items, &traces).await?
+        };
         let mut results = vec![pb::ItemResult::default(); n];
         for (i, o) in index.into_iter().zip(outcomes.iter()) {
             if let Some(i) = i {
@@ -297,6 +317,7 @@ impl Replication for ReplicationSvc {
         // never holds more than one large file; the caller asks again from the
         // first version left out.
         let (p, id) = (portal.clone(), task.id);
+        let sizes: Vec<(u64, u64)> = task.files.iter().map(|f| (f.id, f.size)).collect();
         let events = crate::grpc::blocking(move || {
             let t = &p.tables;
             let mut events = Vec::new();
@@ -308,6 +329,13 @@ impl Replication for ReplicationSvc {
                     .map_err(crate::NodeError::from)
                     .map_err(to_status)?
                     .ok_or_else(|| plain(ErrorKind::Internal, "history incomplete").into_status())?;
+                // A file that cannot fit this answer is not read for it.
+                let file_size =
+                    e.file_id.and_then(|f| sizes.iter().find(|(id, _)| *id == f)).map(|(_, s)| *s);
+                let file_size = usize::try_from(file_size.unwrap_or(0)).unwrap_or(usize::MAX);
+                if !events.is_empty() && bytes.saturating_add(file_size) > BATCH_BYTES {
+                    break;
+                }
                 let content = match e.file_id {
                     Some(f) => p.file_bytes(id, f).map_err(to_status)?,
                     None => Vec::new(),

@@ -315,3 +315,27 @@ async fn a_batch_refused_for_good_is_shown_as_stuck_and_kept() {
     assert_eq!(beta.portal.tables.tasks.get(&local).unwrap().unwrap().version, 1);
     running.abort();
 }
+
+/// Review of stop 24: past the fetch budget (64 MiB a Deliver), when nothing that
+/// was fetched could be applied here (its first event is refused: it names a
+/// person beta does not have), a retry would fetch the same again for ever. The
+/// batch's own items are answered instead, their events refused as gaps, so the
+/// home hears of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_history_past_the_fetch_budget_is_answered_not_fetched_again() {
+    let (alpha, beta) = (node("alpha.test"), node("beta.test"));
+    // jan@beta responsible, but beta has no jan: beta refuses version 1.
+    let task = alpha.portal.create_task(&admin(), common::task_for_jan_at_beta("Unknown jan")).unwrap().id;
+    for i in 0..4 {
+        attach(&alpha, task, &format!("part{i}.bin"), 22 * 1024 * 1024);
+    }
+    alpha.portal.add_comment(&admin(), task, "all parts attached").unwrap();
+    alpha.knows(&beta, "https://127.0.0.1:1", true);
+    beta.knows(&alpha, &alpha.serve().await, true);
+    let batch = pb::DeliverBatch { items: vec![item(&alpha, task, 6)] };
+    let r = beta.svc.deliver(alpha.sign(method::DELIVER, &beta, &batch)).await;
+    let r = r.unwrap_or_else(|s| panic!("{:?}: {}", s.code(), s.message())).into_inner();
+    assert_eq!(r.results[0].outcome, Outcome::Rejected as i32, "{:?}", r.results);
+    assert!(r.results[0].reason.contains("missing here"), "{:?}", r.results);
+    assert!(beta.portal.tables.replicas.get(&format!("alpha.test#{task}")).unwrap().is_none());
+}
