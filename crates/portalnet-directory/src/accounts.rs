@@ -113,6 +113,14 @@ impl<'d> AccountChanges<'d> {
         Ok(self.loaded.get_mut(&id))
     }
 
+    /// Whether the account `id` exists and is the account of `email` (compared
+    /// as keys): an entry linked to it that is published with its e-mail keeps
+    /// its link, also after the owner changed the account's e-mail.
+    pub fn holds_email(&mut self, tx: &WriteTx<'_>, id: u64, email: &str) -> Result<bool> {
+        let key = validate::email_key(email);
+        Ok(self.load(tx, id)?.is_some_and(|a| validate::email_key(&a.email) == key))
+    }
+
     /// Links `addr` (an address of `portal`) to the account owning `email`, or
     /// creates that account with `addr` as owner, and returns its id; unless
     /// `portal` is the owner's (see the module's doc), records a link request
@@ -349,7 +357,11 @@ impl Directory {
             if old_key != new_key {
                 account.requests.clear();
             }
-            for addr in &account.addresses {
+            // The owner's portal's own entries carry the new e-mail; another
+            // portal's keep the one it published, which its next refresh publishes
+            // again: their link is to the account, not to an e-mail (`publish`
+            // keeps it for either), so the old e-mail stays free (R11).
+            for addr in account.addresses.iter().filter(|a| on_portal(a, &id)) {
                 let Some((login, portal)) = addr.split_once('@') else { continue };
                 let k = EntryKey::new(portal, login);
                 if let Some(mut e) = self.entries.tx_get(tx, &k)? {

@@ -175,7 +175,13 @@ impl Directory {
                         continue;
                     }
                     Some(old) => {
-                        let same_email = validate::email_key(&old.email) == validate::email_key(&e.email);
+                        // The e-mail it published before, or its account's now (the
+                        // owner moved the account to the e-mail this portal now has).
+                        let same_email = validate::email_key(&old.email) == validate::email_key(&e.email)
+                            || match old.account {
+                                Some(linked) => accounts.holds_email(tx, linked, &e.email)?,
+                                None => false,
+                            };
                         let account = match old.account {
                             Some(linked) if same_email => Some(linked),
                             _ => {

@@ -387,3 +387,42 @@ fn account_views_leave_out_portals_whose_network_is_off() {
     // Stored all along: what a portal publishes is not lost.
     assert_eq!(account(d, "alpha.test", "anna").addresses.len(), 3);
 }
+
+/// R11: once the owner moves the account to a new e-mail, the old one is free —
+/// also after a linked portal's next refresh, which still publishes the old
+/// e-mail (the person's entry there keeps its link, to the account); and when that
+/// portal takes up the new e-mail, the link stays too.
+#[test]
+fn an_email_change_holds_through_a_linked_portals_refresh() {
+    let f = anna_on_alpha(&["beta.test"]);
+    let d = &f.directory;
+    publish(d, "beta.test", vec![entry_with_email("an", "Anna Nowak", ANNA)]);
+    d.approve_link("alpha.test", "anna", "an@beta.test").unwrap();
+    d.change_account_email("alpha.test", "anna", "anna@new.example").unwrap();
+    // beta still holds the old e-mail; any change there republishes everyone.
+    d.publish(
+        "beta.test",
+        vec![entry_with_email("an", "Anna Nowak", ANNA), entry("bob", "Bob")],
+        vec![],
+        true,
+    )
+    .unwrap();
+    let a = account(d, "alpha.test", "anna");
+    assert_eq!(a.addresses, ["an@beta.test", "anna@alpha.test"]);
+    assert_eq!(d.lookup_email(ANNA).unwrap(), None, "the old e-mail is free");
+    assert_eq!(d.lookup_email("anna@new.example").unwrap().unwrap().address, "anna@alpha.test");
+    // beta takes up the new e-mail: still linked, no request.
+    publish(d, "beta.test", vec![entry_with_email("an", "Anna Nowak", "Anna@New.Example")]);
+    let a = account(d, "alpha.test", "anna");
+    assert_eq!((a.addresses.len(), a.requests.len()), (2, 0), "{a:?}");
+    // And the old e-mail can found a new account (a re-invitation, R11).
+    publish(
+        d,
+        "beta.test",
+        vec![
+            entry_with_email("an", "Anna Nowak", "Anna@New.Example"),
+            entry_with_email("ext", "Anna Ext", ANNA),
+        ],
+    );
+    assert_eq!(d.lookup_email(ANNA).unwrap().unwrap().address, "ext@beta.test");
+}

@@ -74,9 +74,11 @@ fn approval_links_and_only_the_owners_portal_approves() {
         d.change_account_email("beta.test", "an", "x@y.example"),
         Err(Error::PermissionDenied(_))
     ));
-    // Linked entries of beta carry the new e-mail when the owner changes it.
-    d.change_account_email("alpha.test", "anna", "anna@new.example").unwrap();
-    assert_eq!(d.entry("beta.test", "an").unwrap().unwrap().email, "anna@new.example");
+    // A linked entry of beta keeps the e-mail beta published when the owner moves
+    // the account (its link is to the account; `accounts::an_email_change_holds_…`).
+    let moved = d.change_account_email("alpha.test", "anna", "anna@new.example").unwrap();
+    assert_eq!(d.entry("beta.test", "an").unwrap().unwrap().email, ANNA);
+    assert_eq!(moved.addresses, ["an@beta.test", "anna@alpha.test"]);
 }
 
 #[test]
