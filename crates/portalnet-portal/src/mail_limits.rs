@@ -77,14 +77,7 @@ impl Portal {
         let mut recent =
             self.mail_rate.recent.lock().map_err(|_| PortalError::Internal("mail rate lock".into()))?;
         let [addr_key, sender_key] = MailRate::keys(owner, sender);
-        let mut count = |key: &str| {
-            recent.get_mut(key).map_or(0, |q| {
-                while q.front().is_some_and(|t| t.0 <= now.0 - l.window_ms) {
-                    q.pop_front();
-                }
-                q.len()
-            })
-        };
+        let mut count = |key: &str| in_window(&mut recent, key, now, l.window_ms);
         let mins = l.window_ms.div_euclid(60_000).max(1);
         if count(&sender_key) >= l.tasks_per_sender as usize {
             return Err(PortalError::RateLimited(format!(
@@ -113,12 +106,7 @@ impl Portal {
         let now = self.now();
         let mut recent =
             self.mail_rate.recent.lock().map_err(|_| PortalError::Internal("mail rate lock".into()))?;
-        let n = recent.get_mut(&reply_key(task, link)).map_or(0, |q| {
-            while q.front().is_some_and(|t| t.0 <= now.0 - l.window_ms) {
-                q.pop_front();
-            }
-            q.len()
-        });
+        let n = in_window(&mut recent, &reply_key(task, link), now, l.window_ms);
         if n >= l.replies_per_link as usize {
             let mins = l.window_ms.div_euclid(60_000).max(1);
             return Err(PortalError::RateLimited(format!(
@@ -145,6 +133,21 @@ impl Portal {
             recent.entry(key.clone()).or_default().push_back(now);
         }
     }
+}
+
+/// How many times `key` was counted within the window ending `now`; older ones go.
+fn in_window(
+    recent: &mut HashMap<String, VecDeque<Timestamp>>,
+    key: &str,
+    now: Timestamp,
+    window_ms: i64,
+) -> usize {
+    recent.get_mut(key).map_or(0, |q| {
+        while q.front().is_some_and(|t| t.0 <= now.0 - window_ms) {
+            q.pop_front();
+        }
+        q.len()
+    })
 }
 
 fn reply_key(task: u64, link: u64) -> String {

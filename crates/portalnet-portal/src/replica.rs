@@ -415,7 +415,8 @@ impl Portal {
             }
         }
         let state = localize_task(&body.state, &me);
-        if let Some(why) = self.claims_about_us(tx, &ev, &body, held.as_ref(), &state, pre)? {
+        let cited = self.cited_proposal(tx, &ev, &body)?;
+        if let Some(why) = self.claims_about_us(tx, &body, held.as_ref(), &state, cited.as_ref(), pre)? {
             return Ok(Outcome::reject(RefusalKind::Forbidden, format!("{what}: {why}")));
         }
         let here_now = address::has_participant_of(&state, &me, &me);
@@ -465,7 +466,7 @@ impl Portal {
         }
         // Our own proposal coming back applied: its maker acted, and
         // `claims_about_us` checked that the event does what it asked.
-        if let Some(mut p) = self.cited_proposal(tx, &ev, &body)?
+        if let Some(mut p) = cited
             && localize(&body.actor, &me) == p.actor
             && p.state == ProposalState::Pending
         {
@@ -501,10 +502,10 @@ impl Portal {
     fn claims_about_us(
         &self,
         tx: &WriteTx<'_>,
-        ev: &InEvent,
         body: &EventBody,
         held: Option<&task::Task>,
         state: &task::Task,
+        cited: Option<&ProposalRecord>,
         pre: &Precheck,
     ) -> PortalResult<Option<String>> {
         let me = self.portal_id();
@@ -560,11 +561,11 @@ impl Portal {
         }
         // The proposal the event cites, made by that person for this task, still
         // waiting or applied as this very version, and asking for what the event does.
-        let made_here = self.cited_proposal(tx, ev, body)?.filter(|p| {
+        let made_here = cited.filter(|p| {
             authors.iter().all(|a| *a == p.actor)
                 && match p.state {
                     ProposalState::Pending => true,
-                    ProposalState::Applied { version } => version == ev.version,
+                    ProposalState::Applied { version } => version == body.version,
                     ProposalState::Rejected { .. } => false,
                 }
                 && does_what_it_asked(&p.op, body, pre)

@@ -365,7 +365,8 @@ impl DirectorySvc {
 
     /// [`Self::open_read`] for the calls that read other portals' people: the
     /// caller's own network must be on (R13), or it would read the Network while
-    /// showing nothing of its own; and each call counts against its rate limit.
+    /// showing nothing of its own. (Search and e-mail lookup also take the rate
+    /// limit, in their handlers; exact address lookups do not.)
     fn open_people_read<M: prost::Message + Default>(
         &self,
         req: &pb::Signed,
