@@ -52,6 +52,43 @@ pub struct NodeConfig {
     pub metrics: MetricsConfig,
     #[serde(default, skip_serializing_if = "LogConfig::is_default")]
     pub log: LogConfig,
+    #[serde(default, skip_serializing_if = "ConnectionsConfig::is_default")]
+    pub connections: ConnectionsConfig,
+}
+
+/// What clients may hold of the gRPC and web listeners (`crate::listen`); the
+/// mail listeners have limits of their own. The defaults keep the node well
+/// inside a process's usual 1,024 file descriptors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionsConfig {
+    /// Connections each listener serves at once; one more is closed as it is accepted.
+    pub max: usize,
+    /// Connections to the gRPC port from one IP address (other portals, clients).
+    /// The web listener counts only `max`: behind a proxy every visitor has its address.
+    pub per_address: usize,
+    /// Seconds a client has for the TLS handshake (gRPC) or a request's head (web,
+    /// also between requests on a kept-alive connection).
+    pub handshake_secs: u64,
+    /// Seconds a gRPC connection may send nothing before it is closed; the server
+    /// pings a quiet connection three times in that span (at most once a minute),
+    /// and a healthy client's answers keep it open.
+    pub idle_secs: u64,
+    /// Seconds a web request (its form included) has to be read and answered;
+    /// a download then streams at the reader's pace.
+    pub request_secs: u64,
+}
+
+impl Default for ConnectionsConfig {
+    fn default() -> Self {
+        Self { max: 512, per_address: 128, handshake_secs: 10, idle_secs: 300, request_secs: 60 }
+    }
+}
+
+impl ConnectionsConfig {
+    pub(crate) fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Prometheus metrics (`/metrics`, exposition format).

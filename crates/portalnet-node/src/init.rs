@@ -43,6 +43,7 @@ pub fn init(dir: &Path, portal: &str, listen: SocketAddr, clock: &dyn Clock) -> 
         replication: Default::default(),
         metrics: Default::default(),
         log: Default::default(),
+        connections: Default::default(),
     };
     Identity::generate().save(dir)?;
     crate::tls::ensure(dir, &config)?;

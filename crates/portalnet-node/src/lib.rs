@@ -15,6 +15,7 @@ pub mod grpc;
 pub mod identity;
 pub mod init;
 pub mod lifecycle;
+pub mod listen;
 pub mod mail;
 pub mod metrics;
 pub mod otlp;

@@ -201,7 +201,7 @@ pub async fn start(
         smtp_addr,
     });
     let mut tasks = NodeTasks::new(shutdown.clone());
-    spawn_server(&mut tasks, state.clone(), tls, listener, shutdown.clone())?;
+    spawn_server(&mut tasks, state.clone(), tls, listener, &config.connections, shutdown.clone())?;
     let transport = mail_transport(dir, &config)?;
     let mailer = crate::mail::outbox::Mailer::new(portal.clone(), transport, shutdown.clone());
     tasks.spawn("mailer", background(&portal, mailer, crate::mail::outbox::BACKOFF, &shutdown));
@@ -225,7 +225,7 @@ pub async fn start(
     }
     let metrics_on_web = metrics.is_enabled() && metrics_listener.is_none();
     if let Some(l) = web_listener {
-        let (state, shutdown) = (state.clone(), shutdown.clone());
+        let (state, shutdown, conns) = (state.clone(), shutdown.clone(), config.connections.clone());
         let site = crate::web::Site {
             portal: state.portal.clone(),
             endpoint: state.endpoints.first().cloned().unwrap_or_default(),
@@ -233,19 +233,19 @@ pub async fn start(
         tasks.spawn("web", async move {
             let mut app = crate::web::router(Arc::new(site));
             if metrics_on_web {
-                app = crate::web::secured(app.merge(crate::metrics::router(state)));
+                app = crate::web::secured(app.merge(crate::metrics::router(state.clone())));
             }
-            axum::serve(l, app).with_graceful_shutdown(shutdown.cancelled_owned()).await.context("web server")
+            crate::listen::serve_http(l, app, &conns, "web", state.portal.metrics.clone(), shutdown)
+                .await
+                .context("web server")
         });
     }
     if let Some(l) = metrics_listener {
         let app = crate::metrics::router(state.clone());
-        let shutdown = shutdown.clone();
+        let (shutdown, conns, m) =
+            (shutdown.clone(), config.connections.clone(), state.portal.metrics.clone());
         tasks.spawn("metrics", async move {
-            axum::serve(l, app)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await
-                .context("metrics server")
+            crate::listen::serve_http(l, app, &conns, "metrics", m, shutdown).await.context("metrics server")
         });
     }
     for (listener, protocol, name) in [
@@ -319,6 +319,7 @@ fn spawn_server(
     state: Arc<State>,
     tls: crate::tls::TlsFiles,
     listener: TcpListener,
+    conns: &crate::config::ConnectionsConfig,
     shutdown: CancellationToken,
 ) -> Result<()> {
     // Files stream in chunks (UploadFile); only the deprecated whole-file call
@@ -334,10 +335,11 @@ fn spawn_server(
     let (health, health_svc) = tonic_health::server::health_reporter();
     let identity = TlsIdentity::from_pem(tls.cert_pem, tls.key_pem);
     let mut builder = Server::builder()
-        .tls_config(ServerTlsConfig::new().identity(identity))
+        .tls_config(ServerTlsConfig::new().identity(identity).timeout(handshake(conns)))
         .context("TLS certificate or key is not usable")?
         .concurrency_limit_per_connection(256)
         .timeout(std::time::Duration::from_secs(60))
+        .http2_keepalive_interval(Some(keepalive(conns)))
         .layer(crate::rpc_layer::RpcLayer::new(
             state.portal.metrics.clone(),
             crate::rpc_layer::KnownMethods::node(),
@@ -381,11 +383,9 @@ fn spawn_server(
         .add_service(EchoServer::new(grpc::EchoSvc(state.clone())).max_decoding_message_size(MAX_MESSAGE));
     let health_loop = report_health(health, state.portal.storage_ok.subscribe(), shutdown.clone());
     tasks.spawn("health", ran_until(shutdown.clone(), health_loop));
+    let incoming = crate::listen::Incoming::grpc(listener, conns, state.portal.metrics.clone());
     tasks.spawn("grpc server", async move {
-        router
-            .serve_with_incoming_shutdown(tcp_incoming(listener), shutdown.cancelled_owned())
-            .await
-            .context("gRPC server")
+        router.serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned()).await.context("gRPC server")
     });
     Ok(())
 }
@@ -449,8 +449,15 @@ fn mail_transport(dir: &Path, config: &NodeConfig) -> Result<portalnet_mail::Tra
     })
 }
 
-/// Accepted connections with Nagle's algorithm off: a reply written in several
-/// frames must not wait for the peer's delayed ACK (measured: ~50 ms per search).
-pub fn tcp_incoming(listener: TcpListener) -> tonic::transport::server::TcpIncoming {
-    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))
+/// How often the gRPC server pings a connection that has sent nothing: three
+/// times per `[connections] idle_secs` (at most once a minute), so a healthy
+/// client's answers keep it open however long it has nothing to ask.
+pub fn keepalive(conns: &crate::config::ConnectionsConfig) -> std::time::Duration {
+    (std::time::Duration::from_secs(conns.idle_secs.max(1)) / 3)
+        .clamp(std::time::Duration::from_millis(300), std::time::Duration::from_secs(60))
+}
+
+/// The TLS handshake's deadline on a gRPC port.
+pub fn handshake(conns: &crate::config::ConnectionsConfig) -> std::time::Duration {
+    std::time::Duration::from_secs(conns.handshake_secs.max(1))
 }

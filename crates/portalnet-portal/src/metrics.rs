@@ -17,6 +17,11 @@ use std::sync::Arc;
 /// Every metric a node exports: name, kind and help text (README lists them too).
 pub const CATALOG: &[(&str, &str, &str)] = &[
     (
+        "portalnet_connections_refused_total",
+        "counter",
+        "Connections closed as accepted, over a listener's limit, by listener and limit ([connections])",
+    ),
+    (
         "portalnet_grpc_server_requests_total",
         "counter",
         "gRPC calls served, by service, method and status code",

@@ -220,3 +220,24 @@ fn indexed_rows_are_written_in_one_place() {
     }
     assert!(broken.is_empty(), "{broken:#?}");
 }
+
+/// Every listener of the node accepts through `node::listen` (a place per
+/// connection, deadlines for silent clients): no server of its own over a bare
+/// listener. The mail listeners accept through `portalnet-inbound`, limited there.
+#[test]
+fn listeners_accept_only_with_a_place() {
+    let mut broken = Vec::new();
+    for f in rust_files(&root().join("crates/portalnet-node/src")) {
+        let src = read(&f);
+        let code = src.split("#[cfg(test)]").next().unwrap_or_default();
+        for pat in ["axum::serve(", "TcpIncoming", ".serve_with_shutdown(", ".serve("] {
+            if code.contains(pat) {
+                broken.push(format!(
+                    "{}: `{pat}`: serve through crate::listen (Incoming, serve_http)",
+                    rel(&f)
+                ));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+}

@@ -69,6 +69,11 @@ pub struct DirectoryConfig {
     /// older than sessions.
     #[serde(default = "default_sessions")]
     pub sessions: bool,
+    /// What clients may hold of the listeners (as a portal's `[connections]`):
+    /// every portal of the Network keeps a connection here, so a Network of more
+    /// than `max` portals needs `max` raised, and the process's file limit with it.
+    #[serde(default, skip_serializing_if = "crate::config::ConnectionsConfig::is_default")]
+    pub connections: crate::config::ConnectionsConfig,
 }
 
 /// How often a directory node on a shared database applies the index changes
@@ -114,6 +119,7 @@ pub fn init_if_needed(dir: &Path, id: &str, listen: SocketAddr) -> Result<Direct
         storage_cache_mb: default_cache_mb(),
         database: None,
         sessions: default_sessions(),
+        connections: Default::default(),
     };
     std::fs::write(dir.join(CONFIG_FILE), toml::to_string_pretty(&cfg)?)?;
     Ok(cfg)
@@ -235,9 +241,12 @@ pub async fn start_on(
     };
     let identity = TlsIdentity::from_pem(tls.cert_pem, tls.key_pem);
     let mut builder = Server::builder()
-        .tls_config(ServerTlsConfig::new().identity(identity))
+        .tls_config(
+            ServerTlsConfig::new().identity(identity).timeout(crate::server::handshake(&cfg.connections)),
+        )
         .context("TLS certificate or key is not usable")?
         .timeout(std::time::Duration::from_secs(60))
+        .http2_keepalive_interval(Some(crate::server::keepalive(&cfg.connections)))
         .layer(crate::rpc_layer::RpcLayer::new(metrics.clone(), crate::rpc_layer::KnownMethods::node()));
     let (health, health_svc) = tonic_health::server::health_reporter();
     health.set_serving::<DirectoryServer<DirectorySvc>>().await;
@@ -253,11 +262,9 @@ pub async fn start_on(
     let mut tasks = crate::lifecycle::NodeTasks::new(shutdown.clone());
     if let Some(l) = metrics_listener.filter(|_| metrics.is_enabled()) {
         let (app, token) = (crate::metrics::static_router(metrics.clone()), shutdown.clone());
+        let (conns, m) = (cfg.connections.clone(), metrics.clone());
         tasks.spawn("metrics", async move {
-            axum::serve(l, app)
-                .with_graceful_shutdown(token.cancelled_owned())
-                .await
-                .context("metrics server")
+            crate::listen::serve_http(l, app, &conns, "metrics", m, token).await.context("metrics server")
         });
     }
     if db.is_shared() {
@@ -280,9 +287,10 @@ pub async fn start_on(
         });
     }
     let token = shutdown.clone();
+    let incoming = crate::listen::Incoming::grpc(listener, &cfg.connections, metrics.clone());
     tasks.spawn("grpc server", async move {
         router
-            .serve_with_incoming_shutdown(crate::server::tcp_incoming(listener), token.cancelled_owned())
+            .serve_with_incoming_shutdown(incoming, token.cancelled_owned())
             .await
             .context("directory gRPC server")
     });

@@ -58,12 +58,15 @@ async fn security_headers(mut r: Response) -> Response {
     r
 }
 
+/// Serves the pages on `listener` under the limits of `conns` until `shutdown`.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<Site>,
+    conns: &crate::config::ConnectionsConfig,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await
+    let metrics = state.portal.metrics.clone();
+    crate::listen::serve_http(listener, router(state), conns, "web", metrics, shutdown).await
 }
 
 /// The language of a page: the browser's choice among ours, else the portal's.

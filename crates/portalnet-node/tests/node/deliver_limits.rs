@@ -114,7 +114,11 @@ impl Node {
             .tls_config(ServerTlsConfig::new().identity(identity))
             .unwrap()
             .add_service(service)
-            .serve_with_incoming(portalnet_node::server::tcp_incoming(listener));
+            .serve_with_incoming(portalnet_node::listen::Incoming::grpc(
+                listener,
+                &Default::default(),
+                portalnet_node::metrics::Metrics::disabled(),
+            ));
         tokio::spawn(server);
         format!("https://127.0.0.1:{port}")
     }

@@ -7,6 +7,7 @@ mod client_checks;
 mod common;
 mod deliver_limits;
 mod lifecycle;
+mod listeners;
 mod mail_fuzz;
 mod replica_apply;
 mod replica_trust;

@@ -65,9 +65,11 @@ fn setup(file_bytes: usize, limits: portalnet_portal::MailLimits) -> (Setup, Opt
 async fn serve(portal: Arc<Portal>) -> std::net::SocketAddr {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
-    let app =
-        portalnet_node::web::router(Arc::new(portalnet_node::web::Site { portal, endpoint: String::new() }));
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let site = Arc::new(portalnet_node::web::Site { portal, endpoint: String::new() });
+    tokio::spawn(async move {
+        let (conns, stop) = (Default::default(), tokio_util::sync::CancellationToken::new());
+        portalnet_node::web::serve(l, site, &conns, stop).await.unwrap()
+    });
     addr
 }
 
