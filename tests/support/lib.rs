@@ -315,14 +315,26 @@ impl Process {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()?;
-        self.child = Some(child);
+        let child = self.child.insert(child);
         let dir = self.dir.clone();
-        let endpoint = wait_for("the node's endpoint file", || {
-            let dir = dir.clone();
-            async move { std::fs::read_to_string(dir.join("endpoint")).ok().filter(|s| !s.is_empty()) }
+        // Also ends when the process exits first (a port taken, say), with the log.
+        let started = wait_for("the node's endpoint file", || {
+            let exited = child.try_wait().ok().flatten();
+            let endpoint = std::fs::read_to_string(dir.join("endpoint")).ok().filter(|s| !s.is_empty());
+            async move {
+                match (endpoint, exited) {
+                    (Some(e), _) => Some(Ok(e)),
+                    (None, Some(status)) => Some(Err(status)),
+                    (None, None) => None,
+                }
+            }
         })
-        .await
-        .with_context(|| format!("node log:\n{}", std::fs::read_to_string(&self.log).unwrap_or_default()))?;
+        .await;
+        let log = || format!("node log:\n{}", std::fs::read_to_string(&self.log).unwrap_or_default());
+        let endpoint = match started.with_context(log)? {
+            Ok(endpoint) => endpoint,
+            Err(status) => anyhow::bail!("portald exited with {status} before serving; {}", log()),
+        };
         let ca = self.ca();
         wait_for("a healthy node", || {
             let (endpoint, ca) = (endpoint.clone(), ca.clone());

@@ -39,15 +39,26 @@ impl MailNode {
         let tmp = tempfile::tempdir()?;
         let dir = tmp.path().join(portal);
         let mut node = Process::init(&dir, portal)?;
-        let (lmtp, smtp) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port()));
         let mut cfg = portalnet_node::config::NodeConfig::load(&dir)?;
-        cfg.mail.lmtp_listen = Some(lmtp.parse()?);
-        cfg.mail.smtp_listen = Some(smtp.parse()?);
         cfg.mail.smtp_relay = relay.map(|p| format!("127.0.0.1:{p}"));
         edit(&mut cfg);
-        cfg.save(&dir)?;
-        node.run().await?;
-        Ok(Self { node, lmtp, smtp, _tmp: tmp })
+        // A free port can be taken by another test before portald binds it: then
+        // portald exits saying so, and it starts again on other ports.
+        let mut attempt = 0;
+        loop {
+            let (lmtp, smtp) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port()));
+            cfg.mail.lmtp_listen = Some(lmtp.parse()?);
+            cfg.mail.smtp_listen = Some(smtp.parse()?);
+            cfg.save(&dir)?;
+            match node.run().await {
+                Ok(()) => return Ok(Self { node, lmtp, smtp, _tmp: tmp }),
+                Err(e) if attempt < 5 && format!("{e:#}").contains("Address already in use") => {
+                    node.kill()?;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub async fn admin(&self) -> Result<Clients> {
