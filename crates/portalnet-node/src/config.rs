@@ -89,6 +89,28 @@ impl ConnectionsConfig {
     pub(crate) fn is_default(&self) -> bool {
         *self == Self::default()
     }
+
+    /// The TLS handshake's and the HTTP request head's deadline.
+    pub fn handshake(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.handshake_secs.max(1))
+    }
+
+    /// How long a gRPC connection may send nothing.
+    pub fn idle(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.idle_secs.max(1))
+    }
+
+    /// A web request's deadline.
+    pub fn request(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_secs.max(1))
+    }
+
+    /// How often the gRPC server pings a connection that has sent nothing: three
+    /// times per [`Self::idle`] (at most once a minute), so a healthy client's
+    /// answers keep it open however long it has nothing to ask.
+    pub fn keepalive(&self) -> std::time::Duration {
+        (self.idle() / 3).clamp(std::time::Duration::from_millis(300), std::time::Duration::from_secs(60))
+    }
 }
 
 /// Prometheus metrics (`/metrics`, exposition format).

@@ -190,7 +190,7 @@ impl Incoming {
         metrics: portalnet_portal::metrics::Metrics,
     ) -> Self {
         let limiter = Limiter::new("grpc", cfg.max, Some(cfg.per_address), metrics);
-        Incoming::new(listener, limiter, Some(Duration::from_secs(cfg.idle_secs.max(1))))
+        Incoming::new(listener, limiter, Some(cfg.idle()))
     }
 
     fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<Limited> {
@@ -246,14 +246,10 @@ pub async fn serve_http(
     metrics: portalnet_portal::metrics::Metrics,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
-    let app = app.layer(axum::middleware::from_fn_with_state(
-        Duration::from_secs(cfg.request_secs.max(1)),
-        request_deadline,
-    ));
+    let app = app.layer(axum::middleware::from_fn_with_state(cfg.request(), request_deadline));
     let mut incoming = Incoming::new(listener, Limiter::new(name, cfg.max, None, metrics), None);
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(cfg.handshake_secs.max(1)));
+    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(cfg.handshake());
     // Dropped with this future: a connection never outlives its server.
     let mut conns = tokio::task::JoinSet::new();
     loop {

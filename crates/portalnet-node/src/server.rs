@@ -335,11 +335,11 @@ fn spawn_server(
     let (health, health_svc) = tonic_health::server::health_reporter();
     let identity = TlsIdentity::from_pem(tls.cert_pem, tls.key_pem);
     let mut builder = Server::builder()
-        .tls_config(ServerTlsConfig::new().identity(identity).timeout(handshake(conns)))
+        .tls_config(ServerTlsConfig::new().identity(identity).timeout(conns.handshake()))
         .context("TLS certificate or key is not usable")?
         .concurrency_limit_per_connection(256)
         .timeout(std::time::Duration::from_secs(60))
-        .http2_keepalive_interval(Some(keepalive(conns)))
+        .http2_keepalive_interval(Some(conns.keepalive()))
         .layer(crate::rpc_layer::RpcLayer::new(
             state.portal.metrics.clone(),
             crate::rpc_layer::KnownMethods::node(),
@@ -447,17 +447,4 @@ fn mail_transport(dir: &Path, config: &NodeConfig) -> Result<portalnet_mail::Tra
             dir: crate::config::resolve(dir, config.mail.dir.as_deref().unwrap_or(Path::new("mail/outbox"))),
         },
     })
-}
-
-/// How often the gRPC server pings a connection that has sent nothing: three
-/// times per `[connections] idle_secs` (at most once a minute), so a healthy
-/// client's answers keep it open however long it has nothing to ask.
-pub fn keepalive(conns: &crate::config::ConnectionsConfig) -> std::time::Duration {
-    (std::time::Duration::from_secs(conns.idle_secs.max(1)) / 3)
-        .clamp(std::time::Duration::from_millis(300), std::time::Duration::from_secs(60))
-}
-
-/// The TLS handshake's deadline on a gRPC port.
-pub fn handshake(conns: &crate::config::ConnectionsConfig) -> std::time::Duration {
-    std::time::Duration::from_secs(conns.handshake_secs.max(1))
 }

@@ -241,12 +241,10 @@ pub async fn start_on(
     };
     let identity = TlsIdentity::from_pem(tls.cert_pem, tls.key_pem);
     let mut builder = Server::builder()
-        .tls_config(
-            ServerTlsConfig::new().identity(identity).timeout(crate::server::handshake(&cfg.connections)),
-        )
+        .tls_config(ServerTlsConfig::new().identity(identity).timeout(cfg.connections.handshake()))
         .context("TLS certificate or key is not usable")?
         .timeout(std::time::Duration::from_secs(60))
-        .http2_keepalive_interval(Some(crate::server::keepalive(&cfg.connections)))
+        .http2_keepalive_interval(Some(cfg.connections.keepalive()))
         .layer(crate::rpc_layer::RpcLayer::new(metrics.clone(), crate::rpc_layer::KnownMethods::node()));
     let (health, health_svc) = tonic_health::server::health_reporter();
     health.set_serving::<DirectoryServer<DirectorySvc>>().await;
